@@ -1,0 +1,103 @@
+"""Shared fixtures: a sandbox CA, CSDs and a PAC certificate made once per session, a fixed clock,
+and `make_xml` to build a correct, sealed CFDI 4.0 that a test then breaks in one place."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from timbra.cfdi.credentials import Credential
+from timbra.cfdi.document import NS40
+from timbra.cfdi.sample import sample_invoice
+from timbra.cfdi.seal import sign_root
+from timbra.clock import FixedClock
+from timbra.pac.stamping import Stamper
+from timbra.sat.certs import TrustStore
+from timbra.sat.sandbox_ca import SandboxCA
+
+DATA = Path(__file__).parent / "data"
+NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
+NSMAP = {"cfdi": NS40}
+
+
+def X(root: etree._Element, path: str) -> etree._Element:
+    """The first element at an XPath relative to the Comprobante, with the cfdi prefix: X(root, "cfdi:Emisor")."""
+    found = root.xpath(path, namespaces=NSMAP)
+    if not found:
+        raise AssertionError(f"no element at {path}")
+    return found[0]
+
+
+@pytest.fixture(scope="session")
+def sandbox_ca() -> SandboxCA:
+    return SandboxCA.create(now=datetime(2020, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="session")
+def csd(sandbox_ca: SandboxCA) -> Credential:
+    return sandbox_ca.issue("EKU9003173C9", "ESCUELA KEMPER URGATE", sucursal="Sucursal 1",
+                            not_before=datetime(2025, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="session")
+def pac(sandbox_ca: SandboxCA) -> Credential:
+    return sandbox_ca.issue("SPR190613I52", "timbra sandbox PAC", not_before=datetime(2025, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="session")
+def trust(sandbox_ca: SandboxCA) -> TrustStore:
+    return TrustStore.for_environment(True, [sandbox_ca.certificate])
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def stamper(pac: Credential, trust: TrustStore, clock: FixedClock) -> Stamper:
+    return Stamper(pac=pac, trust=trust, clock=clock)
+
+
+MakeXml = Callable[..., bytes]
+
+
+@pytest.fixture
+def make_xml(csd: Credential) -> MakeXml:
+    """make_xml(mutate=None, *, conceptos=3, cred=None, fecha=NOW, seal=True, **sample_kw) -> bytes.
+
+    `mutate(root)` changes the unsealed Comprobante; the result is then sealed, so only the rule under
+    test can fail."""
+
+    def build(mutate: Callable[[etree._Element], object] | None = None, *, conceptos: int = 3,
+              cred: Credential | None = None, fecha: datetime = NOW, seal: bool = True, **kw) -> bytes:
+        c = cred or csd
+        root = sample_invoice(c, fecha, conceptos=conceptos, **kw)
+        if mutate is not None:
+            mutate(root)
+        if seal:
+            sign_root(root, c)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    return build
+
+
+@pytest.fixture
+def codes(stamper: Stamper) -> Callable[[bytes], list[str]]:
+    """The codes of every finding for a document, in order."""
+
+    def run(xml: bytes) -> list[str]:
+        return [f.code for f in stamper.validate(xml).findings]
+
+    return run
+
+
+@pytest.fixture
+def findings(stamper: Stamper):
+    def run(xml: bytes):
+        return stamper.validate(xml).findings
+
+    return run

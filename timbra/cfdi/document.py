@@ -1,0 +1,187 @@
+"""Safe parse of the bytes of a CFDI into a Document.
+
+No DTDs, no entities, no network, a size limit; the original bytes are kept untouched (a PAC seals
+and stores what it received). Anything that is not a well-formed UTF-8 CFDI 3.3/4.0 is code 301.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from lxml import etree
+
+from timbra.codes import CODES
+from timbra.errors import Finding, TimbraError
+
+NS40 = "http://www.sat.gob.mx/cfd/4"
+NS33 = "http://www.sat.gob.mx/cfd/3"
+NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
+NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+VERSION_OF_NS = {NS40: "4.0", NS33: "3.3"}
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+_FIRST_ELEMENT_RE = re.compile(rb"<[A-Za-z_]")
+_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+# Elements that may repeat: their paths carry an index (Conceptos/Concepto[3]).
+REPEATABLE = frozenset({
+    "Concepto", "Traslado", "Retencion", "CfdiRelacionados", "CfdiRelacionado", "Parte",
+    "InformacionAduanera", "CuentaPredial", "Pago", "DoctoRelacionado", "TrasladoDR", "RetencionDR",
+    "TrasladoP", "RetencionP", "Percepcion", "Deduccion", "OtroPago", "Incapacidad", "HorasExtra",
+    "Ubicacion", "Mercancia", "TiposFigura", "Remolque", "Contenedor", "Carro", "SubContratacion",
+})
+
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    p = getattr(_local, "parser", None)
+    if p is None:
+        p = _local.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+            huge_tree=False, collect_ids=False, remove_blank_text=False,
+        )
+    return p
+
+
+def parse_error(detail: str, node: str = "") -> TimbraError:
+    c = CODES["301"]
+    f = Finding("301", c.es, node, detail=detail, message_en=c.en)
+    return TimbraError("301", c.es, message_en=c.en, findings=[f], detail={"reason": detail})
+
+
+@dataclass(eq=False)
+class Document:
+    """A parsed CFDI: the bytes as received and their tree."""
+
+    raw: bytes
+    root: etree._Element
+    version: str
+    ns: str
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def tree(self) -> etree._ElementTree:
+        return self.root.getroottree()
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.root.get(name, default)
+
+    def q(self, local: str) -> str:
+        return f"{{{self.ns}}}{local}"
+
+    def child(self, local: str) -> etree._Element | None:
+        return self.root.find(self.q(local))
+
+    @cached_property
+    def emisor(self) -> etree._Element | None:
+        return self.child("Emisor")
+
+    @cached_property
+    def receptor(self) -> etree._Element | None:
+        return self.child("Receptor")
+
+    @cached_property
+    def conceptos(self) -> list[etree._Element]:
+        c = self.child("Conceptos")
+        return [] if c is None else c.findall(self.q("Concepto"))
+
+    @cached_property
+    def impuestos(self) -> etree._Element | None:
+        return self.child("Impuestos")
+
+    @cached_property
+    def complemento(self) -> etree._Element | None:
+        return self.child("Complemento")
+
+    @cached_property
+    def complementos(self) -> list[etree._Element]:
+        """Every complement element (3.3 allows several Complemento nodes)."""
+        out: list[etree._Element] = []
+        for comp in self.root.iterfind(self.q("Complemento")):
+            out.extend(e for e in comp if isinstance(e.tag, str))
+        return out
+
+    def complement_namespaces(self) -> set[str]:
+        return {etree.QName(e).namespace for e in self.complementos}
+
+    @cached_property
+    def tfd(self) -> etree._Element | None:
+        for e in self.complementos:
+            if e.tag == f"{{{NS_TFD}}}TimbreFiscalDigital":
+                return e
+        return None
+
+    @property
+    def uuid(self) -> str | None:
+        return None if self.tfd is None else self.tfd.get("UUID")
+
+
+def path_of(el: etree._Element, attr: str | None = None) -> str:
+    """A readable node path: Conceptos/Concepto[3]/Impuestos/Traslados/Traslado[1]@Importe."""
+    parts: list[str] = []
+    node = el
+    while node is not None:
+        parent = node.getparent()
+        local = etree.QName(node).localname
+        if parent is None:
+            if not parts:
+                parts.append(local)
+            break
+        if local in REPEATABLE:
+            n = 1
+            sib = node.getprevious()
+            while sib is not None:
+                if sib.tag == node.tag:
+                    n += 1
+                sib = sib.getprevious()
+            local = f"{local}[{n}]"
+        parts.append(local)
+        node = parent
+    text = "/".join(reversed(parts))
+    return f"{text}@{attr}" if attr else text
+
+
+def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Parse untrusted bytes into a CFDI Document, or raise TimbraError 301."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise parse_error("el documento debe recibirse como bytes")
+    data = bytes(data)
+    if not data.strip():
+        raise parse_error("el documento está vacío")
+    if len(data) > max_bytes:
+        raise parse_error(f"el documento mide {len(data)} bytes y el máximo es {max_bytes}")
+    body = data[3:] if data.startswith(_BOM) else data
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:1] == b"\x00" or body[1:2] == b"\x00":
+        raise parse_error("el documento debe estar codificado en UTF-8 (se recibió UTF-16)")
+    m = _ENCODING_RE.match(body[:200])
+    if m and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        raise parse_error(f"el documento declara la codificación {m.group(1).decode('ascii')}; "
+                          "el SAT exige UTF-8")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise parse_error(f"el documento no es UTF-8 válido (byte {exc.start})") from None
+    first = _FIRST_ELEMENT_RE.search(body)
+    prolog = body[: first.start() if first else len(body)]
+    if b"<!DOCTYPE" in prolog.upper():
+        raise parse_error("el documento contiene una declaración DOCTYPE/ENTITY, que no se permite")
+    try:
+        root = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise parse_error(f"XML mal formado: {exc.msg} (línea {exc.lineno}, columna {exc.offset})") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise parse_error("el documento contiene una declaración DOCTYPE, que no se permite")
+    qn = etree.QName(root)
+    version = VERSION_OF_NS.get(qn.namespace or "")
+    if qn.localname != "Comprobante" or version is None:
+        raise parse_error(f"el elemento raíz es {root.tag!r}; se esperaba cfdi:Comprobante de CFDI 4.0 o 3.3")
+    declared = root.get("Version")
+    if declared != version:
+        raise parse_error(f"el atributo Version es {declared!r} pero el espacio de nombres es el de CFDI {version}",
+                          "Comprobante@Version")
+    return Document(raw=data, root=root, version=version, ns=qn.namespace)

@@ -1,0 +1,168 @@
+"""SAT's Anexo 20 matrices as small rules, one module per node.
+
+A rule is a function `check(ctx)` registered with the SAT codes it can report:
+
+    @rule("CFDI40104")
+    def forma_pago_catalogo(ctx: Context) -> None:
+        ...
+        ctx.fail("CFDI40104", ctx.root, "FormaPago", value=v)
+
+The text of each finding is SAT's own (from the matrix file); the rule adds the node path, the value
+found and, where it computes one, the value expected, so an ERP programmer sees where and why.
+Every rule runs and every finding is reported: validation never stops at the first problem.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+
+from lxml import etree
+
+from timbra.cfdi.document import Document, path_of
+from timbra.codes import finding
+from timbra.errors import Finding
+from timbra.sat.catalogs import Catalogs
+
+log = logging.getLogger(__name__)
+
+RuleFn = Callable[["Context"], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    codes: tuple[str, ...]
+    fn: RuleFn
+    version: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.fn.__module__}.{self.fn.__name__}"
+
+
+REGISTRY: list[Rule] = []
+
+
+def rule(*codes: str, version: str = "4.0") -> Callable[[RuleFn], RuleFn]:
+    """Register a rule for CFDI `version` that may report `codes`."""
+
+    def deco(fn: RuleFn) -> RuleFn:
+        REGISTRY.append(Rule(codes, fn, version))
+        return fn
+
+    return deco
+
+
+def to_decimal(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        d = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def decimals_of(text: str | None) -> int:
+    """How many decimal digits a number is written with ("10.50" -> 2, "3" -> 0)."""
+    if not text:
+        return 0
+    text = text.strip()
+    dot = text.find(".")
+    return 0 if dot < 0 else len(text) - dot - 1
+
+
+@dataclass
+class Context:
+    """What a rule sees: the document, the catalogs, the time of the check, and where findings go."""
+
+    doc: Document
+    catalogs: Catalogs
+    now: datetime
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def root(self) -> etree._Element:
+        return self.doc.root
+
+    def q(self, local: str) -> str:
+        return self.doc.q(local)
+
+    def fail(
+        self,
+        code: str,
+        node: etree._Element | str | None,
+        attr: str | None = None,
+        *,
+        value: object = None,
+        expected: object = None,
+        detail: str | None = None,
+    ) -> None:
+        if isinstance(node, str):
+            path = f"{node}@{attr}" if attr else node
+        elif node is None:
+            path = attr or ""
+        else:
+            path = path_of(node, attr)
+        self.findings.append(finding(
+            code, path, detail=detail,
+            value=None if value is None else str(value),
+            expected=None if expected is None else str(expected),
+        ))
+
+    # -- shared facts, computed once per document ----------------------------------------------------
+    @cached_property
+    def tipo(self) -> str:
+        return self.root.get("TipoDeComprobante", "")
+
+    @cached_property
+    def moneda(self) -> str:
+        return self.root.get("Moneda", "")
+
+    @cached_property
+    def currency_decimals(self) -> int:
+        """Decimals of the Moneda per c_Moneda (2 when the Moneda is unknown; CFDI40113 reports it)."""
+        d = self.catalogs.moneda_decimals(self.moneda)
+        return 2 if d is None else d
+
+    @cached_property
+    def complement_namespaces(self) -> set[str]:
+        return self.doc.complement_namespaces()
+
+
+def rules_for(version: str) -> list[Rule]:
+    _load_rule_modules()
+    return [r for r in REGISTRY if r.version == version]
+
+
+_loaded = False
+
+
+def _load_rule_modules() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import importlib
+    import pkgutil
+
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{mod.name}")
+    _loaded = True
+
+
+def run_rules(ctx: Context) -> list[Finding]:
+    """Run every rule of the document's version; a rule that crashes becomes CFDI40999, never a crash."""
+    for r in rules_for(ctx.doc.version):
+        try:
+            r.fn(ctx)
+        except Exception as exc:  # a bug in one rule must not hide the others nor crash a stamp
+            log.exception("rule %s failed", r.name)
+            ctx.fail("CFDI40999", "Comprobante", detail=f"la regla {r.name} no pudo evaluarse: {type(exc).__name__}")
+    return ctx.findings
+
+
+def implemented_codes(version: str = "4.0") -> set[str]:
+    return {c for r in rules_for(version) for c in r.codes}

@@ -1,0 +1,84 @@
+"""Catalog values of every attribute that SAT's schemas type with a catalog (c_FormaPago, c_Moneda, ...).
+
+The shipped XSDs are lean (no enumerations), so this one rule does what libxml2 did with the
+enumerations, from in-memory sets, for the Comprobante and every complement. Where SAT's CFDI 4.0 matrix
+has a code for the attribute (FormaPago -> CFDI40104) the finding carries it; elsewhere the finding is
+301, as a schema failure would have been.
+"""
+from __future__ import annotations
+
+from lxml import etree
+
+from timbra.cfdi.document import NS40
+from timbra.cfdi.rules import Context, rule
+from timbra.sat.catalogs import collapse
+
+# (element, attribute) -> code, for CFDI 4.0's own namespace. Concepto-level and Comprobante-level
+# Traslado/Retencion have different codes; the key uses "Concepto/" for the concepto level.
+CODES_40: dict[tuple[str, str], str] = {
+    ("Comprobante", "FormaPago"): "CFDI40104",
+    ("Comprobante", "Moneda"): "CFDI40113",
+    ("Comprobante", "TipoDeComprobante"): "CFDI40121",
+    ("Comprobante", "Exportacion"): "CFDI40123",
+    ("Comprobante", "MetodoPago"): "CFDI40124",
+    ("Comprobante", "LugarExpedicion"): "CFDI40126",
+    ("InformacionGlobal", "Periodicidad"): "CFDI40131",
+    ("InformacionGlobal", "Meses"): "CFDI40133",
+    ("CfdiRelacionados", "TipoRelacion"): "CFDI40137",
+    ("Emisor", "RegimenFiscal"): "CFDI40140",
+    ("Receptor", "ResidenciaFiscal"): "CFDI40150",
+    ("Receptor", "RegimenFiscalReceptor"): "CFDI40157",
+    ("Receptor", "UsoCFDI"): "CFDI40160",
+    ("Concepto", "ClaveProdServ"): "CFDI40162",
+    ("Concepto", "ClaveUnidad"): "CFDI40165",
+    ("Concepto", "ObjetoImp"): "CFDI40170",
+    ("Concepto/Traslado", "Impuesto"): "CFDI40175",
+    ("Concepto/Traslado", "TipoFactor"): "CFDI40176",
+    ("Concepto/Retencion", "Impuesto"): "CFDI40182",
+    ("Concepto/Retencion", "TipoFactor"): "CFDI40183",
+    ("ACuentaTerceros", "RegimenFiscalACuentaTerceros"): "CFDI40191",
+    ("Parte", "ClaveProdServ"): "CFDI40196",
+    ("Retencion", "Impuesto"): "CFDI40207",
+    ("Traslado", "Impuesto"): "CFDI40217",
+}
+CATALOG_CODES = frozenset(CODES_40.values())
+
+
+def _code(ns: str, el: etree._Element, local: str, attr: str) -> str:
+    if ns != NS40:
+        return "301"
+    if local in ("Traslado", "Retencion"):
+        parent = el.getparent()
+        grand = parent.getparent() if parent is not None else None
+        owner = grand.getparent() if grand is not None else None
+        if owner is not None and etree.QName(owner).localname == "Concepto":
+            return CODES_40.get((f"Concepto/{local}", attr), "301")
+    return CODES_40.get((local, attr), "301")
+
+
+@rule(*sorted(CATALOG_CODES))
+def catalog_values(ctx: Context) -> None:
+    bindings = ctx.catalogs.bindings
+    for el in ctx.root.iter(etree.Element):
+        qn = etree.QName(el)
+        by_element = bindings.get(qn.namespace or "")
+        if not by_element:
+            continue
+        local = qn.localname
+        attrs = by_element.get(local)
+        if attrs is None:
+            parent = el.getparent()
+            if parent is None:
+                continue
+            attrs = by_element.get(f"{etree.QName(parent).localname}/{local}")
+            if attrs is None:
+                continue
+        for attr, catalog in attrs.items():
+            value = el.get(attr)
+            if value is None:
+                continue
+            allowed = ctx.catalogs.enum(catalog)
+            if allowed and collapse(value) not in allowed:
+                name = catalog.rsplit("}", 1)[-1]
+                ctx.fail(_code(qn.namespace, el, local, attr), el, attr, value=value,
+                         detail=f"el valor {value!r} no está en el catálogo {name}")

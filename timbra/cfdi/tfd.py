@@ -1,0 +1,112 @@
+"""TimbreFiscalDigital 1.1: build, seal with the PAC's certificate, insert into the received bytes.
+
+The stamped CFDI is the document exactly as received with the TFD added inside cfdi:Complemento (which
+is created if missing, before any Addenda). Nothing else of the client's bytes changes, so the
+Comprobante's cadena original, and with it the client's Sello, stays valid.
+"""
+from __future__ import annotations
+
+import base64
+import re
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from timbra.cfdi.cadena import cadena_tfd
+from timbra.cfdi.credentials import Credential
+from timbra.cfdi.document import NS_TFD, NS_XSI, Document, parse
+
+TFD_SCHEMA_LOCATION = ("http://www.sat.gob.mx/TimbreFiscalDigital "
+                       "http://www.sat.gob.mx/sitio_internet/cfd/TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd")
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
+
+
+@dataclass(frozen=True)
+class Timbre:
+    uuid: str
+    fecha_timbrado: str
+    rfc_prov_certif: str
+    sello_cfd: str
+    no_certificado_sat: str
+    sello_sat: str
+    cadena: str
+    xml: bytes
+    leyenda: str | None = None
+
+
+def fecha_timbrado(moment: datetime) -> str:
+    """FechaTimbrado: Mexico City local time, no offset, no fraction."""
+    return moment.astimezone(MEXICO_CITY).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def build_tfd(*, sello_cfd: str, pac: Credential, rfc_prov_certif: str, moment: datetime,
+              uuid: str | None = None, leyenda: str | None = None) -> Timbre:
+    uid = (uuid or str(uuidlib.uuid4())).upper()
+    el = etree.Element(f"{{{NS_TFD}}}TimbreFiscalDigital", nsmap={"tfd": NS_TFD, "xsi": NS_XSI})
+    el.set(f"{{{NS_XSI}}}schemaLocation", TFD_SCHEMA_LOCATION)
+    el.set("Version", "1.1")
+    el.set("UUID", uid)
+    el.set("FechaTimbrado", fecha_timbrado(moment))
+    el.set("RfcProvCertif", rfc_prov_certif)
+    if leyenda:
+        el.set("Leyenda", leyenda)
+    el.set("SelloCFD", sello_cfd)
+    el.set("NoCertificadoSAT", pac.certificate.no_certificado)
+    el.set("SelloSAT", "")
+    cadena = cadena_tfd(el)
+    sello_sat = base64.b64encode(pac.sign(cadena.encode("utf-8"))).decode("ascii")
+    el.set("SelloSAT", sello_sat)
+    return Timbre(uid, el.get("FechaTimbrado"), rfc_prov_certif, sello_cfd, pac.certificate.no_certificado,
+                  sello_sat, cadena, etree.tostring(el, encoding="utf-8"), leyenda)
+
+
+class InsertError(ValueError):
+    pass
+
+
+def insert_tfd(doc: Document, tfd_xml: bytes) -> bytes:
+    """The received bytes with the TFD added as the last child of cfdi:Complemento."""
+    raw = doc.raw
+    prefix = doc.root.prefix
+    qname = (f"{prefix}:" if prefix else "").encode("ascii")
+    comp = re.escape(qname + b"Complemento")
+    addenda = re.search(rb"<" + re.escape(qname + b"Addenda") + rb"[\s/>]", raw)
+    limit = addenda.start() if addenda else _last(re.compile(rb"</" + re.escape(qname + b"Comprobante") + rb"\s*>"), raw, len(raw))
+    if limit is None:
+        raise InsertError("no se encontró el cierre de cfdi:Comprobante")
+    if doc.complemento is not None:
+        close = _last(re.compile(rb"</" + comp + rb"\s*>"), raw, limit)
+        empty = _last(re.compile(rb"<" + comp + rb"(\s[^<>]*)?/>"), raw, limit)
+        if close is not None and (empty is None or close > empty):
+            out = raw[:close] + tfd_xml + raw[close:]
+        elif empty is not None:
+            m = re.compile(rb"<" + comp + rb"(\s[^<>]*)?/>").match(raw, empty)
+            attrs = m.group(1) or b""
+            opening = b"<" + qname + b"Complemento" + attrs + b">"
+            out = raw[:empty] + opening + tfd_xml + b"</" + qname + b"Complemento>" + raw[m.end():]
+        else:
+            raise InsertError("no se encontró cfdi:Complemento en el documento")
+    else:
+        node = b"<" + qname + b"Complemento>" + tfd_xml + b"</" + qname + b"Complemento>"
+        out = raw[:limit] + node + raw[limit:]
+    if b"<!--" in raw or b"<![CDATA[" in raw:
+        _check_inserted(out, tfd_xml)
+    return out
+
+
+def _last(pattern: re.Pattern[bytes], raw: bytes, limit: int) -> int | None:
+    pos = None
+    for m in pattern.finditer(raw, 0, limit):
+        pos = m.start()
+    return pos
+
+
+def _check_inserted(out: bytes, tfd_xml: bytes) -> None:
+    """Comments and CDATA can hide look-alike tags: prove the TFD landed where SAT expects it."""
+    stamped = parse(out, max_bytes=len(out) + 1)
+    uid = etree.fromstring(tfd_xml).get("UUID")
+    if stamped.tfd is None or stamped.tfd.get("UUID") != uid:
+        raise InsertError("el timbre no quedó dentro de cfdi:Complemento")

@@ -1,0 +1,123 @@
+"""Validate a CFDI as a PAC must before stamping it: every finding at once.
+
+Order: safe parse (301) -> structure against SAT's schemas (301) -> Sello and certificate (302-308,
+CFDI40102, CFDI40106) -> Fecha (401, 403) -> previous stamp (307) -> the Anexo 20 matrix rules.
+A document whose structure fails stops after the structure findings: the rules assume the structure.
+Pure: no I/O, the time and the trust anchors come in as arguments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from lxml import etree
+
+from timbra.cfdi.document import Document, parse
+from timbra.cfdi.rules import Context, run_rules
+from timbra.cfdi.seal import verify_seal
+from timbra.codes import finding
+from timbra.errors import Finding, TimbraError
+from timbra.sat.catalogs import Catalogs, catalogs
+from timbra.sat.certs import TrustStore
+from timbra.sat.schemas import schema
+
+# Start of each version: a Fecha before it cannot be a CFDI of that version (403).
+VERSION_START = {"4.0": datetime(2022, 1, 1), "3.3": datetime(2017, 7, 1)}
+CFDI33_RETIRED = "2023-03-31"
+_FECHA_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+@dataclass
+class Options:
+    trust: TrustStore
+    now: datetime
+    catalogs: Catalogs = field(default_factory=catalogs)
+    stamp_window_hours: int = 72
+    future_tolerance_seconds: int = 120
+    allow_cfdi33: bool = False
+    max_bytes: int = 20 * 1024 * 1024
+
+
+@dataclass
+class Validation:
+    findings: list[Finding]
+    doc: Document | None = None
+    cadena: str | None = None
+    fecha_utc: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def _schema_findings(doc: Document) -> list[Finding]:
+    xsd = schema(doc.version)
+    if xsd.validate(doc.tree):
+        return []
+    out = []
+    for err in xsd.error_log:
+        node = (err.path or "").replace("/cfdi:Comprobante", "Comprobante", 1).replace("cfdi:", "")
+        out.append(finding("301", node, detail=f"línea {err.line}: {err.message}"))
+    return out
+
+
+def fecha_utc(doc: Document, cats: Catalogs) -> datetime | None:
+    """The Comprobante's Fecha as an aware UTC time, read in the zone of LugarExpedicion's postal code."""
+    text = doc.get("Fecha") or ""
+    try:
+        naive = datetime.strptime(text, _FECHA_FORMAT)
+    except ValueError:
+        return None
+    zone = cats.zone_for_postal_code(doc.get("LugarExpedicion") or "")
+    if zone is None:
+        return None
+    return naive.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def _fecha_findings(doc: Document, when: datetime | None, opts: Options) -> list[Finding]:
+    if when is None:
+        return []
+    out = []
+    text = doc.get("Fecha")
+    start = VERSION_START[doc.version]
+    if when.replace(tzinfo=None) < start:
+        out.append(finding("403", "Comprobante@Fecha", value=text, expected=f">= {start:%Y-%m-%d}"))
+    earliest = opts.now - timedelta(hours=opts.stamp_window_hours)
+    latest = opts.now + timedelta(seconds=opts.future_tolerance_seconds)
+    if when < earliest:
+        out.append(finding("401", "Comprobante@Fecha", value=text,
+                           detail=f"la Fecha es de hace más de {opts.stamp_window_hours} horas"))
+    elif when > latest:
+        out.append(finding("401", "Comprobante@Fecha", value=text,
+                           detail="la Fecha es posterior a la hora actual del lugar de expedición"))
+    return out
+
+
+def validate_document(doc: Document, opts: Options) -> Validation:
+    findings = _schema_findings(doc)
+    if findings:
+        return Validation(findings, doc)
+    when = fecha_utc(doc, opts.catalogs)
+    seal = verify_seal(doc, trust=opts.trust, fecha=when, now=opts.now)
+    findings.extend(seal.findings)
+    findings.extend(_fecha_findings(doc, when, opts))
+    if doc.tfd is not None:
+        findings.append(finding("307", "Complemento/TimbreFiscalDigital", value=doc.uuid))
+    if doc.version == "3.3" and not opts.allow_cfdi33:
+        findings.append(finding("T001", "Comprobante@Version", value="3.3",
+                                detail=f"el SAT dejó de aceptar CFDI 3.3 el {CFDI33_RETIRED}; emita CFDI 4.0"))
+    ctx = Context(doc=doc, catalogs=opts.catalogs, now=opts.now)
+    findings.extend(run_rules(ctx))
+    return Validation(findings, doc, seal.cadena, when)
+
+
+def validate(data: bytes, opts: Options) -> Validation:
+    """Validate bytes; never raises for bad input: problems come back as findings."""
+    try:
+        doc = parse(data, max_bytes=opts.max_bytes)
+    except TimbraError as exc:
+        return Validation(exc.findings)
+    try:
+        return validate_document(doc, opts)
+    except etree.LxmlError as exc:  # e.g. an XSLT failure on a hostile document
+        return Validation([finding("301", "Comprobante", detail=str(exc))], doc)

@@ -1,0 +1,65 @@
+"""The table of every code a client can get, with Spanish (first) and English text.
+
+SAT's stamping codes (301-308, 401-403) keep SAT's numbers and meaning. The CFDI 4.0/3.3 matrix codes
+(CFDI40101...) take their Spanish text from SAT's matrix file itself (timbra.sat.matrices), so the words
+are SAT's own. timbra's own codes start with "T".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from timbra.errors import Finding, Source
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    es: str
+    en: str
+    source: Source = "client"
+    http_status: int = 422
+
+
+_TABLE = [
+    Code("301", "XML mal formado: el comprobante no cumple con el estándar XML ni con el esquema del SAT.",
+         "Malformed XML: the document is not well-formed XML or does not follow SAT's schema.", http_status=400),
+    Code("302", "Sello mal formado o inválido.", "The Sello is malformed or invalid."),
+    Code("303", "Sello no corresponde a emisor: el RFC del certificado no es el del Emisor.",
+         "The Sello does not belong to the Emisor: the certificate's RFC is not the Emisor's Rfc."),
+    Code("304", "Certificado revocado o caduco.", "The certificate is revoked or expired."),
+    Code("305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor.",
+         "The issue date (Fecha) is outside the validity of the Emisor's CSD."),
+    Code("306", "El certificado no es de tipo CSD: no se puede sellar un CFDI con la e.firma (FIEL).",
+         "The certificate is not a CSD: a CFDI cannot be sealed with an e.firma (FIEL)."),
+    Code("307", "El CFDI contiene un timbre previo.", "The CFDI was already stamped.", http_status=409),
+    Code("308", "Certificado no expedido por el SAT.", "The certificate was not issued by SAT."),
+    Code("401", "Fecha y hora de generación fuera de rango: el comprobante debe timbrarse dentro de las "
+                "72 horas siguientes a su emisión y su fecha no puede ser futura.",
+         "Issue date out of range: a CFDI must be stamped within 72 hours of its Fecha, and Fecha cannot "
+         "be in the future."),
+    Code("402", "RFC del emisor no se encuentra en el régimen de contribuyentes (LCO).",
+         "The Emisor's RFC is not in SAT's list of taxpayers (LCO)."),
+    Code("403", "La fecha de emisión es anterior a la entrada en vigor de la versión del comprobante.",
+         "The issue date is earlier than the start of this CFDI version."),
+    Code("T001", "Versión de CFDI no admitida para timbrado.", "CFDI version not accepted for stamping."),
+    Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
+]
+
+CODES: dict[str, Code] = {c.code: c for c in _TABLE}
+
+
+def finding(code: str, node: str = "", *, detail: str | None = None, value: str | None = None,
+            expected: str | None = None) -> Finding:
+    """A finding for one of the codes of this table or of SAT's matrices."""
+    c = CODES.get(code)
+    if c is not None:
+        return Finding(code, c.es, node, value, expected, detail, c.en)
+    return Finding(code, matrix_text(code), node, value, expected, detail)
+
+
+@lru_cache(maxsize=None)
+def matrix_text(code: str) -> str:
+    from timbra.sat.matrices import matrix_texts
+
+    return matrix_texts().get(code, code)

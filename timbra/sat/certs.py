@@ -1,0 +1,66 @@
+"""Trust anchors: the certificate authorities whose CSDs timbra accepts.
+
+Production trusts SAT's production CAs; the sandbox also trusts SAT's test CAs (the public test CSDs are
+issued by them) and timbra's own sandbox CA.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from timbra.cfdi.credentials import Certificate
+from timbra.sat import DATA
+
+
+def _load_dir(folder: Path) -> list[x509.Certificate]:
+    out = []
+    for f in sorted(folder.glob("*.cer")):
+        data = f.read_bytes()
+        cert = (x509.load_pem_x509_certificate(data) if data.startswith(b"-----")
+                else x509.load_der_x509_certificate(data))
+        out.append(cert)
+    return out
+
+
+@lru_cache(maxsize=None)
+def sat_production_cas() -> tuple[x509.Certificate, ...]:
+    return tuple(_load_dir(DATA / "certs" / "sat-ca-prod"))
+
+
+@lru_cache(maxsize=None)
+def sat_test_cas() -> tuple[x509.Certificate, ...]:
+    return tuple(_load_dir(DATA / "certs" / "sat-ca-test"))
+
+
+class TrustStore:
+    """CAs indexed by subject; `issuer_of` proves the signature, not just the name."""
+
+    def __init__(self, cas: list[x509.Certificate] | tuple[x509.Certificate, ...]) -> None:
+        self.cas = list(cas)
+        self._by_subject: dict[bytes, list[x509.Certificate]] = {}
+        for ca in self.cas:
+            self._by_subject.setdefault(ca.subject.public_bytes(), []).append(ca)
+
+    @classmethod
+    def for_environment(cls, sandbox: bool, extra: list[x509.Certificate] | None = None) -> TrustStore:
+        cas = list(sat_production_cas())
+        if sandbox:
+            cas += list(sat_test_cas())
+        cas += extra or []
+        return cls(cas)
+
+    def issuer_of(self, cert: Certificate) -> x509.Certificate | None:
+        try:
+            candidates = self._by_subject.get(cert.x509.issuer.public_bytes(), [])
+        except ValueError:
+            candidates = []
+        for ca in candidates or self.cas:
+            try:
+                cert.x509.verify_directly_issued_by(ca)
+                return ca
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+        return None

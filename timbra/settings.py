@@ -1,0 +1,64 @@
+"""Configuration from the environment (TIMBRA_*), with safe defaults for a sandbox on one machine."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "si", "sí", "on")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    # "sandbox" (default: SAT's test CAs and timbra's sandbox CA are trusted, the sandbox SAT gateway is
+    # used) or "production" (only SAT's production CAs).
+    environment: str = "sandbox"
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    # The PAC's stamping certificate (RfcProvCertif comes from it). Default: the sandbox one in data_dir.
+    pac_cer: Path | None = None
+    pac_key: Path | None = None
+    pac_key_password: str = "12345678a"
+    pac_rfc: str = "SPR190613I52"
+    # CFDI 3.3 was retired by SAT on 2023-03-31; a legacy/sandbox installation may still accept it.
+    allow_cfdi33: bool = False
+    max_document_bytes: int = 20 * 1024 * 1024
+    stamp_window_hours: int = 72
+    # ERP clocks drift: a Fecha up to this many seconds ahead of the PAC's clock is not "future".
+    future_tolerance_seconds: int = 120
+
+    @property
+    def sandbox(self) -> bool:
+        return self.environment != "production"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        s = cls(
+            environment=env.get("TIMBRA_ENV", "sandbox").strip().lower() or "sandbox",
+            data_dir=Path(env.get("TIMBRA_DATA_DIR", "data")),
+            pac_key_password=env.get("TIMBRA_PAC_KEY_PASSWORD", "12345678a"),
+            pac_rfc=env.get("TIMBRA_PAC_RFC", "SPR190613I52"),
+            allow_cfdi33=_bool("TIMBRA_ALLOW_CFDI33", False),
+            max_document_bytes=_int("TIMBRA_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
+            stamp_window_hours=_int("TIMBRA_STAMP_WINDOW_HOURS", 72),
+            future_tolerance_seconds=_int("TIMBRA_FUTURE_TOLERANCE_SECONDS", 120),
+        )
+        if env.get("TIMBRA_PAC_CER"):
+            s = replace(s, pac_cer=Path(env["TIMBRA_PAC_CER"]), pac_key=Path(env["TIMBRA_PAC_KEY"]))
+        if s.environment not in ("sandbox", "production"):
+            raise ValueError(f"TIMBRA_ENV must be sandbox or production, not {s.environment!r}")
+        return s
