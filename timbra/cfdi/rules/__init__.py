@@ -83,6 +83,8 @@ class Context:
     catalogs: Catalogs
     now: datetime
     findings: list[Finding] = field(default_factory=list)
+    # Per-document values a rule module computes once and shares between its rules (key: module-level name).
+    cache: dict[str, object] = field(default_factory=dict)
 
     @property
     def root(self) -> etree._Element:
