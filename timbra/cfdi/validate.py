@@ -80,7 +80,7 @@ def _fecha_findings(doc: Document, when: datetime | None, opts: Options) -> list
     out = []
     text = doc.get("Fecha")
     start = VERSION_START[doc.version]
-    if when.replace(tzinfo=None) < start:
+    if datetime.strptime(text or "", _FECHA_FORMAT) < start:  # Fecha is local time; so is the start
         out.append(finding("403", "Comprobante@Fecha", value=text, expected=f">= {start:%Y-%m-%d}"))
     earliest = opts.now - timedelta(hours=opts.stamp_window_hours)
     latest = opts.now + timedelta(seconds=opts.future_tolerance_seconds)

@@ -122,6 +122,7 @@ class Stamper:
         timbre = build_tfd(sello_cfd=doc.get("Sello") or "", pac=self.pac,
                            rfc_prov_certif=self.rfc_prov_certif, moment=now)
         xml = insert_tfd(doc, timbre.xml)
+        self.registry.remember(digest, timbre.uuid)
         return Stamp(xml, timbre, doc, digest)
 
 

@@ -18,4 +18,8 @@ def matrix_rows() -> list[dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def matrix_texts() -> dict[str, str]:
-    return {r["codigo"].strip(): r["descripcion"].strip().strip('"').replace('""', '"') for r in matrix_rows()}
+    out = {}
+    for r in matrix_rows():
+        text = (r.get("descripcion") or r.get("error") or "").strip()
+        out[(r.get("codigo") or "").strip()] = text.strip('"').replace('""', '"')
+    return out

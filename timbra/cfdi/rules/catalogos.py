@@ -56,21 +56,31 @@ def _code(ns: str, el: etree._Element, local: str, attr: str) -> str:
     return CODES_40.get((local, attr), "301")
 
 
+_split_cache: dict[str, tuple[str, str]] = {}
+
+
+def _split(tag: str) -> tuple[str, str]:
+    got = _split_cache.get(tag)
+    if got is None:
+        ns, _, local = tag[1:].partition("}") if tag[:1] == "{" else ("", "", tag)
+        got = _split_cache[tag] = (ns, local)
+    return got
+
+
 @rule(*sorted(CATALOG_CODES))
 def catalog_values(ctx: Context) -> None:
     bindings = ctx.catalogs.bindings
     for el in ctx.root.iter(etree.Element):
-        qn = etree.QName(el)
-        by_element = bindings.get(qn.namespace or "")
+        ns, local = _split(el.tag)
+        by_element = bindings.get(ns)
         if not by_element:
             continue
-        local = qn.localname
         attrs = by_element.get(local)
         if attrs is None:
             parent = el.getparent()
             if parent is None:
                 continue
-            attrs = by_element.get(f"{etree.QName(parent).localname}/{local}")
+            attrs = by_element.get(f"{_split(parent.tag)[1]}/{local}")
             if attrs is None:
                 continue
         for attr, catalog in attrs.items():
@@ -80,5 +90,5 @@ def catalog_values(ctx: Context) -> None:
             allowed = ctx.catalogs.enum(catalog)
             if allowed and collapse(value) not in allowed:
                 name = catalog.rsplit("}", 1)[-1]
-                ctx.fail(_code(qn.namespace, el, local, attr), el, attr, value=value,
+                ctx.fail(_code(ns, el, local, attr), el, attr, value=value,
                          detail=f"el valor {value!r} no está en el catálogo {name}")

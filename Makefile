@@ -1,0 +1,29 @@
+# timbra: the two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test bench data
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Install, create the sandbox keys and stamp a demo invoice.
+run: install
+	$(BIN)/timbra keys sandbox
+	$(BIN)/timbra demo
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/bench_stamp.py
+
+# Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
+data: install
+	$(BIN)/python scripts/import_sat_data.py

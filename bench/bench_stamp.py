@@ -1,0 +1,77 @@
+"""In-process stamp path benchmark: parse + validate + stamp, next to the machine's raw RSA-2048 signing rate.
+
+    .venv/bin/python bench/bench_stamp.py [--seconds 3]
+
+Prints, for a 3-concepto and a 300-concepto invoice: stamps/s and p50/p99 latency per stamp, and the
+ratio to the raw signing rate measured in the same run (issue #2 targets: >= 40% of the raw rate on the
+3-concepto invoice; a 300-concepto invoice under 20 ms). Every stamped document is distinct (its own
+Folio and Sello), so nothing is served from a cache.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import datetime, timezone
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from timbra.cfdi.sample import sealed_sample
+from timbra.clock import FixedClock
+from timbra.pac.stamping import Stamper
+from timbra.sat.certs import TrustStore
+from timbra.sat.sandbox_ca import SandboxCA
+
+NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def raw_sign_rate(seconds: float) -> float:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    msg = b"||1.1|" + b"x" * 400 + b"||"
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        key.sign(msg, padding.PKCS1v15(), hashes.SHA256())
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def run(stamper: Stamper, docs: list[bytes]) -> list[float]:
+    times = []
+    for d in docs:
+        t0 = time.perf_counter()
+        stamper.stamp(d)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=3.0, help="target duration of each measurement")
+    args = ap.parse_args()
+    ca = SandboxCA.create(now=NOW)
+    csd = ca.issue("EKU9003173C9", "ESCUELA KEMPER URGATE")
+    stamper = Stamper(pac=ca.issue("SPR190613I52", "PAC"), trust=TrustStore.for_environment(True, [ca.certificate]),
+                      clock=FixedClock(NOW))
+    rate = raw_sign_rate(args.seconds)
+    print(f"raw RSA-2048 PKCS#1 v1.5 SHA-256 signing: {rate:,.0f} signatures/s ({1000 / rate:.3f} ms each)")
+    for conceptos, count in ((3, 1500), (300, 60)):
+        warm = [sealed_sample(csd, NOW, conceptos=conceptos, folio=f"w{i}") for i in range(5)]
+        run(stamper, warm)
+        docs = [sealed_sample(csd, NOW, conceptos=conceptos, folio=str(i)) for i in range(count)]
+        times = run(stamper, docs)
+        total = sum(times)
+        per_s = len(times) / total
+        print(f"stamp {conceptos:>3} conceptos ({len(docs[0]) // 1024} KiB): {per_s:,.0f} stamps/s  "
+              f"p50 {percentile(times, 50) * 1000:.2f} ms  p99 {percentile(times, 99) * 1000:.2f} ms  "
+              f"mean {statistics.fmean(times) * 1000:.2f} ms  = {per_s / rate:.0%} of the raw signing rate")
+
+
+if __name__ == "__main__":
+    main()
