@@ -63,7 +63,7 @@ def _schema_findings(doc: Document) -> list[Finding]:
 
 def fecha_utc(doc: Document, cats: Catalogs) -> datetime | None:
     """The Comprobante's Fecha as an aware UTC time, read in the zone of LugarExpedicion's postal code."""
-    text = doc.get("Fecha") or ""
+    text = (doc.get("Fecha") or "").strip()  # xs:dateTime collapses whitespace; CFDI40101 reports it
     try:
         naive = datetime.strptime(text, _FECHA_FORMAT)
     except ValueError:
@@ -80,7 +80,7 @@ def _fecha_findings(doc: Document, when: datetime | None, opts: Options) -> list
     out = []
     text = doc.get("Fecha")
     start = VERSION_START[doc.version]
-    if datetime.strptime(text or "", _FECHA_FORMAT) < start:  # Fecha is local time; so is the start
+    if datetime.strptime((text or "").strip(), _FECHA_FORMAT) < start:  # Fecha is local time; so is the start
         out.append(finding("403", "Comprobante@Fecha", value=text, expected=f">= {start:%Y-%m-%d}"))
     earliest = opts.now - timedelta(hours=opts.stamp_window_hours)
     latest = opts.now + timedelta(seconds=opts.future_tolerance_seconds)

@@ -43,6 +43,10 @@ CODES_40: dict[tuple[str, str], str] = {
 }
 CATALOG_CODES = frozenset(CODES_40.values())
 
+# catCFDI.xsd is shared by CFDI 3.3 and 4.0 and still lists values that 4.0 dropped (UsoCFDI P01,
+# TipoRelacion 08 and 09). For a 4.0 document these types take their values from SAT's 4.0 catalog table.
+TABLES_40 = {"c_UsoCFDI": "cfdi_40_usos_cfdi", "c_TipoRelacion": "cfdi_40_tipos_relaciones"}
+
 
 def _code(ns: str, el: etree._Element, local: str, attr: str) -> str:
     if ns != NS40:
@@ -88,7 +92,9 @@ def catalog_values(ctx: Context) -> None:
             if value is None:
                 continue
             allowed = ctx.catalogs.enum(catalog)
+            name = catalog.rsplit("}", 1)[-1]
+            if ns == NS40 and name in TABLES_40:
+                allowed = ctx.catalogs.index(TABLES_40[name]).keys()
             if allowed and collapse(value) not in allowed:
-                name = catalog.rsplit("}", 1)[-1]
                 ctx.fail(_code(ns, el, local, attr), el, attr, value=value,
                          detail=f"el valor {value!r} no está en el catálogo {name}")
