@@ -1,4 +1,5 @@
 """SAT certificates read tolerantly (Ñ, &), CSD vs e.firma, keys and passwords."""
+import base64
 import csv
 from datetime import datetime, timezone
 
@@ -111,3 +112,24 @@ def test_validity_window():
     cert = Certificate.from_bytes((CSD / "EKU9003173C9_csd_2027.cer").read_bytes())
     assert cert.valid_at(datetime(2026, 11, 24, tzinfo=timezone.utc))
     assert not cert.valid_at(datetime(2027, 5, 19, tzinfo=timezone.utc))
+
+
+def test_der_ending_in_whitespace_bytes_is_not_stripped(sandbox_ca, csd):
+    """DER is binary: a certificate whose last signature byte is 0x20 or 0x0a must still load."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    base = csd.certificate.x509
+    for serial in range(1, 5000):
+        cert = (x509.CertificateBuilder().subject_name(base.subject).issuer_name(base.issuer)
+                .public_key(base.public_key()).serial_number(serial)
+                .not_valid_before(base.not_valid_before_utc).not_valid_after(base.not_valid_after_utc)
+                .sign(sandbox_ca.key, hashes.SHA256()))
+        der = cert.public_bytes(Encoding.DER)
+        if der[-1:] in (b" ", b"\n", b"\r", b"\t", b"\x0b", b"\x0c"):
+            break
+    else:
+        raise AssertionError("no certificate ending in a whitespace byte")
+    assert Certificate.from_bytes(der).x509.serial_number == serial
+    assert Certificate.from_base64(base64.b64encode(der).decode()).rfc == "EKU9003173C9"

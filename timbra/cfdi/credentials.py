@@ -80,14 +80,13 @@ class Certificate:
     @classmethod
     def from_bytes(cls, data: bytes) -> Certificate:
         """DER (.cer), PEM, or the base64 text of a CFDI's Certificado attribute."""
-        data = data.strip()
         try:
-            if data.startswith(b"-----BEGIN"):
-                cert = x509.load_pem_x509_certificate(data)
-            elif data[:1] == b"\x30":
+            if data[:1] == b"\x30":  # DER: never strip, its last bytes may be whitespace values
                 cert = x509.load_der_x509_certificate(data)
+            elif data.strip().startswith(b"-----BEGIN"):
+                cert = x509.load_pem_x509_certificate(data.strip())
             else:
-                cert = x509.load_der_x509_certificate(base64.b64decode(data, validate=False))
+                cert = x509.load_der_x509_certificate(base64.b64decode(b"".join(data.split()), validate=False))
         except (ValueError, binascii.Error) as exc:
             raise CredentialError(f"el certificado no se puede leer: {exc}") from exc
         return cls(cert, cert.public_bytes(serialization.Encoding.DER))
