@@ -6,7 +6,7 @@ A `TimbraError` is what stops an operation; it may carry findings. Codes are SAT
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Source = Literal["client", "pac", "sat"]
@@ -70,16 +70,3 @@ class TimbraError(Exception):
         if self.detail:
             out["detail"] = self.detail
         return out
-
-
-@dataclass
-class FindingList:
-    """Collects findings in order; `add` is what rules call."""
-
-    items: list[Finding] = field(default_factory=list)
-
-    def add(self, finding: Finding) -> None:
-        self.items.append(finding)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
