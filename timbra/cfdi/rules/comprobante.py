@@ -26,10 +26,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
+from timbra.cfdi.document import NS_CCE20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 
 NS_IMPLOCAL = "http://www.sat.gob.mx/implocal"
-NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"
 
 # Matrix CFDI40101 and CFDI40117 patterns, applied to the attribute as written.
 _FECHA_RE = re.compile(r"(20[1-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"

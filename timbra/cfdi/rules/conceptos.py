@@ -20,6 +20,7 @@ from decimal import Context as DecimalContext
 
 from lxml import etree
 
+from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.sat.catalogs import Catalogs
 
@@ -44,11 +45,8 @@ NOMBRE_EXTRANJERO_INTERMEDIACION = (
     "A OFERENTES DE BIENES Y SERVICIOS RESIDENTES EN EL EXTRANJERO")
 REGIMEN_EXTRANJERO_INTERMEDIACION = "616"
 
-COMERCIO_EXTERIOR_NS = frozenset({
-    "http://www.sat.gob.mx/ComercioExterior20",
-    "http://www.sat.gob.mx/ComercioExterior11",
-    "http://www.sat.gob.mx/ComercioExterior",
-})
+# Pedimento rules (40195, 40200) also count Comercio Exterior 1.0.
+COMERCIO_EXTERIOR_NS = COMERCIO_EXTERIOR | {"http://www.sat.gob.mx/ComercioExterior"}
 
 IMPUESTO_IVA = "002"
 IMPUESTO_IEPS = "003"

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from lxml import etree
 
+from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.sat.catalogs import Catalogs
 
@@ -36,8 +37,7 @@ ISR, IVA, IEPS = "001", "002", "003"
 IMPUESTO_NAMES = {ISR: "ISR", IVA: "IVA", IEPS: "IEPS"}
 EXENTO = "Exento"
 TASA_O_CUOTA = ("Tasa", "Cuota")
-COMERCIO_EXTERIOR_NS = frozenset({"http://www.sat.gob.mx/ComercioExterior20",
-                                  "http://www.sat.gob.mx/ComercioExterior11"})
+COMERCIO_EXTERIOR_NS = COMERCIO_EXTERIOR
 
 
 def _name(impuesto: str | None) -> str:

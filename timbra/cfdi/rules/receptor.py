@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rules import Context, rule
 from timbra.cfdi.rules.emisor import (
     FISICA,
@@ -28,10 +29,7 @@ from timbra.sat.catalogs import collapse
 
 PUBLICO_EN_GENERAL = "PUBLICO EN GENERAL"
 REGIMEN_SIN_OBLIGACIONES = "616"
-NS_COMERCIO_EXTERIOR = frozenset({
-    "http://www.sat.gob.mx/ComercioExterior20",
-    "http://www.sat.gob.mx/ComercioExterior11",
-})
+NS_COMERCIO_EXTERIOR = COMERCIO_EXTERIOR
 
 
 def _rfc(receptor) -> str:
