@@ -46,3 +46,11 @@ def test_cancun_is_an_hour_ahead(make_xml, codes):
     xml = make_xml(lambda r: r.set("Fecha", (local + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")),
                    lugar_expedicion="77500")
     assert codes(xml) == ["401"]
+
+
+def test_local_fecha_is_as_strict_as_t_fechah():
+    from timbra.cfdi.validate import local_fecha
+    assert local_fecha(" 2026-11-24T10:00:00 ") == datetime(2026, 11, 24, 10, 0)
+    for bad in ("2026-02-30T10:00:00", "2026-11-24T10:00:00Z", "2026-11-24T10:00:00.5", "2026-11-24 10:00:00",
+                "٢٠٢٦-11-24T10:00:00", "2026-11-24", "", None):
+        assert local_fecha(bad) is None, bad

@@ -7,6 +7,7 @@ Pure: no I/O, the time and the trust anchors come in as arguments.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -24,7 +25,19 @@ from timbra.sat.schemas import schema
 # Start of each version: a Fecha before it cannot be a CFDI of that version (403).
 VERSION_START = {"4.0": datetime(2022, 1, 1), "3.3": datetime(2017, 7, 1)}
 CFDI33_RETIRED = "2023-03-31"
-_FECHA_FORMAT = "%Y-%m-%dT%H:%M:%S"
+_FECHA = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")  # t_FechaH, without fractions or offset
+
+
+def local_fecha(text: str | None) -> datetime | None:
+    """Fecha as the naive local time it states, or None when it is not SAT's t_FechaH (fromisoformat is 20x
+    faster than strptime; the regex keeps it as strict)."""
+    text = (text or "").strip()
+    if not _FECHA.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # 2026-02-30T...
+        return None
 
 
 @dataclass
@@ -63,10 +76,8 @@ def _schema_findings(doc: Document) -> list[Finding]:
 
 def fecha_utc(doc: Document, cats: Catalogs) -> datetime | None:
     """The Comprobante's Fecha as an aware UTC time, read in the zone of LugarExpedicion's postal code."""
-    text = (doc.get("Fecha") or "").strip()  # xs:dateTime collapses whitespace; CFDI40101 reports it
-    try:
-        naive = datetime.strptime(text, _FECHA_FORMAT)
-    except ValueError:
+    naive = local_fecha(doc.get("Fecha"))  # xs:dateTime collapses whitespace; CFDI40101 reports it
+    if naive is None:
         return None
     zone = cats.zone_for_postal_code(doc.get("LugarExpedicion") or "")
     if zone is None:
@@ -80,7 +91,7 @@ def _fecha_findings(doc: Document, when: datetime | None, opts: Options) -> list
     out = []
     text = doc.get("Fecha")
     start = VERSION_START[doc.version]
-    if datetime.strptime((text or "").strip(), _FECHA_FORMAT) < start:  # Fecha is local time; so is the start
+    if local_fecha(text) < start:  # Fecha is local time; so is the start
         out.append(finding("403", "Comprobante@Fecha", value=text, expected=f">= {start:%Y-%m-%d}"))
     earliest = opts.now - timedelta(hours=opts.stamp_window_hours)
     latest = opts.now + timedelta(seconds=opts.future_tolerance_seconds)
