@@ -2,7 +2,9 @@
 and `make_xml` to build a correct, sealed CFDI 4.0 that a test then breaks in one place."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import secrets
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from timbra.clock import FixedClock
 from timbra.pac.stamping import Stamper
 from timbra.sat.certs import TrustStore
 from timbra.sat.sandbox_ca import SandboxCA
+from timbra.store.db import Database
+from timbra.store.models import Base
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
@@ -101,3 +105,62 @@ def findings(stamper: Stamper):
         return stamper.validate(xml).findings
 
     return run
+
+
+# --- databases: every storage test runs on SQLite and on PostgreSQL -------------------------------------
+
+POSTGRES_URL = os.environ.get("TIMBRA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A schema of its own for this test session in the `test` database, dropped at the end.
+
+    PostgreSQL is required, never skipped: `make test` starts it when it is down (scripts/services.sh)."""
+    import sqlalchemy as sa
+
+    name = f"t_{os.getpid()}_{secrets.token_hex(3)}"
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as c:
+            c.exec_driver_sql(f"CREATE SCHEMA {name}")
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required for the storage tests and is not reachable at {POSTGRES_URL}: {exc}")
+    db = Database(_with_schema(POSTGRES_URL, name))
+    db.upgrade()
+    db.dispose()
+    yield name
+    with engine.begin() as c:
+        c.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
+    engine.dispose()
+
+
+def _with_schema(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> str:
+    """A migrated, empty database URL: a new SQLite file, or this session's PostgreSQL schema emptied."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{(tmp_path / 'timbra.db').as_posix()}"
+        db = Database(url)
+        db.upgrade()
+        db.dispose()
+        return url
+    schema = request.getfixturevalue("postgres_schema")
+    url = _with_schema(POSTGRES_URL, schema)
+    db = Database(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as c:
+        c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    d = Database(db_url)
+    yield d
+    d.dispose()

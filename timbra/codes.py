@@ -43,10 +43,45 @@ _TABLE = [
     Code("403", "La fecha de emisión es anterior a la entrada en vigor de la versión del comprobante.",
          "The issue date is earlier than the start of this CFDI version."),
     Code("T001", "Versión de CFDI no admitida para timbrado.", "CFDI version not accepted for stamping."),
+    # The service (timbra's own codes; HTTP status is what REST answers).
+    Code("T100", "Solicitud inválida.", "Bad request.", http_status=400),
+    Code("T101", "Credenciales inválidas o ausentes.", "Missing or invalid credentials.", http_status=401),
+    Code("T102", "No tiene permiso para esta operación.", "You are not allowed to do this.", http_status=403),
+    Code("T103", "No encontrado.", "Not found.", http_status=404),
+    Code("T104", "Sin créditos disponibles para timbrar.", "No credits left to stamp.", http_status=402),
+    Code("T105", "El RFC del emisor no está registrado en la cuenta.",
+         "The Emisor's RFC is not registered in this account.", http_status=403),
+    Code("T106", "La llave de idempotencia ya se usó con otro documento.",
+         "The idempotency key was already used with another document.", http_status=409),
+    Code("T107", "La solicitud excede el tamaño máximo.", "The request is too large.", http_status=413),
+    Code("T108", "Método no permitido.", "Method not allowed.", http_status=405),
+    Code("T109", "Tipo de contenido no admitido.", "Unsupported content type.", http_status=415),
+    Code("T110", "Ya existe.", "Already exists.", http_status=409),
+    Code("T111", "La contraseña no cumple la política: al menos 10 caracteres.",
+         "The password does not meet the policy: at least 10 characters.", http_status=422),
+    Code("T112", "Créditos insuficientes en los paquetes del distribuidor.",
+         "Not enough credits in the distributor's packages.", http_status=409),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
+
+
+def error(code: str, *, detail: dict | None = None, message: str | None = None,
+          findings: list[Finding] | None = None):
+    """A TimbraError for one of this table's codes, with its texts and source."""
+    from timbra.errors import TimbraError
+
+    c = CODES[code]
+    return TimbraError(code, message or c.es, source=c.source, message_en=None if message else c.en,
+                       detail=detail, findings=findings)
+
+
+def http_status(code: str) -> int:
+    c = CODES.get(code)
+    if c is not None:
+        return c.http_status
+    return 422  # SAT's matrix codes: the document is understood but not acceptable
 
 
 def finding(code: str, node: str = "", *, detail: str | None = None, value: str | None = None,

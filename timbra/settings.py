@@ -35,10 +35,24 @@ class Settings:
     stamp_window_hours: int = 72
     # ERP clocks drift: a Fecha up to this many seconds ahead of the PAC's clock is not "future".
     future_tolerance_seconds: int = 120
+    # SQLAlchemy URL; default: SQLite in data_dir. PostgreSQL: postgresql+psycopg://user@host/db
+    database_url_override: str | None = None
+    # Deliver to SAT from a thread of `timbra serve`; set 0 when `timbra worker` processes do it.
+    worker_in_process: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Request bodies larger than this are refused with T107 before they are read whole.
+    max_request_bytes: int = 25 * 1024 * 1024
 
     @property
     def sandbox(self) -> bool:
         return self.environment != "production"
+
+    @property
+    def database_url(self) -> str:
+        if self.database_url_override:
+            return self.database_url_override
+        return f"sqlite:///{(self.data_dir / 'timbra.db').as_posix()}"
 
     @property
     def keys_dir(self) -> Path:
@@ -56,6 +70,11 @@ class Settings:
             max_document_bytes=_int("TIMBRA_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
             stamp_window_hours=_int("TIMBRA_STAMP_WINDOW_HOURS", 72),
             future_tolerance_seconds=_int("TIMBRA_FUTURE_TOLERANCE_SECONDS", 120),
+            database_url_override=env.get("TIMBRA_DATABASE_URL") or None,
+            worker_in_process=_bool("TIMBRA_WORKER_IN_PROCESS", True),
+            host=env.get("TIMBRA_HOST", "127.0.0.1"),
+            port=_int("TIMBRA_PORT", 8000),
+            max_request_bytes=_int("TIMBRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024),
         )
         if env.get("TIMBRA_PAC_CER"):
             s = replace(s, pac_cer=Path(env["TIMBRA_PAC_CER"]), pac_key=Path(env["TIMBRA_PAC_KEY"]))

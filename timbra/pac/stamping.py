@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,8 +104,11 @@ class Stamper:
     def validate(self, data: bytes) -> Validation:
         return validate(data, self.options())
 
-    def stamp(self, data: bytes) -> Stamp:
-        """Stamp a sealed CFDI or raise TimbraError with every finding."""
+    def stamp(self, data: bytes, *, before_sign: Callable[[Document], None] | None = None) -> Stamp:
+        """Stamp a sealed CFDI or raise TimbraError with every finding.
+
+        `before_sign(doc)` runs once the document is valid and before the PAC signs: the service uses it
+        for what depends on the caller (is the Emisor's RFC in the account?); it raises to refuse."""
         now = self.clock.now()
         result = validate(data, self.options(now))
         doc = result.doc
@@ -119,6 +123,8 @@ class Stamper:
         if findings:
             raise validation_error(findings)
         assert doc is not None and digest is not None
+        if before_sign is not None:
+            before_sign(doc)
         timbre = build_tfd(sello_cfd=doc.get("Sello") or "", pac=self.pac,
                            rfc_prov_certif=self.rfc_prov_certif, moment=now)
         xml = insert_tfd(doc, timbre.xml)

@@ -1,0 +1,148 @@
+"""Accounts, roles, passwords, API keys and credits, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from timbra.errors import TimbraError
+from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
+from timbra.pac.credits import Credits, spend
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def accounts(db, clock):
+    return Accounts(db, clock)
+
+
+@pytest.fixture
+def credits(db, accounts, clock):
+    return Credits(db, accounts, clock)
+
+
+def code_of(fn, *args, **kw) -> str:
+    with pytest.raises(TimbraError) as exc:
+        fn(*args, **kw)
+    return exc.value.code
+
+
+def principal(new) -> Principal:
+    return Principal(new.account.id, new.account.kind, new.user.id if new.user else None)
+
+
+def test_roles_distributor_creates_only_its_emisores(accounts):
+    dist = accounts.create_account(SYSTEM_PRINCIPAL, kind="distributor", name="Dist", username="dist@x.mx",
+                                   password="distpass1234")
+    d = principal(dist)
+    client = accounts.create_account(d, kind="emisor", name="Cliente", rfcs=["eku9003173c9"], username="c@x.mx")
+    assert client.account.parent_id == dist.account.id
+    assert client.password and len(client.password) >= 10  # generated, shown once
+    assert accounts.rfcs(client.account.id) == ["EKU9003173C9"]
+    assert code_of(accounts.create_account, d, kind="distributor", name="Otro") == "T102"
+    c = principal(client)
+    assert code_of(accounts.create_account, c, kind="emisor", name="Nope") == "T102"
+    other = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="Ajeno")
+    assert accounts.can_manage(d, client.account.id)
+    assert not accounts.can_manage(d, other.account.id)
+    assert [a.id for a in accounts.list(d)] == [client.account.id]
+    assert code_of(accounts.get, c, other.account.id) == "T103"
+    assert code_of(accounts.create_account, SYSTEM_PRINCIPAL, kind="emisor", name="Dup", username="c@x.mx") == "T110"
+    assert code_of(accounts.create_account, SYSTEM_PRINCIPAL, kind="emisor", name="X", rfcs=["NOPE"]) == "T100"
+
+
+def test_passwords_and_api_keys(accounts):
+    new = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E", username="u@x.mx",
+                                  password="correct horse")
+    assert accounts.authenticate("u@x.mx", "correct horse").account_id == new.account.id
+    assert accounts.authenticate("u@x.mx", "correct horse").account_id == new.account.id  # remembered
+    assert code_of(accounts.authenticate, "u@x.mx", "wrong horse") == "T101"
+    assert code_of(accounts.authenticate, "nobody@x.mx", "correct horse") == "T101"
+    who = accounts.authenticate("u@x.mx", "correct horse")
+    assert code_of(accounts.change_password, who, "bad current", "new password 1") == "T101"
+    assert code_of(accounts.change_password, who, "correct horse", "short") == "T111"
+    accounts.change_password(who, "correct horse", "new password 1")
+    assert code_of(accounts.authenticate, "u@x.mx", "correct horse") == "T101"  # the cache follows the hash
+    assert accounts.authenticate("u@x.mx", "new password 1").user_id == who.user_id
+
+    made = accounts.create_key(who, "erp")
+    assert made.key.startswith("tbk_") and made.key not in (made.record.key_hash,)
+    assert accounts.authenticate_key(made.key) == who
+    assert code_of(accounts.authenticate_key, made.key[:-1] + ("A" if made.key[-1] != "A" else "B")) == "T101"
+    assert code_of(accounts.authenticate_key, "garbage") == "T101"
+    accounts.revoke_key(who, made.record.id)
+    assert code_of(accounts.authenticate_key, made.key) == "T101"
+
+
+def test_packages_spend_first_expiring_and_never_below_zero(db, accounts, credits, clock):
+    e = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E").account
+    late = credits.add_package(SYSTEM_PRINCIPAL, e.id, 5, expiry=NOW + timedelta(days=300))
+    soon = credits.add_package(SYSTEM_PRINCIPAL, e.id, 2, expiry=NOW + timedelta(days=10))
+    future = credits.add_package(SYSTEM_PRINCIPAL, e.id, 9, activation=NOW + timedelta(days=1))
+    assert credits.balance(SYSTEM_PRINCIPAL, e.id).available == 7
+    spent = []
+    for _ in range(7):
+        with db.session() as s:
+            spent.append(spend(s, e.id, clock.now()))
+    assert spent == [soon.id] * 2 + [late.id] * 5
+    with db.session() as s:
+        assert code_of(spend, s, e.id, clock.now()) == "T104"
+    clock.advance(days=2)
+    assert credits.balance(SYSTEM_PRINCIPAL, e.id).available == 9
+    views = {p.id: p for p in credits.balance(SYSTEM_PRINCIPAL, e.id).packages}
+    assert (views[late.id].used, views[late.id].left) == (5, 0) and views[future.id].active
+
+
+def test_rolled_back_stamp_spends_nothing(db, accounts, credits, clock):
+    e = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E").account
+    credits.add_package(SYSTEM_PRINCIPAL, e.id, 1)
+    with pytest.raises(RuntimeError):
+        with db.session() as s:
+            spend(s, e.id, clock.now())
+            raise RuntimeError("storage failed after spending")
+    assert credits.balance(SYSTEM_PRINCIPAL, e.id).available == 1
+
+
+def test_distributor_transfers_from_its_packages(accounts, credits):
+    dist = accounts.create_account(SYSTEM_PRINCIPAL, kind="distributor", name="D", username="d@x.mx",
+                                   password="distpass1234")
+    d = principal(dist)
+    client = accounts.create_account(d, kind="emisor", name="C").account
+    stranger = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="S").account
+    p1 = credits.add_package(SYSTEM_PRINCIPAL, dist.account.id, 3, expiry=NOW + timedelta(days=30))
+    credits.add_package(SYSTEM_PRINCIPAL, dist.account.id, 1000, expiry=NOW + timedelta(days=365))
+    made = credits.transfer(d, client.id, 10)
+    assert [(p.size, p.source_id) for p in made][0] == (3, p1.id) and sum(p.size for p in made) == 10
+    assert made[0].expiry == p1.expiry
+    assert credits.balance(d, client.id).available == 10
+    assert credits.balance(d).available == 993
+    assert code_of(credits.transfer, d, client.id, 10_000) == "T112"
+    assert code_of(credits.transfer, d, stranger.id, 1) == "T103"
+    assert code_of(credits.add_package, d, client.id, 100) == "T102"
+    assert code_of(credits.balance, d, stranger.id) == "T103"
+
+
+def test_parallel_spending_never_overspends(db, accounts, credits, clock):
+    """Many threads spend at once from an account with few credits split over packages."""
+    e = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E").account
+    for size in (3, 2, 2):
+        credits.add_package(SYSTEM_PRINCIPAL, e.id, size)
+    ok, refused, barrier = [], [], threading.Barrier(16)
+
+    def worker():
+        barrier.wait()
+        try:
+            with db.session() as s:
+                ok.append(spend(s, e.id, clock.now()))
+        except TimbraError as exc:
+            refused.append(exc.code)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ok) == 7 and refused == ["T104"] * 9
+    b = credits.balance(SYSTEM_PRINCIPAL, e.id)
+    assert b.available == 0 and all(p.used == p.size for p in b.packages)

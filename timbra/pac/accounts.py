@@ -1,0 +1,318 @@
+"""Accounts, users, passwords and API keys; who may do what.
+
+Roles: the PAC admin creates distributors, emisores and packages; a distributor creates its own emisores
+and hands them credits; an emisor's users stamp for the account's RFCs. Passwords are hashed with argon2;
+API keys are shown once and stored as SHA-256 (they are 256-bit random).
+
+Verifying an argon2 hash costs tens of milliseconds by design. ERPs send user and password on every call
+(FEL's SOAP services do), so a successful verification is remembered in memory, keyed by an HMAC of the
+password under a per-process secret, until the password hash changes: the plain password is never kept.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+
+from timbra.clock import SYSTEM, Clock
+from timbra.codes import error
+from timbra.store import repo
+from timbra.store.db import Database
+from timbra.store.models import Account, AccountRfc, ApiKey, User
+
+KINDS = ("admin", "distributor", "emisor")
+MIN_PASSWORD = 10
+_RFC = re.compile(r"[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}")
+_KEY = re.compile(r"tbk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user of an account (or `system`, the operator at the CLI)."""
+
+    account_id: int
+    kind: str
+    user_id: int | None = None
+    username: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+
+SYSTEM_PRINCIPAL = Principal(account_id=0, kind="admin", username="system")
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: Account
+    user: User | None
+    password: str | None  # generated when none was given; shown once
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    key: str  # shown once
+    record: ApiKey
+
+
+class _VerifiedCache:
+    def __init__(self, size: int = 10_000) -> None:
+        self._secret = secrets.token_bytes(32)
+        self._items: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def _mac(self, password: str) -> bytes:
+        return hmac.new(self._secret, password.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+
+    def hit(self, user: User, password: str) -> bool:
+        with self._lock:
+            mac = self._items.get((user.id, user.password_hash))
+        return mac is not None and hmac.compare_digest(mac, self._mac(password))
+
+    def add(self, user: User, password: str) -> None:
+        with self._lock:
+            self._items[(user.id, user.password_hash)] = self._mac(password)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class Accounts:
+    def __init__(self, db: Database, clock: Clock = SYSTEM) -> None:
+        self.db = db
+        self.clock = clock
+        self._verified = _VerifiedCache()
+
+    # --- authorization ----------------------------------------------------------------------------------
+
+    def can_manage(self, who: Principal, account_id: int) -> bool:
+        """Admins manage everything; a distributor itself and its clients; anyone else only itself."""
+        if who.is_admin or who.account_id == account_id:
+            return True
+        if who.kind == "distributor":
+            with self.db.reader() as s:
+                acc = repo.account(s, account_id)
+                return acc is not None and acc.parent_id == who.account_id
+        return False
+
+    def require_manage(self, who: Principal, account_id: int) -> None:
+        if not self.can_manage(who, account_id):
+            raise error("T103", detail={"account_id": account_id})  # not "forbidden": do not confirm it exists
+
+    # --- accounts and users -----------------------------------------------------------------------------
+
+    def create_account(self, who: Principal, *, kind: str, name: str, parent_id: int | None = None,
+                       rfcs: list[str] | tuple[str, ...] = (), username: str | None = None,
+                       password: str | None = None) -> NewAccount:
+        if kind not in KINDS:
+            raise error("T100", message=f"kind debe ser uno de {', '.join(KINDS)}")
+        if not name.strip():
+            raise error("T100", message="name es obligatorio")
+        if who.kind == "distributor":
+            if kind != "emisor":
+                raise error("T102", message="Un distribuidor solo puede crear cuentas de emisor.")
+            parent_id = who.account_id
+        elif not who.is_admin:
+            raise error("T102")
+        if kind != "emisor" and rfcs:
+            raise error("T100", message="Solo una cuenta de emisor tiene RFC.")
+        clean_rfcs = [_check_rfc(r) for r in rfcs]
+        if password is not None:
+            _check_password(password)
+        now = self.clock.now()
+        generated = None
+        try:
+            with self.db.session() as s:
+                if parent_id is not None and repo.account(s, parent_id) is None:
+                    raise error("T103", detail={"parent_id": parent_id})
+                acc = Account(kind=kind, name=name.strip(), parent_id=parent_id, active=True, created_at=now)
+                s.add(acc)
+                s.flush()
+                for r in dict.fromkeys(clean_rfcs):
+                    s.add(AccountRfc(account_id=acc.id, rfc=r, created_at=now))
+                user = None
+                if username:
+                    if password is None:
+                        generated = password = secrets.token_urlsafe(12)
+                    user = self._new_user(s, acc.id, username, password, now)
+        except IntegrityError as exc:
+            raise error("T110", message=f"El usuario {username!r} ya existe.") from exc
+        return NewAccount(acc, user, generated)
+
+    def _new_user(self, s, account_id: int, username: str, password: str, now: datetime) -> User:
+        username = username.strip()
+        if not username or len(username) > 254:
+            raise error("T100", message="username inválido")
+        _check_password(password)
+        user = User(account_id=account_id, username=username, password_hash=_hasher.hash(password), active=True,
+                    created_at=now, password_changed_at=now)
+        s.add(user)
+        s.flush()
+        return user
+
+    def add_user(self, who: Principal, account_id: int, username: str, password: str | None = None
+                 ) -> tuple[User, str | None]:
+        self.require_manage(who, account_id)
+        generated = None
+        if password is None:
+            generated = password = secrets.token_urlsafe(12)
+        try:
+            with self.db.session() as s:
+                if repo.account(s, account_id) is None:
+                    raise error("T103")
+                user = self._new_user(s, account_id, username, password, self.clock.now())
+        except IntegrityError as exc:
+            raise error("T110", message=f"El usuario {username!r} ya existe.") from exc
+        return user, generated
+
+    def add_rfc(self, who: Principal, account_id: int, rfc: str) -> None:
+        self.require_manage(who, account_id)
+        rfc = _check_rfc(rfc)
+        with self.db.session() as s:
+            acc = repo.account(s, account_id)
+            if acc is None:
+                raise error("T103")
+            if acc.kind != "emisor":
+                raise error("T100", message="Solo una cuenta de emisor tiene RFC.")
+            if not repo.has_rfc(s, account_id, rfc):
+                s.add(AccountRfc(account_id=account_id, rfc=rfc, created_at=self.clock.now()))
+
+    def get(self, who: Principal, account_id: int) -> tuple[Account, list[str]]:
+        self.require_manage(who, account_id)
+        with self.db.reader() as s:
+            acc = repo.account(s, account_id)
+            if acc is None:
+                raise error("T103")
+            return acc, repo.rfcs(s, account_id)
+
+    def list(self, who: Principal) -> list[Account]:
+        """Admins see every account; a distributor its clients; an emisor only itself."""
+        with self.db.reader() as s:
+            if who.is_admin:
+                return repo.children(s, None)
+            if who.kind == "distributor":
+                return repo.children(s, who.account_id)
+            acc = repo.account(s, who.account_id)
+            return [acc] if acc else []
+
+    def rfcs(self, account_id: int) -> list[str]:
+        with self.db.reader() as s:
+            return repo.rfcs(s, account_id)
+
+    # --- authentication ---------------------------------------------------------------------------------
+
+    def authenticate(self, username: str, password: str) -> Principal:
+        with self.db.reader() as s:
+            user = repo.user_by_name(s, username)
+            acc = repo.account(s, user.account_id) if user is not None else None
+        if user is None or acc is None or not user.active or not acc.active:
+            _burn(password)  # the same cost as a wrong password: no telling which usernames exist
+            raise error("T101")
+        if not self._verified.hit(user, password):
+            try:
+                _hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError) as exc:
+                raise error("T101") from exc
+            self._verified.add(user, password)
+        return Principal(acc.id, acc.kind, user.id, user.username)
+
+    def authenticate_key(self, key: str) -> Principal:
+        m = _KEY.fullmatch(key.strip())
+        if m is None:
+            raise error("T101")
+        with self.db.reader() as s:
+            rec = repo.api_key_by_prefix(s, m.group(1))
+            if rec is None or rec.revoked_at is not None:
+                raise error("T101")
+            if not hmac.compare_digest(rec.key_hash, _key_hash(key.strip())):
+                raise error("T101")
+            user = s.get(User, rec.user_id)
+            acc = repo.account(s, rec.account_id)
+        if user is None or acc is None or not user.active or not acc.active:
+            raise error("T101")
+        return Principal(acc.id, acc.kind, user.id, user.username)
+
+    def change_password(self, who: Principal, current: str, new: str) -> None:
+        if who.user_id is None:
+            raise error("T102")
+        _check_password(new)
+        with self.db.session() as s:
+            user = s.get(User, who.user_id)
+            if user is None:
+                raise error("T101")
+            try:
+                _hasher.verify(user.password_hash, current)
+            except (VerificationError, InvalidHashError) as exc:
+                raise error("T101", message="La contraseña actual no es correcta.") from exc
+            user.password_hash = _hasher.hash(new)
+            user.password_changed_at = self.clock.now()
+
+    # --- API keys ---------------------------------------------------------------------------------------
+
+    def create_key(self, who: Principal, name: str = "", *, username: str | None = None) -> NewApiKey:
+        """A key for the calling user (or, for an operator, for `username`)."""
+        with self.db.session() as s:
+            if username is not None:
+                user = repo.user_by_name(s, username)
+                if user is None or not self.can_manage(who, user.account_id):
+                    raise error("T103", message=f"No existe el usuario {username!r}.")
+            else:
+                user = s.get(User, who.user_id) if who.user_id is not None else None
+                if user is None:
+                    raise error("T102")
+            prefix = secrets.token_hex(6)
+            key = f"tbk_{prefix}_{secrets.token_urlsafe(32)}"
+            rec = ApiKey(account_id=user.account_id, user_id=user.id, prefix=prefix, key_hash=_key_hash(key),
+                         name=name[:120], created_at=self.clock.now())
+            s.add(rec)
+            s.flush()
+        return NewApiKey(key, rec)
+
+    def list_keys(self, who: Principal) -> list[ApiKey]:
+        with self.db.reader() as s:
+            return repo.api_keys(s, who.account_id)
+
+    def revoke_key(self, who: Principal, key_id: int) -> None:
+        with self.db.session() as s:
+            rec = s.get(ApiKey, key_id)
+            if rec is None or rec.account_id != who.account_id:
+                raise error("T103")
+            if rec.revoked_at is None:
+                rec.revoked_at = self.clock.now()
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise error("T111")
+
+
+def _check_rfc(rfc: str) -> str:
+    rfc = (rfc or "").strip().upper()
+    if not _RFC.fullmatch(rfc):
+        raise error("T100", message=f"RFC inválido: {rfc!r}")
+    return rfc
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _burn(password: str) -> None:
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        pass

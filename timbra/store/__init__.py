@@ -1,0 +1,1 @@
+"""Storage: the database (SQLAlchemy, SQLite or PostgreSQL), its Alembic migrations, and repositories."""

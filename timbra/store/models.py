@@ -1,0 +1,199 @@
+"""The database schema (SQLAlchemy 2.0 declarative). Alembic migrations under store/migrations create it.
+
+Tenancy: every row that belongs to a customer carries `account_id`, and every query in store/ filters by it.
+Blobs (the stamped XML, acuses) live in their own tables so listing never reads them; they can move to
+S3-compatible storage behind `store.blobs` without touching the rest.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        Numeric, String, Text, TypeDecorator)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT primary keys on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) as on PostgreSQL (timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: D102
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # noqa: D102
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Account(Base):
+    """A PAC admin, a distributor (or franchisee) or an emisor (a client with one or more RFCs)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("kind IN ('admin', 'distributor', 'emisor')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(254))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccountRfc(Base):
+    """An RFC an emisor account may stamp for."""
+
+    __tablename__ = "account_rfcs"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    rfc: Mapped[str] = mapped_column(String(13), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    username: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiKey(Base):
+    """An API key: shown once; stored as its SHA-256 (keys are 256-bit random, so a slow hash adds nothing)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Package(Base):
+    """Credits an account holds: `size` credits usable from `activation` until `expiry`.
+
+    `used` counts credits spent on stamps or handed down to a client (a client's package then names its
+    `source_id`). The check constraints make a negative balance impossible whatever the code does.
+    """
+
+    __tablename__ = "packages"
+    __table_args__ = (CheckConstraint("used >= 0 AND used <= size", name="used_within_size"),
+                      CheckConstraint("size > 0", name="size_positive"),
+                      Index("ix_packages_spendable", "account_id", "expiry", "id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    size: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    activation: Mapped[datetime] = mapped_column(UTCDateTime())
+    expiry: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Cfdi(Base):
+    """One stamped CFDI: the columns the reports filter on; the XML is in `cfdi_xml`."""
+
+    __tablename__ = "cfdis"
+    __table_args__ = (Index("ix_cfdis_account_stamped", "account_id", "fecha_timbrado", "uuid"),
+                      Index("ix_cfdis_account_issued", "account_id", "fecha"),
+                      Index("ix_cfdis_account_receptor", "account_id", "rfc_receptor"))
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    version: Mapped[str] = mapped_column(String(4))
+    rfc_emisor: Mapped[str] = mapped_column(String(13))
+    rfc_receptor: Mapped[str] = mapped_column(String(13))
+    nombre_receptor: Mapped[str] = mapped_column(String(300), default="")
+    serie: Mapped[str] = mapped_column(String(25), default="")
+    folio: Mapped[str] = mapped_column(String(40), default="")
+    tipo: Mapped[str] = mapped_column(String(1))
+    fecha: Mapped[str] = mapped_column(String(19))  # local time of LugarExpedicion, as written (ISO, sortable)
+    fecha_timbrado: Mapped[datetime] = mapped_column(UTCDateTime())
+    total: Mapped[Decimal] = mapped_column(Numeric(24, 6))
+    moneda: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="vigente")
+    sat_status: Mapped[str] = mapped_column(String(16), default="pendiente")
+    no_certificado_sat: Mapped[str] = mapped_column(String(20))
+    sello_sat: Mapped[str] = mapped_column(Text)
+    sello_digest: Mapped[str] = mapped_column(String(64), unique=True)  # 307: a Sello is stamped once
+    document_digest: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256 of the bytes received
+
+
+class CfdiXml(Base):
+    __tablename__ = "cfdi_xml"
+
+    uuid: Mapped[str] = mapped_column(ForeignKey("cfdis.uuid"), primary_key=True)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    document_digest: Mapped[str] = mapped_column(String(64))
+    uuid: Mapped[str] = mapped_column(ForeignKey("cfdis.uuid"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SatAcuse(Base):
+    """SAT's acknowledgment that it received a CFDI (acuse de envío), as the gateway returned it."""
+
+    __tablename__ = "sat_acuses"
+
+    uuid: Mapped[str] = mapped_column(ForeignKey("cfdis.uuid"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # "recibido" | "rechazado"
+    code: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Outbox(Base):
+    """Work to do after a commit (deliver to SAT, ...), written in the same transaction as its cause."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "done_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

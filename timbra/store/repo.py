@@ -1,0 +1,182 @@
+"""Queries. Every function that reads a customer's rows takes its `account_id` and filters by it."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from timbra.store.models import (Account, AccountRfc, ApiKey, Cfdi, CfdiXml, IdempotencyKey, Outbox, Package,
+                                 SatAcuse, User)
+
+
+# --- accounts -------------------------------------------------------------------------------------------
+
+def account(s: Session, account_id: int) -> Account | None:
+    return s.get(Account, account_id)
+
+
+def children(s: Session, parent_id: int | None) -> list[Account]:
+    q = select(Account).order_by(Account.id)
+    if parent_id is not None:
+        q = q.where(Account.parent_id == parent_id)
+    return list(s.scalars(q))
+
+
+def rfcs(s: Session, account_id: int) -> list[str]:
+    return list(s.scalars(select(AccountRfc.rfc).where(AccountRfc.account_id == account_id).order_by(AccountRfc.rfc)))
+
+
+def has_rfc(s: Session, account_id: int, rfc: str) -> bool:
+    return s.get(AccountRfc, (account_id, rfc)) is not None
+
+
+def user_by_name(s: Session, username: str) -> User | None:
+    return s.scalar(select(User).where(User.username == username))
+
+
+def users(s: Session, account_id: int) -> list[User]:
+    return list(s.scalars(select(User).where(User.account_id == account_id).order_by(User.id)))
+
+
+def api_key_by_prefix(s: Session, prefix: str) -> ApiKey | None:
+    return s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+
+def api_keys(s: Session, account_id: int) -> list[ApiKey]:
+    return list(s.scalars(select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.id)))
+
+
+# --- credits --------------------------------------------------------------------------------------------
+
+def _spendable(account_id: int, now: datetime):
+    return and_(Package.account_id == account_id, Package.used < Package.size, Package.activation <= now,
+                or_(Package.expiry.is_(None), Package.expiry > now))
+
+
+def lock_spendable_package(s: Session, account_id: int, now: datetime) -> Package | None:
+    """The package to spend from next (the one that expires first), locked until commit on PostgreSQL.
+
+    Under READ COMMITTED a row another transaction filled while we waited for its lock is skipped, so
+    None may mean "retry" rather than "empty": `credits.spend` tells the two apart.
+    """
+    q = (select(Package).where(_spendable(account_id, now))
+         .order_by(Package.expiry.is_(None), Package.expiry, Package.id).limit(1).with_for_update())
+    return s.scalar(q)
+
+
+def spend_from(s: Session, package_id: int, amount: int = 1) -> bool:
+    res = s.execute(update(Package).where(Package.id == package_id, Package.used + amount <= Package.size)
+                    .values(used=Package.used + amount))
+    return res.rowcount == 1
+
+
+def available(s: Session, account_id: int, now: datetime) -> int:
+    return int(s.scalar(select(func.coalesce(func.sum(Package.size - Package.used), 0))
+                        .where(_spendable(account_id, now))) or 0)
+
+
+def packages(s: Session, account_id: int) -> list[Package]:
+    return list(s.scalars(select(Package).where(Package.account_id == account_id)
+                          .order_by(Package.expiry.is_(None), Package.expiry, Package.id)))
+
+
+# --- CFDI -----------------------------------------------------------------------------------------------
+
+def cfdi(s: Session, account_id: int, uuid: str) -> Cfdi | None:
+    return s.scalar(select(Cfdi).where(Cfdi.account_id == account_id, Cfdi.uuid == uuid))
+
+
+def cfdi_xml(s: Session, account_id: int, uuid: str) -> bytes | None:
+    return s.scalar(select(CfdiXml.xml).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+                    .where(Cfdi.account_id == account_id, Cfdi.uuid == uuid))
+
+
+def cfdi_by_document(s: Session, account_id: int, document_digest: str) -> Cfdi | None:
+    return s.scalar(select(Cfdi).where(Cfdi.account_id == account_id, Cfdi.document_digest == document_digest)
+                    .limit(1))
+
+
+def cfdi_by_sello(s: Session, sello_digest: str) -> Cfdi | None:
+    """Across accounts: a Sello is stamped once in the whole PAC (307). Callers check the account."""
+    return s.scalar(select(Cfdi).where(Cfdi.sello_digest == sello_digest))
+
+
+def idempotency(s: Session, account_id: int, key: str) -> IdempotencyKey | None:
+    return s.get(IdempotencyKey, (account_id, key))
+
+
+def acuse(s: Session, account_id: int, uuid: str) -> SatAcuse | None:
+    return s.scalar(select(SatAcuse).join(Cfdi, Cfdi.uuid == SatAcuse.uuid)
+                    .where(Cfdi.account_id == account_id, SatAcuse.uuid == uuid))
+
+
+@dataclass(frozen=True)
+class CfdiFilter:
+    stamped_from: datetime | None = None
+    stamped_to: datetime | None = None
+    issued_from: str | None = None  # local ISO date-times, compared as written
+    issued_to: str | None = None
+    rfc_receptor: str | None = None
+    rfc_emisor: str | None = None
+    tipo: str | None = None
+    status: str | None = None
+
+
+def encode_cursor(row: Cfdi) -> str:
+    raw = json.dumps([row.fecha_timbrado.isoformat(), row.uuid]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raises ValueError on anything that is not a cursor this module wrote."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        when, uuid = json.loads(raw)
+        return datetime.fromisoformat(when), str(uuid)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValueError("cursor") from exc
+
+
+def list_cfdis(s: Session, account_id: int, f: CfdiFilter, *, limit: int,
+               after: tuple[datetime, str] | None = None) -> list[Cfdi]:
+    """Newest stamp first; keyset pagination on (fecha_timbrado, uuid)."""
+    q = select(Cfdi).where(Cfdi.account_id == account_id)
+    if f.stamped_from is not None:
+        q = q.where(Cfdi.fecha_timbrado >= f.stamped_from)
+    if f.stamped_to is not None:
+        q = q.where(Cfdi.fecha_timbrado < f.stamped_to)
+    if f.issued_from is not None:
+        q = q.where(Cfdi.fecha >= f.issued_from)
+    if f.issued_to is not None:
+        q = q.where(Cfdi.fecha < f.issued_to)
+    for col, value in ((Cfdi.rfc_receptor, f.rfc_receptor), (Cfdi.rfc_emisor, f.rfc_emisor),
+                       (Cfdi.tipo, f.tipo), (Cfdi.status, f.status)):
+        if value is not None:
+            q = q.where(col == value)
+    if after is not None:
+        when, uuid = after
+        q = q.where(or_(Cfdi.fecha_timbrado < when, and_(Cfdi.fecha_timbrado == when, Cfdi.uuid < uuid)))
+    q = q.order_by(Cfdi.fecha_timbrado.desc(), Cfdi.uuid.desc()).limit(limit)
+    return list(s.scalars(q))
+
+
+def count_cfdis(s: Session, account_id: int) -> int:
+    return int(s.scalar(select(func.count()).select_from(Cfdi).where(Cfdi.account_id == account_id)) or 0)
+
+
+# --- outbox ---------------------------------------------------------------------------------------------
+
+def due_outbox(s: Session, now: datetime, limit: int, *, skip_locked: bool) -> list[Outbox]:
+    q = (select(Outbox).where(Outbox.done_at.is_(None), Outbox.next_attempt_at <= now)
+         .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit))
+    q = q.with_for_update(skip_locked=True) if skip_locked else q
+    return list(s.scalars(q))
+
+
+def pending_outbox(s: Session) -> int:
+    return int(s.scalar(select(func.count()).select_from(Outbox).where(Outbox.done_at.is_(None))) or 0)
