@@ -13,16 +13,17 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Install, create the sandbox keys and stamp a demo invoice.
+# Install and start the PAC (SQLite in ./data, sandbox keys, a demo account printed on first start).
 run: install
-	$(BIN)/timbra keys sandbox
-	$(BIN)/timbra demo
+	$(BIN)/timbra serve
 
 test: install
+	./scripts/services.sh
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python bench/bench_stamp.py
+	$(BIN)/python bench/bench_http.py
 
 # Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
 data: install

@@ -4,10 +4,14 @@ Only translation lives here: arguments in, calls into timbra.cfdi / timbra.pac, 
 """
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +19,12 @@ from timbra import __version__
 from timbra.clock import SYSTEM, Clock, FixedClock
 from timbra.errors import TimbraError
 from timbra.settings import Settings
+
+if TYPE_CHECKING:  # the operator commands import these lazily: `timbra validate` needs no database
+    from timbra.pac.accounts import Accounts, Principal
+    from timbra.pac.credits import Balance, Credits
+    from timbra.store.db import Database
+    from timbra.store.models import Account, ApiKey, Package, User
 
 PROGRESS_THRESHOLD = 50
 
@@ -227,6 +237,416 @@ def demo(conceptos: int, output: str | None) -> None:
     (folder / f"{result.uuid}.xml").write_bytes(result.xml)
     click.echo(f"Factura sellada: {folder / 'factura.xml'}")
     click.echo(f"Timbrada: UUID {result.uuid} -> {folder / (result.uuid + '.xml')}")
+
+
+# --- operator commands: database, accounts, users, credits, API keys -----------------------------------
+# The operator at the terminal acts as the PAC admin (SYSTEM_PRINCIPAL), or as one account where timbra.pac
+# asks for that account's own principal (a distributor's transfer, an account's API keys). Every rule lives
+# in timbra.pac; these commands only turn arguments into calls and results into text or one JSON document.
+
+_JSON_HELP = "Salida JSON (un documento) / JSON output (one document)."
+
+
+def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """A TimbraError becomes exit status 1 with its code: on stderr as text, or as JSON on stdout (--json)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except TimbraError as exc:
+            if kwargs.get("as_json"):
+                click.echo(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2))
+            else:
+                detail = f" {json.dumps(exc.detail, ensure_ascii=False)}" if exc.detail else ""
+                click.echo(f"{exc.code} {exc.message}{detail}", err=True)
+            sys.exit(1)
+
+    return run
+
+
+def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@contextmanager
+def _database(*, upgrade: bool = True) -> Iterator[Database]:
+    """The configured database, migrated to head first (an operator's first command may find it empty)."""
+    from timbra.store.db import Database
+
+    db = Database(_settings().database_url)
+    try:
+        if upgrade:
+            db.upgrade()
+        yield db
+    finally:
+        db.dispose()
+
+
+def _services(db: Database) -> tuple[Accounts, Credits]:
+    from timbra.pac.accounts import Accounts
+    from timbra.pac.credits import Credits
+
+    accounts = Accounts(db)
+    return accounts, Credits(db, accounts)
+
+
+def _acting_as(accounts: Accounts, account_id: int) -> Principal:
+    """The principal of an account, for operations timbra.pac only lets an account do for itself."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL, Principal
+
+    account, _ = accounts.get(SYSTEM_PRINCIPAL, account_id)  # T103 when there is no such account
+    return Principal(account_id=account.id, kind=account.kind)
+
+
+def _operator_datetime(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 from the command line; without an offset it is Mexico City time (what operators think in)."""
+    from zoneinfo import ZoneInfo
+
+    from timbra.codes import error
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise error("T100", message=f"Fecha inválida en {option}: {value!r} (ISO 8601)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("America/Mexico_City"))
+    return moment.astimezone(timezone.utc)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _account_dict(account: Account) -> dict[str, Any]:
+    return {"id": account.id, "kind": account.kind, "name": account.name, "parent_id": account.parent_id,
+            "active": account.active, "created_at": _iso(account.created_at)}
+
+
+def _user_dict(user: User) -> dict[str, Any]:
+    return {"id": user.id, "account_id": user.account_id, "username": user.username, "active": user.active,
+            "created_at": _iso(user.created_at)}
+
+
+def _package_dict(package: Package) -> dict[str, Any]:
+    return {"id": package.id, "account_id": package.account_id, "size": package.size, "used": package.used,
+            "activation": _iso(package.activation), "expiry": _iso(package.expiry),
+            "source_id": package.source_id}
+
+
+def _key_dict(key: ApiKey) -> dict[str, Any]:
+    return {"id": key.id, "account_id": key.account_id, "user_id": key.user_id, "prefix": key.prefix,
+            "name": key.name, "created_at": _iso(key.created_at), "revoked_at": _iso(key.revoked_at)}
+
+
+def _account_users(db: Database, account_id: int) -> list[User]:
+    """Read-only listing for `accounts show`; the caller checked the account exists (Accounts.get)."""
+    from timbra.store import repo
+
+    with db.reader() as s:
+        return repo.users(s, account_id)
+
+
+def _balance_lines(balance: Balance) -> list[str]:
+    lines = [f"  Créditos  {balance.available} disponibles"]
+    for p in balance.packages:
+        state = "vigente" if p.active else "no vigente"
+        lines.append(f"    paquete {p.id}: {p.left} de {p.size} ({state}), activación {p.activation.isoformat()}, "
+                     f"caducidad {p.expiry.isoformat() if p.expiry else 'ninguna'}")
+    return lines
+
+
+@main.group("db")
+def db_group() -> None:
+    """Base de datos: migraciones / database migrations (TIMBRA_DATABASE_URL)."""
+
+
+@db_group.command("upgrade")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def db_upgrade(as_json: bool) -> None:
+    """Aplica las migraciones pendientes / apply pending migrations."""
+    with _database(upgrade=False) as db:
+        previous = db.revision()
+        db.upgrade()
+        revision = db.revision()
+    _emit(as_json, {"revision": revision, "previous": previous},
+          [f"Base de datos en la revisión {revision} (antes: {previous or 'vacía'})"])
+
+
+@db_group.command("current")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def db_current(as_json: bool) -> None:
+    """Muestra la revisión actual y la más reciente / show the current and the latest revision."""
+    from alembic.script import ScriptDirectory
+
+    from timbra.store.db import alembic_config
+
+    with _database(upgrade=False) as db:
+        revision = db.revision()
+        head = ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+    state = "al día" if revision == head else "pendiente: timbra db upgrade"
+    _emit(as_json, {"revision": revision, "head": head, "up_to_date": revision == head},
+          [f"Revisión {revision or 'ninguna'} (más reciente {head}; {state})"])
+
+
+@main.group()
+def accounts() -> None:
+    """Cuentas: administrador, distribuidores y emisores / accounts."""
+
+
+@accounts.command("create")
+@click.option("--kind", required=True, metavar="admin|distributor|emisor", help="Tipo de cuenta / account kind.")
+@click.option("--name", required=True, help="Nombre / name.")
+@click.option("--parent", "parent_id", type=int, help="Cuenta del distribuidor / distributor account id.")
+@click.option("--rfc", "rfcs", multiple=True, help="RFC del emisor (repetible) / emisor RFC (repeatable).")
+@click.option("--username", help="Primer usuario / first user.")
+@click.option("--password", help="Contraseña del usuario (si falta se genera) / user password (generated if absent).")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def accounts_create(kind: str, name: str, parent_id: int | None, rfcs: tuple[str, ...], username: str | None,
+                    password: str | None, as_json: bool) -> None:
+    """Crea una cuenta; una contraseña generada se muestra solo esta vez / create an account."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    if password is not None and not username:
+        raise click.UsageError("--password requiere --username / --password needs --username")
+    with _database() as db:
+        acc, _ = _services(db)
+        new = acc.create_account(SYSTEM_PRINCIPAL, kind=kind, name=name, parent_id=parent_id, rfcs=list(rfcs),
+                                 username=username, password=password)
+        account_rfcs = acc.rfcs(new.account.id)
+    payload = {**_account_dict(new.account), "rfcs": account_rfcs,
+               "user": _user_dict(new.user) if new.user else None, "password": new.password}
+    lines = [f"Cuenta {new.account.id} ({new.account.kind}) {new.account.name}"]
+    lines += [f"  RFC       {r}" for r in account_rfcs]
+    if new.user:
+        lines.append(f"  Usuario   {new.user.username}")
+    if new.password:
+        lines.append(f"  Contraseña generada (se muestra solo esta vez / shown once): {new.password}")
+    _emit(as_json, payload, lines)
+
+
+@accounts.command("list")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def accounts_list(as_json: bool) -> None:
+    """Lista todas las cuentas / list every account."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    with _database() as db:
+        found = _services(db)[0].list(SYSTEM_PRINCIPAL)
+    lines = [f"{a.id:>6}  {a.kind:<12} {'padre ' + str(a.parent_id) if a.parent_id else '':<12} "
+             f"{'' if a.active else '(inactiva) '}{a.name}" for a in found]
+    _emit(as_json, {"accounts": [_account_dict(a) for a in found]}, lines)
+
+
+@accounts.command("show")
+@click.argument("account_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def accounts_show(account_id: int, as_json: bool) -> None:
+    """Una cuenta con sus RFC, usuarios y créditos / one account with its RFCs, users and balance."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    with _database() as db:
+        acc, cred = _services(db)
+        account, account_rfcs = acc.get(SYSTEM_PRINCIPAL, account_id)
+        users = _account_users(db, account_id)
+        balance = cred.balance(SYSTEM_PRINCIPAL, account_id)
+    payload = {**_account_dict(account), "rfcs": account_rfcs, "users": [_user_dict(u) for u in users],
+               "balance": balance.as_dict()}
+    parent = f", distribuidor {account.parent_id}" if account.parent_id else ""
+    lines = [f"Cuenta {account.id} ({account.kind}{parent}) {account.name}"
+             f"{'' if account.active else ' (inactiva)'}"]
+    lines += [f"  RFC       {r}" for r in account_rfcs]
+    lines += [f"  Usuario   {u.id} {u.username}{'' if u.active else ' (inactivo)'}" for u in users]
+    _emit(as_json, payload, lines + _balance_lines(balance))
+
+
+@main.group()
+def users() -> None:
+    """Usuarios de una cuenta / users of an account."""
+
+
+@users.command("add")
+@click.argument("account_id", type=int)
+@click.argument("username")
+@click.option("--password", help="Contraseña (si falta se genera) / password (generated if absent).")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def users_add(account_id: int, username: str, password: str | None, as_json: bool) -> None:
+    """Agrega un usuario; una contraseña generada se muestra solo esta vez / add a user."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    with _database() as db:
+        user, generated = _services(db)[0].add_user(SYSTEM_PRINCIPAL, account_id, username, password)
+    lines = [f"Usuario {user.id} {user.username} en la cuenta {user.account_id}"]
+    if generated:
+        lines.append(f"  Contraseña generada (se muestra solo esta vez / shown once): {generated}")
+    _emit(as_json, {**_user_dict(user), "password": generated}, lines)
+
+
+@main.group()
+def credits() -> None:
+    """Créditos: paquetes, transferencias y saldo / credits: packages, transfers and balance."""
+
+
+@credits.command("add")
+@click.argument("account_id", type=int)
+@click.argument("size", type=int)
+@click.option("--activation", help="Inicio de vigencia, ISO 8601 (sin zona: Ciudad de México) / start.")
+@click.option("--expiry", help="Caducidad, ISO 8601 (sin zona: Ciudad de México) / expiry.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def credits_add(account_id: int, size: int, activation: str | None, expiry: str | None, as_json: bool) -> None:
+    """Crea un paquete de créditos para una cuenta (venta del PAC) / add a credit package."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    starts = _operator_datetime(activation, "--activation")
+    ends = _operator_datetime(expiry, "--expiry")
+    with _database() as db:
+        package = _services(db)[1].add_package(SYSTEM_PRINCIPAL, account_id, size, activation=starts, expiry=ends)
+    _emit(as_json, _package_dict(package),
+          [f"Paquete {package.id}: {package.size} créditos para la cuenta {package.account_id}, "
+           f"activación {_iso(package.activation)}, caducidad {_iso(package.expiry) or 'ninguna'}"])
+
+
+@credits.command("transfer")
+@click.option("--from", "from_id", type=int, required=True, help="Cuenta del distribuidor / distributor id.")
+@click.option("--to", "to_id", type=int, required=True, help="Cuenta del cliente / client id.")
+@click.argument("amount", type=int)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def credits_transfer(from_id: int, to_id: int, amount: int, as_json: bool) -> None:
+    """Un distribuidor asigna créditos a su cliente / a distributor hands credits to its client."""
+    with _database() as db:
+        acc, cred = _services(db)
+        created = cred.transfer(_acting_as(acc, from_id), to_id, amount)
+    _emit(as_json, {"from": from_id, "to": to_id, "amount": amount, "packages": [_package_dict(p) for p in created]},
+          [f"{amount} créditos de la cuenta {from_id} a la cuenta {to_id} "
+           f"(paquetes {', '.join(str(p.id) for p in created)})"])
+
+
+@credits.command("show")
+@click.argument("account_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def credits_show(account_id: int, as_json: bool) -> None:
+    """Saldo y paquetes de una cuenta / balance and packages of an account."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    with _database() as db:
+        balance = _services(db)[1].balance(SYSTEM_PRINCIPAL, account_id)
+    _emit(as_json, balance.as_dict(), [f"Cuenta {account_id}"] + _balance_lines(balance))
+
+
+@main.group()
+def apikeys() -> None:
+    """Llaves de API / API keys."""
+
+
+@apikeys.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="Para qué es la llave / what the key is for.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def apikeys_create(username: str, name: str, as_json: bool) -> None:
+    """Crea una llave para un usuario y la muestra una sola vez / create a key, shown once.
+
+    Without --json only the key goes to stdout (KEY=$(timbra apikeys create u)); the rest to stderr."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    with _database() as db:
+        made = _services(db)[0].create_key(SYSTEM_PRINCIPAL, name, username=username)
+    if as_json:
+        _emit(True, {**_key_dict(made.record), "username": username, "key": made.key}, [])
+        return
+    click.echo(f"Llave {made.record.id} de {username} (cuenta {made.record.account_id}); "
+               "se muestra solo esta vez / shown once:", err=True)
+    click.echo(made.key)
+
+
+@apikeys.command("list")
+@click.argument("account_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def apikeys_list(account_id: int, as_json: bool) -> None:
+    """Llaves de una cuenta (nunca la llave, solo su prefijo) / an account's keys (prefix only)."""
+    with _database() as db:
+        acc, _ = _services(db)
+        found = acc.list_keys(_acting_as(acc, account_id))
+    lines = [f"{k.id:>6}  tbk_{k.prefix}_…  usuario {k.user_id}  {k.name or '-'}  "
+             f"{'revocada ' + k.revoked_at.isoformat() if k.revoked_at else 'activa'}" for k in found]
+    _emit(as_json, {"account_id": account_id, "keys": [_key_dict(k) for k in found]}, lines)
+
+
+@apikeys.command("revoke")
+@click.argument("account_id", type=int)
+@click.argument("key_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def apikeys_revoke(account_id: int, key_id: int, as_json: bool) -> None:
+    """Revoca una llave de la cuenta / revoke one of the account's keys."""
+    with _database() as db:
+        acc, _ = _services(db)
+        acc.revoke_key(_acting_as(acc, account_id), key_id)
+    _emit(as_json, {"id": key_id, "account_id": account_id, "revoked": True},
+          [f"Llave {key_id} de la cuenta {account_id} revocada"])
+
+
+# --- running the service -----------------------------------------------------------------------------
+
+@main.command()
+@click.option("--host", default=None, help="Dirección (por omisión TIMBRA_HOST o 127.0.0.1) / bind address.")
+@click.option("--port", default=None, type=int, help="Puerto (por omisión TIMBRA_PORT o 8000) / port.")
+@click.option("--workers", default=1, show_default=True, help="Procesos / worker processes.")
+@click.option("--log-level", default="info", show_default=True)
+def serve(host: str | None, port: int | None, workers: int, log_level: str) -> None:
+    """Inicia la API REST (OpenAPI en /docs) / start the REST API.
+
+    Aplica las migraciones, crea las llaves del sandbox y, la primera vez, una cuenta de demostración que
+    se muestra una sola vez."""
+    import os
+
+    from timbra.api.server import serve as run
+
+    if host:
+        os.environ["TIMBRA_HOST"] = host  # the worker processes read their settings from the environment
+    if port:
+        os.environ["TIMBRA_PORT"] = str(port)
+    run(_settings(), workers=workers, log_level=log_level)
+
+
+@main.command()
+@click.option("--interval", default=0.5, show_default=True, help="Segundos entre sondeos / poll interval.")
+def worker(interval: float) -> None:
+    """Entrega al SAT los CFDI timbrados (outbox) / deliver stamped CFDI to SAT.
+
+    Para varios procesos de `timbra serve` con TIMBRA_WORKER_IN_PROCESS=0; se detiene con Ctrl-C."""
+    import signal
+    import threading
+
+    from timbra.pac.delivery import Worker
+    from timbra.pac.runtime import Pac
+
+    pac = Pac(_settings(), worker=False)
+    w = Worker(pac.delivery, interval=interval)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    w.start()
+    click.echo("timbra worker: entregando CFDI al SAT (sandbox) / delivering to SAT")
+    stop.wait()
+    w.stop()
+    pac.stop()
 
 
 if __name__ == "__main__":

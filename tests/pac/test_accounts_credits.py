@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from timbra.errors import TimbraError
-from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
+from timbra.pac.accounts import KEY_CACHE_SECONDS, SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits, spend
 from tests.conftest import NOW
 
@@ -52,7 +52,7 @@ def test_roles_distributor_creates_only_its_emisores(accounts):
     assert code_of(accounts.create_account, SYSTEM_PRINCIPAL, kind="emisor", name="X", rfcs=["NOPE"]) == "T100"
 
 
-def test_passwords_and_api_keys(accounts):
+def test_passwords_and_api_keys(accounts, clock):
     new = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E", username="u@x.mx",
                                   password="correct horse")
     assert accounts.authenticate("u@x.mx", "correct horse").account_id == new.account.id
@@ -71,8 +71,13 @@ def test_passwords_and_api_keys(accounts):
     assert accounts.authenticate_key(made.key) == who
     assert code_of(accounts.authenticate_key, made.key[:-1] + ("A" if made.key[-1] != "A" else "B")) == "T101"
     assert code_of(accounts.authenticate_key, "garbage") == "T101"
+    other_process = Accounts(accounts.db, accounts.clock)
+    assert other_process.authenticate_key(made.key) == who
     accounts.revoke_key(who, made.record.id)
-    assert code_of(accounts.authenticate_key, made.key) == "T101"
+    assert code_of(accounts.authenticate_key, made.key) == "T101"  # at once where it was revoked
+    assert other_process.authenticate_key(made.key) == who  # elsewhere within KEY_CACHE_SECONDS...
+    clock.advance(seconds=KEY_CACHE_SECONDS + 1)
+    assert code_of(other_process.authenticate_key, made.key) == "T101"  # ...then refused
 
 
 def test_packages_spend_first_expiring_and_never_below_zero(db, accounts, credits, clock):

@@ -17,7 +17,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,6 +31,7 @@ from timbra.store.models import Account, AccountRfc, ApiKey, User
 
 KINDS = ("admin", "distributor", "emisor")
 MIN_PASSWORD = 10
+KEY_CACHE_SECONDS = 5.0
 _RFC = re.compile(r"[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}")
 _KEY = re.compile(r"tbk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})")
 _hasher = PasswordHasher()
@@ -93,6 +94,7 @@ class Accounts:
         self.db = db
         self.clock = clock
         self._verified = _VerifiedCache()
+        self._keys: dict[str, tuple[Principal, datetime]] = {}
 
     # --- authorization ----------------------------------------------------------------------------------
 
@@ -134,8 +136,15 @@ class Accounts:
         generated = None
         try:
             with self.db.session() as s:
-                if parent_id is not None and repo.account(s, parent_id) is None:
-                    raise error("T103", detail={"parent_id": parent_id})
+                if parent_id is not None:
+                    parent = repo.account(s, parent_id)
+                    if parent is None:
+                        raise error("T103", detail={"parent_id": parent_id})
+                    # A parent manages its children (can_manage): only a distributor may be one, and never
+                    # of an admin account (its users would act as the PAC admin).
+                    if parent.kind != "distributor" or kind == "admin":
+                        raise error("T100", message="La cuenta padre debe ser un distribuidor y la cuenta "
+                                                    "nueva no puede ser de administrador.")
                 acc = Account(kind=kind, name=name.strip(), parent_id=parent_id, active=True, created_at=now)
                 s.add(acc)
                 s.flush()
@@ -227,21 +236,36 @@ class Accounts:
             self._verified.add(user, password)
         return Principal(acc.id, acc.kind, user.id, user.username)
 
+    def cached_key(self, key: str) -> Principal | None:
+        """The caller of a key checked in the last `KEY_CACHE_SECONDS`, without touching the database
+        (every stamp carries a key). A revocation applies at once in this process, within that time in
+        the others."""
+        hit = self._keys.get(_key_hash(key.strip()))
+        if hit is None or hit[1] < self.clock.now():
+            return None
+        return hit[0]
+
     def authenticate_key(self, key: str) -> Principal:
-        m = _KEY.fullmatch(key.strip())
+        key = key.strip()
+        cached = self.cached_key(key)
+        if cached is not None:
+            return cached
+        m = _KEY.fullmatch(key)
         if m is None:
             raise error("T101")
         with self.db.reader() as s:
-            rec = repo.api_key_by_prefix(s, m.group(1))
-            if rec is None or rec.revoked_at is not None:
-                raise error("T101")
-            if not hmac.compare_digest(rec.key_hash, _key_hash(key.strip())):
-                raise error("T101")
-            user = s.get(User, rec.user_id)
-            acc = repo.account(s, rec.account_id)
-        if user is None or acc is None or not user.active or not acc.active:
+            row = repo.api_key_principal(s, m.group(1))
+        if row is None:
             raise error("T101")
-        return Principal(acc.id, acc.kind, user.id, user.username)
+        key_hash, revoked_at, user_id, username, user_active, account_id, kind, account_active = row
+        if (revoked_at is not None or not user_active or not account_active
+                or not hmac.compare_digest(key_hash, _key_hash(key))):
+            raise error("T101")
+        who = Principal(account_id, kind, user_id, username)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[key_hash] = (who, self.clock.now() + timedelta(seconds=KEY_CACHE_SECONDS))
+        return who
 
     def change_password(self, who: Principal, current: str, new: str) -> None:
         if who.user_id is None:
@@ -290,6 +314,7 @@ class Accounts:
                 raise error("T103")
             if rec.revoked_at is None:
                 rec.revoked_at = self.clock.now()
+            self._keys.pop(rec.key_hash, None)
 
 
 def _key_hash(key: str) -> str:

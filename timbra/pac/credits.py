@@ -57,11 +57,9 @@ def spend(s: Session, account_id: int, now: datetime) -> int:
     package another one just emptied finds no row and tries again with the next package.
     """
     for _ in range(_SPEND_RETRIES):
-        pkg = repo.lock_spendable_package(s, account_id, now)
-        if pkg is not None:
-            if repo.spend_from(s, pkg.id):
-                return pkg.id
-            continue
+        package_id = repo.spend_one(s, account_id, now)
+        if package_id is not None:
+            return package_id
         if repo.available(s, account_id, now) == 0:
             raise error("T104", detail={"available": 0})
     raise error("T104", detail={"available": repo.available(s, account_id, now)})

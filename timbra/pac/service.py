@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,10 @@ from timbra.store import repo
 from timbra.store.db import Database
 from timbra.store.models import Cfdi, CfdiXml, IdempotencyKey, Outbox
 
+_INSERT_CFDI = insert(Cfdi.__table__)
+_INSERT_XML = insert(CfdiXml.__table__)
+_INSERT_OUTBOX = insert(Outbox.__table__)
+_INSERT_KEY = insert(IdempotencyKey.__table__)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
@@ -58,8 +63,8 @@ class DatabaseSealRegistry:
 
     def stamped_uuid(self, sello_digest: str) -> str | None:
         with self.db.reader() as s:
-            row = repo.cfdi_by_sello(s, sello_digest)
-            return row.uuid if row is not None else None
+            found = repo.uuid_by_sello(s, sello_digest)
+            return found[0] if found is not None else None
 
     def remember(self, sello_digest: str, uuid: str) -> None:
         """Nothing to do: the stored row is the memory (its unique index settles races)."""
@@ -111,11 +116,11 @@ class StampService:
                 earlier = self._earlier(s, account_id, digest, idempotency_key)
                 if earlier is not None:
                     return earlier
-                row = repo.cfdi_by_sello(s, stamp.sello_digest)
-                if row is not None and row.account_id == account_id:
-                    return self._replay(s, account_id, row)
-            if row is not None:
-                raise self._307(row.uuid) from None
+                found = repo.uuid_by_sello(s, stamp.sello_digest)
+                if found is not None and found[1] == account_id:
+                    return self._replay(s, account_id, repo.cfdi(s, account_id, found[0]))
+            if found is not None:
+                raise self._307(found[0]) from None
             raise
         if self.on_commit is not None:
             self.on_commit()
@@ -127,22 +132,23 @@ class StampService:
         now = self.clock.now()
         doc, t = stamp.doc, stamp.timbre
         receptor = doc.receptor
+        row = dict(uuid=t.uuid, account_id=account_id, version=doc.version,
+                   rfc_emisor=doc.emisor.get("Rfc") or "", rfc_receptor=receptor.get("Rfc") or "",
+                   nombre_receptor=(receptor.get("Nombre") or "")[:300], serie=(doc.get("Serie") or "")[:25],
+                   folio=(doc.get("Folio") or "")[:40], tipo=doc.get("TipoDeComprobante") or "",
+                   fecha=(doc.get("Fecha") or "").strip()[:19], fecha_timbrado=_utc(t.fecha_timbrado),
+                   total=_decimal(doc.get("Total")), moneda=doc.get("Moneda") or "", status="vigente",
+                   sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
+                   sello_digest=stamp.sello_digest, document_digest=digest)
         with self.db.session() as s:
-            s.add(Cfdi(uuid=t.uuid, account_id=account_id, version=doc.version,
-                       rfc_emisor=doc.emisor.get("Rfc") or "", rfc_receptor=receptor.get("Rfc") or "",
-                       nombre_receptor=(receptor.get("Nombre") or "")[:300], serie=(doc.get("Serie") or "")[:25],
-                       folio=(doc.get("Folio") or "")[:40], tipo=doc.get("TipoDeComprobante") or "",
-                       fecha=(doc.get("Fecha") or "").strip()[:19], fecha_timbrado=_utc(t.fecha_timbrado),
-                       total=_decimal(doc.get("Total")), moneda=doc.get("Moneda") or "",
-                       status="vigente", sat_status="pendiente", no_certificado_sat=t.no_certificado_sat,
-                       sello_sat=t.sello_sat, sello_digest=stamp.sello_digest, document_digest=digest))
-            s.flush()
-            s.add(CfdiXml(uuid=t.uuid, xml=stamp.xml))
-            s.add(Outbox(kind="deliver", ref=t.uuid, attempts=0, next_attempt_at=now, created_at=now))
+            # Core inserts: the ORM's unit of work costs more than the database here, on every stamp.
+            s.execute(_INSERT_CFDI, row)
+            s.execute(_INSERT_XML, {"uuid": t.uuid, "xml": stamp.xml})
+            s.execute(_INSERT_OUTBOX, {"kind": "deliver", "ref": t.uuid, "attempts": 0, "next_attempt_at": now,
+                                       "created_at": now})
             if idempotency_key is not None:
-                s.add(IdempotencyKey(account_id=account_id, key=idempotency_key, document_digest=digest,
-                                     uuid=t.uuid, created_at=now))
-            s.flush()
+                s.execute(_INSERT_KEY, {"account_id": account_id, "key": idempotency_key,
+                                        "document_digest": digest, "uuid": t.uuid, "created_at": now})
             credits.spend(s, account_id, now)  # last: the package row stays locked for the shortest time
             left = repo.available(s, account_id, now)
         return StampResult(t.uuid, stamp.xml, t.fecha_timbrado, t.no_certificado_sat, t.sello_sat, left, False)
@@ -154,8 +160,8 @@ class StampService:
                 if rec.document_digest != digest:
                     raise error("T106", detail={"uuid": rec.uuid})
                 return self._replay(s, account_id, repo.cfdi(s, account_id, rec.uuid))
-        row = repo.cfdi_by_document(s, account_id, digest)
-        return self._replay(s, account_id, row) if row is not None else None
+        uuid = repo.uuid_by_document(s, account_id, digest)
+        return self._replay(s, account_id, repo.cfdi(s, account_id, uuid)) if uuid is not None else None
 
     def _stored_for_307(self, account_id: int, exc: TimbraError) -> StampResult | None:
         """A document stamped before by this account comes back with its stored stamp (as SW and PADE do),

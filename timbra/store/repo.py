@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from timbra.store.models import (Account, AccountRfc, ApiKey, Cfdi, CfdiXml, IdempotencyKey, Outbox, Package,
@@ -27,8 +27,11 @@ def children(s: Session, parent_id: int | None) -> list[Account]:
     return list(s.scalars(q))
 
 
+_RFCS = select(AccountRfc.rfc).where(AccountRfc.account_id == bindparam("b_account")).order_by(AccountRfc.rfc)
+
+
 def rfcs(s: Session, account_id: int) -> list[str]:
-    return list(s.scalars(select(AccountRfc.rfc).where(AccountRfc.account_id == account_id).order_by(AccountRfc.rfc)))
+    return list(s.execute(_RFCS, {"b_account": account_id}).scalars())
 
 
 def has_rfc(s: Session, account_id: int, rfc: str) -> bool:
@@ -47,6 +50,18 @@ def api_key_by_prefix(s: Session, prefix: str) -> ApiKey | None:
     return s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
 
 
+_KEY_PRINCIPAL = (select(ApiKey.key_hash, ApiKey.revoked_at, User.id, User.username, User.active, Account.id,
+                          Account.kind, Account.active)
+                  .join(User, User.id == ApiKey.user_id).join(Account, Account.id == ApiKey.account_id)
+                  .where(ApiKey.prefix == bindparam("b_prefix")))
+
+
+def api_key_principal(s: Session, prefix: str):
+    """(key_hash, revoked_at, user_id, username, user_active, account_id, kind, account_active) or None,
+    in one query: it runs on every request authenticated with a key."""
+    return s.execute(_KEY_PRINCIPAL, {"b_prefix": prefix}).one_or_none()
+
+
 def api_keys(s: Session, account_id: int) -> list[ApiKey]:
     return list(s.scalars(select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.id)))
 
@@ -62,7 +77,7 @@ def lock_spendable_package(s: Session, account_id: int, now: datetime) -> Packag
     """The package to spend from next (the one that expires first), locked until commit on PostgreSQL.
 
     Under READ COMMITTED a row another transaction filled while we waited for its lock is skipped, so
-    None may mean "retry" rather than "empty": `credits.spend` tells the two apart.
+    None may mean "retry" rather than "empty": `credits.transfer` tells the two apart.
     """
     q = (select(Package).where(_spendable(account_id, now))
          .order_by(Package.expiry.is_(None), Package.expiry, Package.id).limit(1).with_for_update())
@@ -75,9 +90,31 @@ def spend_from(s: Session, package_id: int, amount: int = 1) -> bool:
     return res.rowcount == 1
 
 
+_p = Package.__table__.c
+_NEXT_PACKAGE = (select(_p.id).where(_p.account_id == bindparam("b_account"), _p.used < _p.size,
+                                     _p.activation <= bindparam("b_now"),
+                                     or_(_p.expiry.is_(None), _p.expiry > bindparam("b_now")))
+                 .order_by(_p.expiry.is_(None), _p.expiry, _p.id).limit(1).scalar_subquery())
+_SPEND_ONE = (update(Package.__table__).where(_p.id == _NEXT_PACKAGE, _p.used < _p.size)
+              .values(used=_p.used + 1).returning(_p.id))
+
+
+def spend_one(s: Session, account_id: int, now: datetime) -> int | None:
+    """One statement: add one to `used` of the first-expiring spendable package; its id, or None.
+
+    On PostgreSQL two transactions may pick the same package: the second waits for the first's row lock,
+    then re-checks `used < size` on the committed row and updates nothing if it is full (None: retry)."""
+    return s.execute(_SPEND_ONE, {"b_account": account_id, "b_now": now}).scalar()
+
+
+_AVAILABLE = (select(func.coalesce(func.sum(_p.size - _p.used), 0))
+              .where(_p.account_id == bindparam("b_account"), _p.used < _p.size, _p.activation <= bindparam("b_now"),
+                     or_(_p.expiry.is_(None), _p.expiry > bindparam("b_now"))))
+
+
 def available(s: Session, account_id: int, now: datetime) -> int:
-    return int(s.scalar(select(func.coalesce(func.sum(Package.size - Package.used), 0))
-                        .where(_spendable(account_id, now))) or 0)
+    """Credits that can be spent now (active, unexpired packages)."""
+    return int(s.execute(_AVAILABLE, {"b_account": account_id, "b_now": now}).scalar() or 0)
 
 
 def packages(s: Session, account_id: int) -> list[Package]:
@@ -96,14 +133,21 @@ def cfdi_xml(s: Session, account_id: int, uuid: str) -> bytes | None:
                     .where(Cfdi.account_id == account_id, Cfdi.uuid == uuid))
 
 
-def cfdi_by_document(s: Session, account_id: int, document_digest: str) -> Cfdi | None:
-    return s.scalar(select(Cfdi).where(Cfdi.account_id == account_id, Cfdi.document_digest == document_digest)
-                    .limit(1))
+_c = Cfdi.__table__.c
+_BY_DOCUMENT = (select(_c.uuid).where(_c.account_id == bindparam("b_account"),
+                                      _c.document_digest == bindparam("b_digest")).limit(1))
+_BY_SELLO = select(_c.uuid, _c.account_id).where(_c.sello_digest == bindparam("b_digest"))
 
 
-def cfdi_by_sello(s: Session, sello_digest: str) -> Cfdi | None:
-    """Across accounts: a Sello is stamped once in the whole PAC (307). Callers check the account."""
-    return s.scalar(select(Cfdi).where(Cfdi.sello_digest == sello_digest))
+def uuid_by_document(s: Session, account_id: int, document_digest: str) -> str | None:
+    """The CFDI this account already stamped from exactly these bytes."""
+    return s.execute(_BY_DOCUMENT, {"b_account": account_id, "b_digest": document_digest}).scalar()
+
+
+def uuid_by_sello(s: Session, sello_digest: str) -> tuple[str, int] | None:
+    """(uuid, account_id) across accounts: a Sello is stamped once in the whole PAC (307)."""
+    row = s.execute(_BY_SELLO, {"b_digest": sello_digest}).one_or_none()
+    return (row[0], row[1]) if row is not None else None
 
 
 def idempotency(s: Session, account_id: int, key: str) -> IdempotencyKey | None:

@@ -1,0 +1,323 @@
+"""REST API v1. Routes only translate HTTP to timbra.pac calls and back; every decision is in pac/."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from timbra.codes import error
+from timbra.pac.accounts import Principal
+from timbra.pac.invoices import cfdi_dict
+from timbra.pac.runtime import Pac
+from timbra.store.repo import CfdiFilter
+
+router = APIRouter(prefix="/v1")
+
+_basic = HTTPBasic(auto_error=False, description="Usuario y contraseña / user and password")
+_bearer = HTTPBearer(auto_error=False, description="API key (tbk_...)")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key (tbk_...)")
+
+XML_TYPES = ("application/xml", "text/xml")
+_DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/xml": {"schema": {"type": "string", "format": "binary"},
+                                "example": "<cfdi:Comprobante ...>...</cfdi:Comprobante>"},
+            "application/json": {"schema": {"type": "object", "required": ["xml"],
+                                            "properties": {"xml": {"type": "string", "format": "byte",
+                                                                   "description": "CFDI XML en base64"}}}},
+        },
+    }
+}
+
+
+def pac_of(request: Request) -> Pac:
+    return request.app.state.pac
+
+
+async def principal(request: Request,
+                    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+                    api_key: Annotated[str | None, Depends(_api_key)] = None) -> Principal:
+    """The caller, from an API key (X-API-Key or Bearer) or HTTP Basic user and password.
+    A key seen in the last seconds is answered from memory, without a thread or the database."""
+    accounts = pac_of(request).accounts
+    key = api_key or (bearer.credentials if bearer is not None else None)
+    if key:
+        return accounts.cached_key(key) or await run_in_threadpool(accounts.authenticate_key, key)
+    if basic is not None:
+        return await run_in_threadpool(accounts.authenticate, basic.username, basic.password)
+    raise error("T101")
+
+
+Who = Annotated[Principal, Depends(principal)]
+
+
+async def document_body(request: Request) -> bytes:
+    """The CFDI from the body: raw XML, or JSON {"xml": base64}."""
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    body = await request.body()
+    if ctype in XML_TYPES or ctype == "":
+        return body
+    if ctype == "application/json":
+        try:
+            payload = json.loads(body)
+            text = payload["xml"]
+            if not isinstance(text, str):
+                raise TypeError
+            return base64.b64decode(text, validate=True)
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise error("T100", message='JSON inválido: se espera {"xml": "<CFDI en base64>"}.') from exc
+    raise error("T109", detail={"content_type": ctype, "accepted": [*XML_TYPES, "application/json"]})
+
+
+# --- stamping --------------------------------------------------------------------------------------------
+
+@router.post("/stamp", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY, status_code=201,
+             summary="Timbrar un CFDI sellado / stamp a sealed CFDI")
+async def stamp(request: Request, who: Who,
+                idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Response:
+    """Answers the stamped XML (base64) with its UUID, FechaTimbrado, NoCertificadoSAT, SelloSAT and the
+    credits left. A retry (same Idempotency-Key, same document, or the same Sello from the same account)
+    answers 200 with the first stamp and `replayed: true`, spending nothing.
+    With `Accept: application/xml` the body is the stamped XML itself and the rest goes in headers."""
+    data = await document_body(request)
+    pac = pac_of(request)
+    result = await run_in_threadpool(pac.stamps.stamp, who, data, idempotency_key)
+    status = 200 if result.replayed else 201
+    headers = {"X-Timbra-UUID": result.uuid, "X-Timbra-Credits-Left": str(result.credits_left)}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if "application/xml" in (request.headers.get("accept") or ""):
+        return Response(result.xml, status_code=status, media_type="application/xml", headers=headers)
+    body = {**result.as_dict(), "xml": base64.b64encode(result.xml).decode("ascii")}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+@router.post("/validate", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY,
+             summary="Validar sin timbrar / validate without stamping")
+async def validate(request: Request, who: Who) -> dict:
+    """Every finding, as the stamp would report them; no stamp and no credit."""
+    data = await document_body(request)
+    result = await run_in_threadpool(pac_of(request).stamps.validate, who, data)
+    return {"valid": not result.findings, "findings": [f.as_dict() for f in result.findings]}
+
+
+# --- stamped CFDI ----------------------------------------------------------------------------------------
+
+def _filter(stamped_from: datetime | None, stamped_to: datetime | None, issued_from: str | None,
+            issued_to: str | None, rfc_receptor: str | None, tipo: str | None, status: str | None) -> CfdiFilter:
+    for value in (stamped_from, stamped_to):
+        if value is not None and value.tzinfo is None:
+            raise error("T100", message="stamped_from/stamped_to: indique la zona horaria (p. ej. Z o -06:00).")
+    return CfdiFilter(stamped_from=stamped_from, stamped_to=stamped_to, issued_from=issued_from,
+                      issued_to=issued_to, rfc_receptor=rfc_receptor.upper() if rfc_receptor else None,
+                      tipo=tipo, status=status)
+
+
+@router.get("/cfdi", tags=["cfdi"], summary="Reporte en tiempo real / real-time report")
+def list_cfdi(request: Request, who: Who,
+              stamped_from: datetime | None = None, stamped_to: datetime | None = None,
+              issued_from: Annotated[str | None, Query(description="Fecha de emisión (local), ISO")] = None,
+              issued_to: str | None = None, rfc_receptor: str | None = None,
+              tipo: Literal["I", "E", "T", "N", "P"] | None = None,
+              status: Literal["vigente", "cancelado"] | None = None,
+              cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+              account_id: int | None = None,
+              format: Literal["json", "csv"] | None = None) -> Response:
+    """Newest stamp first, cursor-paginated (`next_cursor`). `format=csv` (or `Accept: text/csv`) streams
+    every matching CFDI as CSV."""
+    invoices = pac_of(request).invoices
+    f = _filter(stamped_from, stamped_to, issued_from, issued_to, rfc_receptor, tipo, status)
+    if format == "csv" or (format is None and "text/csv" in (request.headers.get("accept") or "")):
+        invoices.page(who, f, limit=1, account_id=account_id)  # scope errors answer before streaming starts
+        return StreamingResponse(invoices.csv_lines(who, f, account_id), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="cfdi.csv"'})
+    page = invoices.page(who, f, limit=limit, cursor=cursor, account_id=account_id)
+    return JSONResponse({"items": [cfdi_dict(r) for r in page.items], "next_cursor": page.next_cursor})
+
+
+@router.get("/cfdi/{uuid}", tags=["cfdi"])
+def get_cfdi(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
+    return cfdi_dict(pac_of(request).invoices.get(who, uuid, account_id))
+
+
+@router.get("/cfdi/{uuid}/xml", tags=["cfdi"], response_class=Response,
+            responses={200: {"content": {"application/xml": {}}}})
+def get_cfdi_xml(request: Request, who: Who, uuid: str, account_id: int | None = None) -> Response:
+    data = pac_of(request).invoices.xml(who, uuid, account_id)
+    return Response(data, media_type="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{uuid.upper()}.xml"'})
+
+
+@router.get("/cfdi/{uuid}/acuse-envio", tags=["cfdi"], response_class=Response,
+            responses={200: {"content": {"application/xml": {}}}})
+def get_acuse_envio(request: Request, who: Who, uuid: str, account_id: int | None = None) -> Response:
+    """SAT's acknowledgment that it received the CFDI (404 T103 until the delivery worker gets it)."""
+    ack = pac_of(request).invoices.acuse(who, uuid, account_id)
+    return Response(ack.xml, media_type="application/xml",
+                    headers={"X-SAT-Status": ack.status, "X-SAT-Code": ack.code,
+                             "Content-Disposition": f'attachment; filename="acuse-envio-{ack.uuid}.xml"'})
+
+
+# --- credits, users, keys ---------------------------------------------------------------------------------
+
+@router.get("/credits", tags=["créditos"], summary="Saldo por paquete / balance per package")
+def get_credits(request: Request, who: Who) -> dict:
+    return pac_of(request).credits.balance(who).as_dict()
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str = Field(min_length=1)
+
+
+@router.post("/password", tags=["cuenta"], status_code=204)
+def change_password(request: Request, who: Who, body: PasswordChange) -> Response:
+    pac_of(request).accounts.change_password(who, body.current_password, body.new_password)
+    return Response(status_code=204)
+
+
+@router.get("/me", tags=["cuenta"])
+def me(request: Request, who: Who) -> dict:
+    acc, rfcs = pac_of(request).accounts.get(who, who.account_id)
+    return {"account_id": acc.id, "kind": acc.kind, "name": acc.name, "username": who.username, "rfcs": rfcs}
+
+
+class NewKey(BaseModel):
+    name: str = ""
+
+
+def _key_dict(rec) -> dict:
+    return {"id": rec.id, "prefix": rec.prefix, "name": rec.name, "created_at": rec.created_at.isoformat(),
+            "revoked_at": rec.revoked_at.isoformat() if rec.revoked_at else None}
+
+
+@router.post("/apikeys", tags=["cuenta"], status_code=201)
+def create_api_key(request: Request, who: Who, body: NewKey | None = None) -> dict:
+    """The key is in this answer only: it is stored hashed."""
+    made = pac_of(request).accounts.create_key(who, body.name if body else "")
+    return {**_key_dict(made.record), "key": made.key}
+
+
+@router.get("/apikeys", tags=["cuenta"])
+def list_api_keys(request: Request, who: Who) -> dict:
+    return {"items": [_key_dict(k) for k in pac_of(request).accounts.list_keys(who)]}
+
+
+@router.delete("/apikeys/{key_id}", tags=["cuenta"], status_code=204)
+def revoke_api_key(request: Request, who: Who, key_id: int) -> Response:
+    pac_of(request).accounts.revoke_key(who, key_id)
+    return Response(status_code=204)
+
+
+# --- accounts (admins and distributors) ---------------------------------------------------------------
+
+class NewAccountBody(BaseModel):
+    kind: Literal["admin", "distributor", "emisor"]
+    name: str
+    rfcs: list[str] = []
+    username: str | None = None
+    password: str | None = None
+    parent_id: int | None = None
+
+
+class NewUserBody(BaseModel):
+    username: str
+    password: str | None = None
+
+
+class RfcBody(BaseModel):
+    rfc: str
+
+
+class PackageBody(BaseModel):
+    size: int = Field(gt=0)
+    activation: datetime | None = None
+    expiry: datetime | None = None
+
+
+class TransferBody(BaseModel):
+    amount: int = Field(gt=0)
+
+
+def _account_dict(acc, rfcs: list[str] | None = None) -> dict:
+    out = {"id": acc.id, "kind": acc.kind, "name": acc.name, "parent_id": acc.parent_id, "active": acc.active,
+           "created_at": acc.created_at.isoformat()}
+    if rfcs is not None:
+        out["rfcs"] = rfcs
+    return out
+
+
+@router.post("/accounts", tags=["cuentas"], status_code=201)
+def create_account(request: Request, who: Who, body: NewAccountBody) -> dict:
+    """An admin creates distributors and emisores; a distributor creates its own emisores. A generated
+    password is in this answer only."""
+    made = pac_of(request).accounts.create_account(who, kind=body.kind, name=body.name, parent_id=body.parent_id,
+                                                   rfcs=body.rfcs, username=body.username, password=body.password)
+    out = _account_dict(made.account, sorted({r.strip().upper() for r in body.rfcs}))
+    if made.user is not None:
+        out["user"] = {"id": made.user.id, "username": made.user.username}
+        if made.password:
+            out["user"]["password"] = made.password
+    return out
+
+
+@router.get("/accounts", tags=["cuentas"])
+def list_accounts(request: Request, who: Who) -> dict:
+    return {"items": [_account_dict(a) for a in pac_of(request).accounts.list(who)]}
+
+
+@router.get("/accounts/{account_id}", tags=["cuentas"])
+def get_account(request: Request, who: Who, account_id: int) -> dict:
+    acc, rfcs = pac_of(request).accounts.get(who, account_id)
+    return _account_dict(acc, rfcs)
+
+
+@router.post("/accounts/{account_id}/users", tags=["cuentas"], status_code=201)
+def add_user(request: Request, who: Who, account_id: int, body: NewUserBody) -> dict:
+    user, generated = pac_of(request).accounts.add_user(who, account_id, body.username, body.password)
+    out = {"id": user.id, "username": user.username, "account_id": user.account_id}
+    if generated:
+        out["password"] = generated
+    return out
+
+
+@router.post("/accounts/{account_id}/rfcs", tags=["cuentas"], status_code=204)
+def add_rfc(request: Request, who: Who, account_id: int, body: RfcBody) -> Response:
+    pac_of(request).accounts.add_rfc(who, account_id, body.rfc)
+    return Response(status_code=204)
+
+
+@router.get("/accounts/{account_id}/credits", tags=["créditos"])
+def account_credits(request: Request, who: Who, account_id: int) -> dict:
+    return pac_of(request).credits.balance(who, account_id).as_dict()
+
+
+@router.post("/accounts/{account_id}/packages", tags=["créditos"], status_code=201)
+def add_package(request: Request, who: Who, account_id: int, body: PackageBody) -> dict:
+    """The PAC admin sells a package (e.g. 1,000 / 50,000 / 100,000 / 200,000 credits)."""
+    for value in (body.activation, body.expiry):
+        if value is not None and value.tzinfo is None:
+            raise error("T100", message="activation/expiry: indique la zona horaria (p. ej. Z o -06:00).")
+    pkg = pac_of(request).credits.add_package(who, account_id, body.size, activation=body.activation,
+                                              expiry=body.expiry)
+    return {"id": pkg.id, "account_id": pkg.account_id, "size": pkg.size, "activation": pkg.activation.isoformat(),
+            "expiry": pkg.expiry.isoformat() if pkg.expiry else None}
+
+
+@router.post("/accounts/{account_id}/credits", tags=["créditos"], status_code=201)
+def transfer_credits(request: Request, who: Who, account_id: int, body: TransferBody) -> dict:
+    """A distributor hands credits from its packages (earliest expiry first) to one of its clients."""
+    made = pac_of(request).credits.transfer(who, account_id, body.amount)
+    return {"packages": [{"id": p.id, "size": p.size, "source_id": p.source_id,
+                          "expiry": p.expiry.isoformat() if p.expiry else None} for p in made]}

@@ -1,0 +1,52 @@
+"""Running the API: `timbra serve` prepares the database (migrations, demo account on first start), then
+hands the app factory to uvicorn, one process or several (`--workers`; PostgreSQL for more than one machine)."""
+from __future__ import annotations
+
+import click
+
+from timbra.pac.runtime import DemoAccount, Pac
+from timbra.settings import Settings
+
+
+def create_from_env():
+    """uvicorn's app factory (each worker process builds its own Pac from the environment)."""
+    from timbra.api.app import create_app
+
+    return create_app(Pac(Settings.from_env(), migrate=False))
+
+
+def prepare(settings: Settings) -> DemoAccount | None:
+    pac = Pac(settings, worker=False)
+    try:
+        return pac.ensure_demo()
+    finally:
+        pac.stop()
+
+
+def print_demo(demo: DemoAccount, base_url: str) -> None:
+    click.echo("Cuenta de demostración creada (se muestra solo esta vez) / demo account (shown once):")
+    click.echo(f"  usuario / user      {demo.username}")
+    click.echo(f"  contraseña          {demo.password}")
+    click.echo(f"  API key             {demo.api_key}")
+    click.echo(f"  créditos / credits  {demo.credits}")
+    click.echo(f"  RFC                 {', '.join(demo.rfcs)}")
+    click.echo(f"  administrador       {demo.admin_username} / {demo.admin_password}")
+    click.echo(f"  Prueba / try:  curl -H 'X-API-Key: {demo.api_key}' {base_url}/v1/credits")
+
+
+def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
+    import uvicorn
+
+    demo = prepare(settings)
+    base = f"http://{settings.host}:{settings.port}"
+    if demo is not None:
+        print_demo(demo, base)
+    click.echo(f"timbra escuchando en {base}  (OpenAPI: {base}/docs)  base de datos: {_safe(settings.database_url)}")
+    uvicorn.run("timbra.api.server:create_from_env", factory=True, host=settings.host, port=settings.port,
+                workers=workers, log_level=log_level, access_log=False, proxy_headers=False)
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,106 @@
+"""Reading stamped CFDI back: one CFDI, its XML, its acuse de envío, and the real-time report.
+
+Every read is scoped: an emisor reads its own account; an admin or a distributor may name one of the
+accounts it manages. Another account's CFDI is "not found", never "forbidden" (no confirming it exists).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from timbra.codes import error
+from timbra.pac.accounts import Accounts, Principal
+from timbra.store import repo
+from timbra.store.db import Database
+from timbra.store.models import Cfdi, SatAcuse
+
+MAX_PAGE = 500
+CSV_COLUMNS = ("uuid", "fecha_timbrado", "fecha", "serie", "folio", "tipo", "rfc_emisor", "rfc_receptor",
+               "nombre_receptor", "moneda", "total", "status", "sat_status")
+
+
+def cfdi_dict(row: Cfdi) -> dict:
+    return {"uuid": row.uuid, "version": row.version, "rfc_emisor": row.rfc_emisor,
+            "rfc_receptor": row.rfc_receptor, "nombre_receptor": row.nombre_receptor, "serie": row.serie,
+            "folio": row.folio, "tipo": row.tipo, "fecha": row.fecha,
+            "fecha_timbrado": row.fecha_timbrado.isoformat(), "total": str(row.total), "moneda": row.moneda,
+            "status": row.status, "sat_status": row.sat_status, "no_certificado_sat": row.no_certificado_sat}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Cfdi]
+    next_cursor: str | None
+
+
+class Invoices:
+    def __init__(self, db: Database, accounts: Accounts) -> None:
+        self.db = db
+        self.accounts = accounts
+
+    def _scope(self, who: Principal, account_id: int | None) -> int:
+        if account_id is None or account_id == who.account_id:
+            return who.account_id
+        self.accounts.require_manage(who, account_id)
+        return account_id
+
+    def get(self, who: Principal, uuid: str, account_id: int | None = None) -> Cfdi:
+        acc = self._scope(who, account_id)
+        with self.db.reader() as s:
+            row = repo.cfdi(s, acc, uuid.upper())
+        if row is None:
+            raise error("T103", detail={"uuid": uuid})
+        return row
+
+    def xml(self, who: Principal, uuid: str, account_id: int | None = None) -> bytes:
+        acc = self._scope(who, account_id)
+        with self.db.reader() as s:
+            data = repo.cfdi_xml(s, acc, uuid.upper())
+        if data is None:
+            raise error("T103", detail={"uuid": uuid})
+        return data
+
+    def acuse(self, who: Principal, uuid: str, account_id: int | None = None) -> SatAcuse:
+        row = self.get(who, uuid, account_id)
+        with self.db.reader() as s:
+            ack = repo.acuse(s, row.account_id, row.uuid)
+        if ack is None:
+            raise error("T103", message="El SAT aún no acusa la recepción de este CFDI; intente más tarde.",
+                        detail={"uuid": row.uuid, "sat_status": row.sat_status})
+        return ack
+
+    def page(self, who: Principal, f: repo.CfdiFilter, *, limit: int = 100, cursor: str | None = None,
+             account_id: int | None = None) -> Page:
+        acc = self._scope(who, account_id)
+        limit = max(1, min(int(limit), MAX_PAGE))
+        after = None
+        if cursor:
+            try:
+                after = repo.decode_cursor(cursor)
+            except ValueError as exc:
+                raise error("T100", message="cursor inválido") from exc
+        with self.db.reader() as s:
+            rows = repo.list_cfdis(s, acc, f, limit=limit + 1, after=after)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, repo.encode_cursor(rows[-1]) if more and rows else None)
+
+    def csv_lines(self, who: Principal, f: repo.CfdiFilter, account_id: int | None = None) -> Iterator[str]:
+        """Every matching CFDI as CSV, a page at a time (constant memory however large the report)."""
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(CSV_COLUMNS)
+        cursor = None
+        while True:
+            page = self.page(who, f, limit=MAX_PAGE, cursor=cursor, account_id=account_id)
+            for row in page.items:
+                d = cfdi_dict(row)
+                writer.writerow([d[c] for c in CSV_COLUMNS])
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor

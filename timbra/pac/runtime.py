@@ -1,0 +1,107 @@
+"""The running PAC: one object that wires settings, database, stamper, services and the delivery worker.
+
+`timbra serve`, `timbra worker` and the tests build it the same way, so what is tested is what runs.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from timbra.clock import SYSTEM, Clock
+from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
+from timbra.pac.credits import Credits
+from timbra.pac.invoices import Invoices
+from timbra.pac.service import StampService
+from timbra.pac.stamping import stamper_from_settings
+from timbra.settings import Settings
+from timbra.store.db import Database
+
+log = logging.getLogger("timbra")
+
+DEMO_CREDITS = 100
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    account_id: int
+    username: str
+    password: str
+    api_key: str
+    credits: int
+    rfcs: list[str]
+    admin_username: str
+    admin_password: str
+
+
+class Pac:
+    def __init__(self, settings: Settings, *, clock: Clock = SYSTEM, migrate: bool = True,
+                 worker: bool | None = None) -> None:
+        from timbra.pac.delivery import Delivery, Worker
+        from timbra.sat.gateway import SandboxGateway
+
+        self.settings = settings
+        self.clock = clock
+        self.db = Database(settings.database_url)
+        if migrate:
+            self.db.upgrade()
+        self.stamper = stamper_from_settings(settings, clock=clock)
+        self.accounts = Accounts(self.db, clock)
+        self.credits = Credits(self.db, self.accounts, clock)
+        self.invoices = Invoices(self.db, self.accounts)
+        if not settings.sandbox:
+            raise NotImplementedError("SAT's production gateway is not available here; use TIMBRA_ENV=sandbox")
+        # SAT's side is another system: on SQLite it gets a database file of its own (its writes then never
+        # queue behind timbra's); on PostgreSQL its own tables in the same database.
+        sat_db = (f"sqlite:///{(settings.data_dir / 'sandbox-sat.db').as_posix()}" if not self.db.is_postgres
+                  else self.db.engine)
+        self.gateway = SandboxGateway(sat_db, clock=clock, pac_certificates=[self.stamper.pac.certificate],
+                                      signer=_sandbox_sat_signer(settings), trust=self.stamper.trust)
+        self.delivery = Delivery(self.db, self.gateway, clock)
+        run_worker = settings.worker_in_process if worker is None else worker
+        self.worker = Worker(self.delivery, linger=0.2) if run_worker else None
+        self.stamps = StampService(self.db, self.stamper, clock=clock,
+                                   on_commit=self.worker.wake if self.worker else None)
+
+    def start(self) -> None:
+        if self.worker is not None:
+            self.worker.start()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        self.gateway.dispose()
+        self.db.dispose()
+
+    def ensure_demo(self) -> DemoAccount | None:
+        """On the first start of a sandbox (no account yet): an admin and a demo emisor with the sandbox
+        CSDs' RFCs, a user, an API key and 100 credits. Returns them once, to be printed; None afterwards."""
+        if not self.settings.sandbox or self.accounts.list(SYSTEM_PRINCIPAL):
+            return None
+        from timbra.sat.sandbox_ca import create_sandbox_keys
+
+        s = self.settings
+        manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password)
+        rfcs = sorted({c["rfc"] for c in manifest["csd"]})
+        admin = self.accounts.create_account(SYSTEM_PRINCIPAL, kind="admin", name="Administrador del PAC",
+                                             username="admin")
+        demo = self.accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="Demo", rfcs=rfcs,
+                                            username="demo")
+        who = Principal(demo.account.id, "emisor", demo.user.id, "demo")
+        key = self.accounts.create_key(who, "demo")
+        self.credits.add_package(SYSTEM_PRINCIPAL, demo.account.id, DEMO_CREDITS)
+        return DemoAccount(demo.account.id, "demo", demo.password or "", key.key, DEMO_CREDITS, rfcs,
+                           "admin", admin.password or "")
+
+
+def _sandbox_sat_signer(settings: Settings):
+    """The sandbox SAT signs its acuses with a certificate of the sandbox CA (a 'SAT' of its own)."""
+    from timbra.sat.sandbox_ca import SandboxCA
+
+    try:
+        ca = SandboxCA.load(settings.keys_dir)
+    except (FileNotFoundError, ValueError):
+        return None
+    from datetime import datetime, timezone
+
+    return ca.issue("SAT970701NN3", "SERVICIO DE ADMINISTRACION TRIBUTARIA (SANDBOX)",
+                    not_before=datetime(2020, 1, 1, tzinfo=timezone.utc))

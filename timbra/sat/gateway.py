@@ -1,0 +1,319 @@
+"""SAT's side of delivery, behind one interface: a PAC forwards every stamped CFDI and gets an acuse.
+
+SAT cannot be reached from here, so the default `Gateway` is `SandboxGateway`: it applies on reception the
+rules SAT applies to what a PAC delivers (the TFD's SelloSAT, the CFDI's Sello, the 72-hour window) and
+remembers what it received in tables of its own (`sandbox_sat_*`, its own MetaData, never timbra's
+models or migrations), so status and cancellation queries can later be answered the way SAT would.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Literal, Protocol
+
+from lxml import etree
+from sqlalchemy import (Column, DateTime, Engine, LargeBinary, MetaData, String, Table, Text, TypeDecorator,
+                        create_engine, event, select)
+from sqlalchemy.exc import IntegrityError
+
+from timbra.cfdi.credentials import Certificate, Credential
+from timbra.cfdi.document import Document, parse
+from timbra.cfdi.seal import verify_seal
+from timbra.cfdi.tfd import MEXICO_CITY, tfd_cadena
+from timbra.clock import Clock
+from timbra.errors import TimbraError
+from timbra.sat.certs import TrustStore
+
+# SAT does not publish the acuse it gives a PAC for a delivered CFDI: this namespace and the
+# AcuseRecepcion element below are the sandbox's own format.
+ACUSE_NS = "http://timbra.mx/sandbox/sat/acuse"
+ACUSE_FIELDS = ("UUID", "RfcEmisor", "RfcReceptor", "RfcProvCertif", "FechaRecepcion", "CodEstatus", "Mensaje")
+DELIVERY_WINDOW = timedelta(hours=72)
+
+Status = Literal["recibido", "rechazado"]
+
+RECEIVED = "1"
+# The sandbox's rejection codes. SAT's own stamping codes are reused where the meaning is the same
+# (301 malformed XML; 302-308 and CFDI40102/CFDI40106 come from the Sello check); SAT publishes no
+# numbers for the TFD checks, so those are the sandbox's (5xx).
+MESSAGES = {
+    RECEIVED: "Comprobante recibido.",
+    "301": "XML mal formado: el documento no es un CFDI.",
+    "501": "El comprobante no contiene un TimbreFiscalDigital versión 1.1.",
+    "502": "FechaTimbrado del TimbreFiscalDigital no es una fecha válida.",
+    "503": "SelloCFD del TimbreFiscalDigital no corresponde al Sello del comprobante.",
+    "504": "NoCertificadoSAT no corresponde a un certificado de proveedor de certificación.",
+    "505": "SelloSAT inválido: no corresponde a la cadena original del TimbreFiscalDigital.",
+    "506": "El comprobante se entregó fuera de las 72 horas siguientes a su FechaTimbrado.",
+}
+
+
+class GatewayUnavailable(Exception):
+    """SAT did not answer (timeout, maintenance): a transient failure the caller retries later."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """SAT's answer to a delivery: the acuse de envío and what it says."""
+
+    uuid: str
+    status: Status
+    code: str
+    message: str
+    received_at: datetime  # aware UTC
+    xml: bytes  # the acuse de envío
+
+
+class Gateway(Protocol):
+    def deliver(self, xml: bytes) -> Receipt:
+        """Deliver a stamped CFDI. Idempotent: the same UUID delivered again gets the same acuse.
+
+        Raises GatewayUnavailable when SAT cannot be reached; a rejection is a Receipt, not an error."""
+
+
+class _UTC(TypeDecorator):
+    """Aware UTC datetimes, kept naive UTC in the column so SQLite and PostgreSQL store the same thing."""
+
+    impl = DateTime()
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, D102
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, D102
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+METADATA = MetaData()
+
+# What SAT keeps of each CFDI it received: enough for "consulta" (estado by UUID, RFCs and total) and
+# for cancellations, plus the acuse it gave, so a second delivery gets the same one.
+RECEIVED_CFDIS = Table(
+    "sandbox_sat_cfdis", METADATA,
+    Column("uuid", String(36), primary_key=True),
+    Column("rfc_emisor", String(13), nullable=False),
+    Column("rfc_receptor", String(13), nullable=False),
+    Column("total", String(40), nullable=False),  # as written in the CFDI; compared as Decimal
+    Column("rfc_pac", String(13), nullable=False),
+    Column("no_certificado_sat", String(20), nullable=False),
+    Column("fecha_timbrado", _UTC(), nullable=False),
+    Column("received_at", _UTC(), nullable=False),
+    Column("estado", String(16), nullable=False),
+    Column("code", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("acuse", LargeBinary, nullable=False),
+)
+
+
+class _Rejection(Exception):
+    """A rule SAT applies on reception failed: answered as a rejected Receipt, never raised to callers."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+def acuse_cadena(el: etree._Element) -> str:
+    """The cadena the acuse's Sello signs: ||UUID|RfcEmisor|...|Mensaje|| with normalize-space, like SAT's."""
+    return "||" + "|".join(" ".join((el.get(name) or "").split()) for name in ACUSE_FIELDS) + "||"
+
+
+def verify_acuse(xml: bytes, certificate: Certificate) -> bool:
+    """Whether a signed acuse's Sello verifies with `certificate` (SAT's)."""
+    el = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    if el.get("NoCertificado") != certificate.no_certificado:
+        return False
+    try:
+        sello = base64.b64decode(el.get("Sello") or "", validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return certificate.verify(sello, acuse_cadena(el).encode("utf-8"))
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")  # concurrent deliveries read while one writes
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return engine
+
+
+class SandboxGateway:
+    """SAT's reception, locally. `unavailable = True` simulates SAT being down (for tests and demos)."""
+
+    def __init__(self, engine_or_url: Engine | str, *, clock: Clock, pac_certificates: Iterable[Certificate],
+                 signer: Credential | None = None, trust: TrustStore | None = None) -> None:
+        """`trust`: the CAs whose CSDs SAT accepts; without it the CSD's issuer is not checked (the PAC
+        already did), only its signature, type, RFC and validity."""
+        if isinstance(engine_or_url, str):
+            self._owned = True
+            self.engine = (_sqlite_engine(engine_or_url) if engine_or_url.startswith("sqlite")
+                           else create_engine(engine_or_url, pool_pre_ping=True))
+        else:
+            self._owned = False
+            self.engine = engine_or_url
+        self.clock = clock
+        self.pac_certificates = {c.no_certificado: c for c in pac_certificates}
+        self.signer = signer
+        self.trust = trust
+        self.unavailable = False
+        METADATA.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close the connections of an engine this gateway created from a URL."""
+        if self._owned:
+            self.engine.dispose()
+
+    # --- reception ----------------------------------------------------------------------------------
+
+    def deliver(self, xml: bytes) -> Receipt:
+        if self.unavailable:
+            raise GatewayUnavailable("el SAT no está disponible (simulado)")
+        now = self.clock.now().astimezone(timezone.utc).replace(microsecond=0)
+        try:
+            doc = parse(xml)
+        except TimbraError as exc:
+            reason = exc.detail.get("reason")
+            return self._rejected(None, "301", f"El documento no es un CFDI: {reason}" if reason else MESSAGES["301"],
+                                  now)
+        uuid = (doc.uuid or "").upper()
+        if uuid:
+            stored = self._stored(uuid)
+            if stored is not None:
+                return stored
+        try:
+            fecha_timbrado = self._check(doc, now)
+        except _Rejection as r:
+            return self._rejected(doc, r.code, r.message, now)
+        return self._record(doc, uuid, fecha_timbrado, now)
+
+    def _check(self, doc: Document, now: datetime) -> datetime:
+        """SAT's rules on reception; returns FechaTimbrado (aware) or raises the first rejection."""
+        tfd = doc.tfd
+        if tfd is None or tfd.get("Version") != "1.1" or not tfd.get("UUID"):
+            raise _rejection("501")
+        try:
+            stamped = datetime.fromisoformat(tfd.get("FechaTimbrado") or "")
+        except ValueError:
+            raise _rejection("502") from None
+        if stamped.tzinfo is not None:
+            raise _rejection("502")  # SAT writes Mexico City time without an offset
+        stamped = stamped.replace(tzinfo=MEXICO_CITY)
+        if "".join((tfd.get("SelloCFD") or "").split()) != "".join((doc.get("Sello") or "").split()):
+            raise _rejection("503")
+        pac_cert = self.pac_certificates.get(tfd.get("NoCertificadoSAT") or "")
+        if pac_cert is None:
+            raise _rejection("504")
+        try:
+            sello_sat = base64.b64decode("".join((tfd.get("SelloSAT") or "").split()), validate=True)
+        except (binascii.Error, ValueError):
+            sello_sat = b""
+        if not sello_sat or not pac_cert.verify(sello_sat, tfd_cadena(tfd).encode("utf-8")):
+            raise _rejection("505")
+        self._check_seal(doc, stamped)
+        if now - stamped > DELIVERY_WINDOW:
+            raise _rejection("506")
+        return stamped
+
+    def _check_seal(self, doc: Document, stamped: datetime) -> None:
+        """The CFDI's Sello, with the certificate judged at the moment of stamping (as the PAC did)."""
+        check = verify_seal(doc, trust=self.trust or _ANY_ISSUER, fecha=None, now=stamped)
+        findings = [f for f in check.findings if self.trust is not None or f.code != "308"]
+        if findings:
+            f = findings[0]
+            raise _Rejection(f.code, f"{f.message} ({f.detail})" if f.detail else f.message)
+
+    # --- storage ------------------------------------------------------------------------------------
+
+    def _stored(self, uuid: str) -> Receipt | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(RECEIVED_CFDIS).where(RECEIVED_CFDIS.c.uuid == uuid)).first()
+        if row is None:
+            return None
+        return Receipt(row.uuid, "recibido", row.code, row.message, row.received_at, row.acuse)
+
+    def _record(self, doc: Document, uuid: str, fecha_timbrado: datetime, now: datetime) -> Receipt:
+        tfd = doc.tfd
+        assert tfd is not None
+        emisor, receptor = _rfc(doc.emisor), _rfc(doc.receptor)
+        message = MESSAGES[RECEIVED]
+        acuse = self._acuse(uuid=uuid, emisor=emisor, receptor=receptor, pac=tfd.get("RfcProvCertif") or "",
+                            at=now, code=RECEIVED, message=message)
+        row = {"uuid": uuid, "rfc_emisor": emisor, "rfc_receptor": receptor, "total": doc.get("Total") or "0",
+               "rfc_pac": tfd.get("RfcProvCertif") or "", "no_certificado_sat": tfd.get("NoCertificadoSAT"),
+               "fecha_timbrado": fecha_timbrado.astimezone(timezone.utc), "received_at": now,
+               "estado": "Vigente", "code": RECEIVED, "message": message, "acuse": acuse}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(RECEIVED_CFDIS.insert().values(**row))
+        except IntegrityError:
+            # Delivered twice at the same moment: the first one recorded is SAT's answer to both.
+            stored = self._stored(uuid)
+            if stored is None:
+                raise
+            return stored
+        return Receipt(uuid, "recibido", RECEIVED, message, now, acuse)
+
+    def _rejected(self, doc: Document | None, code: str, message: str, now: datetime) -> Receipt:
+        """A rejection is answered, not recorded: SAT keeps nothing of a CFDI it refused."""
+        tfd = doc.tfd if doc is not None else None
+        uuid = ((tfd.get("UUID") if tfd is not None else None) or "").upper()
+        acuse = self._acuse(uuid=uuid, emisor=_rfc(doc.emisor) if doc is not None else "",
+                            receptor=_rfc(doc.receptor) if doc is not None else "",
+                            pac=(tfd.get("RfcProvCertif") or "") if tfd is not None else "",
+                            at=now, code=code, message=message)
+        return Receipt(uuid, "rechazado", code, message, now, acuse)
+
+    def _acuse(self, *, uuid: str, emisor: str, receptor: str, pac: str, at: datetime, code: str,
+               message: str) -> bytes:
+        el = etree.Element(f"{{{ACUSE_NS}}}AcuseRecepcion", nsmap={"acuse": ACUSE_NS})
+        values = (uuid, emisor, receptor, pac, at.astimezone(MEXICO_CITY).strftime("%Y-%m-%dT%H:%M:%S"),
+                  code, message)
+        for name, value in zip(ACUSE_FIELDS, values, strict=True):
+            el.set(name, value)
+        if self.signer is not None:
+            el.set("NoCertificado", self.signer.certificate.no_certificado)
+            sello = self.signer.sign(acuse_cadena(el).encode("utf-8"))
+            el.set("Sello", base64.b64encode(sello).decode("ascii"))
+        return etree.tostring(el, xml_declaration=True, encoding="UTF-8")
+
+    # --- queries ------------------------------------------------------------------------------------
+
+    def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal | str) -> str | None:
+        """The estado SAT holds for a CFDI ("Vigente", ...), or None when SAT has no CFDI with these data.
+
+        Like SAT's consulta, all four must match: a UUID alone does not reveal a CFDI."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(RECEIVED_CFDIS).where(RECEIVED_CFDIS.c.uuid == uuid.upper())).first()
+        if row is None or row.rfc_emisor != rfc_emisor.upper() or row.rfc_receptor != rfc_receptor.upper():
+            return None
+        try:
+            same_total = Decimal(row.total) == Decimal(str(total))
+        except InvalidOperation:
+            return None
+        return row.estado if same_total else None
+
+
+def _rejection(code: str) -> _Rejection:
+    return _Rejection(code, MESSAGES[code])
+
+
+def _rfc(el: etree._Element | None) -> str:
+    return ((el.get("Rfc") if el is not None else None) or "").upper()
+
+
+_ANY_ISSUER = TrustStore([])  # stands in when no trust store is given; its 308 finding is then ignored
