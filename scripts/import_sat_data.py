@@ -226,6 +226,68 @@ def wrapper_xsd(imports: list[tuple[str, str]]) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+# The complements' matrices come only as XLS; each becomes a TSV with one header for all of them.
+MATRIX_XLS = {
+    "MatrizDeErrores_CRP_V20_RevB.xls": "pagos20",
+    "Matriz_Errores_Nomina_v12_RevD_20250221.xls": "nomina12",
+    "Matriz_Errores_CCP_V31.xls": "cartaporte31",
+    "Matriz_de_Errores_CCE_v2.0.xls": "cce20",
+    "MatrizDeErrores_CFDI_Retenciones_v20.xls": "retenciones20",
+}
+MATRIX_COLUMNS = ("num", "elemento", "atributo", "validacion", "codigo", "descripcion", "aclaraciones")
+_HEADER_ALIASES = {
+    "num": ("num", "núm", "núm."), "elemento": ("elemento",), "atributo": ("atributo",),
+    "validacion": ("validación", "caso de validación", "regla de validación"),
+    "codigo": ("código error", "código de error"),
+    "descripcion": ("descripción de código de error", "error", "descripción del error"),
+    "aclaraciones": ("aclaraciones",),
+}
+
+
+def xls_matrix_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a matrix workbook that carry a code, under MATRIX_COLUMNS (missing columns empty)."""
+    import xlrd  # build-time only: `make data`
+
+    sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+    header_row, columns = None, {}
+    for r in range(min(sheet.nrows, 10)):
+        cells = [str(sheet.cell_value(r, c)).strip().lower() for c in range(sheet.ncols)]
+        if any(c in cells for c in _HEADER_ALIASES["codigo"]):
+            header_row = r
+            for key, aliases in _HEADER_ALIASES.items():
+                for i, cell in enumerate(cells):
+                    if cell in aliases:
+                        columns[key] = i
+                        break
+            break
+    if header_row is None:
+        raise SystemExit(f"{path.name}: no header row with a code column")
+    rows = []
+    for r in range(header_row + 1, sheet.nrows):
+        code = str(sheet.cell_value(r, columns["codigo"])).strip()
+        if not code:
+            continue  # section titles
+        rows.append({k: " ".join(str(sheet.cell_value(r, columns[k])).split()) if k in columns else ""
+                     for k in MATRIX_COLUMNS})
+    return rows
+
+
+def import_matrices(shared: Path) -> None:
+    import csv
+
+    out = OUT / "matrices"
+    out.mkdir(exist_ok=True)
+    for f in sorted((shared / "sat" / "matrices").glob("*.tsv")):
+        shutil.copyfile(f, out / f.name)
+    for name, stem in MATRIX_XLS.items():
+        rows = xls_matrix_rows(shared / "sat" / "matrices" / name)
+        with (out / f"{stem}.tsv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=MATRIX_COLUMNS, delimiter="\t", lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        print(f"{stem}.tsv: {len(rows)} codes from {name}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
@@ -301,9 +363,7 @@ def main() -> None:
         for f in sorted((shared / "sat" / "certs" / kind).glob("*.cer")):
             shutil.copyfile(f, certs / kind / f.name)
     shutil.copyfile(shared / "sat" / "xml" / "LICENSE-phpcfdi-resources-sat-xml", OUT / "xml" / "LICENSE")
-    (OUT / "matrices").mkdir(exist_ok=True)
-    for f in sorted((shared / "sat" / "matrices").glob("*.tsv")):
-        shutil.copyfile(f, OUT / "matrices" / f.name)
+    import_matrices(shared)
     print(f"xsd {len(xsds)} xslt {len(xslts)} catalog types {len(enums)} tables {len(tables)} "
           f"catalogs.json.gz {(OUT / 'catalogs.json.gz').stat().st_size // 1024} KiB")
 

@@ -43,6 +43,8 @@ class Settings:
     port: int = 8000
     # Request bodies larger than this are refused with T107 before they are read whole.
     max_request_bytes: int = 25 * 1024 * 1024
+    # Stamps validated and signed at once per process; more wait their turn (see api/rest.py).
+    stamp_concurrency: int = 2
 
     @property
     def sandbox(self) -> bool:
@@ -75,6 +77,7 @@ class Settings:
             host=env.get("TIMBRA_HOST", "127.0.0.1"),
             port=_int("TIMBRA_PORT", 8000),
             max_request_bytes=_int("TIMBRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024),
+            stamp_concurrency=max(1, _int("TIMBRA_STAMP_CONCURRENCY", 2)),
         )
         if env.get("TIMBRA_PAC_CER"):
             s = replace(s, pac_cer=Path(env["TIMBRA_PAC_CER"]), pac_key=Path(env["TIMBRA_PAC_KEY"]))

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -42,6 +43,16 @@ _DOCUMENT_BODY = {
 
 def pac_of(request: Request) -> Pac:
     return request.app.state.pac
+
+
+def _cpu(request: Request) -> CapacityLimiter:
+    """Stamps and validations run a few at a time per process (TIMBRA_STAMP_CONCURRENCY): the rest wait in
+    the event loop, not in threads fighting over the GIL while holding a credit row lock."""
+    state = request.app.state
+    limiter = getattr(state, "cpu_limiter", None)
+    if limiter is None:
+        limiter = state.cpu_limiter = CapacityLimiter(pac_of(request).settings.stamp_concurrency)
+    return limiter
 
 
 async def principal(request: Request,
@@ -92,7 +103,7 @@ async def stamp(request: Request, who: Who,
     With `Accept: application/xml` the body is the stamped XML itself and the rest goes in headers."""
     data = await document_body(request)
     pac = pac_of(request)
-    result = await run_in_threadpool(pac.stamps.stamp, who, data, idempotency_key)
+    result = await to_thread.run_sync(pac.stamps.stamp, who, data, idempotency_key, limiter=_cpu(request))
     status = 200 if result.replayed else 201
     headers = {"X-Timbra-UUID": result.uuid, "X-Timbra-Credits-Left": str(result.credits_left)}
     if result.replayed:
@@ -108,7 +119,7 @@ async def stamp(request: Request, who: Who,
 async def validate(request: Request, who: Who) -> dict:
     """Every finding, as the stamp would report them; no stamp and no credit."""
     data = await document_body(request)
-    result = await run_in_threadpool(pac_of(request).stamps.validate, who, data)
+    result = await to_thread.run_sync(pac_of(request).stamps.validate, who, data, limiter=_cpu(request))
     return {"valid": not result.findings, "findings": [f.as_dict() for f in result.findings]}
 
 

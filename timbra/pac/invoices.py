@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from timbra.codes import error
 from timbra.pac.accounts import Accounts, Principal
@@ -21,11 +22,19 @@ CSV_COLUMNS = ("uuid", "fecha_timbrado", "fecha", "serie", "folio", "tipo", "rfc
                "nombre_receptor", "moneda", "total", "status", "sat_status")
 
 
+def amount(value: Decimal) -> str:
+    """An amount as people write it: at least two decimals, no trailing zeros beyond (21102.35, 0.123456)."""
+    d = value.normalize()
+    if d.as_tuple().exponent > -2:
+        d = d.quantize(Decimal("0.01"))
+    return f"{d:f}"
+
+
 def cfdi_dict(row: Cfdi) -> dict:
     return {"uuid": row.uuid, "version": row.version, "rfc_emisor": row.rfc_emisor,
             "rfc_receptor": row.rfc_receptor, "nombre_receptor": row.nombre_receptor, "serie": row.serie,
             "folio": row.folio, "tipo": row.tipo, "fecha": row.fecha,
-            "fecha_timbrado": row.fecha_timbrado.isoformat(), "total": str(row.total), "moneda": row.moneda,
+            "fecha_timbrado": row.fecha_timbrado.isoformat(), "total": amount(row.total), "moneda": row.moneda,
             "status": row.status, "sat_status": row.sat_status, "no_certificado_sat": row.no_certificado_sat}
 
 

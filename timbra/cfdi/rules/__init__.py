@@ -134,6 +134,10 @@ class Context:
     def complement_namespaces(self) -> set[str]:
         return self.doc.complement_namespaces()
 
+    def complements(self, namespace: str) -> list[etree._Element]:
+        """The complement elements (children of cfdi:Complemento) in `namespace`, in document order."""
+        return [c for c in self.doc.complementos if etree.QName(c).namespace == namespace]
+
 
 def rules_for(version: str) -> list[Rule]:
     _load_rule_modules()
@@ -150,8 +154,9 @@ def _load_rule_modules() -> None:
     import importlib
     import pkgutil
 
-    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        importlib.import_module(f"{__name__}.{mod.name}")
+    # Every module of this package and of its subpackages (rules/complementos/pagos20.py, ...).
+    for mod in sorted(pkgutil.walk_packages(__path__, prefix=f"{__name__}."), key=lambda m: m.name):
+        importlib.import_module(mod.name)
     _loaded = True
 
 

@@ -48,9 +48,21 @@ CATALOG_CODES = frozenset(CODES_40.values())
 TABLES_40 = {"c_UsoCFDI": "cfdi_40_usos_cfdi", "c_TipoRelacion": "cfdi_40_tipos_relaciones"}
 
 
+# (namespace, element, attribute) -> code, for the complements' own catalog codes. Each complement module
+# registers its codes at import with `catalog_codes(ns, {...})`, so the finding carries the complement
+# matrix's code (e.g. a Pago's FormaDePagoP) instead of 301.
+COMPLEMENT_CODES: dict[tuple[str, str, str], str] = {}
+
+
+def catalog_codes(namespace: str, codes: dict[tuple[str, str], str]) -> None:
+    """Register the matrix codes for catalog-typed attributes of a complement: {(element, attr): code}."""
+    for (element, attr), code in codes.items():
+        COMPLEMENT_CODES[(namespace, element, attr)] = code
+
+
 def _code(ns: str, el: etree._Element, local: str, attr: str) -> str:
     if ns != NS40:
-        return "301"
+        return COMPLEMENT_CODES.get((ns, local, attr), "301")
     if local in ("Traslado", "Retencion"):
         parent = el.getparent()
         grand = parent.getparent() if parent is not None else None
