@@ -649,5 +649,124 @@ def worker(interval: float) -> None:
     pac.stop()
 
 
+# --- CSD vault (conexión remota) -------------------------------------------------------------------------
+
+def _vault(db: Database):
+    """The vault as `timbra serve` builds it: master keys and trusted CAs from the settings."""
+    from timbra.pac.accounts import Accounts
+    from timbra.pac.stamping import trust_store
+    from timbra.pac.vault import MasterKeyError, MasterKeys, Vault
+
+    s = _settings()
+    try:
+        keys = MasterKeys.from_settings(s)
+    except MasterKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    return Vault(db, keys, trust_store(s), accounts=Accounts(db))
+
+
+def _csd_line(info) -> str:
+    state = "ACTIVO" if info.active else ("vencido" if info.expired else "inactivo")
+    return (f"{info.id:>6}  {info.rfc:<13}  {info.no_certificado}  vigencia {info.valid_from.date()} a "
+            f"{info.valid_to.date()}  {state:<8}  {info.name}")
+
+
+@main.group()
+def csd() -> None:
+    """CSD de los emisores para conexión remota / emisores' CSDs for remote issuing."""
+
+
+@csd.command("upload")
+@click.option("--account", "account_id", type=int, required=True, help="Cuenta del emisor / emisor account id.")
+@click.option("--cer", type=click.Path(exists=True, dir_okay=False), help="Certificado .cer")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="Llave privada .key")
+@click.option("--pfx", type=click.Path(exists=True, dir_okay=False),
+              help="Certificado y llave .pfx (en lugar de --cer/--key)")
+@click.option("--password", prompt=True, hide_input=True, help="Contraseña de la llave / key password.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def csd_upload(account_id: int, cer: str | None, key: str | None, pfx: str | None, password: str,
+               as_json: bool) -> None:
+    """Guarda un CSD cifrado en la bóveda; queda activo para su RFC / store a CSD (it becomes active)."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    if not ((pfx and not cer and not key) or (cer and key and not pfx)):
+        raise click.UsageError("use --cer y --key, o --pfx / use --cer and --key, or --pfx")
+    with _database() as db:
+        vault = _vault(db)
+        if pfx:
+            info = vault.upload_pfx(SYSTEM_PRINCIPAL, Path(pfx).read_bytes(), password, account_id=account_id)
+        else:
+            info = vault.upload(SYSTEM_PRINCIPAL, Path(cer).read_bytes(), Path(key).read_bytes(), password,
+                                account_id=account_id)
+    _emit(as_json, info.as_dict(), [f"CSD guardado en la cuenta {account_id}:", _csd_line(info)])
+
+
+@csd.command("list")
+@click.argument("account_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def csd_list(account_id: int, as_json: bool) -> None:
+    """CSD de una cuenta (sin llaves) / an account's CSDs (no key material)."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    with _database() as db:
+        found = _vault(db).list(SYSTEM_PRINCIPAL, account_id=account_id)
+    _emit(as_json, {"account_id": account_id, "csd": [i.as_dict() for i in found]},
+          [_csd_line(i) for i in found] or [f"La cuenta {account_id} no tiene CSD"])
+
+
+@main.group()
+def vault() -> None:
+    """Bóveda de CSD: llaves maestras / CSD vault: master keys."""
+
+
+@vault.command("rotate")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def vault_rotate(as_json: bool) -> None:
+    """Vuelve a cifrar cada llave con la llave maestra actual (la primera de TIMBRA_MASTER_KEY) /
+    re-encrypt every stored key under the current master key."""
+    with _database() as db:
+        v = _vault(db)
+        rotated = v.rotate()
+    _emit(as_json, {"rotated": rotated, "master_key_id": v.keys.current_id},
+          [f"{rotated} llave(s) cifrada(s) de nuevo con la llave maestra {v.keys.current_id}"])
+
+
+# --- issuing from data (conexión remota) -------------------------------------------------------------------
+
+@main.command("issue")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--account", "account_id", type=int, required=True, help="Cuenta del emisor / emisor account id.")
+@click.option("--referencia", help="Id del ERP: un reintento devuelve el mismo CFDI / the ERP's own id.")
+@click.option("--output", "-o", help="Guardar el XML timbrado / write the stamped XML here.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def issue_cmd(file: str, account_id: int, referencia: str | None, output: str | None, as_json: bool) -> None:
+    """Emite un CFDI desde un JSON con los nombres del Anexo 20, sellado con el CSD activo de la cuenta.
+
+    Issue a CFDI from JSON data (Anexo 20's names), sealed with the account's active CSD from the vault,
+    stamped and stored like POST /v1/issue. Delivery to SAT is left to `timbra serve` or `timbra worker`."""
+    from timbra.pac.runtime import Pac
+
+    try:
+        data = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"JSON inválido / invalid JSON: {exc}", param_hint="FILE") from exc
+    pac = Pac(_settings(), worker=False)
+    try:
+        result = pac.issuing.issue(_acting_as(pac.accounts, account_id), data, referencia)
+    finally:
+        pac.stop()
+    if output:
+        Path(output).write_bytes(result.xml)
+    lines = [f"{'Ya emitido' if result.replayed else 'Emitido'}: UUID {result.uuid}  "
+             f"FechaTimbrado {result.fecha_timbrado}  créditos restantes {result.credits_left}"]
+    if output:
+        lines.append(f"XML: {output}")
+    _emit(as_json, result.as_dict(), lines)
+
+
 if __name__ == "__main__":
     main()

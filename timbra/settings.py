@@ -13,6 +13,11 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "si", "sí", "on")
 
 
+def _optional_bool(name: str) -> bool | None:
+    """None when the variable is unset or empty (the setting then follows the environment)."""
+    return _bool(name, False) if os.environ.get(name) else None
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw not in (None, "") else default
@@ -35,6 +40,10 @@ class Settings:
     stamp_window_hours: int = 72
     # ERP clocks drift: a Fecha up to this many seconds ahead of the PAC's clock is not "future".
     future_tolerance_seconds: int = 120
+    # SAT's padrón (l_RFC, l_LCO): permissive means an RFC it does not know passes every padrón rule.
+    # None: by environment, on in the sandbox (SAT's test RFCs are checked; an ERP's real customers, which a
+    # sandbox cannot know, still stamp), off in production (an unknown RFC is refused, as SAT would).
+    padron_permissive: bool | None = None
     # SQLAlchemy URL; default: SQLite in data_dir. PostgreSQL: postgresql+psycopg://user@host/db
     database_url_override: str | None = None
     # Deliver to SAT from a thread of `timbra serve`; set 0 when `timbra worker` processes do it.
@@ -45,10 +54,17 @@ class Settings:
     max_request_bytes: int = 25 * 1024 * 1024
     # Stamps validated and signed at once per process; more wait their turn (see api/rest.py).
     stamp_concurrency: int = 2
+    # The CSD vault's master keys (TIMBRA_MASTER_KEY): base64 of 32 bytes, or "id:base64,id:base64" with the
+    # current key first (rotation). Unset in the sandbox: a key file made once in data_dir.
+    master_key: str | None = field(default=None, repr=False)
 
     @property
     def sandbox(self) -> bool:
         return self.environment != "production"
+
+    @property
+    def padron_is_permissive(self) -> bool:
+        return self.sandbox if self.padron_permissive is None else self.padron_permissive
 
     @property
     def database_url(self) -> str:
@@ -72,12 +88,14 @@ class Settings:
             max_document_bytes=_int("TIMBRA_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
             stamp_window_hours=_int("TIMBRA_STAMP_WINDOW_HOURS", 72),
             future_tolerance_seconds=_int("TIMBRA_FUTURE_TOLERANCE_SECONDS", 120),
+            padron_permissive=_optional_bool("TIMBRA_PADRON_PERMISSIVE"),
             database_url_override=env.get("TIMBRA_DATABASE_URL") or None,
             worker_in_process=_bool("TIMBRA_WORKER_IN_PROCESS", True),
             host=env.get("TIMBRA_HOST", "127.0.0.1"),
             port=_int("TIMBRA_PORT", 8000),
             max_request_bytes=_int("TIMBRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024),
             stamp_concurrency=max(1, _int("TIMBRA_STAMP_CONCURRENCY", 2)),
+            master_key=env.get("TIMBRA_MASTER_KEY") or None,
         )
         if env.get("TIMBRA_PAC_CER"):
             s = replace(s, pac_cer=Path(env["TIMBRA_PAC_CER"]), pac_key=Path(env["TIMBRA_PAC_KEY"]))

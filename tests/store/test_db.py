@@ -10,12 +10,12 @@ from timbra.store.models import Account
 
 
 def test_migrations_go_down_and_up_again(db):
-    assert db.revision() == "0001"
+    assert db.revision() == "0002"
     db.downgrade("base")
     assert db.revision() is None
     assert "accounts" not in sa.inspect(db.engine).get_table_names()
     db.upgrade()
-    assert db.revision() == "0001"
+    assert db.revision() == "0002"
     assert {"accounts", "cfdis", "packages", "outbox"} <= set(sa.inspect(db.engine).get_table_names())
 
 

@@ -27,6 +27,17 @@ codes where SAT has one (301-308, 401-403, CFDI40xxx), timbra's own (T...) other
 """
 
 
+def json_field(loc) -> str:
+    """("body", "Conceptos", 1, "Cantidad") -> "Conceptos[1].Cantidad"; query and path parameters keep
+    their name."""
+    out = ""
+    for i, p in enumerate(loc):
+        if i == 0 and p == "body" and len(loc) > 1:
+            continue
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
 def error_response(exc: TimbraError, headers: dict[str, str] | None = None) -> JSONResponse:
     status = http_status(exc.code)
     if exc.code == "T101":
@@ -94,10 +105,12 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_request: Request, exc: RequestValidationError):
-        findings = [Finding("T100", str(e.get("msg", "")), node=".".join(str(p) for p in e.get("loc", ())))
+    async def _invalid_request(request: Request, exc: RequestValidationError):
+        # The CFDI's data (POST /v1/issue) has its own code, T130; the node is the JSON field.
+        code = "T130" if request.url.path.rstrip("/").endswith("/v1/issue") else "T100"
+        findings = [Finding(code, str(e.get("msg", "")), node=json_field(e.get("loc", ())))
                     for e in exc.errors()]
-        return error_response(error("T100", findings=findings))
+        return error_response(error(code, findings=findings))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException):

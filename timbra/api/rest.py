@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from timbra.cfdi.build import Invoice
 from timbra.codes import error
 from timbra.pac.accounts import Principal
 from timbra.pac.invoices import cfdi_dict
@@ -104,7 +105,12 @@ async def stamp(request: Request, who: Who,
     data = await document_body(request)
     pac = pac_of(request)
     result = await to_thread.run_sync(pac.stamps.stamp, who, data, idempotency_key, limiter=_cpu(request))
-    status = 200 if result.replayed else 201
+    return _stamp_response(request, result)
+
+
+def _stamp_response(request: Request, result, status: int | None = None) -> Response:
+    """A stamped CFDI as JSON (XML in base64), or as the XML itself for `Accept: application/xml`."""
+    status = status or (200 if result.replayed else 201)
     headers = {"X-Timbra-UUID": result.uuid, "X-Timbra-Credits-Left": str(result.credits_left)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -332,3 +338,84 @@ def transfer_credits(request: Request, who: Who, account_id: int, body: Transfer
     made = pac_of(request).credits.transfer(who, account_id, body.amount)
     return {"packages": [{"id": p.id, "size": p.size, "source_id": p.source_id,
                           "expiry": p.expiry.isoformat() if p.expiry else None} for p in made]}
+
+
+# --- CSD vault (conexión remota) ----------------------------------------------------------------------------
+
+_CSD_B64_MAX = 64 * 1024  # a .cer, .key or .pfx is a few KB
+
+
+class CsdUploadBody(BaseModel):
+    """SAT's files in base64: {"cer", "key", "password"} or {"pfx", "password"}. The password opens the
+    key once and is not kept."""
+
+    cer: str | None = Field(None, max_length=_CSD_B64_MAX, description=".cer (DER) en base64")
+    key: str | None = Field(None, max_length=_CSD_B64_MAX, description=".key (PKCS#8 DER cifrado) en base64")
+    pfx: str | None = Field(None, max_length=_CSD_B64_MAX, description=".pfx (PKCS#12) en base64")
+    password: str = Field(max_length=256, description="Contraseña de la llave privada")
+
+
+def _b64_file(text: str, name: str) -> bytes:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise error("T100", message=f"{name}: se espera el archivo en base64.") from exc
+
+
+@router.post("/csd", tags=["csd"], status_code=201, summary="Subir un CSD / upload a CSD")
+def upload_csd(request: Request, who: Who, body: CsdUploadBody, account_id: int | None = None) -> dict:
+    """The CSD becomes the active one of its RFC (the others stay, inactive). It must be a CSD (not an
+    e.firma) of one of the account's RFCs, valid, issued by SAT, with its own key."""
+    vault = pac_of(request).vault
+    if body.pfx is not None and body.cer is None and body.key is None:
+        info = vault.upload_pfx(who, _b64_file(body.pfx, "pfx"), body.password, account_id=account_id)
+    elif body.pfx is None and body.cer is not None and body.key is not None:
+        info = vault.upload(who, _b64_file(body.cer, "cer"), _b64_file(body.key, "key"), body.password,
+                            account_id=account_id)
+    else:
+        raise error("T100", message='Envíe {"cer", "key", "password"} o {"pfx", "password"}.')
+    return info.as_dict()
+
+
+@router.get("/csd", tags=["csd"], summary="CSD de la cuenta / the account's CSDs")
+def list_csd(request: Request, who: Who, account_id: int | None = None) -> dict:
+    """Certificates only (never key material), with validity and which one is active per RFC."""
+    return {"items": [i.as_dict() for i in pac_of(request).vault.list(who, account_id=account_id)]}
+
+
+@router.post("/csd/{csd_id}/activate", tags=["csd"], summary="Activar un CSD / make a CSD the active one")
+def activate_csd(request: Request, who: Who, csd_id: int) -> dict:
+    return pac_of(request).vault.activate(who, csd_id).as_dict()
+
+
+@router.delete("/csd/{csd_id}", tags=["csd"], status_code=204, summary="Eliminar un CSD / remove a CSD")
+def remove_csd(request: Request, who: Who, csd_id: int) -> Response:
+    """The private key is erased for good; an active CSD leaves its RFC without one."""
+    pac_of(request).vault.remove(who, csd_id)
+    return Response(status_code=204)
+
+
+# --- issuing from data (conexión remota) -------------------------------------------------------------------
+
+class IssueBody(Invoice):
+    """The CFDI's data in Anexo 20's names. timbra fills Emisor (from the account and its CSD), Fecha (now, in
+    LugarExpedicion's zone), Importe, tax bases and amounts, Impuestos, SubTotal, Descuento and Total."""
+
+    referencia: str | None = Field(None, min_length=1, max_length=200,
+                                   description="Id del ERP, único por emisor: un reintento devuelve el primer CFDI")
+
+
+@router.post("/issue", tags=["emisión"], status_code=201,
+             summary="Emitir un CFDI desde datos / issue a CFDI from data")
+async def issue(request: Request, who: Who, body: IssueBody) -> Response:
+    """Builds, seals with the account's active CSD and stamps (same validation, credit and storage as
+    /v1/stamp). Errors name the JSON field (`findings[].node`, e.g. Conceptos[1].Impuestos.Traslados[0].
+    TasaOCuota) and nothing is sealed. A retry with the same `referencia` answers 200 with the first CFDI."""
+    pac = pac_of(request)
+    result = await to_thread.run_sync(pac.issuing.issue, who, body, body.referencia, limiter=_cpu(request))
+    return _stamp_response(request, result)
+
+
+@router.get("/issue/{referencia}", tags=["emisión"], summary="El CFDI de una referencia / the CFDI of a referencia")
+def issued_by_referencia(request: Request, who: Who, referencia: str) -> Response:
+    return _stamp_response(request, pac_of(request).issuing.by_referencia(who, referencia), status=200)

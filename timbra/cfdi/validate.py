@@ -20,6 +20,7 @@ from timbra.codes import finding
 from timbra.errors import Finding, TimbraError
 from timbra.sat.catalogs import Catalogs, catalogs
 from timbra.sat.certs import TrustStore
+from timbra.sat.padron import Padron
 from timbra.sat.schemas import schema
 
 # Start of each version: a Fecha before it cannot be a CFDI of that version (403).
@@ -49,6 +50,8 @@ class Options:
     future_tolerance_seconds: int = 120
     allow_cfdi33: bool = False
     max_bytes: int = 20 * 1024 * 1024
+    # SAT's lists for the padrón rules (l_RFC, l_LCO, Confirmacion keys); None skips those rules.
+    padron: Padron | None = None
 
 
 @dataclass
@@ -117,7 +120,7 @@ def validate_document(doc: Document, opts: Options) -> Validation:
     if doc.version == "3.3" and not opts.allow_cfdi33:
         findings.append(finding("T001", "Comprobante@Version", value="3.3",
                                 detail=f"el SAT dejó de aceptar CFDI 3.3 el {CFDI33_RETIRED}; emita CFDI 4.0"))
-    ctx = Context(doc=doc, catalogs=opts.catalogs, now=opts.now)
+    ctx = Context(doc=doc, catalogs=opts.catalogs, now=opts.now, padron=opts.padron)
     findings.extend(run_rules(ctx))
     return Validation(findings, doc, seal.cadena, when)
 

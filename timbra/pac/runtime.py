@@ -11,8 +11,10 @@ from timbra.clock import SYSTEM, Clock
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits
 from timbra.pac.invoices import Invoices
+from timbra.pac.issuing import IssueService
 from timbra.pac.service import StampService
 from timbra.pac.stamping import stamper_from_settings
+from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
 from timbra.store.db import Database
 
@@ -48,6 +50,8 @@ class Pac:
         self.accounts = Accounts(self.db, clock)
         self.credits = Credits(self.db, self.accounts, clock)
         self.invoices = Invoices(self.db, self.accounts)
+        self.vault = Vault(self.db, MasterKeys.from_settings(settings), self.stamper.trust, clock,
+                           accounts=self.accounts)
         if not settings.sandbox:
             raise NotImplementedError("SAT's production gateway is not available here; use TIMBRA_ENV=sandbox")
         # SAT's side is another system: on SQLite it gets a database file of its own (its writes then never
@@ -61,6 +65,7 @@ class Pac:
         self.worker = Worker(self.delivery, linger=0.2) if run_worker else None
         self.stamps = StampService(self.db, self.stamper, clock=clock,
                                    on_commit=self.worker.wake if self.worker else None)
+        self.issuing = IssueService(self.db, self.stamps, self.vault, clock=clock)
 
     def start(self) -> None:
         if self.worker is not None:

@@ -6,6 +6,7 @@ knows every Sello already stamped) and, in the service, the unit of work that st
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from timbra.codes import CODES, finding
 from timbra.errors import Finding, TimbraError
 from timbra.sat.catalogs import catalogs
 from timbra.sat.certs import TrustStore
+from timbra.sat.padron import Contribuyente, MemoryPadron, Padron, SandboxPadron
 from timbra.settings import Settings
 
 
@@ -85,7 +87,7 @@ class Stamper:
 
     def __init__(self, *, pac: Credential, trust: TrustStore, clock: Clock = SYSTEM,
                  settings: Settings | None = None, registry: SealRegistry | None = None,
-                 rfc_prov_certif: str | None = None) -> None:
+                 rfc_prov_certif: str | None = None, padron: Padron | None = None) -> None:
         self.pac = pac
         self.trust = trust
         self.clock = clock
@@ -93,13 +95,15 @@ class Stamper:
         self.registry = registry or MemorySealRegistry()
         self.rfc_prov_certif = rfc_prov_certif or pac.certificate.rfc
         self.catalogs = catalogs()
+        # SAT's lists for the padrón rules; None skips them (stamper_from_settings gives the configured one).
+        self.padron = padron
 
     def options(self, now: datetime | None = None) -> Options:
         s = self.settings
         return Options(trust=self.trust, now=now or self.clock.now(), catalogs=self.catalogs,
                        stamp_window_hours=s.stamp_window_hours,
                        future_tolerance_seconds=s.future_tolerance_seconds,
-                       allow_cfdi33=s.allow_cfdi33, max_bytes=s.max_document_bytes)
+                       allow_cfdi33=s.allow_cfdi33, max_bytes=s.max_document_bytes, padron=self.padron)
 
     def validate(self, data: bytes) -> Validation:
         return validate(data, self.options())
@@ -125,11 +129,41 @@ class Stamper:
         assert doc is not None and digest is not None
         if before_sign is not None:
             before_sign(doc)
+        self._spend_confirmacion(doc)
         timbre = build_tfd(sello_cfd=doc.get("Sello") or "", pac=self.pac,
                            rfc_prov_certif=self.rfc_prov_certif, moment=now)
         xml = insert_tfd(doc, timbre.xml)
         self.registry.remember(digest, timbre.uuid)
         return Stamp(xml, timbre, doc, digest)
+
+    def _spend_confirmacion(self, doc: Document) -> None:
+        """CFDI40129 when the document is signed: a Confirmacion key serves one CFDI, also when two arrive at
+        once (validation saw it unused for both). Skipped where the padrón rules are skipped."""
+        clave = doc.get("Confirmacion")
+        padron = self.padron
+        if clave is None or padron is None:
+            return
+        rfc = (doc.emisor.get("Rfc") if doc.emisor is not None else None) or ""
+        if padron.permissive and padron.lookup(rfc) is None:
+            return
+        if not padron.usar_confirmacion(clave):
+            raise validation_error([finding("CFDI40129", "Comprobante@Confirmacion", value=clave,
+                                            detail="la clave de confirmación ya se usó en otro comprobante")])
+
+
+def padron_from_settings(settings: Settings) -> Padron:
+    """The sandbox: SAT's test RFCs plus the RFCs of the sandbox CSDs timbra made (keys_dir/sandbox.json).
+    Production: SAT's lists are not loaded here yet, so the padrón is empty (strict, it refuses every RFC
+    with 402: set TIMBRA_PADRON_PERMISSIVE=1 to stamp without them)."""
+    if not settings.sandbox:
+        return MemoryPadron(permissive=settings.padron_is_permissive)
+    padron = SandboxPadron(permissive=settings.padron_is_permissive)
+    manifest = settings.keys_dir / "sandbox.json"
+    if manifest.exists():
+        for csd in json.loads(manifest.read_text(encoding="utf-8")).get("csd", []):
+            if padron.lookup(csd["rfc"]) is None:
+                padron.register(Contribuyente(rfc=csd["rfc"], nombre=csd["name"]))
+    return padron
 
 
 def load_pac_credential(settings: Settings) -> Credential:
@@ -161,4 +195,5 @@ def trust_store(settings: Settings) -> TrustStore:
 def stamper_from_settings(settings: Settings, *, clock: Clock = SYSTEM,
                           registry: SealRegistry | None = None) -> Stamper:
     pac = load_pac_credential(settings)
-    return Stamper(pac=pac, trust=trust_store(settings), clock=clock, settings=settings, registry=registry)
+    return Stamper(pac=pac, trust=trust_store(settings), clock=clock, settings=settings, registry=registry,
+                   padron=padron_from_settings(settings))

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        Numeric, String, Text, TypeDecorator)
+                        Numeric, String, Text, TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations can refer to them on every database.
@@ -199,3 +199,33 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CsdKey(Base):
+    """An emisor's CSD kept by the vault (conexión remota), to seal the CFDI timbra builds for it.
+
+    The password the emisor gave is never stored: the private key (PKCS#8 DER) is encrypted with AES-GCM
+    under the master key `master_key_id`, with (account_id, no_certificado) as associated data so that a
+    ciphertext copied into another row does not decrypt. A removed CSD keeps its certificate for the record
+    and loses its key material (`key_nonce` and `key_ciphertext` emptied).
+    """
+
+    __tablename__ = "csd_keys"
+    __table_args__ = (UniqueConstraint("account_id", "no_certificado"),
+                      # At most one active CSD per account and RFC: the one that seals.
+                      Index("ix_csd_keys_active_rfc", "account_id", "rfc", unique=True,
+                            sqlite_where=text("active"), postgresql_where=text("active")))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    rfc: Mapped[str] = mapped_column(String(13))
+    no_certificado: Mapped[str] = mapped_column(String(20))
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)  # DER
+    key_nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    key_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    master_key_id: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_to: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -26,6 +26,7 @@ from timbra.cfdi.document import Document, path_of
 from timbra.codes import finding
 from timbra.errors import Finding
 from timbra.sat.catalogs import Catalogs
+from timbra.sat.padron import Padron
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class Context:
     findings: list[Finding] = field(default_factory=list)
     # Per-document values a rule module computes once and shares between its rules (key: module-level name).
     cache: dict[str, object] = field(default_factory=dict)
+    # SAT's lists (l_RFC, l_LCO, Confirmacion keys...); None: the rules that need them do not run.
+    padron: Padron | None = None
 
     @property
     def root(self) -> etree._Element:

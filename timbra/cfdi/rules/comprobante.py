@@ -4,10 +4,13 @@ Done elsewhere:
 - CFDI40102 (Sello) and CFDI40106 (Certificado): timbra.cfdi.seal.
 - CFDI40104, 40113, 40121, 40123, 40124, 40126 (catalog values): catalogos.py.
 
-Not implemented here, because they need data only SAT has:
-- CFDI40118: whether TipoCambio is within the porcentaje_variacion of c_Moneda around SAT's daily rate.
-- CFDI40128, CFDI40129: whether a Confirmacion key was issued by this PAC and not used before.
-So CFDI40127 can only be proved for MXN and XXX (no exchange rate that could need a confirmation).
+With the padrón (`ctx.padron`, timbra.sat.padron), which holds what only SAT and the PAC know:
+- CFDI40118: a TipoCambio outside c_Moneda's porcentaje_variacion around SAT's reference rate for the
+  Moneda needs a Confirmacion; decided only when the padrón knows that rate.
+- CFDI40127: a Confirmacion with Total and TipoCambio in range; the TipoCambio is in range for MXN and XXX
+  (no rate at all) and, for other currencies, when the padrón knows the reference rate.
+- CFDI40128, CFDI40129: the Confirmacion key was given by this PAC to this emisor and no stamped CFDI used
+  it (the Stamper spends it when it signs, so two documents cannot both use it).
 
 Amounts are compared with Decimal at the decimals of the currency (c_Moneda "decimales"), rounding
 half up as SAT does.
@@ -22,12 +25,15 @@ Readings of the matrix's "validacion" column:
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
 from timbra.cfdi.document import NS_CCE20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
+from timbra.cfdi.rules.emisor import en_padron
+from timbra.sat.catalogs import collapse
 
 NS_IMPLOCAL = "http://www.sat.gob.mx/implocal"
 
@@ -294,11 +300,98 @@ def total(ctx: Context) -> None:
 
 
 # -- Confirmacion ------------------------------------------------------------------------------------
+_TC_KEY = "comprobante.tipo_cambio_limites"
+_TC_STEP = Decimal("0.000001")  # TipoCambio has up to 6 decimals (CFDI40117)
+
+
+def _fecha(ctx: Context) -> date:
+    """The Comprobante's date (its Fecha as written; the time of the check when it cannot be read)."""
+    try:
+        return date.fromisoformat((ctx.root.get("Fecha") or "").strip()[:10])
+    except ValueError:
+        return ctx.now.date()
+
+
+def tipo_cambio_limites(ctx: Context) -> tuple[Decimal, Decimal, Decimal] | None:
+    """(reference rate, lower limit, upper limit) of the TipoCambio: the reference rate of the Moneda for the
+    Fecha from the padrón, minus and plus c_Moneda's porcentaje_variacion; the lower limit truncated and the
+    upper one rounded up to 6 decimals. None when it cannot be decided (no padrón, no rate, MXN, XXX)."""
+    if _TC_KEY in ctx.cache:
+        return ctx.cache[_TC_KEY]  # type: ignore[return-value]
+    got = None
+    padron = ctx.padron
+    moneda = ctx.moneda
+    row = ctx.catalogs.moneda(moneda) if moneda not in _MONEDAS_SIN_TIPO_CAMBIO_VARIABLE else None
+    pct = to_decimal(str(row.get("porcentaje_variacion") or "")) if row is not None else None
+    if padron is not None and pct is not None:
+        ref = padron.tipo_cambio(moneda, _fecha(ctx))
+        if ref is not None:
+            share = pct / 100
+            got = (ref, (ref * (1 - share)).quantize(_TC_STEP, rounding=ROUND_DOWN),
+                   (ref * (1 + share)).quantize(_TC_STEP, rounding=ROUND_CEILING))
+    ctx.cache[_TC_KEY] = got
+    return got
+
+
+@rule("CFDI40118")
+def tipo_cambio_confirmacion(ctx: Context) -> None:
+    """CFDI40118: un TipoCambio fuera del porcentaje de c_Moneda alrededor del tipo de cambio de referencia
+    requiere una clave de Confirmacion del PAC."""
+    root = ctx.root
+    text = root.get("TipoCambio")
+    tc = to_decimal(text) if text is not None and _TIPO_CAMBIO_RE.fullmatch(text) else None
+    if tc is None or root.get("Confirmacion") is not None:
+        return
+    limites = tipo_cambio_limites(ctx)
+    if limites is None:
+        return
+    ref, low, high = limites
+    if low <= tc <= high:
+        return
+    ctx.fail("CFDI40118", root, "TipoCambio", value=text, expected=f"{low} .. {high} o Confirmacion",
+             detail=f"el TipoCambio {text} está fuera del rango de {ctx.moneda} ({low} a {high}, el tipo de cambio "
+                    f"de referencia {ref} ± su porcentaje de variación en c_Moneda): se requiere una clave de "
+                    "Confirmacion del PAC")
+
+
+def _tipo_cambio_en_rango(ctx: Context) -> bool:
+    """Whether the TipoCambio is known to be within range (CFDI40127): MXN and XXX always are."""
+    if ctx.moneda in _MONEDAS_SIN_TIPO_CAMBIO_VARIABLE:
+        return True
+    tc = to_decimal(ctx.root.get("TipoCambio"))
+    limites = tipo_cambio_limites(ctx)
+    return tc is not None and limites is not None and limites[1] <= tc <= limites[2]
+
+
+@rule("CFDI40128", "CFDI40129")
+def confirmacion_padron(ctx: Context) -> None:
+    """CFDI40128: la clave de Confirmacion la debe haber dado este PAC al emisor.
+    CFDI40129: una clave de Confirmacion no se usa en más de un comprobante."""
+    clave = ctx.root.get("Confirmacion")
+    emisor = ctx.doc.emisor
+    if clave is None or emisor is None or ctx.padron is None:
+        return
+    rfc = collapse(emisor.get("Rfc") or "")
+    got = en_padron(ctx, rfc)
+    if got is None:
+        return
+    padron = got[0]
+    if not padron.confirmacion_valida(clave, rfc):
+        ctx.fail("CFDI40128", ctx.root, "Confirmacion", value=clave,
+                 detail=f"este PAC no dio la clave de confirmación {clave} al emisor {rfc}")
+    elif padron.confirmacion_usada(clave):
+        ctx.fail("CFDI40129", ctx.root, "Confirmacion", value=clave,
+                 detail=f"la clave de confirmación {clave} ya se usó en otro comprobante")
+
+
+NS_PAGOS20 = "http://www.sat.gob.mx/Pagos20"
+
+
 @rule("CFDI40120", "CFDI40127")
 def confirmacion(ctx: Context) -> None:
     """A Total above c_TipoDeComprobante's valor_maximo needs a Confirmacion (CFDI40120). A Confirmacion
-    must not exist when Total and TipoCambio are within range (CFDI40127): the TipoCambio range needs
-    SAT's daily rate, so that is only decided for MXN and XXX, whose TipoCambio never needs one.
+    must not exist when Total and TipoCambio are within range (CFDI40127): the TipoCambio range needs SAT's
+    reference rate, so that is decided for MXN and XXX, which need none, and where the padrón has the rate.
 
     The limit is compared with the Total in pesos (Total x TipoCambio when there is a TipoCambio)."""
     root = ctx.root
@@ -319,10 +412,14 @@ def confirmacion(ctx: Context) -> None:
                      detail=f"el Total{pesos} supera el valor máximo {maximo} del TipoDeComprobante "
                             f"{ctx.tipo}: se requiere una clave de Confirmacion del PAC")
         return
-    if conf is not None and ctx.moneda in _MONEDAS_SIN_TIPO_CAMBIO_VARIABLE:
+    # A Pagos 2.0 CFDI (Total 0, XXX) needs a Confirmacion for its payments' TipoCambioP or Monto
+    # (CRP20216, CRP20220): the Comprobante-level amounts cannot rule it out.
+    if conf is not None and _tipo_cambio_en_rango(ctx) and NS_PAGOS20 not in ctx.complement_namespaces:
+        tc = ("no tiene tipo de cambio fuera de rango" if ctx.moneda in _MONEDAS_SIN_TIPO_CAMBIO_VARIABLE
+              else f"tiene el TipoCambio {root.get('TipoCambio')} dentro de su rango")
         ctx.fail("CFDI40127", root, "Confirmacion", value=conf,
                  detail=f"el Total no supera el valor máximo {maximo} del TipoDeComprobante {ctx.tipo} y la "
-                        f"Moneda {ctx.moneda} no tiene tipo de cambio fuera de rango: Confirmacion debe omitirse")
+                        f"Moneda {ctx.moneda} {tc}: Confirmacion debe omitirse")
 
 
 # -- Exportacion -------------------------------------------------------------------------------------

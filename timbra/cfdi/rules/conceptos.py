@@ -2,13 +2,13 @@
 Importe limits, Descuento, ObjetoImp against the Impuestos child, ACuentaTerceros, InformacionAduanera
 and Parte.
 
-Codes reported here: CFDI40163, CFDI40164, CFDI40166-CFDI40169, CFDI40171, CFDI40172, CFDI40188, CFDI40189
-(its EXT990101NI1 half), CFDI40193 (its EXT990101NI1 half), CFDI40194, CFDI40195, CFDI40197-CFDI40200 and
-CFDI140223.
-Elsewhere: catalog membership (CFDI40162, 40165, 40170, 40191, 40196) is catalogos.py's; the concepto
-taxes (CFDI40173-40186, CFDI140224-140227) are impuestos.py's.
-Not checked (they need SAT's lists, a later "padrón" interface): CFDI40187 (l_LCO), CFDI40189 and
-CFDI40193 for a real RFC, CFDI40190, CFDI40192.
+Codes reported here: CFDI40163, CFDI40164, CFDI40166-CFDI40169, CFDI40171, CFDI40172, CFDI40188-CFDI40190,
+CFDI40192, CFDI40193, CFDI40194, CFDI40195, CFDI40197-CFDI40200 and CFDI140223; with SAT's lists
+(`ctx.padron`): CFDI40187 (a third party's RFC in l_LCO), CFDI40189/40190 and CFDI40192/40193 for a real
+RFC (read as in emisor.py), and CFDI140224/140225 (the ISR withheld by a persona moral from a RESICO persona
+física, by the "marca Retención" of l_RFC).
+Elsewhere: catalog membership (CFDI40162, 40165, 40170, 40191, 40196) is catalogos.py's; the other concepto
+taxes (CFDI40173-40186, CFDI140226, CFDI140227) are impuestos.py's.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
-from timbra.sat.catalogs import Catalogs
+from timbra.cfdi.rules.emisor import FISICA, MORAL, check_registrado, en_padron, persona_de_rfc
+from timbra.sat.catalogs import Catalogs, collapse
 
 # Exact arithmetic for the limits: t_Importe has up to 24 digits, a product up to 48; the default
 # 28-digit context would round.
@@ -48,6 +49,7 @@ REGIMEN_EXTRANJERO_INTERMEDIACION = "616"
 # Pedimento rules (40195, 40200) also count Comercio Exterior 1.0.
 COMERCIO_EXTERIOR_NS = COMERCIO_EXTERIOR | {"http://www.sat.gob.mx/ComercioExterior"}
 
+ISR = "001"
 IMPUESTO_IVA = "002"
 IMPUESTO_IEPS = "003"
 
@@ -301,10 +303,10 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
 
 
 # -- ACuentaTerceros ---------------------------------------------------------------------------------
-@rule("CFDI40188", "CFDI40189", "CFDI40193", "CFDI140223")
+@rule("CFDI40187", "CFDI40188", "CFDI40189", "CFDI40190", "CFDI40192", "CFDI40193", "CFDI140223")
 def a_cuenta_terceros(ctx: Context) -> None:
     """The third party differs from Emisor and Receptor; EXT990101NI1 carries SAT's fixed name, régimen
-    616 and LugarExpedicion as its domicilio (the padrón checks of a real RFC are SAT's)."""
+    616 and LugarExpedicion as its domicilio; any other RFC is checked against SAT's lists."""
     nodes = list(ctx.root.iter(ctx.q("ACuentaTerceros")))
     if not nodes:
         return
@@ -324,6 +326,7 @@ def a_cuenta_terceros(ctx: Context) -> None:
                      expected=f"distinto de {rfc_emisor} y {rfc_receptor}",
                      detail=f"RfcACuentaTerceros {rfc} es el Rfc del {quien}")
         if up != RFC_EXTRANJERO_INTERMEDIACION:
+            _tercero_en_padron(ctx, t, collapse(rfc))
             continue
         nombre = t.get("NombreACuentaTerceros")
         if nombre is not None and " ".join(nombre.split()) != NOMBRE_EXTRANJERO_INTERMEDIACION:
@@ -342,6 +345,71 @@ def a_cuenta_terceros(ctx: Context) -> None:
             ctx.fail("CFDI40193", t, "DomicilioFiscalACuentaTerceros", value=domicilio, expected=lugar,
                      detail=f"con RfcACuentaTerceros {RFC_EXTRANJERO_INTERMEDIACION} el domicilio fiscal "
                             f"debe ser el LugarExpedicion {lugar}, no {domicilio}")
+
+
+def _tercero_en_padron(ctx: Context, t: etree._Element, rfc: str) -> None:
+    """CFDI40187: RfcACuentaTerceros en l_LCO. CFDI40189/40190: su nombre en la lista de RFC inscritos y el
+    de su RFC. CFDI40192/40193: igual, su domicilio fiscal."""
+    got = en_padron(ctx, rfc)
+    if got is None:
+        return
+    padron, c = got
+    if c is None or not c.puede_facturar:
+        ctx.fail("CFDI40187", t, "RfcACuentaTerceros", value=rfc,
+                 detail=f"el RFC {rfc} no está en la lista de contribuyentes con certificado vigente (l_LCO)")
+    if c is None:
+        return
+    check_registrado(ctx, ("CFDI40189", "CFDI40190"), t, "NombreACuentaTerceros", c.nombre, rfc,
+                     "el nombre del tercero", padron.nombre_inscrito, padron)
+    check_registrado(ctx, ("CFDI40192", "CFDI40193"), t, "DomicilioFiscalACuentaTerceros", c.codigo_postal, rfc,
+                     "el código postal del tercero", padron.codigo_postal_inscrito, padron)
+
+
+# -- Retención de ISR a personas físicas del RESICO (CFDI140224, CFDI140225) ------------------------------
+REGIMEN_RESICO = "626"
+TASA_RETENCION_RESICO = Decimal("0.0125")
+
+
+def _retenciones(c: etree._Element, q_imp: str, q_rs: str, q_r: str) -> list[etree._Element]:
+    imp = c.find(q_imp)
+    rs = imp.find(q_rs) if imp is not None else None
+    return [] if rs is None else list(rs.iterfind(q_r))
+
+
+@rule("CFDI140224", "CFDI140225")
+def retencion_isr_resico(ctx: Context) -> None:
+    """With a persona física emisor in régimen 626 and a persona moral receptor, the emisor's "marca
+    Retención" in l_RFC decides the concepto's ISR withholding: mark 1, no Retencion of ISR (001) may exist
+    (CFDI140224); mark 2, each concepto must withhold ISR at 0.0125 (CFDI140225). Conceptos whose ObjetoImp
+    forbids the Impuestos node (01, 03-05: CFDI40172) are left out."""
+    em, rec = ctx.doc.emisor, ctx.doc.receptor
+    if ctx.padron is None or em is None or rec is None or em.get("RegimenFiscal") != REGIMEN_RESICO:
+        return
+    rfc = collapse(em.get("Rfc") or "")
+    if persona_de_rfc(rfc) != FISICA or persona_de_rfc(collapse(rec.get("Rfc") or "")) != MORAL:
+        return
+    got = en_padron(ctx, rfc)
+    c = got[1] if got is not None else None
+    if c is None or c.retencion not in (1, 2):
+        return
+    q_imp, q_rs, q_r = ctx.q("Impuestos"), ctx.q("Retenciones"), ctx.q("Retencion")
+    for concepto in ctx.doc.conceptos:
+        if concepto.get("ObjetoImp") in OBJETO_IMP_SIN_IMPUESTOS:
+            continue
+        retenciones = _retenciones(concepto, q_imp, q_rs, q_r)
+        if c.retencion == 1:
+            for r in retenciones:
+                if r.get("Impuesto") == ISR:
+                    ctx.fail("CFDI140224", r, "Impuesto", value=ISR, expected="distinto de 001 (ISR)",
+                             detail=f"el RFC del emisor {rfc} tiene la marca de retención 1 en la lista de RFC "
+                                    "inscritos: el concepto no lleva retención de ISR")
+            continue
+        if not any(r.get("Impuesto") == ISR and to_decimal(r.get("TasaOCuota")) == TASA_RETENCION_RESICO
+                   for r in retenciones):
+            found = ", ".join(f"{r.get('Impuesto')} {r.get('TasaOCuota')}" for r in retenciones) or None
+            ctx.fail("CFDI140225", concepto, value=found, expected="Retencion de ISR (001) con TasaOCuota 0.012500",
+                     detail=f"el RFC del emisor {rfc} tiene la marca de retención 2 en la lista de RFC inscritos y "
+                            "el receptor es persona moral: el concepto debe retener ISR al 1.25%")
 
 
 # -- InformacionAduanera -----------------------------------------------------------------------------

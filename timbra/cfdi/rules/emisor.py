@@ -1,21 +1,31 @@
-"""cfdi:Emisor — SAT's CFDI 4.0 matrix, codes CFDI40138-CFDI40142.
+"""cfdi:Emisor — SAT's CFDI 4.0 matrix, codes CFDI40138-CFDI40142, and 402 (the Emisor in l_LCO).
 
 - CFDI40141: the RegimenFiscal must apply to the Emisor's kind of person (c_RegimenFiscal's columns
   "Física" / "Moral"); the kind of person comes from the RFC: 12 characters moral, 13 física.
 - CFDI40140 (RegimenFiscal in c_RegimenFiscal) is reported by catalogos.py.
-- CFDI40138, CFDI40139 (Nombre in SAT's list of RFCs and belonging to the RFC) and CFDI40142
-  (FacAtrAdquirente operation number from SAT's validator service) need SAT's lists: not checked here.
+- With SAT's lists (`ctx.padron`, timbra.sat.padron): 402 (the Rfc in l_LCO), CFDI40138/CFDI40139 (the
+  Nombre in l_RFC and the one of the Rfc) and CFDI40142 (FacAtrAdquirente given by SAT's service).
 
-The helpers `persona_de_rfc` and `regimen_row` are shared with receptor.py.
+Reading of the "in the list" / "belongs to the RFC" pairs (CFDI40138/40139 here, CFDI40144/40145 and
+40147/40148 in receptor.py, CFDI40189/40190 and 40192/40193 in conceptos.py): a value that differs from
+the one registered for the RFC is reported once, with the first code when no RFC of l_RFC has that value
+(a misspelt name) and with the second when it is another RFC's (a name or postal code mixed up).
+An RFC the padrón does not know is reported by its own code (402, CFDI40143, CFDI40187) in a strict
+padrón, and skipped by every padrón rule in a permissive one.
+
+The helpers `persona_de_rfc`, `regimen_row`, `en_padron` and `check_registrado` are shared with
+receptor.py and conceptos.py.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 
 from timbra.cfdi.rules import Context, rule
 from timbra.sat.catalogs import Catalogs, collapse
+from timbra.sat.padron import Contribuyente, Padron
 
 FISICA = "física"
 MORAL = "moral"
@@ -97,3 +107,82 @@ def regimen_fiscal_persona(ctx: Context) -> None:
     emisor = ctx.doc.emisor
     if emisor is not None:
         check_regimen_persona(ctx, "CFDI40141", emisor, "RegimenFiscal", "Rfc")
+
+
+# -- SAT's padrón ----------------------------------------------------------------------------------------
+def en_padron(ctx: Context, rfc: str) -> tuple[Padron, Contribuyente | None] | None:
+    """The padrón and what it knows of `rfc`; None when there is no padrón, or when it is permissive and
+    does not know the RFC (every padrón rule then skips that RFC)."""
+    padron = ctx.padron
+    if padron is None or not rfc:
+        return None
+    c = padron.lookup(rfc)
+    if c is None and padron.permissive:
+        return None
+    return padron, c
+
+
+def check_registrado(ctx: Context, codes: tuple[str, str], element: etree._Element, attr: str,
+                     registrado: str | None, rfc: str, que: str, inscrito: Callable[[str], bool],
+                     padron: Padron) -> None:
+    """`attr` must hold the value l_RFC registers for `rfc`: codes[0] when no RFC of the list has the value
+    written, codes[1] when it is another RFC's. The registered value is shown only when the padrón's data
+    is public (SAT's test RFCs); SAT's real lists are confidential."""
+    value = element.get(attr)
+    if value is None or registrado is None:
+        return
+    value = collapse(value)
+    if value == collapse(registrado):
+        return
+    otro = inscrito(value)
+    code = codes[1] if otro else codes[0]
+    where = ("es el de otro RFC de la lista de RFC inscritos no cancelados del SAT" if otro
+             else "no se encuentra en la lista de RFC inscritos no cancelados del SAT")
+    detail = f"{que} {value!r} {where}; no es el registrado para el RFC {rfc}"
+    expected = registrado if padron.datos_publicos else None
+    if expected is not None:
+        detail += f" ({expected!r})"
+    ctx.fail(code, element, attr, value=value, expected=expected, detail=detail)
+
+
+@rule("402", "CFDI40138", "CFDI40139")
+def emisor_en_padron(ctx: Context) -> None:
+    """402: el RFC del emisor debe estar en la lista de contribuyentes con CSD vigente (l_LCO).
+    CFDI40138, CFDI40139: el Nombre del emisor debe estar en la lista de RFC inscritos no cancelados y ser
+    el asociado a su Rfc."""
+    emisor = ctx.doc.emisor
+    if emisor is None or ctx.padron is None:
+        return
+    rfc = collapse(emisor.get("Rfc") or "")
+    got = en_padron(ctx, rfc)
+    if got is None:
+        return
+    padron, c = got
+    if c is None or not c.puede_facturar:
+        why = ("no está en la lista de RFC inscritos no cancelados del SAT" if c is None
+               else "no está en la lista de contribuyentes con certificado vigente (l_LCO)")
+        ctx.fail("402", emisor, "Rfc", value=rfc, detail=f"el RFC del emisor {rfc} {why}")
+    if c is not None:
+        check_registrado(ctx, ("CFDI40138", "CFDI40139"), emisor, "Nombre", c.nombre, rfc, "el Nombre del emisor",
+                         padron.nombre_inscrito, padron)
+
+
+@rule("CFDI40142")
+def fac_atr_adquirente(ctx: Context) -> None:
+    """CFDI40142: FacAtrAdquirente debe ser el número de operación que dio el servicio del SAT para
+    facturar a través del adquirente."""
+    emisor = ctx.doc.emisor
+    if emisor is None or ctx.padron is None:
+        return
+    numero = emisor.get("FacAtrAdquirente")
+    if numero is None:
+        return
+    rfc = collapse(emisor.get("Rfc") or "")
+    got = en_padron(ctx, rfc)
+    if got is None:
+        return
+    padron = got[0]
+    if not padron.operacion_adquirente_valida(numero, rfc):
+        ctx.fail("CFDI40142", emisor, "FacAtrAdquirente", value=numero,
+                 detail=f"el número de operación {numero} no fue emitido por el servicio del SAT de facturación "
+                        f"a través del adquirente para el RFC {rfc}")

@@ -6,8 +6,10 @@ nacional, and XEXX010101000, extranjero, are 13 characters and count as física,
 
 Checked here: CFDI40146, CFDI40149, CFDI40151-CFDI40156, CFDI40158, CFDI40159 (generic RFCs), CFDI40161.
 Reported by catalogos.py: CFDI40150 (c_Pais), CFDI40157 (c_RegimenFiscal), CFDI40160 (c_UsoCFDI).
-Not checked (SAT's list of RFCs, names and postal codes): CFDI40143, CFDI40144, CFDI40145, CFDI40147,
-CFDI40148; the "RFC inscrito" half of CFDI40154 and the non-generic half of CFDI40159.
+With SAT's lists (`ctx.padron`; see emisor.py for how the "in the list" / "belongs to the RFC" pairs are
+read): CFDI40143 (Rfc in l_RFC), CFDI40144/40145 (Nombre), CFDI40147/40148 (DomicilioFiscalReceptor), the
+"RFC inscrito" half of CFDI40154 and the non-generic half of CFDI40159 (RegimenFiscalReceptor among the
+RFC's regímenes in l_RFC).
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from timbra.cfdi.rules.emisor import (
     RFCS_GENERICOS,
     aplica_a,
     check_regimen_persona,
+    check_registrado,
+    en_padron,
     persona_de_rfc,
 )
 from timbra.sat.catalogs import collapse
@@ -192,6 +196,63 @@ def regimen_fiscal_receptor_generico(ctx: Context) -> None:
         ctx.fail("CFDI40159", rec, "RegimenFiscalReceptor", value=regimen, expected=REGIMEN_SIN_OBLIGACIONES,
                  detail=f"con el RFC genérico {rfc} el régimen del receptor debe ser "
                         f"{REGIMEN_SIN_OBLIGACIONES} (Sin obligaciones fiscales)")
+
+
+@rule("CFDI40143", "CFDI40144", "CFDI40145", "CFDI40147", "CFDI40148", "CFDI40159")
+def receptor_en_padron(ctx: Context) -> None:
+    """CFDI40143: un Rfc que no es genérico debe estar en la lista de RFC inscritos no cancelados.
+    CFDI40144/40145: el Nombre debe estar en esa lista y ser el asociado al Rfc.
+    CFDI40147/40148: el DomicilioFiscalReceptor, igual, con el código postal.
+    CFDI40159: RegimenFiscalReceptor debe corresponder al Rfc (uno de sus regímenes en la lista)."""
+    rec = ctx.doc.receptor
+    if rec is None or ctx.padron is None:
+        return
+    rfc = _rfc(rec)
+    if rfc in RFCS_GENERICOS:
+        return
+    got = en_padron(ctx, rfc)
+    if got is None:
+        return
+    padron, c = got
+    if c is None:
+        ctx.fail("CFDI40143", rec, "Rfc", value=rfc,
+                 detail=f"el RFC {rfc} no está en la lista de RFC inscritos no cancelados del SAT; "
+                        f"para un receptor sin RFC use {RFC_GENERICO_NACIONAL} o, si es extranjero, "
+                        f"{RFC_GENERICO_EXTRANJERO}")
+        return
+    check_registrado(ctx, ("CFDI40144", "CFDI40145"), rec, "Nombre", c.nombre, rfc, "el Nombre del receptor",
+                     padron.nombre_inscrito, padron)
+    check_registrado(ctx, ("CFDI40147", "CFDI40148"), rec, "DomicilioFiscalReceptor", c.codigo_postal, rfc,
+                     "el código postal", padron.codigo_postal_inscrito, padron)
+    regimen = rec.get("RegimenFiscalReceptor")
+    if regimen is None or not c.regimenes:
+        return
+    regimen = collapse(regimen)
+    if regimen not in c.regimenes:
+        expected = ", ".join(c.regimenes) if padron.datos_publicos else None
+        ctx.fail("CFDI40159", rec, "RegimenFiscalReceptor", value=regimen, expected=expected,
+                 detail=f"el régimen {regimen} no es uno de los regímenes del RFC {rfc} en la lista de RFC "
+                        "inscritos no cancelados del SAT" + (f" ({expected})" if expected else ""))
+
+
+@rule("CFDI40154")
+def num_reg_id_trib_inscrito(ctx: Context) -> None:
+    """CFDI40154: NumRegIdTrib no se registra cuando su valor es un RFC inscrito no cancelado (el caso del
+    RFC genérico nacional lo reporta num_reg_id_trib)."""
+    rec = ctx.doc.receptor
+    padron = ctx.padron
+    if rec is None or padron is None:
+        return
+    num = rec.get("NumRegIdTrib")
+    if num is None:
+        return
+    num = collapse(num)
+    if RFC_GENERICO_NACIONAL in (num, _rfc(rec)):
+        return
+    if padron.lookup(num) is not None:
+        ctx.fail("CFDI40154", rec, "NumRegIdTrib", value=num,
+                 detail=f"NumRegIdTrib {num} es un RFC inscrito no cancelado en el SAT: un receptor con RFC "
+                        "se registra en el atributo Rfc, sin NumRegIdTrib")
 
 
 def _lista(text: object) -> frozenset[str]:

@@ -1,0 +1,93 @@
+"""POST /v1/issue and the CLI's `timbra issue`: data in, a CFDI sealed with the uploaded CSD, stamped, stored.
+On SQLite and PostgreSQL, through the REST API in process and through the CLI."""
+from __future__ import annotations
+
+import base64
+import json
+
+from click.testing import CliRunner
+from lxml import etree
+
+from tests.api.test_e2e import assert_error
+from tests.api.test_rest import api, data_dir, emisor_csd  # noqa: F401 - fixtures
+from tests.cfdi.test_build import IVA16, concepto, data
+from tests.pac.test_issuing import independent_check
+from timbra.cli import main
+
+PASSWORD = "12345678a"
+
+
+def body(**kw) -> dict:
+    d = data(concepto("1500", Impuestos=IVA16), concepto("99.90", "2", Descuento="9.80", Impuestos=IVA16), **kw)
+    d["Emisor"] = {"Rfc": "EKU9003173C9", "RegimenFiscal": "601"}
+    return d
+
+
+def upload_csd(erp, csd) -> None:
+    r = erp.post("/v1/csd", json={"cer": base64.b64encode(csd.certificate.der).decode(),
+                                  "key": base64.b64encode(csd.key.to_der(PASSWORD)).decode(),
+                                  "password": PASSWORD})
+    assert r.status_code == 201, r.text
+
+
+def test_issue_over_rest(api):  # noqa: F811
+    erp = api.erp()
+    assert_error(erp.post("/v1/issue", json=body()), 409, "T127")  # no CSD in the vault yet
+    upload_csd(erp, api.csd)
+    r = erp.post("/v1/issue", json={**body(), "referencia": "OC-1"})
+    assert r.status_code == 201, r.text
+    first = r.json()
+    xml = base64.b64decode(first["xml"])
+    root = etree.fromstring(xml)
+    assert (root.get("SubTotal"), root.get("Descuento"), root.get("Total")) == ("1699.80", "9.80", "1960.40")
+    independent_check(xml)
+    assert first["credits_left"] == 99
+    again = erp.post("/v1/issue", json={**body(Folio="distinto"), "referencia": "OC-1"})
+    assert again.status_code == 200 and again.json()["uuid"] == first["uuid"] and again.json()["replayed"]
+    fetched = erp.get("/v1/issue/OC-1")
+    assert fetched.status_code == 200 and fetched.json()["uuid"] == first["uuid"]
+    assert erp.get(f"/v1/cfdi/{first['uuid']}/xml").content == xml
+    assert_error(erp.get("/v1/issue/OC-404"), 404, "T103")
+
+
+def test_issue_errors_name_the_json_field(api):  # noqa: F811
+    erp = api.erp()
+    upload_csd(erp, api.csd)
+    wrong_type = body()
+    wrong_type["Conceptos"][1]["Cantidad"] = "dos"
+    got = assert_error(erp.post("/v1/issue", json=wrong_type), 422, "T130")
+    assert got["findings"][0]["node"] == "Conceptos[1].Cantidad"
+    wrong_rate = body()
+    wrong_rate["Conceptos"][0]["Impuestos"] = {"Traslados": [{"Impuesto": "002", "TipoFactor": "Tasa",
+                                                              "TasaOCuota": "0.15"}]}
+    got = erp.post("/v1/issue", json=wrong_rate).json()
+    assert "Conceptos[0].Impuestos.Traslados[0].TasaOCuota" in {f["node"] for f in got["findings"]}
+    too_much = body()
+    too_much["Conceptos"][0]["Descuento"] = "2000"
+    got = assert_error(erp.post("/v1/issue", json=too_much), 422, "T131")
+    assert got["findings"][0]["node"] == "Conceptos[0].Descuento"
+    assert erp.get("/v1/credits").json()["available"] == 100  # nothing sealed, nothing spent
+    spec = erp.get("/openapi.json").json()
+    schema = spec["paths"]["/v1/issue"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("IssueBody") and "Conceptos" in spec["components"]["schemas"]["IssueBody"]["properties"]
+
+
+def test_timbra_issue_cli(api, tmp_path, monkeypatch):  # noqa: F811
+    upload_csd(api.erp(), api.csd)
+    monkeypatch.setenv("TIMBRA_DATA_DIR", str(api.pac.settings.data_dir))
+    monkeypatch.setenv("TIMBRA_DATABASE_URL", api.pac.settings.database_url)
+    f = tmp_path / "factura.json"
+    f.write_text(json.dumps(body()), encoding="utf-8")
+    out = tmp_path / "timbrada.xml"
+    r = CliRunner().invoke(main, ["issue", str(f), "--account", str(api.demo.account_id), "--referencia", "cli-1",
+                                  "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    uuid = json.loads(r.output)["uuid"]
+    assert uuid.encode() in out.read_bytes()
+    independent_check(out.read_bytes())
+    r = CliRunner().invoke(main, ["issue", str(f), "--account", str(api.demo.account_id), "--referencia", "cli-1",
+                                  "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["uuid"] == uuid and json.loads(r.output)["replayed"]
+    bad = tmp_path / "mal.json"
+    bad.write_text("{no es json", encoding="utf-8")
+    assert CliRunner().invoke(main, ["issue", str(bad), "--account", str(api.demo.account_id)]).exit_code == 2

@@ -1,0 +1,151 @@
+"""Issuing (conexión remota): the ERP sends the data, timbra builds, seals with the emisor's CSD and stamps.
+
+    data -> Invoice (JSON errors name the field) -> build (computes importes, taxes, totals)
+         -> SAT's rules on the unsealed document (findings name the JSON field; nothing sealed yet)
+         -> seal with the active CSD from the vault -> the very same stamp path (validation, credit, storage)
+
+`referencia` (the ERP's own id, unique per emisor account) makes a retry return the first CFDI, whatever
+the data of the retry, and lets the ERP fetch the CFDI by it.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from lxml import etree
+from pydantic import ValidationError
+
+from timbra.cfdi.build import BuildError, Emisor, Invoice, build, json_path
+from timbra.cfdi.credentials import Credential
+from timbra.cfdi.document import NS40, Document
+from timbra.cfdi.rules import Context, run_rules
+from timbra.cfdi.seal import sign_root
+from timbra.clock import SYSTEM, Clock
+from timbra.codes import error
+from timbra.errors import Finding, TimbraError
+from timbra.pac.accounts import Principal
+from timbra.pac.service import StampResult, StampService
+from timbra.pac.stamping import validation_error
+from timbra.store import repo
+from timbra.store.db import Database
+
+REFERENCIA_PREFIX = "referencia:"
+
+
+class CsdSource(Protocol):
+    def credential(self, account_id: int, rfc: str) -> Credential:
+        """The account's active CSD for `rfc`, decrypted (raises TimbraError when there is none)."""
+
+
+class IssueService:
+    def __init__(self, db: Database, stamps: StampService, vault: CsdSource, *, clock: Clock = SYSTEM) -> None:
+        self.db = db
+        self.stamps = stamps
+        self.vault = vault
+        self.clock = clock
+
+    def issue(self, who: Principal, data: dict | Invoice, referencia: str | None = None) -> StampResult:
+        if who.kind != "emisor":
+            raise error("T102", message="Solo una cuenta de emisor emite CFDI.")
+        key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
+        if key is not None:
+            earlier = self._by_referencia(who, key)
+            if earlier is not None:
+                return earlier
+        invoice = data if isinstance(data, Invoice) else parse_invoice(data)
+        rfc = self._emisor_rfc(who, invoice)
+        cred = self.vault.credential(who.account_id, rfc)
+        regimen = invoice.Emisor.RegimenFiscal
+        if not regimen:
+            raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
+        try:
+            root = build(invoice, emisor=Emisor(rfc, cred.certificate.name, regimen), fecha=self.clock.now())
+        except BuildError as exc:
+            raise _data_error([Finding("T131", exc.message, exc.path,
+                                       value=None if exc.value is None else str(exc.value))]) from None
+        findings = self._rules(root)
+        if findings:
+            raise _data_error(findings)
+        sign_root(root, cred)
+        xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        try:
+            return self.stamps.stamp(who, xml, idempotency_key=key)
+        except TimbraError as exc:
+            if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
+                earlier = self._by_referencia(who, key)
+                if earlier is not None:
+                    return earlier
+            if exc.findings:
+                raise _with_json_paths(exc) from None
+            raise
+
+    def by_referencia(self, who: Principal, referencia: str) -> StampResult:
+        found = self._by_referencia(who, f"{REFERENCIA_PREFIX}{referencia}")
+        if found is None:
+            raise error("T103", detail={"referencia": referencia})
+        return found
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _by_referencia(self, who: Principal, key: str) -> StampResult | None:
+        with self.db.reader() as s:
+            rec = repo.idempotency(s, who.account_id, key)
+            if rec is None:
+                return None
+            return self.stamps._replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
+
+    def _emisor_rfc(self, who: Principal, invoice: Invoice) -> str:
+        with self.db.reader() as s:
+            rfcs = repo.rfcs(s, who.account_id)
+        wanted = (invoice.Emisor.Rfc or "").upper()
+        if wanted:
+            if wanted not in rfcs:
+                raise error("T105", detail={"rfc": wanted})
+            return wanted
+        if len(rfcs) == 1:
+            return rfcs[0]
+        raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
+                                   expected=", ".join(rfcs))])
+
+    def _rules(self, root: etree._Element) -> list[Finding]:
+        """SAT's matrix rules on the unsealed document, their nodes as JSON fields."""
+        doc = Document(b"", root, "4.0", NS40)
+        ctx = Context(doc=doc, catalogs=self.stamps.stamper.catalogs, now=self.clock.now())
+        return [_json_finding(f) for f in run_rules(ctx)]
+
+
+def parse_invoice(data: dict) -> Invoice:
+    try:
+        return Invoice.model_validate(data)
+    except ValidationError as exc:
+        raise _data_error([Finding("T130", e["msg"], _loc(e["loc"]),
+                                   value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")))
+                           for e in exc.errors()]) from None
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _short(value: object) -> str | None:
+    return None if value is None else str(value)[:200]
+
+
+def _json_finding(f: Finding) -> Finding:
+    return Finding(f.code, f.message, json_path(f.node), f.value, f.expected,
+                   f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en)
+
+
+def _with_json_paths(exc: TimbraError) -> TimbraError:
+    return TimbraError(exc.code, exc.message, source=exc.source, message_en=exc.message_en, detail=exc.detail,
+                       findings=[_json_finding(f) for f in exc.findings])
+
+
+def _data_error(findings: list[Finding]) -> TimbraError:
+    """T130/T131 for the data itself; SAT's own code when SAT's rules refuse the built document."""
+    if findings[0].code in ("T130", "T131"):
+        return error(findings[0].code, findings=findings)
+    return validation_error(findings)
+
