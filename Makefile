@@ -24,6 +24,7 @@ test: install
 bench: install
 	$(BIN)/python bench/bench_stamp.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_issue.py
 
 # Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
 data: install

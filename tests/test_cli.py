@@ -89,3 +89,23 @@ def test_seal_command(workdir, tmp_path):
     timbra("seal", str(unsealed), "--cer", str(keys / "EKU9003173C9.cer"), "--key", str(keys / "EKU9003173C9.key"),
            "--password", "12345678a", cwd=workdir)
     assert timbra("validate", str(unsealed), cwd=workdir).returncode == 0
+
+
+def test_validate_checks_the_padron_like_a_stamp(workdir, tmp_path):
+    """`timbra validate` uses the same padrón as the stamp path: a receptor's name that is not the one SAT
+    registered for its RFC is reported."""
+    out = timbra("demo", "-o", str(tmp_path / "demo"), cwd=workdir).stdout
+    assert "UUID" in out
+    cer, key = (workdir / "data" / "keys" / "csd" / "EKU9003173C9.cer"), (workdir / "data" / "keys" / "csd" / "EKU9003173C9.key")
+    xml = (tmp_path / "demo" / "factura.xml").read_text(encoding="utf-8")
+    typo = tmp_path / "typo.xml"
+    typo.write_text(xml.replace('Nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA"', 'Nombre="UNIVERSIDAD ROBOTICA ESPANOLA"'),
+                    encoding="utf-8")
+    sealed = tmp_path / "typo-sealed.xml"
+    proc = subprocess.run([sys.executable, "-m", "timbra.cli", "seal", str(typo), "--cer", str(cer), "--key", str(key),
+                           "--password", "12345678a", "-o", str(sealed)],
+                          env={**os.environ, "TIMBRA_DATA_DIR": str(workdir / "data")}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    proc = timbra("validate", "--json", str(sealed), cwd=workdir, check=False)
+    codes = [f["code"] for f in json.loads(proc.stdout)["findings"]]
+    assert proc.returncode == 1 and set(codes) & {"CFDI40144", "CFDI40145"}, codes

@@ -69,13 +69,14 @@ def validate(paths: tuple[str, ...], as_json: bool, at: str | None, quiet: bool)
     Exit status 1 when any file has a finding."""
     from timbra.cfdi.validate import Options
     from timbra.cfdi.validate import validate as validate_bytes
-    from timbra.pac.stamping import trust_store
+    from timbra.pac.stamping import padron_from_settings, trust_store
 
     s = _settings()
     clock = _clock(at)
+    # The same padrón as the stamp path, so `timbra validate` says what a stamp would say.
     opts = Options(trust=trust_store(s), now=clock.now(), stamp_window_hours=s.stamp_window_hours,
                    future_tolerance_seconds=s.future_tolerance_seconds, allow_cfdi33=s.allow_cfdi33,
-                   max_bytes=s.max_document_bytes)
+                   max_bytes=s.max_document_bytes, padron=padron_from_settings(s))
     files = _collect(paths)
     failed = 0
     out = sys.stdout

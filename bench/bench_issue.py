@@ -1,0 +1,88 @@
+"""Issuing from data (conexión remota), in process with durable storage: build + seal with the vault's CSD +
+validate + stamp + store, per invoice.
+
+    .venv/bin/python bench/bench_issue.py [--count 500] [--conceptos 3] [--database-url URL]
+
+Prints issues/s and p50/p99 per issue next to the in-process stamp rate of an already sealed document.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_stamp import percentile  # noqa: E402
+
+from timbra.cfdi.credentials import Credential  # noqa: E402
+from timbra.pac.accounts import SYSTEM_PRINCIPAL, Principal  # noqa: E402
+from timbra.pac.runtime import Pac  # noqa: E402
+from timbra.settings import Settings  # noqa: E402
+
+IVA16 = {"Traslados": [{"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": "0.16"}]}
+RECEPTOR = {"Rfc": "URE180429TM6", "Nombre": "UNIVERSIDAD ROBOTICA ESPAÑOLA", "DomicilioFiscalReceptor": "86991",
+            "RegimenFiscalReceptor": "601", "UsoCFDI": "G03"}
+
+
+def invoice(i: int, conceptos: int) -> dict:
+    return {"Serie": "B", "Folio": str(i), "FormaPago": "03", "MetodoPago": "PUE", "LugarExpedicion": "06000",
+            "Emisor": {"Rfc": "EKU9003173C9", "RegimenFiscal": "601"}, "Receptor": RECEPTOR,
+            "Conceptos": [{"ClaveProdServ": "43232408", "Cantidad": "2", "ClaveUnidad": "E48",
+                           "Descripcion": f"Licencia {n}", "ValorUnitario": f"{100 + n}.35", "Impuestos": IVA16}
+                          for n in range(conceptos)]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=500)
+    ap.add_argument("--conceptos", type=int, default=3)
+    ap.add_argument("--database-url", help="default: SQLite in a temporary data directory")
+    args = ap.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="timbra-bench-issue-"))
+    os.environ["TIMBRA_DATA_DIR"] = str(data_dir)
+    if args.database_url:
+        os.environ["TIMBRA_DATABASE_URL"] = args.database_url
+    pac = Pac(Settings.from_env(), worker=False)
+    try:
+        demo = pac.ensure_demo()
+        if demo is None:
+            raise SystemExit("the database already has accounts: give an empty one")
+        pac.credits.add_package(SYSTEM_PRINCIPAL, demo.account_id, args.count + 100)
+        keys = data_dir / "keys"
+        c = next(c for c in json.loads((keys / "sandbox.json").read_text())["csd"] if c["rfc"] == "EKU9003173C9")
+        who = Principal(demo.account_id, "emisor")
+        password = c["password"]
+        pac.vault.upload(who, (keys / c["cer"]).read_bytes(), (keys / c["key"]).read_bytes(), password)
+        cred = Credential.load((keys / c["cer"]).read_bytes(), (keys / c["key"]).read_bytes(), password)
+        for i in range(20):  # warm-up (catalogs, schemas, the vault's decrypted key)
+            pac.issuing.issue(who, invoice(-i - 1, args.conceptos))
+        times = []
+        for i in range(args.count):
+            t0 = time.perf_counter()
+            pac.issuing.issue(who, invoice(i, args.conceptos))
+            times.append(time.perf_counter() - t0)
+        total = sum(times)
+        backend = "PostgreSQL" if args.database_url else "SQLite (WAL, synchronous=FULL)"
+        print(f"issue {args.conceptos} conceptos from data, {backend}: {len(times) / total:,.0f} issues/s  "
+              f"p50 {percentile(times, 50) * 1000:.2f} ms  p99 {percentile(times, 99) * 1000:.2f} ms")
+        from timbra.cfdi.sample import sealed_sample
+        from timbra.clock import SYSTEM
+
+        docs = [sealed_sample(cred, SYSTEM.now(), folio=f"s{i}") for i in range(200)]
+        t0 = time.perf_counter()
+        for d in docs:
+            pac.stamper.stamp(d)
+        print(f"for reference, stamping an already sealed 3-concepto CFDI in process (no storage): "
+              f"{len(docs) / (time.perf_counter() - t0):,.0f} stamps/s")
+    finally:
+        pac.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
