@@ -36,6 +36,9 @@ REPEATABLE = frozenset({
     "InformacionAduanera", "CuentaPredial", "Pago", "DoctoRelacionado", "TrasladoDR", "RetencionDR",
     "TrasladoP", "RetencionP", "Percepcion", "Deduccion", "OtroPago", "Incapacidad", "HorasExtra",
     "Ubicacion", "Mercancia", "TiposFigura", "Remolque", "Contenedor", "Carro", "SubContratacion",
+    # Carta Porte 3.1
+    "CantidadTransporta", "DocumentacionAduanera", "GuiasIdentificacion", "RegimenAduaneroCCP",
+    "PartesTransporte", "DerechosDePaso", "RemolqueCCP",
 })
 
 _local = threading.local()

@@ -11,15 +11,12 @@ NOT_APPLICABLE: dict[str, str] = {}
 # -- Nómina 1.2 rev. D (matrix nomina12; rules in timbra/cfdi/rules/complementos/nomina12.py) ---------------
 _NOM_L_RFC = "requiere la lista de RFC inscritos no cancelados del SAT (l_RFC), que sólo el SAT consulta al timbrar"
 NOT_APPLICABLE.update({
-    "NOM9": f"El Rfc del receptor en l_RFC: {_NOM_L_RFC}.",
     "NOM10": "Lo garantiza el esquema XSD (301): nomina12:Receptor y su atributo Curp son obligatorios "
              "(use=\"required\"), así que la CURP existe también con el RFC genérico XAXX010101000.",
-    "NOM41": f"RfcPatronOrigen inscrito y no cancelado: {_NOM_L_RFC}.",
     "NOM45": "La marca de entidad adherida al Sistema Nacional de Coordinación Fiscal del RFC del emisor está "
              f"en l_RFC: {_NOM_L_RFC}.",
     "NOM46": "La marca de entidad adherida al Sistema Nacional de Coordinación Fiscal del RFC del emisor está "
              f"en l_RFC: {_NOM_L_RFC}.",
-    "NOM67": f"RfcLabora de SubContratacion en l_RFC: {_NOM_L_RFC}.",
     "NOM109": "Código genérico del SAT para errores no tipificados: timbra reporta cada condición de la matriz con "
               "su propio código, y una regla que falla internamente con CFDI40999.",
 })

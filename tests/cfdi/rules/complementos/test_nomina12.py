@@ -22,6 +22,7 @@ from tests.cfdi.rules.complementos.nomina12_builder import (
     NS_NOMINA,
     Deduccion,
     Incapacidad,
+    RECEPTOR,
     NominaSpec,
     OtroPago,
     Percepcion,
@@ -633,3 +634,51 @@ def test_every_nomina_code_is_a_rule_or_not_applicable():
     assert [c for c in codes if (c in implemented) == (c in NOT_APPLICABLE)] == []
     tested = Path(__file__).read_text(encoding="utf-8")
     assert [c for c in codes if c in implemented and f'"{c}"' not in tested] == []
+
+
+# -- NOM9, NOM41, NOM67: RFCs in l_RFC, through a strict padrón ---------------------------------------------
+
+@pytest.fixture
+def nomina_padron(csd, pac, trust, clock):
+    from timbra.pac.stamping import Stamper
+    from timbra.sat.padron import SandboxPadron
+
+    stamper = Stamper(pac=pac, trust=trust, clock=clock, padron=SandboxPadron(permissive=False))
+
+    def run(spec: NominaSpec | None = None, mutate: Mutate | None = None):
+        got = stamper.validate((spec or NominaSpec()).xml(csd, NOW, mutate)).findings
+        return [(f.code, f.node, f.value) for f in got if f.code in ("NOM9", "NOM41", "NOM67")]
+
+    return run
+
+
+def test_nom9_nom41_nom67_pass_with_rfcs_in_l_rfc(nomina_padron):
+    assert nomina_padron() == []  # FUNK671228PH6 is one of SAT's test RFCs
+    assert nomina_padron(mutate=at(EMI, {"RfcPatronOrigen": "URE180429TM6"})) == []
+
+
+def test_nom41_rfc_patron_origen_not_in_l_rfc(nomina_padron):
+    got = nomina_padron(mutate=at(EMI, {"RfcPatronOrigen": "AAA010101AAA"}))
+    assert got == [("NOM41", "Complemento/Nomina/Emisor@RfcPatronOrigen", "AAA010101AAA")]
+
+
+def test_nom67_rfc_labora_not_in_l_rfc(nomina_padron):
+    sub = add(REC, NS_NOMINA, "SubContratacion", {"RfcLabora": "AAA010101AAA",
+                                                             "PorcentajeTiempo": "100"})
+    assert nomina_padron(mutate=sub) == [
+        ("NOM67", "Complemento/Nomina/Receptor/SubContratacion[1]@RfcLabora", "AAA010101AAA")]
+
+
+def test_nom9_receptor_not_in_l_rfc(csd, pac, trust, clock):
+    from timbra.pac.stamping import Stamper
+    from timbra.sat.padron import Contribuyente, SandboxPadron
+
+    padron = SandboxPadron(permissive=False)
+    stamper = Stamper(pac=pac, trust=trust, clock=clock, padron=padron)
+    spec = NominaSpec(receptor={**RECEPTOR, "Rfc": "PEPJ8001019Q8"})
+    got = [(f.code, f.node, f.value) for f in stamper.validate(spec.xml(csd, NOW, None)).findings
+           if f.code == "NOM9"]
+    assert got == [("NOM9", "Receptor@Rfc", "PEPJ8001019Q8")]
+    padron.register(Contribuyente(rfc="PEPJ8001019Q8", nombre=RECEPTOR["Nombre"],
+                                  codigo_postal=RECEPTOR["DomicilioFiscalReceptor"], regimenes=("605",)))
+    assert [f for f in stamper.validate(spec.xml(csd, NOW, None)).findings if f.code == "NOM9"] == []

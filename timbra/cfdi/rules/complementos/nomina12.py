@@ -1067,3 +1067,36 @@ def subsidio_pagado(ctx: Context) -> None:
         if causado is not None and importe is not None and importe > causado:
             ctx.fail("NOM107", o.el, "Importe", value=o.el.get("Importe"), expected=f"<= {_fmt(causado)}",
                      detail=f"el subsidio entregado no puede pasar del subsidio causado ({_fmt(causado)})")
+
+
+# -- RFCs in SAT's list (l_RFC, through the padrón) ------------------------------------------------------
+
+def _inscrito(ctx: Context, rfc: str | None) -> bool | None:
+    """Whether l_RFC has `rfc`; None when the padrón cannot say (no padrón, or a permissive one that does
+    not know it)."""
+    from timbra.cfdi.rules.emisor import en_padron
+
+    got = en_padron(ctx, collapse(rfc or ""))
+    return None if got is None else got[1] is not None
+
+
+@rule("NOM9", "NOM41", "NOM67")
+def rfc_en_l_rfc(ctx: Context) -> None:
+    """NOM9: el Rfc del receptor de un CFDI de nómina está en l_RFC. NOM41: RfcPatronOrigen también.
+    NOM67: el RfcLabora de cada SubContratacion también."""
+    nominas = _nominas(ctx)
+    if not nominas:
+        return
+    receptor = ctx.doc.receptor
+    if receptor is not None and _inscrito(ctx, receptor.get("Rfc")) is False:
+        ctx.fail("NOM9", receptor, "Rfc", value=receptor.get("Rfc"),
+                 detail="el RFC del trabajador no está inscrito (o está cancelado) en el SAT")
+    for n in nominas:
+        if n.emisor is not None and n.emisor.get("RfcPatronOrigen") is not None:
+            if _inscrito(ctx, n.emisor.get("RfcPatronOrigen")) is False:
+                ctx.fail("NOM41", n.emisor, "RfcPatronOrigen", value=n.emisor.get("RfcPatronOrigen"),
+                         detail="el RFC del patrón de origen no está inscrito (o está cancelado) en el SAT")
+        for sub in n.subcontratacion:
+            if _inscrito(ctx, sub.get("RfcLabora")) is False:
+                ctx.fail("NOM67", sub, "RfcLabora", value=sub.get("RfcLabora"),
+                         detail="el RFC de la persona para la que se labora no está inscrito en el SAT")
