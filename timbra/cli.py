@@ -740,11 +740,14 @@ def vault_rotate(as_json: bool) -> None:
 @main.command("issue")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--account", "account_id", type=int, required=True, help="Cuenta del emisor / emisor account id.")
+@click.option("--kind", default="factura", show_default=True,
+              type=click.Choice(["factura", "pagos", "nomina"]), help="Tipo de CFDI / kind of CFDI.")
 @click.option("--referencia", help="Id del ERP: un reintento devuelve el mismo CFDI / the ERP's own id.")
 @click.option("--output", "-o", help="Guardar el XML timbrado / write the stamped XML here.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @_reports_errors
-def issue_cmd(file: str, account_id: int, referencia: str | None, output: str | None, as_json: bool) -> None:
+def issue_cmd(file: str, account_id: int, kind: str, referencia: str | None, output: str | None,
+              as_json: bool) -> None:
     """Emite un CFDI desde un JSON con los nombres del Anexo 20, sellado con el CSD activo de la cuenta.
 
     Issue a CFDI from JSON data (Anexo 20's names), sealed with the account's active CSD from the vault,
@@ -757,7 +760,7 @@ def issue_cmd(file: str, account_id: int, referencia: str | None, output: str | 
         raise click.BadParameter(f"JSON inválido / invalid JSON: {exc}", param_hint="FILE") from exc
     pac = Pac(_settings(), worker=False)
     try:
-        result = pac.issuing.issue(_acting_as(pac.accounts, account_id), data, referencia)
+        result = pac.issuing.issue(_acting_as(pac.accounts, account_id), data, referencia, kind=kind)
     finally:
         pac.stop()
     if output:

@@ -91,3 +91,31 @@ def test_timbra_issue_cli(api, tmp_path, monkeypatch):  # noqa: F811
     bad = tmp_path / "mal.json"
     bad.write_text("{no es json", encoding="utf-8")
     assert CliRunner().invoke(main, ["issue", str(bad), "--account", str(api.demo.account_id)]).exit_code == 2
+
+
+def test_issue_pagos_over_rest(api):  # noqa: F811
+    from tests.cfdi.test_build_pagos import data as pagos_data
+    from tests.cfdi.test_build_pagos import docto, iva, pago
+
+    erp = api.erp()
+    upload_csd(erp, api.csd)
+    invoice = erp.post("/v1/issue", json=body()).json()  # the invoice being paid (PPD in real life)
+    d = pagos_data(pago(docto("11600.00", uuid=invoice["uuid"], traslados=[iva()])),
+                   Emisor={"Rfc": "EKU9003173C9", "RegimenFiscal": "601"}, referencia="pago-1")
+    r = erp.post("/v1/issue/pagos", json=d)
+    assert r.status_code == 201, r.text
+    xml = base64.b64decode(r.json()["xml"])
+    root = etree.fromstring(xml)
+    assert root.get("TipoDeComprobante") == "P"
+    tr = root.find(".//{http://www.sat.gob.mx/Pagos20}TrasladoDR")
+    assert (tr.get("BaseDR"), tr.get("ImporteDR")) == ("10000.00", "1600.00")
+    independent_check(xml)
+    again = erp.post("/v1/issue/pagos", json=d)
+    assert again.status_code == 200 and again.json()["uuid"] == r.json()["uuid"]
+    bad = pagos_data(pago(docto("100.00", saldo="50.00", uuid=invoice["uuid"])),
+                     Emisor={"Rfc": "EKU9003173C9", "RegimenFiscal": "601"})
+    got = assert_error(erp.post("/v1/issue/pagos", json=bad), 422, "T131")
+    assert got["findings"][0]["node"].startswith("Pagos[0].DoctoRelacionado[0]")
+    wrong = pagos_data(pago(docto("abc", saldo="100.00", uuid=invoice["uuid"])), Emisor={"RegimenFiscal": "601"})
+    got = assert_error(erp.post("/v1/issue/pagos", json=wrong), 422, "T130")
+    assert [f["node"] for f in got["findings"]] == ["Pagos[0].DoctoRelacionado[0].ImpPagado"]

@@ -107,7 +107,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError):
         # The CFDI's data (POST /v1/issue) has its own code, T130; the node is the JSON field.
-        code = "T130" if request.url.path.rstrip("/").endswith("/v1/issue") else "T100"
+        code = "T130" if "/v1/issue" in request.url.path else "T100"
         findings = [Finding(code, str(e.get("msg", "")), node=json_field(e.get("loc", ())))
                     for e in exc.errors()]
         return error_response(error(code, findings=findings))

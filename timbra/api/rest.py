@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBas
 from pydantic import BaseModel, Field
 
 from timbra.cfdi.build import Invoice
+from timbra.cfdi.build_pagos import PagosInvoice
 from timbra.codes import error
 from timbra.pac.accounts import Principal
 from timbra.pac.invoices import cfdi_dict
@@ -413,6 +414,23 @@ async def issue(request: Request, who: Who, body: IssueBody) -> Response:
     TasaOCuota) and nothing is sealed. A retry with the same `referencia` answers 200 with the first CFDI."""
     pac = pac_of(request)
     result = await to_thread.run_sync(pac.issuing.issue, who, body, body.referencia, limiter=_cpu(request))
+    return _stamp_response(request, result)
+
+
+class IssuePagosBody(PagosInvoice):
+    """A CFDI de pagos (Pagos 2.0): the payments and the documents they pay, with their tax lines. timbra
+    computes ImpSaldoInsoluto, BaseDR/ImporteDR, Monto, ImpuestosP and Totales."""
+
+    referencia: str | None = Field(None, min_length=1, max_length=200,
+                                   description="Id del ERP, único por emisor: un reintento devuelve el primer CFDI")
+
+
+@router.post("/issue/pagos", tags=["emisión"], status_code=201,
+             summary="Emitir un CFDI de pagos desde datos / issue a Pagos 2.0 CFDI from data")
+async def issue_pagos(request: Request, who: Who, body: IssuePagosBody) -> Response:
+    pac = pac_of(request)
+    result = await to_thread.run_sync(lambda: pac.issuing.issue(who, body, body.referencia, kind="pagos"),
+                                      limiter=_cpu(request))
     return _stamp_response(request, result)
 
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from lxml import etree
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from timbra.cfdi.build import BuildError, Emisor, Invoice, build, json_path
+from timbra.cfdi.build_pagos import PagosInvoice, build_pagos, pagos_json_path
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS40, Document
 from timbra.cfdi.rules import Context, run_rules
@@ -31,6 +35,22 @@ from timbra.store.db import Database
 REFERENCIA_PREFIX = "referencia:"
 
 
+@dataclass(frozen=True)
+class Kind:
+    """One kind of CFDI timbra issues from data: its JSON model, its builder and the way back from an XML
+    node path to the JSON field."""
+
+    model: type[BaseModel]
+    build: Callable[..., etree._Element]
+    json_path: Callable[[str], str]
+
+
+KINDS: dict[str, Kind] = {
+    "factura": Kind(Invoice, build, json_path),
+    "pagos": Kind(PagosInvoice, build_pagos, pagos_json_path),
+}
+
+
 class CsdSource(Protocol):
     def credential(self, account_id: int, rfc: str) -> Credential:
         """The account's active CSD for `rfc`, decrypted (raises TimbraError when there is none)."""
@@ -43,7 +63,10 @@ class IssueService:
         self.vault = vault
         self.clock = clock
 
-    def issue(self, who: Principal, data: dict | Invoice, referencia: str | None = None) -> StampResult:
+    def issue(self, who: Principal, data: dict | BaseModel, referencia: str | None = None, *,
+              kind: str = "factura") -> StampResult:
+        """`kind`: "factura" (Ingreso/Egreso), "pagos" (Pagos 2.0) or "nomina" (Nómina 1.2)."""
+        k = KINDS[kind]
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor emite CFDI.")
         key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
@@ -51,18 +74,18 @@ class IssueService:
             earlier = self._by_referencia(who, key)
             if earlier is not None:
                 return earlier
-        invoice = data if isinstance(data, Invoice) else parse_invoice(data)
+        invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
         rfc = self._emisor_rfc(who, invoice)
         cred = self.vault.credential(who.account_id, rfc)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
         try:
-            root = build(invoice, emisor=Emisor(rfc, cred.certificate.name, regimen), fecha=self.clock.now())
+            root = k.build(invoice, emisor=Emisor(rfc, cred.certificate.name, regimen), fecha=self.clock.now())
         except BuildError as exc:
             raise _data_error([Finding("T131", exc.message, exc.path,
                                        value=None if exc.value is None else str(exc.value))]) from None
-        findings = self._rules(root)
+        findings = [_json_finding(f, k.json_path) for f in self._rules(root)]
         if findings:
             raise _data_error(findings)
         sign_root(root, cred)
@@ -75,7 +98,7 @@ class IssueService:
                 if earlier is not None:
                     return earlier
             if exc.findings:
-                raise _with_json_paths(exc) from None
+                raise _with_json_paths(exc, k.json_path) from None
             raise
 
     def by_referencia(self, who: Principal, referencia: str) -> StampResult:
@@ -93,7 +116,7 @@ class IssueService:
                 return None
             return self.stamps._replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
 
-    def _emisor_rfc(self, who: Principal, invoice: Invoice) -> str:
+    def _emisor_rfc(self, who: Principal, invoice) -> str:
         with self.db.reader() as s:
             rfcs = repo.rfcs(s, who.account_id)
         wanted = (invoice.Emisor.Rfc or "").upper()
@@ -107,15 +130,16 @@ class IssueService:
                                    expected=", ".join(rfcs))])
 
     def _rules(self, root: etree._Element) -> list[Finding]:
-        """SAT's matrix rules on the unsealed document, their nodes as JSON fields."""
+        """SAT's matrix rules on the unsealed document (the padrón's too, without spending a key)."""
         doc = Document(b"", root, "4.0", NS40)
-        ctx = Context(doc=doc, catalogs=self.stamps.stamper.catalogs, now=self.clock.now())
-        return [_json_finding(f) for f in run_rules(ctx)]
+        ctx = Context(doc=doc, catalogs=self.stamps.stamper.catalogs, now=self.clock.now(),
+                      padron=self.stamps.stamper.padron)
+        return run_rules(ctx)
 
 
-def parse_invoice(data: dict) -> Invoice:
+def parse_invoice(data: dict, model: type[BaseModel] = Invoice) -> BaseModel:
     try:
-        return Invoice.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _data_error([Finding("T130", e["msg"], _loc(e["loc"]),
                                    value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")))
@@ -133,14 +157,14 @@ def _short(value: object) -> str | None:
     return None if value is None else str(value)[:200]
 
 
-def _json_finding(f: Finding) -> Finding:
-    return Finding(f.code, f.message, json_path(f.node), f.value, f.expected,
+def _json_finding(f: Finding, to_json: Callable[[str], str]) -> Finding:
+    return Finding(f.code, f.message, to_json(f.node), f.value, f.expected,
                    f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en)
 
 
-def _with_json_paths(exc: TimbraError) -> TimbraError:
+def _with_json_paths(exc: TimbraError, to_json: Callable[[str], str]) -> TimbraError:
     return TimbraError(exc.code, exc.message, source=exc.source, message_en=exc.message_en, detail=exc.detail,
-                       findings=[_json_finding(f) for f in exc.findings])
+                       findings=[_json_finding(f, to_json) for f in exc.findings])
 
 
 def _data_error(findings: list[Finding]) -> TimbraError:
