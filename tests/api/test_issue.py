@@ -119,3 +119,22 @@ def test_issue_pagos_over_rest(api):  # noqa: F811
     wrong = pagos_data(pago(docto("abc", saldo="100.00", uuid=invoice["uuid"])), Emisor={"RegimenFiscal": "601"})
     got = assert_error(erp.post("/v1/issue/pagos", json=wrong), 422, "T130")
     assert [f["node"] for f in got["findings"]] == ["Pagos[0].DoctoRelacionado[0].ImpPagado"]
+
+
+def test_issue_nomina_over_rest(api):  # noqa: F811
+    from tests.cfdi.test_build_nomina import data as nomina_data
+
+    erp = api.erp()
+    upload_csd(erp, api.csd)
+    d = {**nomina_data(), "Emisor": {"Rfc": "EKU9003173C9", "RegimenFiscal": "601"}, "referencia": "nom-2026-22"}
+    r = erp.post("/v1/issue/nomina", json=d)
+    assert r.status_code == 201, r.text
+    xml = base64.b64decode(r.json()["xml"])
+    root = etree.fromstring(xml)
+    nomina = root.find(".//{http://www.sat.gob.mx/nomina12}Nomina")
+    assert root.get("TipoDeComprobante") == "N" and nomina.get("TotalPercepciones") == root.get("SubTotal")
+    independent_check(xml)
+    assert erp.post("/v1/issue/nomina", json=d).json()["uuid"] == r.json()["uuid"]
+    extra = {**d, "referencia": None, "Nomina": {**d["Nomina"], "TotalPercepciones": "1.00"}}
+    got = assert_error(erp.post("/v1/issue/nomina", json=extra), 422, "T130")
+    assert got["findings"][0]["node"] == "Nomina.TotalPercepciones"  # computed by timbra, refused if sent

@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBas
 from pydantic import BaseModel, Field
 
 from timbra.cfdi.build import Invoice
+from timbra.cfdi.build_nomina import NominaInvoice
 from timbra.cfdi.build_pagos import PagosInvoice
 from timbra.codes import error
 from timbra.pac.accounts import Principal
@@ -423,6 +424,23 @@ class IssuePagosBody(PagosInvoice):
 
     referencia: str | None = Field(None, min_length=1, max_length=200,
                                    description="Id del ERP, único por emisor: un reintento devuelve el primer CFDI")
+
+
+class IssueNominaBody(NominaInvoice):
+    """A CFDI de nómina (Nómina 1.2): the employee, the period and the lines. timbra computes Antigüedad,
+    every total of the complement, and the Comprobante's Concepto, SubTotal, Descuento and Total."""
+
+    referencia: str | None = Field(None, min_length=1, max_length=200,
+                                   description="Id del ERP, único por emisor: un reintento devuelve el primer CFDI")
+
+
+@router.post("/issue/nomina", tags=["emisión"], status_code=201,
+             summary="Emitir un CFDI de nómina desde datos / issue a Nómina 1.2 CFDI from data")
+async def issue_nomina(request: Request, who: Who, body: IssueNominaBody) -> Response:
+    pac = pac_of(request)
+    result = await to_thread.run_sync(lambda: pac.issuing.issue(who, body, body.referencia, kind="nomina"),
+                                      limiter=_cpu(request))
+    return _stamp_response(request, result)
 
 
 @router.post("/issue/pagos", tags=["emisión"], status_code=201,

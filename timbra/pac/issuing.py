@@ -18,6 +18,8 @@ from lxml import etree
 from pydantic import BaseModel, ValidationError
 
 from timbra.cfdi.build import BuildError, Emisor, Invoice, build, json_path
+from timbra.cfdi.build_nomina import NominaInvoice, build_nomina
+from timbra.cfdi.build_nomina import json_path as nomina_json_path
 from timbra.cfdi.build_pagos import PagosInvoice, build_pagos, pagos_json_path
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS40, Document
@@ -48,6 +50,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "factura": Kind(Invoice, build, json_path),
     "pagos": Kind(PagosInvoice, build_pagos, pagos_json_path),
+    "nomina": Kind(NominaInvoice, build_nomina, nomina_json_path),
 }
 
 
