@@ -214,15 +214,20 @@ def _within_limits(base: Decimal, base_text: str | None, tasa: Decimal, importe:
     return diff < _D.add(_D.multiply(half, tasa), q)
 
 
-def _check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_importe: str) -> None:
+def check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_importe: str, *,
+                          suffix: str = "") -> None:
+    """c_TasaOCuota admits the TasaOCuota for the Impuesto and TipoFactor (code_tasa), and the Importe is within
+    LimInf/LimSup of Base × TasaOCuota (code_importe). `suffix` names the attributes of a complement that
+    repeats these rules (Pagos 2.0: TasaOCuotaDR, ImporteDR, BaseDR)."""
     if t.tasa is None:
         return
     ok, admitted = True, ""
-    if t.impuesto in IMPUESTO_NAMES:  # else CFDI40175/40182 (catalogos.py) says it
+    if t.impuesto in IMPUESTO_NAMES:  # else the catalog code (catalogos.py) says it
         ok, admitted = _tasa_check(ctx, uso, t.impuesto, t.factor, t.tasa)
+    tasa, importe, base = f"TasaOCuota{suffix}", f"Importe{suffix}", f"Base{suffix}"
     if not ok:
         label = "traslado" if uso == "traslado" else "retención"
-        ctx.fail(code_tasa, t.el, "TasaOCuota", value=t.tasa_text, expected=admitted or None,
+        ctx.fail(code_tasa, t.el, tasa, value=t.tasa_text, expected=admitted or None,
                  detail=(f"c_TasaOCuota no admite {t.tasa_text} para {label} de {_name(t.impuesto)} "
                          f"con TipoFactor {t.factor}"
                          + (f"; admite {admitted}" if admitted else "; no admite ninguna tasa o cuota")))
@@ -235,10 +240,10 @@ def _check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_
     except ArithmeticError:  # absurdly long numbers the schema let through: nothing sensible to compare
         return
     if not lo <= t.importe <= hi:
-        ctx.fail(code_importe, t.el, "Importe", value=t.importe_text, expected=f"{_fmt(lo)} .. {_fmt(hi)}",
-                 detail=(f"Importe {t.importe_text} no está entre {_fmt(lo)} y {_fmt(hi)} "
-                         f"(Base {t.base_text} × TasaOCuota {t.tasa_text}, con la tolerancia de los "
-                         f"decimales de la Base)"))
+        ctx.fail(code_importe, t.el, importe, value=t.importe_text, expected=f"{_fmt(lo)} .. {_fmt(hi)}",
+                 detail=(f"{importe} {t.importe_text} no está entre {_fmt(lo)} y {_fmt(hi)} "
+                         f"({base} {t.base_text} × {tasa} {t.tasa_text}, con la tolerancia de los "
+                         f"decimales de {base}"))
 
 
 # -- Concepto level ----------------------------------------------------------------------------------
@@ -268,7 +273,7 @@ def concepto_traslados(ctx: Context) -> None:
         if missing:
             ctx.fail("CFDI40178", t.el, "TipoFactor", value=t.factor,
                      detail=f"el traslado es {t.factor} pero no registra {' ni '.join(missing)}")
-        _check_rate_and_amount(ctx, t, "traslado", "CFDI40179", "CFDI40180")
+        check_rate_and_amount(ctx, t, "traslado", "CFDI40179", "CFDI40180")
 
 
 @rule("CFDI40181", "CFDI40184", "CFDI40185", "CFDI40186")
@@ -283,7 +288,7 @@ def concepto_retenciones(ctx: Context) -> None:
             continue
         if r.factor not in TASA_O_CUOTA:
             continue  # not in c_TipoFactor: CFDI40183
-        _check_rate_and_amount(ctx, r, "retencion", "CFDI40185", "CFDI40186")
+        check_rate_and_amount(ctx, r, "retencion", "CFDI40185", "CFDI40186")
 
 
 @rule("CFDI140226", "CFDI140227")

@@ -59,7 +59,7 @@ from lxml import etree
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
 from timbra.cfdi.rules.emisor import en_padron
-from timbra.cfdi.rules.impuestos import IMPUESTO_NAMES, TASA_O_CUOTA, Tax, _limits, _tasa_check, _within_limits
+from timbra.cfdi.rules.impuestos import IMPUESTO_NAMES, TASA_O_CUOTA, Tax, check_rate_and_amount, _limits, _tasa_check
 
 NS = "http://www.sat.gob.mx/Pagos20"
 
@@ -729,33 +729,6 @@ def docto_objeto_impuesto(ctx: Context) -> None:
 
 # == ImpuestosDR (CRP20252-CRP20261) ==================================================================
 
-def _rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_importe: str) -> None:
-    """c_TasaOCuota admits the TasaOCuotaDR for the ImpuestoDR and TipoFactorDR; ImporteDR is within
-    LimInf/LimSup of BaseDR × TasaOCuotaDR."""
-    if t.tasa is None:
-        return
-    if t.impuesto in IMPUESTO_NAMES:  # else the catalog code (CRP20250/CRP20256) says it
-        ok, admitted = _tasa_check(ctx, uso, t.impuesto, t.factor, t.tasa)
-        if not ok:
-            label = "traslado" if uso == "traslado" else "retención"
-            ctx.fail(code_tasa, t.el, "TasaOCuotaDR", value=t.tasa_text, expected=admitted or None,
-                     detail=(f"c_TasaOCuota no admite {t.tasa_text} para {label} de {IMPUESTO_NAMES[t.impuesto]} con "
-                             f"TipoFactor {t.factor}"
-                             + (f"; admite {admitted}" if admitted else "; no admite ninguna")))
-    if t.base is None or t.importe is None or t.base <= 0:
-        return
-    try:
-        if _within_limits(t.base, t.base_text, t.tasa, t.importe, t.importe_text):
-            return
-        lo, hi = _limits(t.base, t.base_text, t.tasa, t.importe_text)
-    except ArithmeticError:
-        return
-    if not lo <= t.importe <= hi:
-        ctx.fail(code_importe, t.el, "ImporteDR", value=t.importe_text, expected=f"{_fmt(lo)} .. {_fmt(hi)}",
-                 detail=(f"ImporteDR {t.importe_text} no está entre {_fmt(lo)} y {_fmt(hi)} (BaseDR {t.base_text} × "
-                         f"TasaOCuotaDR {t.tasa_text}, con la tolerancia de los decimales de BaseDR)"))
-
-
 @rule("CRP20252", "CRP20253", "CRP20254")
 def retenciones_dr(ctx: Context) -> None:
     """CRP20252-CRP20254: a RetencionDR is not Exento, its TasaOCuotaDR is in c_TasaOCuota for its tax and
@@ -767,7 +740,7 @@ def retenciones_dr(ctx: Context) -> None:
                     ctx.fail("CRP20252", r.el, "TipoFactorDR", value=r.factor, expected="Tasa o Cuota",
                              detail="una retención no puede tener TipoFactorDR Exento")
                 elif r.factor in TASA_O_CUOTA:
-                    _rate_and_amount(ctx, r, "retencion", "CRP20253", "CRP20254")
+                    check_rate_and_amount(ctx, r, "retencion", "CRP20253", "CRP20254", suffix="DR")
 
 
 @rule("CRP20258", "CRP20259", "CRP20260", "CRP20261")
@@ -790,7 +763,7 @@ def traslados_dr(ctx: Context) -> None:
                     missing = [a for a in ("TasaOCuotaDR", "ImporteDR") if a not in present]
                     ctx.fail("CRP20259", t.el, "TipoFactorDR", value=t.factor,
                              detail=f"el traslado es {t.factor} pero no registra {' ni '.join(missing)}")
-                _rate_and_amount(ctx, t, "traslado", "CRP20260", "CRP20261")
+                check_rate_and_amount(ctx, t, "traslado", "CRP20260", "CRP20261", suffix="DR")
 
 
 # == ImpuestosP (CRP20263, CRP20265, CRP20266, CRP20268, CRP20269, CRP20271, CRP20272, CRP20274) =========
