@@ -133,11 +133,15 @@ async def validate(request: Request, who: Who) -> dict:
 
 # --- stamped CFDI ----------------------------------------------------------------------------------------
 
+def _require_zone(names: str, *values: datetime | None) -> None:
+    """Instants must say their zone: a naive one would be read in whatever zone the server runs."""
+    if any(v is not None and v.tzinfo is None for v in values):
+        raise error("T100", message=f"{names}: indique la zona horaria (p. ej. Z o -06:00).")
+
+
 def _filter(stamped_from: datetime | None, stamped_to: datetime | None, issued_from: str | None,
             issued_to: str | None, rfc_receptor: str | None, tipo: str | None, status: str | None) -> CfdiFilter:
-    for value in (stamped_from, stamped_to):
-        if value is not None and value.tzinfo is None:
-            raise error("T100", message="stamped_from/stamped_to: indique la zona horaria (p. ej. Z o -06:00).")
+    _require_zone("stamped_from/stamped_to", stamped_from, stamped_to)
     return CfdiFilter(stamped_from=stamped_from, stamped_to=stamped_to, issued_from=issued_from,
                       issued_to=issued_to, rfc_receptor=rfc_receptor.upper() if rfc_receptor else None,
                       tipo=tipo, status=status)
@@ -158,7 +162,7 @@ def list_cfdi(request: Request, who: Who,
     invoices = pac_of(request).invoices
     f = _filter(stamped_from, stamped_to, issued_from, issued_to, rfc_receptor, tipo, status)
     if format == "csv" or (format is None and "text/csv" in (request.headers.get("accept") or "")):
-        invoices.page(who, f, limit=1, account_id=account_id)  # scope errors answer before streaming starts
+        invoices.scope(who, account_id)  # a scope error answers before streaming starts
         return StreamingResponse(invoices.csv_lines(who, f, account_id), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="cfdi.csv"'})
     page = invoices.page(who, f, limit=limit, cursor=cursor, account_id=account_id)
@@ -325,9 +329,7 @@ def account_credits(request: Request, who: Who, account_id: int) -> dict:
 @router.post("/accounts/{account_id}/packages", tags=["créditos"], status_code=201)
 def add_package(request: Request, who: Who, account_id: int, body: PackageBody) -> dict:
     """The PAC admin sells a package (e.g. 1,000 / 50,000 / 100,000 / 200,000 credits)."""
-    for value in (body.activation, body.expiry):
-        if value is not None and value.tzinfo is None:
-            raise error("T100", message="activation/expiry: indique la zona horaria (p. ej. Z o -06:00).")
+    _require_zone("activation/expiry", body.activation, body.expiry)
     pkg = pac_of(request).credits.add_package(who, account_id, body.size, activation=body.activation,
                                               expiry=body.expiry)
     return {"id": pkg.id, "account_id": pkg.account_id, "size": pkg.size, "activation": pkg.activation.isoformat(),

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from timbra.clock import SYSTEM, Clock
 from timbra.sat.gateway import Gateway, GatewayUnavailable, Receipt
+from timbra.store import repo
 from timbra.store.db import Database
 from timbra.store.models import Cfdi, CfdiXml, Outbox, SatAcuse
 
@@ -71,13 +72,8 @@ class Delivery:
         """Lease due rows to this run and commit, so no other run takes them until the lease expires."""
         now = self.clock.now()
         with self.db.session() as s:
-            q = (select(Outbox)
-                 .where(Outbox.kind == KIND, Outbox.done_at.is_(None), Outbox.next_attempt_at <= now)
-                 .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit))
-            if self.db.is_postgres:
-                q = q.with_for_update(skip_locked=True)
             jobs = []
-            for row in s.scalars(q):
+            for row in repo.due_outbox(s, KIND, now, limit, skip_locked=self.db.is_postgres):
                 row.attempts += 1
                 row.next_attempt_at = now + self.lease
                 jobs.append(Job(row.id, row.ref, row.attempts))

@@ -117,7 +117,7 @@ class IssueService:
             rec = repo.idempotency(s, who.account_id, key)
             if rec is None:
                 return None
-            return self.stamps._replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
+            return self.stamps.replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
 
     def _emisor_rfc(self, who: Principal, invoice) -> str:
         with self.db.reader() as s:

@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from timbra.cfdi.document import Document
+from timbra.cfdi.rules import to_decimal
 from timbra.cfdi.tfd import MEXICO_CITY, fecha_timbrado
 from timbra.cfdi.validate import Validation
 from timbra.clock import SYSTEM, Clock
@@ -118,7 +119,7 @@ class StampService:
                     return earlier
                 found = repo.uuid_by_sello(s, stamp.sello_digest)
                 if found is not None and found[1] == account_id:
-                    return self._replay(s, account_id, repo.cfdi(s, account_id, found[0]))
+                    return self.replay(s, account_id, repo.cfdi(s, account_id, found[0]))
             if found is not None:
                 raise self._307(found[0]) from None
             raise
@@ -137,7 +138,7 @@ class StampService:
                    nombre_receptor=(receptor.get("Nombre") or "")[:300], serie=(doc.get("Serie") or "")[:25],
                    folio=(doc.get("Folio") or "")[:40], tipo=doc.get("TipoDeComprobante") or "",
                    fecha=(doc.get("Fecha") or "").strip()[:19], fecha_timbrado=_utc(t.fecha_timbrado),
-                   total=_decimal(doc.get("Total")), moneda=doc.get("Moneda") or "", status="vigente",
+                   total=to_decimal(doc.get("Total")) or Decimal(0), moneda=doc.get("Moneda") or "", status="vigente",
                    sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
                    sello_digest=stamp.sello_digest, document_digest=digest)
         with self.db.session() as s:
@@ -159,9 +160,9 @@ class StampService:
             if rec is not None:
                 if rec.document_digest != digest:
                     raise error("T106", detail={"uuid": rec.uuid})
-                return self._replay(s, account_id, repo.cfdi(s, account_id, rec.uuid))
+                return self.replay(s, account_id, repo.cfdi(s, account_id, rec.uuid))
         uuid = repo.uuid_by_document(s, account_id, digest)
-        return self._replay(s, account_id, repo.cfdi(s, account_id, uuid)) if uuid is not None else None
+        return self.replay(s, account_id, repo.cfdi(s, account_id, uuid)) if uuid is not None else None
 
     def _stored_for_307(self, account_id: int, exc: TimbraError) -> StampResult | None:
         """A document stamped before by this account comes back with its stored stamp (as SW and PADE do),
@@ -173,14 +174,14 @@ class StampService:
             for uuid in uuids:
                 row = repo.cfdi(s, account_id, uuid.upper())
                 if row is not None:
-                    return self._replay(s, account_id, row)
+                    return self.replay(s, account_id, row)
         return None
 
-    def _replay(self, s: Session, account_id: int, row: Cfdi | None) -> StampResult:
+    def replay(self, s: Session, account_id: int, row: Cfdi | None) -> StampResult:
         if row is None:  # an idempotency key whose CFDI is gone cannot happen: FK; be explicit anyway
             raise error("T900")
         xml = repo.cfdi_xml(s, account_id, row.uuid) or b""
-        return StampResult(row.uuid, xml, _fecha_timbrado(row), row.no_certificado_sat, row.sello_sat,
+        return StampResult(row.uuid, xml, fecha_timbrado(row.fecha_timbrado), row.no_certificado_sat, row.sello_sat,
                            repo.available(s, account_id, self.clock.now()), True)
 
     @staticmethod
@@ -188,15 +189,6 @@ class StampService:
         return validation_error([finding("307", "Comprobante@Sello", value=uuid)])
 
 
-def _decimal(text: str | None) -> Decimal:
-    try:
-        return Decimal(text or "0")
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def _fecha_timbrado(row: Cfdi) -> str:
-    return fecha_timbrado(row.fecha_timbrado)
 
 
 def _utc(fecha: str) -> datetime:

@@ -46,10 +46,6 @@ def users(s: Session, account_id: int) -> list[User]:
     return list(s.scalars(select(User).where(User.account_id == account_id).order_by(User.id)))
 
 
-def api_key_by_prefix(s: Session, prefix: str) -> ApiKey | None:
-    return s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-
-
 _KEY_PRINCIPAL = (select(ApiKey.key_hash, ApiKey.revoked_at, User.id, User.username, User.active, Account.id,
                           Account.kind, Account.active)
                   .join(User, User.id == ApiKey.user_id).join(Account, Account.id == ApiKey.account_id)
@@ -68,9 +64,12 @@ def api_keys(s: Session, account_id: int) -> list[ApiKey]:
 
 # --- credits --------------------------------------------------------------------------------------------
 
-def _spendable(account_id: int, now: datetime):
-    return and_(Package.account_id == account_id, Package.used < Package.size, Package.activation <= now,
-                or_(Package.expiry.is_(None), Package.expiry > now))
+_p = Package.__table__.c
+# A package credits can be spent from now, and the order they are spent in (the one that expires first).
+# Bound at execution with {"b_account": account_id, "b_now": now}.
+_SPENDABLE = and_(_p.account_id == bindparam("b_account"), _p.used < _p.size, _p.activation <= bindparam("b_now"),
+                  or_(_p.expiry.is_(None), _p.expiry > bindparam("b_now")))
+_SPEND_ORDER = (_p.expiry.is_(None), _p.expiry, _p.id)
 
 
 def lock_spendable_package(s: Session, account_id: int, now: datetime) -> Package | None:
@@ -79,9 +78,8 @@ def lock_spendable_package(s: Session, account_id: int, now: datetime) -> Packag
     Under READ COMMITTED a row another transaction filled while we waited for its lock is skipped, so
     None may mean "retry" rather than "empty": `credits.transfer` tells the two apart.
     """
-    q = (select(Package).where(_spendable(account_id, now))
-         .order_by(Package.expiry.is_(None), Package.expiry, Package.id).limit(1).with_for_update())
-    return s.scalar(q)
+    q = select(Package).where(_SPENDABLE).order_by(*_SPEND_ORDER).limit(1).with_for_update()
+    return s.scalar(q, {"b_account": account_id, "b_now": now})
 
 
 def spend_from(s: Session, package_id: int, amount: int = 1) -> bool:
@@ -90,11 +88,7 @@ def spend_from(s: Session, package_id: int, amount: int = 1) -> bool:
     return res.rowcount == 1
 
 
-_p = Package.__table__.c
-_NEXT_PACKAGE = (select(_p.id).where(_p.account_id == bindparam("b_account"), _p.used < _p.size,
-                                     _p.activation <= bindparam("b_now"),
-                                     or_(_p.expiry.is_(None), _p.expiry > bindparam("b_now")))
-                 .order_by(_p.expiry.is_(None), _p.expiry, _p.id).limit(1).scalar_subquery())
+_NEXT_PACKAGE = select(_p.id).where(_SPENDABLE).order_by(*_SPEND_ORDER).limit(1).scalar_subquery()
 _SPEND_ONE = (update(Package.__table__).where(_p.id == _NEXT_PACKAGE, _p.used < _p.size)
               .values(used=_p.used + 1).returning(_p.id))
 
@@ -107,9 +101,7 @@ def spend_one(s: Session, account_id: int, now: datetime) -> int | None:
     return s.execute(_SPEND_ONE, {"b_account": account_id, "b_now": now}).scalar()
 
 
-_AVAILABLE = (select(func.coalesce(func.sum(_p.size - _p.used), 0))
-              .where(_p.account_id == bindparam("b_account"), _p.used < _p.size, _p.activation <= bindparam("b_now"),
-                     or_(_p.expiry.is_(None), _p.expiry > bindparam("b_now"))))
+_AVAILABLE = select(func.coalesce(func.sum(_p.size - _p.used), 0)).where(_SPENDABLE)
 
 
 def available(s: Session, account_id: int, now: datetime) -> int:
@@ -118,8 +110,7 @@ def available(s: Session, account_id: int, now: datetime) -> int:
 
 
 def packages(s: Session, account_id: int) -> list[Package]:
-    return list(s.scalars(select(Package).where(Package.account_id == account_id)
-                          .order_by(Package.expiry.is_(None), Package.expiry, Package.id)))
+    return list(s.scalars(select(Package).where(Package.account_id == account_id).order_by(*_SPEND_ORDER)))
 
 
 # --- CFDI -----------------------------------------------------------------------------------------------
@@ -209,18 +200,12 @@ def list_cfdis(s: Session, account_id: int, f: CfdiFilter, *, limit: int,
     return list(s.scalars(q))
 
 
-def count_cfdis(s: Session, account_id: int) -> int:
-    return int(s.scalar(select(func.count()).select_from(Cfdi).where(Cfdi.account_id == account_id)) or 0)
-
-
 # --- outbox ---------------------------------------------------------------------------------------------
 
-def due_outbox(s: Session, now: datetime, limit: int, *, skip_locked: bool) -> list[Outbox]:
-    q = (select(Outbox).where(Outbox.done_at.is_(None), Outbox.next_attempt_at <= now)
+def due_outbox(s: Session, kind: str, now: datetime, limit: int, *, skip_locked: bool) -> list[Outbox]:
+    """Outbox rows of `kind` whose time has come, oldest first; with skip_locked (PostgreSQL) rows another
+    worker holds are passed over, so several workers never take the same row."""
+    q = (select(Outbox).where(Outbox.kind == kind, Outbox.done_at.is_(None), Outbox.next_attempt_at <= now)
          .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit))
     q = q.with_for_update(skip_locked=True) if skip_locked else q
     return list(s.scalars(q))
-
-
-def pending_outbox(s: Session) -> int:
-    return int(s.scalar(select(func.count()).select_from(Outbox).where(Outbox.done_at.is_(None))) or 0)

@@ -59,7 +59,7 @@ from lxml import etree
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
 from timbra.cfdi.rules.emisor import en_padron
-from timbra.cfdi.rules.impuestos import IMPUESTO_NAMES, TASA_O_CUOTA, Tax, check_rate_and_amount, _limits, _tasa_check
+from timbra.cfdi.rules.impuestos import IMPUESTO_NAMES, TASA_O_CUOTA, Tax, check_rate_and_amount, _tasa_check
 
 NS = "http://www.sat.gob.mx/Pagos20"
 
