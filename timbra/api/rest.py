@@ -162,7 +162,7 @@ def list_cfdi(request: Request, who: Who,
     invoices = pac_of(request).invoices
     f = _filter(stamped_from, stamped_to, issued_from, issued_to, rfc_receptor, tipo, status)
     if format == "csv" or (format is None and "text/csv" in (request.headers.get("accept") or "")):
-        invoices.scope(who, account_id)  # a scope error answers before streaming starts
+        pac_of(request).accounts.scope(who, account_id)  # a scope error answers before streaming starts
         return StreamingResponse(invoices.csv_lines(who, f, account_id), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="cfdi.csv"'})
     page = invoices.page(who, f, limit=limit, cursor=cursor, account_id=account_id)

@@ -108,6 +108,14 @@ class Accounts:
                 return acc is not None and acc.parent_id == who.account_id
         return False
 
+    def scope(self, who: Principal, account_id: int | None) -> int:
+        """The account an operation is about: the caller's own when none is named, or one it manages
+        (else T103)."""
+        if account_id is None or account_id == who.account_id:
+            return who.account_id
+        self.require_manage(who, account_id)
+        return account_id
+
     def require_manage(self, who: Principal, account_id: int) -> None:
         if not self.can_manage(who, account_id):
             raise error("T103", detail={"account_id": account_id})  # not "forbidden": do not confirm it exists

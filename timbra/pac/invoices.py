@@ -49,15 +49,8 @@ class Invoices:
         self.db = db
         self.accounts = accounts
 
-    def scope(self, who: Principal, account_id: int | None) -> int:
-        """The account a read is about: the caller's own, or one it manages (else T103)."""
-        if account_id is None or account_id == who.account_id:
-            return who.account_id
-        self.accounts.require_manage(who, account_id)
-        return account_id
-
     def get(self, who: Principal, uuid: str, account_id: int | None = None) -> Cfdi:
-        acc = self.scope(who, account_id)
+        acc = self.accounts.scope(who, account_id)
         with self.db.reader() as s:
             row = repo.cfdi(s, acc, uuid.upper())
         if row is None:
@@ -65,7 +58,7 @@ class Invoices:
         return row
 
     def xml(self, who: Principal, uuid: str, account_id: int | None = None) -> bytes:
-        acc = self.scope(who, account_id)
+        acc = self.accounts.scope(who, account_id)
         with self.db.reader() as s:
             data = repo.cfdi_xml(s, acc, uuid.upper())
         if data is None:
@@ -83,7 +76,7 @@ class Invoices:
 
     def page(self, who: Principal, f: repo.CfdiFilter, *, limit: int = 100, cursor: str | None = None,
              account_id: int | None = None) -> Page:
-        acc = self.scope(who, account_id)
+        acc = self.accounts.scope(who, account_id)
         limit = max(1, min(int(limit), MAX_PAGE))
         after = None
         if cursor:

@@ -39,7 +39,6 @@ from sqlalchemy.orm import Session
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError, PrivateKey
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
-from timbra.errors import TimbraError
 from timbra.pac.accounts import Accounts, Principal
 from timbra.sat.certs import TrustStore
 from timbra.settings import Settings
@@ -218,7 +217,7 @@ class Vault:
                account_id: int | None = None) -> CsdInfo:
         """A CSD from SAT's .cer and .key files. It becomes the active CSD of its RFC; uploading a stored
         certificate again replaces its key and makes it active (also after it was removed)."""
-        target = self._scope(who, account_id)
+        target = self.accounts.scope(who, account_id)
         cert = _certificate(cer_bytes)
         self._check_certificate(target, cert)
         try:
@@ -230,7 +229,7 @@ class Vault:
     def upload_pfx(self, who: Principal, pfx_bytes: bytes, password: str, *,
                    account_id: int | None = None) -> CsdInfo:
         """A CSD from a PKCS#12 (.pfx) file holding the certificate and its key."""
-        target = self._scope(who, account_id)
+        target = self.accounts.scope(who, account_id)
         try:
             key, cert, _extra = pkcs12.load_key_and_certificates(pfx_bytes, password.encode("utf-8") or None)
         except (ValueError, TypeError) as exc:
@@ -245,15 +244,13 @@ class Vault:
 
     def _check_certificate(self, account_id: int, cert: Certificate) -> None:
         try:
-            if cert.is_fiel:
-                raise error("T121", detail={"no_certificado": cert.no_certificado})
-            if not cert.is_csd:
-                raise error("T120", detail={"no_certificado": cert.no_certificado})
-            rfc = cert.rfc
+            fiel, csd, rfc = cert.is_fiel, cert.is_csd, cert.rfc
         except (CredentialError, ValueError) as exc:
-            if isinstance(exc, TimbraError):
-                raise
             raise error("T120") from exc
+        if fiel:
+            raise error("T121", detail={"no_certificado": cert.no_certificado})
+        if not csd:
+            raise error("T120", detail={"no_certificado": cert.no_certificado})
         if self.trust.issuer_of(cert) is None:
             raise error("T126", detail={"no_certificado": cert.no_certificado})
         with self.db.reader() as s:
@@ -295,7 +292,7 @@ class Vault:
 
     def list(self, who: Principal, *, account_id: int | None = None) -> list[CsdInfo]:
         """The account's CSDs (removed ones left out), by RFC, newest first."""
-        target = self._scope(who, account_id)
+        target = self.accounts.scope(who, account_id)
         with self.db.reader() as s:
             rows = list(s.scalars(select(CsdKey).where(CsdKey.account_id == target, CsdKey.removed_at.is_(None))
                                   .order_by(CsdKey.rfc, CsdKey.valid_to.desc(), CsdKey.id.desc())))
@@ -338,12 +335,6 @@ class Vault:
         if row.removed_at is not None:
             raise error("T103", detail={"csd_id": csd_id})
         return row
-
-    def _scope(self, who: Principal, account_id: int | None) -> int:
-        if account_id is None or account_id == who.account_id:
-            return who.account_id
-        self.accounts.require_manage(who, account_id)
-        return account_id
 
     def _info(self, row: CsdKey, now: datetime, cert: Certificate | None = None) -> CsdInfo:
         cert = cert or _certificate(row.certificate)

@@ -28,6 +28,9 @@ from functools import lru_cache
 from typing import Protocol
 
 from timbra.sat import DATA
+# Names and postal codes compare after XSD's whitespace collapse; case and accents count, as SAT asks for the
+# name exactly as the Constancia de Situación Fiscal writes it.
+from timbra.sat.catalogs import collapse
 
 SANDBOX_FILE = DATA / "padron_sandbox.json"
 # How far back a reference exchange rate still applies: Banxico publishes on business days only.
@@ -37,12 +40,6 @@ _CLAVE_CHARS = string.ascii_uppercase + string.digits
 
 def _rfc_key(rfc: str) -> str:
     return rfc.strip().upper()
-
-
-def _text_key(text: str) -> str:
-    """Names and postal codes compare after collapsing whitespace (XSD whiteSpace="collapse"); case and
-    accents count, as SAT asks for the name exactly as the Constancia de Situación Fiscal writes it."""
-    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -110,9 +107,9 @@ class MemoryPadron:
         """Add or replace an RFC."""
         with self._lock:
             self._rfcs[_rfc_key(c.rfc)] = c
-            self._nombres.add(_text_key(c.nombre))
+            self._nombres.add(collapse(c.nombre))
             if c.codigo_postal:
-                self._codigos_postales.add(_text_key(c.codigo_postal))
+                self._codigos_postales.add(collapse(c.codigo_postal))
 
     def register_confirmacion(self, clave: str, rfc: str | None = None) -> None:
         """A Confirmacion key this PAC gave to the emisor `rfc` (None: to any emisor)."""
@@ -142,10 +139,10 @@ class MemoryPadron:
         return self._rfcs.get(_rfc_key(rfc))
 
     def nombre_inscrito(self, nombre: str) -> bool:
-        return _text_key(nombre) in self._nombres
+        return collapse(nombre) in self._nombres
 
     def codigo_postal_inscrito(self, codigo_postal: str) -> bool:
-        return _text_key(codigo_postal) in self._codigos_postales
+        return collapse(codigo_postal) in self._codigos_postales
 
     def confirmacion_valida(self, clave: str, rfc: str) -> bool:
         if clave not in self._confirmaciones:
