@@ -40,13 +40,13 @@ from pydantic import Field, field_validator
 from timbra.cfdi.build import (
     BuildError, CfdiRelacionadosData, Emisor, EmisorData, _Model, _plain, _rate, _round, _sub, json_path,
 )
-from timbra.cfdi.document import NS40, NS_XSI
+from timbra.cfdi.document import NS40, NS_PAGOS20, NS_XSI
 from timbra.sat.catalogs import catalogs
 
 __all__ = ["PagosInvoice", "PagoData", "DoctoRelacionadoData", "ImpuestosDRData", "TrasladoDRData",
            "RetencionDRData", "PagosReceptorData", "build_pagos", "pagos_json_path", "BuildError", "Emisor"]
 
-NS_PAGOS = "http://www.sat.gob.mx/Pagos20"
+NS_PAGOS = NS_PAGOS20
 SCHEMA_LOCATION_PAGOS = (
     "http://www.sat.gob.mx/cfd/4 http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd "
     "http://www.sat.gob.mx/Pagos20 http://www.sat.gob.mx/sitio_internet/cfd/Pagos/Pagos20.xsd")

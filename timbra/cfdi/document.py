@@ -20,6 +20,7 @@ NS33 = "http://www.sat.gob.mx/cfd/3"
 NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"
+NS_PAGOS20 = "http://www.sat.gob.mx/Pagos20"
 NS_CCE11 = "http://www.sat.gob.mx/ComercioExterior11"
 # The Comercio Exterior complements a CFDI 4.0 may carry (2.0 current, 1.1 in transition).
 COMERCIO_EXTERIOR = frozenset({NS_CCE20, NS_CCE11})

@@ -30,7 +30,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from timbra.cfdi.document import NS_CCE20
+from timbra.cfdi.document import NS_CCE20, NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.emisor import en_padron
 from timbra.sat.catalogs import collapse
@@ -382,9 +382,6 @@ def confirmacion_padron(ctx: Context) -> None:
     elif padron.confirmacion_usada(clave):
         ctx.fail("CFDI40129", ctx.root, "Confirmacion", value=clave,
                  detail=f"la clave de confirmación {clave} ya se usó en otro comprobante")
-
-
-NS_PAGOS20 = "http://www.sat.gob.mx/Pagos20"
 
 
 @rule("CFDI40120", "CFDI40127")

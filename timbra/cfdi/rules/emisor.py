@@ -122,6 +122,13 @@ def en_padron(ctx: Context, rfc: str) -> tuple[Padron, Contribuyente | None] | N
     return padron, c
 
 
+def no_inscrito(ctx: Context, rfc: str | None) -> bool:
+    """Whether SAT's list of RFCs (l_RFC) is known to lack `rfc`: False without a padrón, and with a
+    permissive one that does not know the RFC (the padrón rules' convention, `en_padron`)."""
+    got = en_padron(ctx, collapse(rfc or ""))
+    return got is not None and got[1] is None
+
+
 def check_registrado(ctx: Context, codes: tuple[str, str], element: etree._Element, attr: str,
                      registrado: str | None, rfc: str, que: str, inscrito: Callable[[str], bool],
                      padron: Padron) -> None:

@@ -42,7 +42,7 @@ from timbra.cfdi.document import COMERCIO_EXTERIOR, NS_TFD, path_of
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
 from timbra.cfdi.rules.conceptos import pedimento_problems
-from timbra.cfdi.rules.emisor import RFC_GENERICO_EXTRANJERO, RFCS_GENERICOS, en_padron
+from timbra.cfdi.rules.emisor import RFC_GENERICO_EXTRANJERO, RFCS_GENERICOS, no_inscrito
 from timbra.sat.catalogs import Catalogs, collapse
 
 NS = "http://www.sat.gob.mx/CartaPorte31"
@@ -143,15 +143,6 @@ def _missing(ctx: Context, code: str, parent: etree._Element, child: str, detail
 
 def _fmt(value: Decimal) -> str:
     return f"{value:f}"
-
-
-def _no_inscrito(ctx: Context, rfc: str | None) -> bool:
-    """Whether SAT's list of RFCs (l_RFC) is known to lack `rfc`: False without a padrón, and with a
-    permissive one that does not know the RFC (the padrón rules' convention, emisor.en_padron)."""
-    if rfc is None:
-        return False
-    got = en_padron(ctx, rfc)
-    return got is not None and got[1] is None
 
 
 _NO_INSCRITO = "no se encuentra en la lista de RFC inscritos no cancelados del SAT (l_RFC)"
@@ -339,7 +330,7 @@ def receptor_ingreso_inscrito(ctx: Context) -> None:
         return
     receptor = ctx.doc.receptor
     rfc = _v(receptor, "Rfc")
-    if rfc not in RFCS_GENERICOS and _no_inscrito(ctx, rfc):
+    if rfc not in RFCS_GENERICOS and no_inscrito(ctx, rfc):
         ctx.fail("CP108", receptor, "Rfc", value=rfc, detail=f"el Rfc del receptor {rfc} {_NO_INSCRITO}")
 
 
@@ -585,7 +576,7 @@ def remitente_inscrito(ctx: Context) -> None:
         return
     for u in cp.ubicaciones:
         rfc = _v(u, "RFCRemitenteDestinatario")
-        if rfc not in RFCS_GENERICOS and _no_inscrito(ctx, rfc):
+        if rfc not in RFCS_GENERICOS and no_inscrito(ctx, rfc):
             ctx.fail("CP132", u, "RFCRemitenteDestinatario", value=rfc,
                      detail=f"el RFC del remitente o destinatario {rfc} {_NO_INSCRITO}")
 
@@ -1084,7 +1075,7 @@ def _check_documento(ctx: Context, doc: etree._Element, sentido: str | None) -> 
         ctx.fail("CP176", doc, "RFCImpo", detail="con NumPedimento debe registrarse RFCImpo")
     elif num is None and rfc is not None:
         ctx.fail("CP176", doc, "RFCImpo", value=rfc, detail="RFCImpo sólo se registra con NumPedimento")
-    elif rfc not in RFCS_GENERICOS and _no_inscrito(ctx, rfc):
+    elif rfc not in RFCS_GENERICOS and no_inscrito(ctx, rfc):
         ctx.fail("CP176", doc, "RFCImpo", value=rfc, detail=f"el RFC del importador {rfc} {_NO_INSCRITO}")
 
 
@@ -1244,7 +1235,7 @@ def transporte_aereo(ctx: Context) -> None:
                  detail="se registró NumRegIdTribEmbarc: el embarcador se identifica con uno de los dos")
     elif rfc is None and num is None:
         ctx.fail("CP189", aereo, "NumRegIdTribEmbarc", detail="sin RFCEmbarcador debe registrarse NumRegIdTribEmbarc")
-    elif _no_inscrito(ctx, rfc):
+    elif no_inscrito(ctx, rfc):
         ctx.fail("CP188", aereo, "RFCEmbarcador", value=rfc, detail=f"el RFC del embarcador {rfc} {_NO_INSCRITO}")
     residencia = _v(aereo, "ResidenciaFiscalEmbarc")
     if num is not None and residencia is None:
@@ -1334,7 +1325,7 @@ def tipos_figura(ctx: Context) -> None:
                      detail="se registró NumRegIdTribFigura: la figura se identifica con uno de los dos")
         elif rfc is None and num is None:
             ctx.fail("CP197", f, "NumRegIdTribFigura", detail="sin RFCFigura debe registrarse NumRegIdTribFigura")
-        elif _no_inscrito(ctx, rfc):
+        elif no_inscrito(ctx, rfc):
             ctx.fail("CP195", f, "RFCFigura", value=rfc, detail=f"el RFC de la figura {rfc} {_NO_INSCRITO}")
         licencia = _v(f, "NumLicencia")
         if tipo == FIGURA_OPERADOR and licencia is None:

@@ -11,7 +11,7 @@ which lxml answers without walking the tree when the document has no element of 
   and subcontracting (NOM33-NOM35, NOM53-NOM55, NOM57, NOM58, NOM62-NOM66, NOM68).
 - Catalog values (NOM32, NOM47, NOM51, NOM52, NOM56, NOM59-NOM61, NOM66, NOM76, NOM88, NOM93, NOM97,
   NOM104) are reported by catalogos.py with these codes (registered below); NOM66's "país MEX" half is here.
-- Not here (timbra/cfdi/rules/not_applicable.py): SAT's list of RFCs (NOM9, NOM41, NOM45, NOM46, NOM67),
+- Not here (timbra/cfdi/rules/not_applicable.py): the SNCF mark of SAT's list of RFCs (NOM45, NOM46),
   what the XSD already requires (NOM10) and SAT's catch-all NOM109.
 
 Readings of the matrix:
@@ -45,6 +45,7 @@ from lxml import etree
 from timbra.cfdi.document import path_of
 from timbra.cfdi.rules import Context, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
+from timbra.cfdi.rules.emisor import FISICA, MORAL, no_inscrito, persona_de_rfc
 from timbra.sat.catalogs import collapse
 
 NS = "http://www.sat.gob.mx/nomina12"
@@ -270,12 +271,13 @@ def emisor_curp(ctx: Context) -> None:
     if em is None:
         return
     rfc = collapse(em.get("Rfc") or "")
+    persona = persona_de_rfc(rfc)
     for n in _nominas(ctx):
         curp = _text(n.emisor, "Curp")
-        if len(rfc) == 12 and curp is not None:
+        if persona == MORAL and curp is not None:
             ctx.fail("NOM5", n.emisor, "Curp", value=curp,
                      detail=f"el emisor {rfc} es persona moral (RFC de 12 posiciones): no registre Curp")
-        elif len(rfc) == 13 and curp is None:
+        elif persona == FISICA and curp is None:
             where = n.emisor if n.emisor is not None else _missing(n.el, "Emisor")
             ctx.fail("NOM6", where, "Curp",
                      detail=f"el emisor {rfc} es persona física (RFC de 13 posiciones): registre su CURP")
@@ -301,7 +303,7 @@ def receptor(ctx: Context) -> None:
     if rec is None or not _nominas(ctx):
         return
     rfc = collapse(rec.get("Rfc") or "")
-    if len(rfc) != 13:
+    if persona_de_rfc(rfc) != FISICA:
         ctx.fail("NOM8", rec, "Rfc", value=rfc,
                  detail=f"el Rfc del receptor tiene {len(rfc)} posiciones: el trabajador es persona física (13)")
     for code, attr, expected in (("NOM11", "RegimenFiscalReceptor", REGIMEN_RECEPTOR), ("NOM12", "UsoCFDI", USO_CFDI)):
@@ -1071,15 +1073,6 @@ def subsidio_pagado(ctx: Context) -> None:
 
 # -- RFCs in SAT's list (l_RFC, through the padrón) ------------------------------------------------------
 
-def _inscrito(ctx: Context, rfc: str | None) -> bool | None:
-    """Whether l_RFC has `rfc`; None when the padrón cannot say (no padrón, or a permissive one that does
-    not know it)."""
-    from timbra.cfdi.rules.emisor import en_padron
-
-    got = en_padron(ctx, collapse(rfc or ""))
-    return None if got is None else got[1] is not None
-
-
 @rule("NOM9", "NOM41", "NOM67")
 def rfc_en_l_rfc(ctx: Context) -> None:
     """NOM9: el Rfc del receptor de un CFDI de nómina está en l_RFC. NOM41: RfcPatronOrigen también.
@@ -1088,15 +1081,14 @@ def rfc_en_l_rfc(ctx: Context) -> None:
     if not nominas:
         return
     receptor = ctx.doc.receptor
-    if receptor is not None and _inscrito(ctx, receptor.get("Rfc")) is False:
+    if receptor is not None and no_inscrito(ctx, receptor.get("Rfc")):
         ctx.fail("NOM9", receptor, "Rfc", value=receptor.get("Rfc"),
                  detail="el RFC del trabajador no está inscrito (o está cancelado) en el SAT")
     for n in nominas:
-        if n.emisor is not None and n.emisor.get("RfcPatronOrigen") is not None:
-            if _inscrito(ctx, n.emisor.get("RfcPatronOrigen")) is False:
-                ctx.fail("NOM41", n.emisor, "RfcPatronOrigen", value=n.emisor.get("RfcPatronOrigen"),
-                         detail="el RFC del patrón de origen no está inscrito (o está cancelado) en el SAT")
+        if n.emisor is not None and no_inscrito(ctx, n.emisor.get("RfcPatronOrigen")):
+            ctx.fail("NOM41", n.emisor, "RfcPatronOrigen", value=n.emisor.get("RfcPatronOrigen"),
+                     detail="el RFC del patrón de origen no está inscrito (o está cancelado) en el SAT")
         for sub in n.subcontratacion:
-            if _inscrito(ctx, sub.get("RfcLabora")) is False:
+            if no_inscrito(ctx, sub.get("RfcLabora")):
                 ctx.fail("NOM67", sub, "RfcLabora", value=sub.get("RfcLabora"),
                          detail="el RFC de la persona para la que se labora no está inscrito en el SAT")

@@ -56,12 +56,13 @@ from functools import lru_cache
 
 from lxml import etree
 
+from timbra.cfdi.document import NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
-from timbra.cfdi.rules.emisor import en_padron
+from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.cfdi.rules.impuestos import IMPUESTO_NAMES, TASA_O_CUOTA, Tax, check_rate_and_amount, _tasa_check
 
-NS = "http://www.sat.gob.mx/Pagos20"
+NS = NS_PAGOS20
 
 catalog_codes(NS, {
     ("DoctoRelacionado", "ObjetoImpDR"): "CRP20245",
@@ -516,8 +517,7 @@ def rfc_emisor_cta_ord_en_padron(ctx: Context) -> None:
         rfc = (p.el.get("RfcEmisorCtaOrd") or "").strip()
         if not rfc or rfc == RFC_EXTRANJERO:
             continue
-        got = en_padron(ctx, rfc)
-        if got is not None and got[1] is None:
+        if no_inscrito(ctx, rfc):
             ctx.fail("CRP20222", p.el, "RfcEmisorCtaOrd", value=rfc,
                      detail=f"el RFC {rfc} del banco ordenante no está en la lista de RFC inscritos del SAT")
 
