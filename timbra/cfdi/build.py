@@ -15,6 +15,7 @@ A CFDI de nómina (tipo N, complemento Nómina 1.2) is built the same way by tim
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -160,8 +161,10 @@ def _rate(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.000001")))
 
 
-def _sub(parent: etree._Element, local: str, attrs: list[tuple[str, str | None]]) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{NS40}}}{local}")
+def _sub(parent: etree._Element, local: str, attrs: Iterable[tuple[str, str | None]], ns: str = NS40
+         ) -> etree._Element:
+    """A child element with the attributes that have a value, in the order given."""
+    el = etree.SubElement(parent, f"{{{ns}}}{local}")
     for k, v in attrs:
         if v is not None:
             el.set(k, v)

@@ -35,9 +35,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from timbra.cfdi.build import SCHEMA_LOCATION_40, BuildError, CfdiRelacionadosData, Emisor
+from timbra.cfdi.build import SCHEMA_LOCATION_40, BuildError, CfdiRelacionadosData, Emisor, _Model, _plain, _sub
 from timbra.cfdi.build import json_path as _cfdi_json_path
 from timbra.cfdi.document import NS40, NS_XSI
 from timbra.cfdi.rules.complementos.nomina12 import elapsed
@@ -61,11 +61,6 @@ ImporteMXN = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
 ClaveNomina = Annotated[str, Field(min_length=3, max_length=15, pattern=r"^[^|]{3,15}$")]
 Texto100 = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^|]{1,100}$")]
 Catalogo = Annotated[str, Field(min_length=1, max_length=3)]
-
-
-class _Model(BaseModel):
-    # Unknown fields are errors (a typo must not silently drop data); the complement's names, as sent.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
 
 # -- the data the ERP sends -----------------------------------------------------------------------------
@@ -240,18 +235,8 @@ def _money(value: Decimal) -> str:
     return f"{value.quantize(CENT):f}"
 
 
-def _plain(value: Decimal) -> str:
-    d = value.normalize()
-    return f"{d:f}"
-
-
 def _el(parent: etree._Element, ns: str, local: str, attrs: Iterable[tuple[str, str | None]]) -> etree._Element:
-    """A child element with the attributes that have a value, in the order given."""
-    el = etree.SubElement(parent, f"{{{ns}}}{local}")
-    for k, v in attrs:
-        if v is not None:
-            el.set(k, v)
-    return el
+    return _sub(parent, local, attrs, ns)
 
 
 def _opt(value: Decimal | None) -> str | None:

@@ -38,7 +38,8 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from timbra.cfdi.build import (
-    BuildError, CfdiRelacionadosData, Emisor, EmisorData, _Model, _plain, _rate, _round, _sub, json_path,
+    BuildError, CfdiRelacionadosData, Emisor, EmisorData, Rate, _fmt, _Model, _plain, _rate, _round, _sub,
+    json_path,
 )
 from timbra.cfdi.document import NS40, NS_PAGOS20, NS_XSI
 from timbra.sat.catalogs import catalogs
@@ -52,7 +53,6 @@ SCHEMA_LOCATION_PAGOS = (
     "http://www.sat.gob.mx/Pagos20 http://www.sat.gob.mx/sitio_internet/cfd/Pagos/Pagos20.xsd")
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=6)]
-Rate = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=6)]
 ONE = Decimal(1)
 ZERO = Decimal(0)
 # SAT's guide: a payment whose time is not known is dated at noon.
@@ -190,10 +190,6 @@ def _decimals(moneda: str, path: str) -> int:
     return d
 
 
-def _fmt(value: Decimal, decimals: int) -> str:
-    return str(_round(value, decimals))
-
-
 def _as_written(value: Decimal, decimals: int, path: str) -> Decimal:
     """An amount the ERP states (ImpSaldoAnt, ImpPagado, Monto) is never rounded by timbra: more decimals
     than the currency admits is the ERP's error to fix."""
@@ -252,16 +248,8 @@ def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
     return out
 
 
-def _q(local: str) -> str:
-    return f"{{{NS_PAGOS}}}{local}"
-
-
 def _psub(parent: etree._Element, local: str, attrs: list[tuple[str, str | None]]) -> etree._Element:
-    el = etree.SubElement(parent, _q(local))
-    for k, v in attrs:
-        if v is not None:
-            el.set(k, v)
-    return el
+    return _sub(parent, local, attrs, NS_PAGOS)
 
 
 def _tax_dr_attrs(t: _TaxDR, decimals: int) -> list[tuple[str, str | None]]:
