@@ -135,10 +135,11 @@ class Tax:
     importe: Decimal | None
 
 
-def _read_tax(el: etree._Element) -> Tax:
+def _read_tax(el: etree._Element, suffix: str = "") -> Tax:
+    """A Traslado or Retencion; `suffix` reads a complement's twin (Pagos 2.0: TrasladoDR's BaseDR, ...)."""
     g = el.get
-    tasa_text, base_text, importe_text = g("TasaOCuota"), g("Base"), g("Importe")
-    return Tax(el, g("Impuesto"), g("TipoFactor"), tasa_text, to_decimal(tasa_text),
+    tasa_text, base_text, importe_text = g(f"TasaOCuota{suffix}"), g(f"Base{suffix}"), g(f"Importe{suffix}")
+    return Tax(el, g(f"Impuesto{suffix}"), g(f"TipoFactor{suffix}"), tasa_text, to_decimal(tasa_text),
                base_text, to_decimal(base_text), importe_text, to_decimal(importe_text))
 
 

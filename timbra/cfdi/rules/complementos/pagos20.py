@@ -60,7 +60,10 @@ from timbra.cfdi.document import NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
 from timbra.cfdi.rules.emisor import no_inscrito
-from timbra.cfdi.rules.impuestos import IMPUESTO_NAMES, TASA_O_CUOTA, Tax, check_rate_and_amount, _tasa_check
+from timbra.cfdi.rules.impuestos import (
+    EXENTO, IEPS, IMPUESTO_NAMES, ISR, IVA, ONE, TASA_O_CUOTA, ZERO, Tax, _QUANT, _describe, _fmt, _name, _read_tax,
+    _tasa_check, _tasa_key, check_rate_and_amount,
+)
 
 NS = NS_PAGOS20
 
@@ -75,10 +78,6 @@ catalog_codes(NS, {
 })
 
 _D = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
-ZERO = Decimal(0)
-ONE = Decimal(1)
-ISR, IVA, IEPS = "001", "002", "003"
-EXENTO = "Exento"
 _CACHE = "pagos20"
 
 # c_FormaPago keys that admit the ordering account (RfcEmisorCtaOrd, CtaOrdenante) and the beneficiary's.
@@ -133,13 +132,6 @@ class PagosNode:
     pagos: list[Pago] = field(default_factory=list)
 
 
-def _tax(el: etree._Element, suffix: str) -> Tax:
-    g = el.get
-    tasa_text, base_text, importe_text = g(f"TasaOCuota{suffix}"), g(f"Base{suffix}"), g(f"Importe{suffix}")
-    return Tax(el, g(f"Impuesto{suffix}"), g(f"TipoFactor{suffix}"), tasa_text, to_decimal(tasa_text),
-               base_text, to_decimal(base_text), importe_text, to_decimal(importe_text))
-
-
 def _taxes(node: etree._Element | None, suffix: str) -> tuple[list[Tax], list[Tax]]:
     """(traslados, retenciones) of an ImpuestosDR or ImpuestosP element."""
     tras: list[Tax] = []
@@ -148,9 +140,9 @@ def _taxes(node: etree._Element | None, suffix: str) -> tuple[list[Tax], list[Ta
         return tras, rets
     for group in node:
         if group.tag == f"{{{NS}}}Traslados{suffix}":
-            tras = [_tax(t, suffix) for t in group if t.tag == f"{{{NS}}}Traslado{suffix}"]
+            tras = [_read_tax(t, suffix) for t in group if t.tag == f"{{{NS}}}Traslado{suffix}"]
         elif group.tag == f"{{{NS}}}Retenciones{suffix}":
-            rets = [_tax(r, suffix) for r in group if r.tag == f"{{{NS}}}Retencion{suffix}"]
+            rets = [_read_tax(r, suffix) for r in group if r.tag == f"{{{NS}}}Retencion{suffix}"]
     return tras, rets
 
 
@@ -199,8 +191,6 @@ def _all_pagos(ctx: Context) -> list[Pago]:
 
 # -- amounts -----------------------------------------------------------------------------------------
 
-_QUANT = [ONE.scaleb(-d) for d in range(30)]
-
 
 def _q(decimals: int) -> Decimal:
     return _QUANT[max(0, min(decimals, 29))]
@@ -211,14 +201,6 @@ def _round(value: Decimal, decimals: int, rounding: str = ROUND_HALF_UP) -> Deci
         return value.quantize(_q(decimals), rounding=rounding, context=_D)
     except ArithmeticError:  # more digits than the context holds: compare unrounded
         return value
-
-
-def _name(impuesto: str | None) -> str:
-    return IMPUESTO_NAMES.get(impuesto or "", repr(impuesto))
-
-
-def _fmt(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:f}"
 
 
 def _half(text: str | None, decimals: int | None = None) -> Decimal:
@@ -346,10 +328,6 @@ def concepto_de_pago(ctx: Context) -> None:
 
 # == Totales (CRP20201-CRP20211, CRP20264, CRP20267, CRP20273) =========================================
 
-def _tasa_group(t: Tax) -> tuple[str | None, str | None, Decimal | None]:
-    """How traslados are grouped: (Impuesto, TipoFactor, TasaOCuota); an Exento one has no TasaOCuota."""
-    return (t.impuesto, t.factor, None if t.factor == EXENTO else t.tasa)
-
 
 TOTALES = (("MontoTotalPagos", "CRP20211"), *TOTAL_RETENCIONES.values(),
            *(a for pair in TOTAL_TRASLADOS.values() for a in pair if a is not None))
@@ -371,7 +349,7 @@ def _totales_sums(node: PagosNode) -> dict[str, tuple[Decimal, bool]]:
         for r in p.retenciones:
             add(TOTAL_RETENCIONES.get(r.impuesto or ""), r.importe, tc)
         for t in p.traslados:
-            base_attr, importe_attr = TOTAL_TRASLADOS.get(_tasa_group(t), (None, None))
+            base_attr, importe_attr = TOTAL_TRASLADOS.get(_tasa_key(t), (None, None))
             add(base_attr, t.base, tc)
             add(importe_attr, t.importe, tc)
     return sums
@@ -827,11 +805,6 @@ def retenciones_p(ctx: Context) -> None:
                                  f"({_fmt(expected)} {p.moneda}) pero el pago no tiene una RetencionP de ese impuesto"))
 
 
-def _describe(key: tuple[str | None, str | None, Decimal | None]) -> str:
-    impuesto, factor, tasa = key
-    return f"{_name(impuesto)} {factor}" + ("" if tasa is None else f" {tasa:f}")
-
-
 @rule("CRP20266", "CRP20268", "CRP20269", "CRP20271", "CRP20272", "CRP20274")
 def traslados_p(ctx: Context) -> None:
     """CRP20266: an Exento TrasladoP has only BaseP, ImpuestoP and TipoFactorP. CRP20271: one TrasladoP per
@@ -841,7 +814,7 @@ def traslados_p(ctx: Context) -> None:
     for p in _all_pagos(ctx):
         seen: set[tuple] = set()
         for t in p.traslados:
-            key = _tasa_group(t)
+            key = _tasa_key(t)
             if key in seen:
                 ctx.fail("CRP20271", t.el, "ImpuestoP", value=t.impuesto,
                          detail=f"hay más de un TrasladoP de {_describe(key)} en el pago")
@@ -877,13 +850,13 @@ def _traslados_p_sums(ctx: Context, p: Pago, found: set[tuple]) -> None:
     for d, eq in conv:
         for t in d.traslados:
             solo_exentos = solo_exentos and t.factor == EXENTO
-            base, importe = groups.setdefault(_tasa_group(t), (_Sum(), _Sum()))
+            base, importe = groups.setdefault(_tasa_key(t), (_Sum(), _Sum()))
             if t.base is not None:
                 base.add(_convert(t.base, eq), n)
             if t.importe is not None:
                 importe.add(_convert(t.importe, eq), n)
     for t in p.traslados:
-        key = _tasa_group(t)
+        key = _tasa_key(t)
         base, importe = groups.get(key, (_Sum(), _Sum()))
         exento = t.factor == EXENTO
         if t.base is not None and not base.accepts(t.base, n):
