@@ -319,18 +319,25 @@ def tipo_cambio_limites(ctx: Context) -> tuple[Decimal, Decimal, Decimal] | None
     if _TC_KEY in ctx.cache:
         return ctx.cache[_TC_KEY]  # type: ignore[return-value]
     got = None
-    padron = ctx.padron
-    moneda = ctx.moneda
-    row = ctx.catalogs.moneda(moneda) if moneda not in _MONEDAS_SIN_TIPO_CAMBIO_VARIABLE else None
-    pct = to_decimal(str(row.get("porcentaje_variacion") or "")) if row is not None else None
-    if padron is not None and pct is not None:
-        ref = padron.tipo_cambio(moneda, _fecha(ctx))
-        if ref is not None:
-            share = pct / 100
-            got = (ref, (ref * (1 - share)).quantize(_TC_STEP, rounding=ROUND_DOWN),
-                   (ref * (1 + share)).quantize(_TC_STEP, rounding=ROUND_CEILING))
+    if ctx.moneda not in _MONEDAS_SIN_TIPO_CAMBIO_VARIABLE:
+        got = limites_tipo_cambio(ctx, ctx.moneda, _fecha(ctx))
     ctx.cache[_TC_KEY] = got
     return got
+
+
+def limites_tipo_cambio(ctx: Context, moneda: str, fecha: date) -> tuple[Decimal, Decimal, Decimal] | None:
+    """(reference rate, lower limit, upper limit) of an exchange rate of `moneda` on `fecha` (the
+    Comprobante's TipoCambio, or a Pago's TipoCambioP); None without a padrón, a rate or a percentage."""
+    row = ctx.catalogs.moneda(moneda)
+    pct = to_decimal(str(row.get("porcentaje_variacion") or "")) if row is not None else None
+    if ctx.padron is None or pct is None:
+        return None
+    ref = ctx.padron.tipo_cambio(moneda, fecha)
+    if ref is None:
+        return None
+    share = pct / 100
+    return (ref, (ref * (1 - share)).quantize(_TC_STEP, rounding=ROUND_DOWN),
+            (ref * (1 + share)).quantize(_TC_STEP, rounding=ROUND_CEILING))
 
 
 @rule("CFDI40118")

@@ -59,6 +59,7 @@ from lxml import etree
 from timbra.cfdi.document import NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
+from timbra.cfdi.rules.comprobante import limites_tipo_cambio
 from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.cfdi.rules.impuestos import (
     EXENTO, IEPS, IMPUESTO_NAMES, ISR, IVA, ONE, TASA_O_CUOTA, ZERO, Tax, _QUANT, _describe, _fmt, _name, _read_tax,
@@ -434,9 +435,6 @@ def pago_moneda_y_monto(ctx: Context) -> None:
                                  f"de comprobante P: se requiere una clave de Confirmacion"))
 
 
-_TC_STEP = Decimal("0.000001")  # TipoCambioP has up to 6 decimals
-
-
 def _fecha_pago(ctx: Context, el: etree._Element) -> date:
     """The date of a Pago (FechaPago; the Comprobante's Fecha, or the time of the check, when unreadable)."""
     for text in (el.get("FechaPago"), ctx.root.get("Fecha")):
@@ -445,22 +443,6 @@ def _fecha_pago(ctx: Context, el: etree._Element) -> date:
         except ValueError:
             continue
     return ctx.now.date()
-
-
-def _tipo_cambio_limites(ctx: Context, p: Pago) -> tuple[Decimal, Decimal, Decimal] | None:
-    """(reference rate, lower, upper) of a Pago's TipoCambioP: SAT's rate of MonedaP for FechaPago from the
-    padrón, minus and plus c_Moneda's porcentaje_variacion, the lower limit truncated and the upper rounded
-    up to 6 decimals. None when it cannot be decided (no padrón or no rate)."""
-    if ctx.padron is None:
-        return None
-    row = ctx.catalogs.moneda(p.moneda)
-    pct = to_decimal(str(row.get("porcentaje_variacion") or "")) if row is not None else None
-    ref = ctx.padron.tipo_cambio(p.moneda, _fecha_pago(ctx, p.el)) if pct is not None else None
-    if ref is None:
-        return None
-    share = pct / 100
-    return (ref, _D.multiply(ref, ONE - share).quantize(_TC_STEP, rounding=ROUND_DOWN),
-            _D.multiply(ref, ONE + share).quantize(_TC_STEP, rounding=ROUND_CEILING))
 
 
 @rule("CRP20216")
@@ -473,7 +455,7 @@ def tipo_cambio_confirmacion(ctx: Context) -> None:
         tc_text = p.el.get("TipoCambioP")
         if p.moneda in ("MXN", "XXX") or tc_text is None or p.tipo_cambio is None:
             continue
-        limites = _tipo_cambio_limites(ctx, p)
+        limites = limites_tipo_cambio(ctx, p.moneda, _fecha_pago(ctx, p.el))
         if limites is None:
             continue
         ref, low, high = limites
