@@ -32,8 +32,7 @@ from lxml import etree
 
 from timbra.cfdi.document import NS_CCE20, NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
-from timbra.cfdi.rules.emisor import en_padron
-from timbra.sat.catalogs import collapse
+from timbra.cfdi.rules.emisor import padron_del_emisor
 
 NS_IMPLOCAL = "http://www.sat.gob.mx/implocal"
 
@@ -375,14 +374,10 @@ def confirmacion_padron(ctx: Context) -> None:
     """CFDI40128: la clave de Confirmacion la debe haber dado este PAC al emisor.
     CFDI40129: una clave de Confirmacion no se usa en más de un comprobante."""
     clave = ctx.root.get("Confirmacion")
-    emisor = ctx.doc.emisor
-    if clave is None or emisor is None or ctx.padron is None:
-        return
-    rfc = collapse(emisor.get("Rfc") or "")
-    got = en_padron(ctx, rfc)
+    got = padron_del_emisor(ctx) if clave is not None else None
     if got is None:
         return
-    padron = got[0]
+    rfc, padron, _ = got
     if not padron.confirmacion_valida(clave, rfc):
         ctx.fail("CFDI40128", ctx.root, "Confirmacion", value=clave,
                  detail=f"este PAC no dio la clave de confirmación {clave} al emisor {rfc}")

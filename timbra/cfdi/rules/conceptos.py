@@ -22,7 +22,7 @@ from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
-from timbra.cfdi.rules.emisor import FISICA, MORAL, check_registrado, en_padron, persona_de_rfc
+from timbra.cfdi.rules.emisor import FISICA, MORAL, check_registrado, en_padron, padron_del_emisor, persona_de_rfc
 from timbra.sat.catalogs import Catalogs, collapse
 
 # Exact arithmetic for the limits: t_Importe has up to 24 digits, a product up to 48; the default
@@ -388,8 +388,8 @@ def retencion_isr_resico(ctx: Context) -> None:
     rfc = collapse(em.get("Rfc") or "")
     if persona_de_rfc(rfc) != FISICA or persona_de_rfc(collapse(rec.get("Rfc") or "")) != MORAL:
         return
-    got = en_padron(ctx, rfc)
-    c = got[1] if got is not None else None
+    got = padron_del_emisor(ctx)
+    c = got[2] if got is not None else None
     if c is None or c.retencion not in (1, 2):
         return
     q_imp, q_rs, q_r = ctx.q("Impuestos"), ctx.q("Retenciones"), ctx.q("Retencion")

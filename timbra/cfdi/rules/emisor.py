@@ -122,6 +122,16 @@ def en_padron(ctx: Context, rfc: str) -> tuple[Padron, Contribuyente | None] | N
     return padron, c
 
 
+def padron_del_emisor(ctx: Context) -> tuple[str, Padron, Contribuyente | None] | None:
+    """(Rfc, padrón, what it knows of it) for the Comprobante's Emisor, by `en_padron`'s convention."""
+    emisor = ctx.doc.emisor
+    if emisor is None:
+        return None
+    rfc = collapse(emisor.get("Rfc") or "")
+    got = en_padron(ctx, rfc)
+    return None if got is None else (rfc, got[0], got[1])
+
+
 def no_inscrito(ctx: Context, rfc: str | None) -> bool:
     """Whether SAT's list of RFCs (l_RFC) is known to lack `rfc`: False without a padrón, and with a
     permissive one that does not know the RFC (the padrón rules' convention, `en_padron`)."""
@@ -157,14 +167,11 @@ def emisor_en_padron(ctx: Context) -> None:
     """402: el RFC del emisor debe estar en la lista de contribuyentes con CSD vigente (l_LCO).
     CFDI40138, CFDI40139: el Nombre del emisor debe estar en la lista de RFC inscritos no cancelados y ser
     el asociado a su Rfc."""
-    emisor = ctx.doc.emisor
-    if emisor is None or ctx.padron is None:
-        return
-    rfc = collapse(emisor.get("Rfc") or "")
-    got = en_padron(ctx, rfc)
+    got = padron_del_emisor(ctx)
     if got is None:
         return
-    padron, c = got
+    rfc, padron, c = got
+    emisor = ctx.doc.emisor
     if c is None or not c.puede_facturar:
         why = ("no está en la lista de RFC inscritos no cancelados del SAT" if c is None
                else "no está en la lista de contribuyentes con certificado vigente (l_LCO)")
@@ -179,16 +186,11 @@ def fac_atr_adquirente(ctx: Context) -> None:
     """CFDI40142: FacAtrAdquirente debe ser el número de operación que dio el servicio del SAT para
     facturar a través del adquirente."""
     emisor = ctx.doc.emisor
-    if emisor is None or ctx.padron is None:
-        return
-    numero = emisor.get("FacAtrAdquirente")
-    if numero is None:
-        return
-    rfc = collapse(emisor.get("Rfc") or "")
-    got = en_padron(ctx, rfc)
+    numero = emisor.get("FacAtrAdquirente") if emisor is not None else None
+    got = padron_del_emisor(ctx) if numero is not None else None
     if got is None:
         return
-    padron = got[0]
+    rfc, padron, _ = got
     if not padron.operacion_adquirente_valida(numero, rfc):
         ctx.fail("CFDI40142", emisor, "FacAtrAdquirente", value=numero,
                  detail=f"el número de operación {numero} no fue emitido por el servicio del SAT de facturación "
