@@ -306,7 +306,7 @@ def _acting_as(accounts: Accounts, account_id: int) -> Principal:
 
 def _operator_datetime(value: str | None, option: str) -> datetime | None:
     """ISO 8601 from the command line; without an offset it is Mexico City time (what operators think in)."""
-    from zoneinfo import ZoneInfo
+    from timbra.cfdi.tfd import MEXICO_CITY
 
     from timbra.codes import error
 
@@ -317,7 +317,7 @@ def _operator_datetime(value: str | None, option: str) -> datetime | None:
     except ValueError:
         raise error("T100", message=f"Fecha inválida en {option}: {value!r} (ISO 8601)") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("America/Mexico_City"))
+        moment = moment.replace(tzinfo=MEXICO_CITY)
     return moment.astimezone(timezone.utc)
 
 

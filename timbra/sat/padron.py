@@ -42,6 +42,14 @@ def _rfc_key(rfc: str) -> str:
     return rfc.strip().upper()
 
 
+def _given_to(issued: dict[str, str | None], key: str, rfc: str) -> bool:
+    """Whether `key` was issued, to `rfc` or to no one in particular."""
+    if key not in issued:
+        return False
+    owner = issued[key]
+    return owner is None or owner == _rfc_key(rfc)
+
+
 @dataclass(frozen=True)
 class Contribuyente:
     """One RFC of SAT's lists."""
@@ -145,10 +153,7 @@ class MemoryPadron:
         return collapse(codigo_postal) in self._codigos_postales
 
     def confirmacion_valida(self, clave: str, rfc: str) -> bool:
-        if clave not in self._confirmaciones:
-            return False
-        owner = self._confirmaciones[clave]
-        return owner is None or owner == _rfc_key(rfc)
+        return _given_to(self._confirmaciones, clave, rfc)
 
     def confirmacion_usada(self, clave: str) -> bool:
         return clave in self._usadas
@@ -161,10 +166,7 @@ class MemoryPadron:
             return True
 
     def operacion_adquirente_valida(self, numero: str, rfc: str) -> bool:
-        if numero not in self._operaciones:
-            return False
-        owner = self._operaciones[numero]
-        return owner is None or owner == _rfc_key(rfc)
+        return _given_to(self._operaciones, numero, rfc)
 
     def tipo_cambio(self, moneda: str, fecha: date) -> Decimal | None:
         """The rate registered for `fecha`, else the latest one of the TIPO_CAMBIO_MAX_DIAS before it
