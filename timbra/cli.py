@@ -307,7 +307,6 @@ def _acting_as(accounts: Accounts, account_id: int) -> Principal:
 def _operator_datetime(value: str | None, option: str) -> datetime | None:
     """ISO 8601 from the command line; without an offset it is Mexico City time (what operators think in)."""
     from timbra.cfdi.tfd import MEXICO_CITY
-
     from timbra.codes import error
 
     if value is None:
