@@ -37,7 +37,6 @@ ISR, IVA, IEPS = "001", "002", "003"
 IMPUESTO_NAMES = {ISR: "ISR", IVA: "IVA", IEPS: "IEPS"}
 EXENTO = "Exento"
 TASA_O_CUOTA = ("Tasa", "Cuota")
-COMERCIO_EXTERIOR_NS = COMERCIO_EXTERIOR
 
 
 def _name(impuesto: str | None) -> str:
@@ -556,7 +555,7 @@ def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
 @rule("CFDI40222")
 def comercio_exterior_sin_exportacion(ctx: Context) -> None:
     exportacion = ctx.root.get("Exportacion")
-    if exportacion in ("01", "03") and ctx.complement_namespaces & COMERCIO_EXTERIOR_NS:
+    if exportacion in ("01", "03") and ctx.complement_namespaces & COMERCIO_EXTERIOR:
         ctx.fail("CFDI40222", ctx.root, "Exportacion", value=exportacion, expected="02 o 04",
                  detail=(f"el comprobante incluye el complemento de Comercio Exterior, que no procede con "
                          f"Exportacion {exportacion}"))

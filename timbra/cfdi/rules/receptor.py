@@ -33,7 +33,6 @@ from timbra.sat.catalogs import collapse
 
 PUBLICO_EN_GENERAL = "PUBLICO EN GENERAL"
 REGIMEN_SIN_OBLIGACIONES = "616"
-NS_COMERCIO_EXTERIOR = COMERCIO_EXTERIOR
 
 
 def _rfc(receptor) -> str:
@@ -107,7 +106,7 @@ def residencia_fiscal(ctx: Context) -> None:
         return
     if rec.get("NumRegIdTrib") is not None:
         why = "se registró NumRegIdTrib"
-    elif ctx.complement_namespaces & NS_COMERCIO_EXTERIOR:
+    elif ctx.complement_namespaces & COMERCIO_EXTERIOR:
         why = "el comprobante incluye el complemento de comercio exterior"
     else:
         return
@@ -144,7 +143,7 @@ def num_reg_id_trib(ctx: Context) -> None:
     rfc = _rfc(rec)
     num = rec.get("NumRegIdTrib")
     if num is None:
-        if rfc == RFC_GENERICO_EXTRANJERO and ctx.complement_namespaces & NS_COMERCIO_EXTERIOR:
+        if rfc == RFC_GENERICO_EXTRANJERO and ctx.complement_namespaces & COMERCIO_EXTERIOR:
             ctx.fail("CFDI40155", rec, "NumRegIdTrib",
                      detail=f"el Rfc del receptor es {RFC_GENERICO_EXTRANJERO} y el comprobante incluye el "
                             "complemento de comercio exterior; falta NumRegIdTrib")
