@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from timbra.cfdi.sample import sealed_sample
 from timbra.clock import FixedClock
 from timbra.pac.stamping import Stamper
-from timbra.sat.certs import TrustStore
-from timbra.sat.sandbox_ca import SandboxCA
+from timbra.cfdi.trust import TrustStore
+from timbra.gateway.sandbox_ca import SandboxCA
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
 

@@ -17,8 +17,8 @@ from timbra.cfdi.sample import sample_invoice
 from timbra.cfdi.seal import sign_root
 from timbra.clock import FixedClock
 from timbra.pac.stamping import Stamper
-from timbra.sat.certs import TrustStore
-from timbra.sat.sandbox_ca import SandboxCA
+from timbra.cfdi.trust import TrustStore
+from timbra.gateway.sandbox_ca import SandboxCA
 from timbra.store.db import Database
 from timbra.store.models import Base
 

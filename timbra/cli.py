@@ -200,7 +200,7 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def keys_sandbox(force: bool, as_json: bool) -> None:
     """Crea la AC del sandbox, el certificado del PAC y CSD de demostración."""
-    from timbra.sat.sandbox_ca import create_sandbox_keys
+    from timbra.gateway.sandbox_ca import create_sandbox_keys
 
     s = _settings()
     manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password, force=force)
@@ -225,7 +225,7 @@ def demo(conceptos: int, output: str | None) -> None:
 
     s = _settings()
     stamper = stamper_from_settings(s)
-    from timbra.sat.sandbox_ca import create_sandbox_keys
+    from timbra.gateway.sandbox_ca import create_sandbox_keys
 
     manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password)
     c = manifest["csd"][0]

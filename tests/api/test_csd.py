@@ -21,7 +21,7 @@ from tests.api.test_rest import PASSWORD as USER_PASSWORD
 from tests.api.test_rest import Api, created, ok, running
 from timbra.cfdi.credentials import Credential
 from timbra.clock import SYSTEM
-from timbra.sat.sandbox_ca import SandboxCA, create_sandbox_keys
+from timbra.gateway.sandbox_ca import SandboxCA, create_sandbox_keys
 from timbra.settings import Settings
 
 KEY_PASSWORD = "12345678a"  # the sandbox files' password

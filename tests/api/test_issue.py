@@ -10,7 +10,7 @@ from lxml import etree
 
 from tests.api.test_e2e import assert_error
 from tests.api.test_rest import api, data_dir, emisor_csd  # noqa: F401 - fixtures
-from tests.cfdi.test_build import IVA16, concepto, data
+from tests.build.test_invoice import IVA16, concepto, data
 from tests.pac.test_issuing import independent_check
 from timbra.cli import main
 
@@ -94,8 +94,8 @@ def test_timbra_issue_cli(api, tmp_path, monkeypatch):  # noqa: F811
 
 
 def test_issue_pagos_over_rest(api):  # noqa: F811
-    from tests.cfdi.test_build_pagos import data as pagos_data
-    from tests.cfdi.test_build_pagos import docto, iva, pago
+    from tests.build.test_pagos import data as pagos_data
+    from tests.build.test_pagos import docto, iva, pago
 
     erp = api.erp()
     upload_csd(erp, api.csd)
@@ -122,7 +122,7 @@ def test_issue_pagos_over_rest(api):  # noqa: F811
 
 
 def test_issue_nomina_over_rest(api):  # noqa: F811
-    from tests.cfdi.test_build_nomina import data as nomina_data
+    from tests.build.test_nomina import data as nomina_data
 
     erp = api.erp()
     upload_csd(erp, api.csd)

@@ -7,7 +7,7 @@ from lxml import etree
 from tests.conftest import DATA, NOW, X
 from timbra.cfdi.cadena import cadena_original
 from timbra.cfdi.credentials import Credential
-from timbra.sat.sandbox_ca import SandboxCA
+from timbra.gateway.sandbox_ca import SandboxCA
 
 
 def resign_tampered(xml: bytes, **attrs: str) -> bytes:

@@ -8,7 +8,7 @@ import threading
 import pytest
 from lxml import etree
 
-from tests.cfdi.test_build import IVA16, concepto, data
+from tests.build.test_invoice import IVA16, concepto, data
 from timbra.cfdi.credentials import Certificate
 from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal

@@ -20,8 +20,8 @@ from timbra.clock import FixedClock
 from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.vault import (MasterKeyError, MasterKeys, Sealed, Vault, associated_data, derived_key_id)
-from timbra.sat.certs import TrustStore
-from timbra.sat.sandbox_ca import SandboxCA
+from timbra.cfdi.trust import TrustStore
+from timbra.gateway.sandbox_ca import SandboxCA
 from timbra.settings import Settings
 from timbra.store.db import Database
 from timbra.store.models import Base, CsdKey

@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from timbra.cfdi.build import Invoice
-from timbra.cfdi.build_nomina import NominaInvoice
-from timbra.cfdi.build_pagos import PagosInvoice
+from timbra.build.invoice import Invoice
+from timbra.build.nomina import NominaInvoice
+from timbra.build.pagos import PagosInvoice
 from timbra.codes import error
 from timbra.pac.accounts import Principal
 from timbra.pac.invoices import cfdi_dict

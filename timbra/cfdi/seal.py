@@ -19,7 +19,7 @@ from timbra.cfdi.credentials import Certificate, CredentialError, Credential
 from timbra.cfdi.document import Document
 from timbra.codes import finding
 from timbra.errors import Finding
-from timbra.sat.certs import TrustStore
+from timbra.cfdi.trust import TrustStore
 
 
 def sign_root(root: etree._Element, credential: Credential) -> str:

@@ -19,7 +19,7 @@ from timbra.cfdi.seal import verify_seal
 from timbra.codes import finding
 from timbra.errors import Finding, TimbraError
 from timbra.sat.catalogs import Catalogs, catalogs
-from timbra.sat.certs import TrustStore
+from timbra.cfdi.trust import TrustStore
 from timbra.sat.padron import Padron
 from timbra.sat.schemas import schema
 

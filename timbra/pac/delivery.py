@@ -21,14 +21,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-
 from timbra.clock import SYSTEM, Clock
-from timbra.sat.gateway import Gateway, GatewayUnavailable, Receipt
+from timbra.gateway import Gateway, GatewayUnavailable, Receipt
 from timbra.store import repo
 from timbra.store.db import Database
-from timbra.store.models import Cfdi, CfdiXml, Outbox, SatAcuse
 
 log = logging.getLogger(__name__)
 
@@ -101,24 +97,16 @@ class Delivery:
 
     def _xml(self, uuid: str) -> bytes:
         with self.db.reader() as s:
-            xml = s.scalar(select(CfdiXml.xml).where(CfdiXml.uuid == uuid))
+            xml = repo.stored_xml(s, uuid)
         if xml is None:
             raise LookupError(f"no hay XML guardado para el UUID {uuid}")
         return xml
 
     def _finish(self, job: Job, receipt: Receipt) -> None:
-        now = self.clock.now()
         with self.db.session() as s:
-            insert = postgresql.insert if self.db.is_postgres else sqlite.insert
-            s.execute(insert(SatAcuse)
-                      .values(uuid=job.uuid, status=receipt.status, code=receipt.code, message=receipt.message,
+            repo.record_acuse(s, job.uuid, status=receipt.status, code=receipt.code, message=receipt.message,
                               received_at=receipt.received_at, xml=receipt.xml)
-                      .on_conflict_do_nothing(index_elements=[SatAcuse.uuid]))
-            # The acuse stored first is the answer, also when a stale run delivered again meanwhile.
-            status = s.scalar(select(SatAcuse.status).where(SatAcuse.uuid == job.uuid))
-            s.execute(update(Cfdi).where(Cfdi.uuid == job.uuid).values(sat_status=status))
-            s.execute(update(Outbox).where(Outbox.id == job.outbox_id, Outbox.done_at.is_(None))
-                      .values(done_at=now, last_error=None))
+            repo.finish_outbox(s, job.outbox_id, self.clock.now())
 
     def _fail(self, job: Job, exc: Exception) -> None:
         """Record the error and when to try again; a later claim (higher attempts) is left alone."""
@@ -126,10 +114,7 @@ class Delivery:
         text = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
         try:
             with self.db.session() as s:
-                s.execute(update(Outbox)
-                          .where(Outbox.id == job.outbox_id, Outbox.done_at.is_(None),
-                                 Outbox.attempts == job.attempt)
-                          .values(last_error=text, next_attempt_at=now + backoff(job.attempt)))
+                repo.retry_outbox(s, job.outbox_id, job.attempt, error=text, at=now + backoff(job.attempt))
         except Exception:  # noqa: BLE001 - the lease still expires, so the row is retried anyway
             log.exception("no se pudo registrar el error de entrega de %s", job.uuid)
 

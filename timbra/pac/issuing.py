@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
-from timbra.cfdi.build import BuildError, Emisor, Invoice, build, json_path
-from timbra.cfdi.build_nomina import NominaInvoice, build_nomina
-from timbra.cfdi.build_nomina import json_path as nomina_json_path
-from timbra.cfdi.build_pagos import PagosInvoice, build_pagos, pagos_json_path
+from timbra.build.invoice import BuildError, Emisor, Invoice, build, json_path
+from timbra.build.nomina import NominaInvoice, build_nomina
+from timbra.build.nomina import json_path as nomina_json_path
+from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS40, Document
 from timbra.cfdi.rules import Context, run_rules

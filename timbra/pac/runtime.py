@@ -39,7 +39,7 @@ class Pac:
     def __init__(self, settings: Settings, *, clock: Clock = SYSTEM, migrate: bool = True,
                  worker: bool | None = None) -> None:
         from timbra.pac.delivery import Delivery, Worker
-        from timbra.sat.gateway import SandboxGateway
+        from timbra.gateway.sandbox import SandboxGateway
 
         self.settings = settings
         self.clock = clock
@@ -82,7 +82,7 @@ class Pac:
         CSDs' RFCs, a user, an API key and 100 credits. Returns them once, to be printed; None afterwards."""
         if not self.settings.sandbox or self.accounts.list(SYSTEM_PRINCIPAL):
             return None
-        from timbra.sat.sandbox_ca import create_sandbox_keys
+        from timbra.gateway.sandbox_ca import create_sandbox_keys
 
         s = self.settings
         manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password)
@@ -100,7 +100,7 @@ class Pac:
 
 def _sandbox_sat_signer(settings: Settings):
     """The sandbox SAT signs its acuses with a certificate of the sandbox CA (a 'SAT' of its own)."""
-    from timbra.sat.sandbox_ca import SandboxCA
+    from timbra.gateway.sandbox_ca import SandboxCA
 
     try:
         ca = SandboxCA.load(settings.keys_dir)

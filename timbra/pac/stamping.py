@@ -22,7 +22,7 @@ from timbra.clock import SYSTEM, Clock
 from timbra.codes import CODES, finding
 from timbra.errors import Finding, TimbraError
 from timbra.sat.catalogs import catalogs
-from timbra.sat.certs import TrustStore
+from timbra.cfdi.trust import TrustStore
 from timbra.sat.padron import Contribuyente, MemoryPadron, Padron, SandboxPadron
 from timbra.settings import Settings
 
@@ -173,7 +173,7 @@ def load_pac_credential(settings: Settings) -> Credential:
                                settings.pac_key_password)
     if not settings.sandbox:
         raise TimbraError("T900", "TIMBRA_PAC_CER y TIMBRA_PAC_KEY son obligatorios en producción", source="pac")
-    from timbra.sat.sandbox_ca import create_sandbox_keys
+    from timbra.gateway.sandbox_ca import create_sandbox_keys
 
     manifest = create_sandbox_keys(settings.keys_dir, pac_rfc=settings.pac_rfc, password=settings.pac_key_password)
     pac = manifest["pac"]

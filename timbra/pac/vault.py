@@ -33,18 +33,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import pkcs12
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError, PrivateKey
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
 from timbra.pac.accounts import Accounts, Principal
-from timbra.sat.certs import TrustStore
+from timbra.cfdi.trust import TrustStore
 from timbra.settings import Settings
 from timbra.store import repo
 from timbra.store.db import Database
-from timbra.store.models import Account, CsdKey
+from timbra.store.models import CsdKey
 
 log = logging.getLogger("timbra.vault")
 
@@ -270,10 +269,9 @@ class Vault:
         sealed = self.keys.encrypt(pkcs8, associated_data(account_id, cert.no_certificado))
         now = self.clock.now()
         with self.db.session() as s:
-            _lock_account(s, account_id)
-            _deactivate(s, account_id, cert.rfc)  # before loading the row: it is then read as it now is
-            row = s.scalar(select(CsdKey).where(CsdKey.account_id == account_id,
-                                                CsdKey.no_certificado == cert.no_certificado))
+            repo.lock_account(s, account_id)
+            repo.deactivate_csds(s, account_id, cert.rfc)  # before loading the row: it is then read as it now is
+            row = repo.csd_key(s, account_id, cert.no_certificado)
             if row is None:
                 row = CsdKey(account_id=account_id, no_certificado=cert.no_certificado, created_at=now)
                 s.add(row)
@@ -294,8 +292,7 @@ class Vault:
         """The account's CSDs (removed ones left out), by RFC, newest first."""
         target = self.accounts.scope(who, account_id)
         with self.db.reader() as s:
-            rows = list(s.scalars(select(CsdKey).where(CsdKey.account_id == target, CsdKey.removed_at.is_(None))
-                                  .order_by(CsdKey.rfc, CsdKey.valid_to.desc(), CsdKey.id.desc())))
+            rows = repo.csd_keys(s, target)
         now = self.clock.now()
         return [self._info(r, now) for r in rows]
 
@@ -309,7 +306,7 @@ class Vault:
                                             "valid_from": row.valid_from.isoformat(),
                                             "valid_to": row.valid_to.isoformat()})
             if not row.active:
-                _deactivate(s, row.account_id, row.rfc)
+                repo.deactivate_csds(s, row.account_id, row.rfc)
                 row.active = True
                 s.flush()
         return self._info(row, now)
@@ -327,10 +324,10 @@ class Vault:
     def _owned(self, s: Session, who: Principal, csd_id: int) -> CsdKey:
         """The row, if the caller manages its account (another account's CSD is "not found"), with its
         account locked first, then the row: the same order as uploads, so the two never deadlock."""
-        row = s.get(CsdKey, csd_id)
+        row = repo.csd_key_by_id(s, csd_id)
         if row is None or not self.accounts.can_manage(who, row.account_id):
             raise error("T103", detail={"csd_id": csd_id})
-        _lock_account(s, row.account_id)
+        repo.lock_account(s, row.account_id)
         s.refresh(row, with_for_update=True)
         if row.removed_at is not None:
             raise error("T103", detail={"csd_id": csd_id})
@@ -352,10 +349,7 @@ class Vault:
         no longer valid). Decrypted keys are kept per (row, master key, nonce): rotation or a new upload
         changes the entry, so a stale key is never used."""
         with self.db.reader() as s:
-            row = s.execute(select(CsdKey.id, CsdKey.no_certificado, CsdKey.certificate, CsdKey.key_nonce,
-                                   CsdKey.key_ciphertext, CsdKey.master_key_id, CsdKey.valid_from, CsdKey.valid_to)
-                            .where(CsdKey.account_id == account_id, CsdKey.rfc == rfc.strip().upper(),
-                                   CsdKey.active)).one_or_none()
+            row = repo.active_csd(s, account_id, rfc.strip().upper())
         if row is None:
             raise error("T127", detail={"rfc": rfc})
         now = self.clock.now()
@@ -400,16 +394,13 @@ class Vault:
         it stopped when run again. Run it once every process has the new TIMBRA_MASTER_KEY: a process still
         on the old list would keep encrypting new uploads under the old key."""
         current = self.keys.current_id
-        pending = (CsdKey.master_key_id != current, CsdKey.removed_at.is_(None))
         with self.db.reader() as s:
-            account_ids = list(s.scalars(select(CsdKey.account_id).where(*pending).distinct()
-                                         .order_by(CsdKey.account_id)))
+            account_ids = repo.accounts_with_keys_not_under(s, current)
         done = 0
         for account_id in account_ids:
             with self.db.session() as s:
-                _lock_account(s, account_id)
-                for row in s.scalars(select(CsdKey).where(CsdKey.account_id == account_id, *pending)
-                                     .order_by(CsdKey.id).with_for_update()):
+                repo.lock_account(s, account_id)
+                for row in repo.csd_keys_not_under(s, account_id, current):
                     aad = associated_data(row.account_id, row.no_certificado)
                     plain = self._open(row.id, Sealed(row.master_key_id, row.key_nonce, row.key_ciphertext), aad)
                     sealed = self.keys.encrypt(plain, aad)
@@ -426,13 +417,3 @@ def _certificate(der: bytes) -> Certificate:
     except (CredentialError, ValueError, IndexError) as exc:
         raise error("T120") from exc
 
-
-def _lock_account(s: Session, account_id: int) -> None:
-    """Serialize vault writes per account on PostgreSQL (SQLite has one writer anyway), so two uploads for
-    one RFC cannot both end active."""
-    s.execute(select(Account.id).where(Account.id == account_id).with_for_update())
-
-
-def _deactivate(s: Session, account_id: int, rfc: str) -> None:
-    s.execute(update(CsdKey).where(CsdKey.account_id == account_id, CsdKey.rfc == rfc, CsdKey.active)
-              .values(active=False).execution_options(synchronize_session=False))

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from timbra.store.models import (Account, AccountRfc, ApiKey, Cfdi, CfdiXml, IdempotencyKey, Outbox, Package,
-                                 SatAcuse, User)
+from timbra.store.models import (Account, AccountRfc, ApiKey, Cfdi, CfdiXml, CsdKey, IdempotencyKey, Outbox,
+                                 Package, SatAcuse, User)
 
 
 # --- accounts -------------------------------------------------------------------------------------------
@@ -209,3 +210,85 @@ def due_outbox(s: Session, kind: str, now: datetime, limit: int, *, skip_locked:
          .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit))
     q = q.with_for_update(skip_locked=True) if skip_locked else q
     return list(s.scalars(q))
+
+
+def stored_xml(s: Session, uuid: str) -> bytes | None:
+    """The stamped XML of `uuid`, whichever account it belongs to: for the delivery worker, which works for
+    the PAC, not for a customer."""
+    return s.scalar(select(CfdiXml.xml).where(CfdiXml.uuid == uuid))
+
+
+def record_acuse(s: Session, uuid: str, *, status: str, code: str, message: str, received_at: datetime,
+                 xml: bytes) -> str:
+    """Keep SAT's acuse for `uuid` (the first one stored stays: a stale run delivering again changes
+    nothing), make the Cfdi's sat_status follow it, and return that status."""
+    dialect_insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    s.execute(dialect_insert(SatAcuse)
+              .values(uuid=uuid, status=status, code=code, message=message, received_at=received_at, xml=xml)
+              .on_conflict_do_nothing(index_elements=[SatAcuse.uuid]))
+    stored = s.scalar(select(SatAcuse.status).where(SatAcuse.uuid == uuid))
+    s.execute(update(Cfdi).where(Cfdi.uuid == uuid).values(sat_status=stored))
+    return stored
+
+
+def finish_outbox(s: Session, outbox_id: int, now: datetime) -> None:
+    s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.done_at.is_(None))
+              .values(done_at=now, last_error=None))
+
+
+def retry_outbox(s: Session, outbox_id: int, attempt: int, *, error: str, at: datetime) -> None:
+    """Record a failed attempt and when to try again; a row claimed again since (more attempts) is left
+    alone."""
+    s.execute(update(Outbox)
+              .where(Outbox.id == outbox_id, Outbox.done_at.is_(None), Outbox.attempts == attempt)
+              .values(last_error=error, next_attempt_at=at))
+
+
+# --- CSD vault ------------------------------------------------------------------------------------------
+
+def lock_account(s: Session, account_id: int) -> None:
+    """Serialize writes per account on PostgreSQL (SQLite has one writer anyway): e.g. two CSD uploads for
+    one RFC cannot both end active."""
+    s.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+def csd_key(s: Session, account_id: int, no_certificado: str) -> CsdKey | None:
+    return s.scalar(select(CsdKey).where(CsdKey.account_id == account_id, CsdKey.no_certificado == no_certificado))
+
+
+def csd_key_by_id(s: Session, csd_id: int) -> CsdKey | None:
+    """Unscoped: the caller checks that it may manage the row's account."""
+    return s.get(CsdKey, csd_id)
+
+
+def csd_keys(s: Session, account_id: int) -> list[CsdKey]:
+    """The account's CSDs (removed ones left out), by RFC, newest first."""
+    return list(s.scalars(select(CsdKey).where(CsdKey.account_id == account_id, CsdKey.removed_at.is_(None))
+                          .order_by(CsdKey.rfc, CsdKey.valid_to.desc(), CsdKey.id.desc())))
+
+
+def active_csd(s: Session, account_id: int, rfc: str):
+    """The columns needed to seal with the active CSD of `rfc` in the account (a Row), or None."""
+    return s.execute(select(CsdKey.id, CsdKey.no_certificado, CsdKey.certificate, CsdKey.key_nonce,
+                            CsdKey.key_ciphertext, CsdKey.master_key_id, CsdKey.valid_from, CsdKey.valid_to)
+                     .where(CsdKey.account_id == account_id, CsdKey.rfc == rfc, CsdKey.active)).one_or_none()
+
+
+def deactivate_csds(s: Session, account_id: int, rfc: str) -> None:
+    s.execute(update(CsdKey).where(CsdKey.account_id == account_id, CsdKey.rfc == rfc, CsdKey.active)
+              .values(active=False).execution_options(synchronize_session=False))
+
+
+def _not_under(master_key_id: str):
+    return (CsdKey.master_key_id != master_key_id, CsdKey.removed_at.is_(None))
+
+
+def accounts_with_keys_not_under(s: Session, master_key_id: str) -> list[int]:
+    return list(s.scalars(select(CsdKey.account_id).where(*_not_under(master_key_id)).distinct()
+                          .order_by(CsdKey.account_id)))
+
+
+def csd_keys_not_under(s: Session, account_id: int, master_key_id: str) -> list[CsdKey]:
+    """The account's live keys encrypted under another master key, locked for re-encryption."""
+    return list(s.scalars(select(CsdKey).where(CsdKey.account_id == account_id, *_not_under(master_key_id))
+                          .order_by(CsdKey.id).with_for_update()))

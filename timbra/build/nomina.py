@@ -37,8 +37,8 @@ from typing import Annotated, Literal
 from lxml import etree
 from pydantic import Field
 
-from timbra.cfdi.build import SCHEMA_LOCATION_40, BuildError, CfdiRelacionadosData, Emisor, _Model, _plain, _sub
-from timbra.cfdi.build import json_path as _cfdi_json_path
+from timbra.build.invoice import SCHEMA_LOCATION_40, BuildError, CfdiRelacionadosData, Emisor, _Model, _plain, _sub
+from timbra.build.invoice import json_path as _cfdi_json_path
 from timbra.cfdi.document import NS40, NS_XSI
 from timbra.cfdi.rules.complementos.nomina12 import elapsed
 from timbra.sat.catalogs import catalogs

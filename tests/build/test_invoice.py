@@ -9,7 +9,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from tests.conftest import NOW, X
-from timbra.cfdi.build import BuildError, Emisor, Invoice, build, json_path
+from timbra.build.invoice import BuildError, Emisor, Invoice, build, json_path
 from timbra.cfdi.seal import sign_root
 
 EMISOR = Emisor("EKU9003173C9", "ESCUELA KEMPER URGATE", "601")

@@ -11,9 +11,9 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
-from tests.sat.sandbox import empty_sandbox, sat_credential
-from timbra.sat.certs import TrustStore
-from timbra.sat.gateway import ACUSE_NS, RECEIVED_CFDIS, GatewayUnavailable, SandboxGateway, verify_acuse
+from tests.gateway.sandbox import empty_sandbox, sat_credential
+from timbra.cfdi.trust import TrustStore
+from timbra.gateway.sandbox import ACUSE_NS, RECEIVED_CFDIS, GatewayUnavailable, SandboxGateway, verify_acuse
 
 
 @pytest.fixture(scope="module")

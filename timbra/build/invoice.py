@@ -9,8 +9,8 @@ ValorUnitario), tax Base (Importe - Descuento) and Importe (Base x TasaOCuota), 
 (grouped by Impuesto, TipoFactor and TasaOCuota), SubTotal, Descuento and Total, each rounded half-up to
 the decimals of the Moneda (c_Moneda). The result is unsealed; SAT's rules then run on it through the
 ordinary validator, and `json_path` turns their XML node paths back into the JSON fields the ERP sent.
-A CFDI de pagos (tipo P, complemento Pagos 2.0) is built the same way by timbra.cfdi.build_pagos.
-A CFDI de nómina (tipo N, complemento Nómina 1.2) is built the same way by timbra.cfdi.build_nomina.
+A CFDI de pagos (tipo P, complemento Pagos 2.0) is built the same way by timbra.build.pagos.
+A CFDI de nómina (tipo N, complemento Nómina 1.2) is built the same way by timbra.build.nomina.
 """
 from __future__ import annotations
 

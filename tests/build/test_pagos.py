@@ -11,8 +11,8 @@ from lxml import etree
 from pydantic import ValidationError
 
 from tests.conftest import NOW
-from timbra.cfdi.build import BuildError, Emisor
-from timbra.cfdi.build_pagos import PagosInvoice, build_pagos, pagos_json_path
+from timbra.build.invoice import BuildError, Emisor
+from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path
 from timbra.cfdi.seal import sign_root
 
 EMISOR = Emisor("EKU9003173C9", "ESCUELA KEMPER URGATE", "601")

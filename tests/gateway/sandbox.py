@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine
 
 from timbra.cfdi.credentials import Credential
-from timbra.sat.gateway import METADATA
-from timbra.sat.sandbox_ca import SandboxCA
+from timbra.gateway.sandbox import METADATA
+from timbra.gateway.sandbox_ca import SandboxCA
 
 SAT_RFC = "SAT970701NN3"
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Literal, Protocol
 
 from lxml import etree
 from sqlalchemy import (Column, DateTime, Engine, LargeBinary, MetaData, String, Table, Text, TypeDecorator,
@@ -26,15 +25,14 @@ from timbra.cfdi.seal import verify_seal
 from timbra.cfdi.tfd import MEXICO_CITY, tfd_cadena
 from timbra.clock import Clock
 from timbra.errors import TimbraError
-from timbra.sat.certs import TrustStore
+from timbra.gateway import GatewayUnavailable, Receipt
+from timbra.cfdi.trust import TrustStore
 
 # SAT does not publish the acuse it gives a PAC for a delivered CFDI: this namespace and the
 # AcuseRecepcion element below are the sandbox's own format.
 ACUSE_NS = "http://timbra.mx/sandbox/sat/acuse"
 ACUSE_FIELDS = ("UUID", "RfcEmisor", "RfcReceptor", "RfcProvCertif", "FechaRecepcion", "CodEstatus", "Mensaje")
 DELIVERY_WINDOW = timedelta(hours=72)
-
-Status = Literal["recibido", "rechazado"]
 
 RECEIVED = "1"
 # The sandbox's rejection codes. SAT's own stamping codes are reused where the meaning is the same
@@ -50,29 +48,6 @@ MESSAGES = {
     "505": "SelloSAT inválido: no corresponde a la cadena original del TimbreFiscalDigital.",
     "506": "El comprobante se entregó fuera de las 72 horas siguientes a su FechaTimbrado.",
 }
-
-
-class GatewayUnavailable(Exception):
-    """SAT did not answer (timeout, maintenance): a transient failure the caller retries later."""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """SAT's answer to a delivery: the acuse de envío and what it says."""
-
-    uuid: str
-    status: Status
-    code: str
-    message: str
-    received_at: datetime  # aware UTC
-    xml: bytes  # the acuse de envío
-
-
-class Gateway(Protocol):
-    def deliver(self, xml: bytes) -> Receipt:
-        """Deliver a stamped CFDI. Idempotent: the same UUID delivered again gets the same acuse.
-
-        Raises GatewayUnavailable when SAT cannot be reached; a rejection is a Receipt, not an error."""
 
 
 class _UTC(TypeDecorator):

@@ -37,7 +37,7 @@ from typing import Annotated, Literal
 from lxml import etree
 from pydantic import Field, field_validator
 
-from timbra.cfdi.build import (
+from timbra.build.invoice import (
     BuildError, CfdiRelacionadosData, Emisor, EmisorData, Rate, _fmt, _Model, _plain, _rate, _round, _sub,
     json_path,
 )

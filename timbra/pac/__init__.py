@@ -1,0 +1,1 @@
+"""The service layer: every business decision (stamping, issuing, accounts, credits, vault, delivery)."""
