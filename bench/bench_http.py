@@ -63,7 +63,7 @@ def in_process_rate(pac: Pac, docs: list[bytes]) -> float:
     """The in-process stamp path alone (parse, validate, sign, insert the TFD), as bench_stamp measures it."""
     start = time.perf_counter()
     for d in docs:
-        pac.stamper.stamp(d)
+        pac.certifier.stamp(d)
     return len(docs) / (time.perf_counter() - start)
 
 

@@ -76,7 +76,7 @@ def main() -> None:
         docs = [sealed_sample(cred, SYSTEM.now(), folio=f"s{i}") for i in range(200)]
         t0 = time.perf_counter()
         for d in docs:
-            pac.stamper.stamp(d)
+            pac.certifier.stamp(d)
         print(f"for reference, stamping an already sealed 3-concepto CFDI in process (no storage): "
               f"{len(docs) / (time.perf_counter() - t0):,.0f} stamps/s")
     finally:

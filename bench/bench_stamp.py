@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from timbra.cfdi.sample import sealed_sample
 from timbra.clock import FixedClock
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import Certifier
 from timbra.cfdi.trust import TrustStore
 from timbra.gateway.sandbox_ca import SandboxCA
 
@@ -42,11 +42,11 @@ def raw_sign_rate(seconds: float) -> float:
     return n / (time.perf_counter() - start)
 
 
-def run(stamper: Stamper, docs: list[bytes]) -> list[float]:
+def run(certifier: Certifier, docs: list[bytes]) -> list[float]:
     times = []
     for d in docs:
         t0 = time.perf_counter()
-        stamper.stamp(d)
+        certifier.stamp(d)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -57,15 +57,15 @@ def main() -> None:
     args = ap.parse_args()
     ca = SandboxCA.create(now=NOW)
     csd = ca.issue("EKU9003173C9", "ESCUELA KEMPER URGATE")
-    stamper = Stamper(pac=ca.issue("SPR190613I52", "PAC"), trust=TrustStore.for_environment(True, [ca.certificate]),
+    certifier = Certifier(pac=ca.issue("SPR190613I52", "PAC"), trust=TrustStore.for_environment(True, [ca.certificate]),
                       clock=FixedClock(NOW))
     rate = raw_sign_rate(args.seconds)
     print(f"raw RSA-2048 PKCS#1 v1.5 SHA-256 signing: {rate:,.0f} signatures/s ({1000 / rate:.3f} ms each)")
     for conceptos, count in ((3, 1500), (300, 60)):
         warm = [sealed_sample(csd, NOW, conceptos=conceptos, folio=f"w{i}") for i in range(5)]
-        run(stamper, warm)
+        run(certifier, warm)
         docs = [sealed_sample(csd, NOW, conceptos=conceptos, folio=str(i)) for i in range(count)]
-        times = run(stamper, docs)
+        times = run(certifier, docs)
         total = sum(times)
         per_s = len(times) / total
         print(f"stamp {conceptos:>3} conceptos ({len(docs[0]) // 1024} KiB): {per_s:,.0f} stamps/s  "

@@ -16,7 +16,7 @@ from timbra.cfdi.document import NS40
 from timbra.cfdi.sample import sample_invoice
 from timbra.cfdi.seal import sign_root
 from timbra.clock import FixedClock
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import Certifier
 from timbra.cfdi.trust import TrustStore
 from timbra.gateway.sandbox_ca import SandboxCA
 from timbra.store.db import Database
@@ -62,8 +62,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def stamper(pac: Credential, trust: TrustStore, clock: FixedClock) -> Stamper:
-    return Stamper(pac=pac, trust=trust, clock=clock)
+def certifier(pac: Credential, trust: TrustStore, clock: FixedClock) -> Certifier:
+    return Certifier(pac=pac, trust=trust, clock=clock)
 
 
 MakeXml = Callable[..., bytes]
@@ -90,19 +90,19 @@ def make_xml(csd: Credential) -> MakeXml:
 
 
 @pytest.fixture
-def codes(stamper: Stamper) -> Callable[[bytes], list[str]]:
+def codes(certifier: Certifier) -> Callable[[bytes], list[str]]:
     """The codes of every finding for a document, in order."""
 
     def run(xml: bytes) -> list[str]:
-        return [f.code for f in stamper.validate(xml).findings]
+        return [f.code for f in certifier.validate(xml).findings]
 
     return run
 
 
 @pytest.fixture
-def findings(stamper: Stamper):
+def findings(certifier: Certifier):
     def run(xml: bytes):
-        return stamper.validate(xml).findings
+        return certifier.validate(xml).findings
 
     return run
 

@@ -141,11 +141,11 @@ def _print_file(out, path: Path, findings, error: str | None, as_json: bool) -> 
 @click.option("--json", "as_json", is_flag=True, help="Resumen JSON / JSON summary.")
 def stamp(file: str, output: str | None, as_json: bool) -> None:
     """Timbra un CFDI sellado con el certificado del PAC / stamp a sealed CFDI."""
-    from timbra.pac.stamping import stamper_from_settings
+    from timbra.pac.stamping import certifier_from_settings
 
-    stamper = stamper_from_settings(_settings())
+    certifier = certifier_from_settings(_settings())
     try:
-        result = stamper.stamp(Path(file).read_bytes())
+        result = certifier.stamp(Path(file).read_bytes())
     except TimbraError as exc:
         if as_json:
             click.echo(json.dumps(exc.as_dict(), ensure_ascii=False))
@@ -221,17 +221,17 @@ def demo(conceptos: int, output: str | None) -> None:
     """Crea, sella y timbra una factura de demostración con un CSD del sandbox."""
     from timbra.cfdi.credentials import Credential
     from timbra.cfdi.sample import sealed_sample
-    from timbra.pac.stamping import stamper_from_settings
+    from timbra.pac.stamping import certifier_from_settings
 
     s = _settings()
-    stamper = stamper_from_settings(s)
+    certifier = certifier_from_settings(s)
     from timbra.gateway.sandbox_ca import create_sandbox_keys
 
     manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password)
     c = manifest["csd"][0]
     cred = Credential.load((s.keys_dir / c["cer"]).read_bytes(), (s.keys_dir / c["key"]).read_bytes(), c["password"])
     xml = sealed_sample(cred, SYSTEM.now(), conceptos=conceptos)
-    result = stamper.stamp(xml)
+    result = certifier.stamp(xml)
     folder = Path(output) if output else s.data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "factura.xml").write_bytes(xml)

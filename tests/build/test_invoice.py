@@ -29,14 +29,14 @@ def data(*conceptos, **kw):
 
 
 @pytest.fixture
-def issue(csd, stamper):
+def issue(csd, certifier):
     """Build, seal with the emisor's CSD and validate like a stamp: no finding allowed."""
 
     def run(d: dict) -> etree._Element:
         root = build(Invoice.model_validate(d), emisor=EMISOR, fecha=NOW)
         sign_root(root, csd)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-        got = stamper.validate(xml).findings
+        got = certifier.validate(xml).findings
         assert got == [], [str(f) for f in got]
         return root
 
@@ -118,13 +118,13 @@ def test_data_errors_name_the_json_field():
     assert err.value.path == "Conceptos[0].Impuestos.Traslados[0].TasaOCuota"
 
 
-def test_sat_findings_map_back_to_json_fields(stamper, csd):
+def test_sat_findings_map_back_to_json_fields(certifier, csd):
     """A rule that fails on the built XML points at the JSON field the ERP sent."""
     bad_rate = {"Traslados": [{"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": "0.15"}]}
     root = build(Invoice.model_validate(data(concepto("10"), concepto("20", Impuestos=bad_rate))),
                  emisor=EMISOR, fecha=NOW)
     sign_root(root, csd)
-    got = stamper.validate(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).findings
+    got = certifier.validate(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).findings
     assert "Conceptos[1].Impuestos.Traslados[0].TasaOCuota" in {json_path(f.node) for f in got}
 
 

@@ -58,14 +58,14 @@ def fisica_csd(sandbox_ca):
 
 
 @pytest.fixture
-def issue(csd, stamper):
+def issue(csd, certifier):
     """Build, seal with the emisor's CSD and validate like a stamp: no finding allowed."""
 
     def run(d: dict, *, emisor: Emisor = EMISOR, cred=None) -> etree._Element:
         root = build_nomina(NominaInvoice.model_validate(d), emisor=emisor, fecha=NOW)
         sign_root(root, cred or csd)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-        got = stamper.validate(xml).findings
+        got = certifier.validate(xml).findings
         assert got == [], [str(f) for f in got]
         return root
 
@@ -322,14 +322,14 @@ def test_build_errors_about_the_employee_and_the_emisor():
     assert build_error(data(), emisor=FISICA).path == "Nomina.Emisor.Curp"
 
 
-def test_sat_rules_still_judge_what_only_they_know(csd, stamper):
+def test_sat_rules_still_judge_what_only_they_know(csd, certifier):
     """An ordinary payroll with the extraordinary periodicity 99: the data is well formed, NOM33 refuses it and
     its finding points at the JSON field."""
     nom = nomina()
     nom["Receptor"]["PeriodicidadPago"] = "99"
     root = build_nomina(NominaInvoice.model_validate(data(Nomina=nom)), emisor=EMISOR, fecha=NOW)
     sign_root(root, csd)
-    got = stamper.validate(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).findings
+    got = certifier.validate(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).findings
     assert [(f.code, f.node) for f in got] == [("NOM33", "Complemento/Nomina/Receptor@PeriodicidadPago")]
     assert [json_path(f.node) for f in got] == ["Nomina.Receptor.PeriodicidadPago"]
 

@@ -51,14 +51,14 @@ def data(*pagos: dict, **kw) -> dict:
 
 
 @pytest.fixture
-def issue(csd, stamper):
+def issue(csd, certifier):
     """Build, seal with the emisor's CSD and validate like a stamp: no finding allowed."""
 
     def run(d: dict) -> etree._Element:
         root = build_pagos(PagosInvoice.model_validate(d), emisor=EMISOR, fecha=NOW)
         sign_root(root, csd)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-        got = stamper.validate(xml).findings
+        got = certifier.validate(xml).findings
         assert got == [], [str(f) for f in got]
         return root
 
@@ -266,12 +266,12 @@ def test_fecha_pago_with_offset_is_written_in_local_time(issue):
     assert one(root, PAGO)["FechaPago"] == "2026-11-23T10:30:00"  # 06000 is Mexico City, UTC-6
 
 
-def test_sat_findings_map_back_to_json_fields(stamper, csd):
+def test_sat_findings_map_back_to_json_fields(certifier, csd):
     """A rule that fails on the built XML points at the JSON field the ERP sent."""
     root = _build(data(pago(docto("116.00", uuid=UUID_B), docto("115.00", uuid=UUID_A, traslados=[iva("0.15")]),
                             FormaDePagoP="99")))
     sign_root(root, csd)
-    got = stamper.validate(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).findings
+    got = certifier.validate(etree.tostring(root, xml_declaration=True, encoding="UTF-8")).findings
     paths = {f.code: pagos_json_path(f.node) for f in got}
     assert paths["CRP20260"] == "Pagos[0].DoctoRelacionado[1].ImpuestosDR.TrasladosDR[0].TasaOCuotaDR"
     assert paths["CRP20212"] == "Pagos[0].FormaDePagoP"

@@ -86,12 +86,12 @@ def test_sats_real_test_csd_passes(make_xml, codes):
     assert codes(make_xml(cred=real)) == []
 
 
-def test_sample_signed_by_sat_cadena_matches(stamper):
+def test_sample_signed_by_sat_cadena_matches(certifier):
     """A CFDI 4.0 sealed elsewhere (SAT's 2017 test CSD): the Sello verifies with our cadena."""
     from timbra.cfdi.document import parse
     from timbra.cfdi.seal import verify_seal
 
     doc = parse((DATA / "samples/comprobante40/cfdv40-ejemplo-signed-tfd.xml").read_bytes())
-    check = verify_seal(doc, trust=stamper.trust, fecha=None, now=NOW)
+    check = verify_seal(doc, trust=certifier.trust, fecha=None, now=NOW)
     assert "CFDI40102" not in [f.code for f in check.findings]
     assert check.cadena.startswith("||4.0|")

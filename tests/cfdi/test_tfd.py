@@ -43,9 +43,9 @@ def verify_stamped(stamped: bytes, original: bytes, pac, csd) -> etree._Element:
     return tfd
 
 
-def test_stamp_verifies_independently(make_xml, stamper, pac, csd):
+def test_stamp_verifies_independently(make_xml, certifier, pac, csd):
     xml = make_xml()
-    stamp = stamper.stamp(xml)
+    stamp = certifier.stamp(xml)
     tfd = verify_stamped(stamp.xml, xml, pac, csd)
     u = uuid.UUID(tfd.get("UUID"))
     assert u.version == 4 and tfd.get("UUID") == str(u).upper()
@@ -57,7 +57,7 @@ def test_stamp_verifies_independently(make_xml, stamper, pac, csd):
 
 @pytest.mark.parametrize("variant", ["empty", "selfclosed", "other-complement", "addenda", "comment", "no-prefix",
                                      "crlf-spaces"])
-def test_insertion_keeps_bytes(variant, make_xml, stamper, pac, csd):
+def test_insertion_keeps_bytes(variant, make_xml, certifier, pac, csd):
     xml = make_xml()
     if variant == "empty":
         xml = xml.replace(b"</cfdi:Comprobante>", b"<cfdi:Complemento></cfdi:Complemento></cfdi:Comprobante>")
@@ -82,7 +82,7 @@ def test_insertion_keeps_bytes(variant, make_xml, stamper, pac, csd):
         xml = xml.replace(b"cfdi:", b"").replace(b'xmlns:cfdi="', b'xmlns="')
     elif variant == "crlf-spaces":
         xml = xml.replace(b"><", b">\r\n  <").replace(b"</cfdi:Comprobante>", b"</cfdi:Comprobante >")
-    stamp = stamper.stamp(xml)
+    stamp = certifier.stamp(xml)
     out = stamp.xml
     doc = parse(out)
     assert doc.tfd is not None and doc.tfd.get("UUID") == stamp.uuid

@@ -56,8 +56,8 @@ def received_rows(db) -> int:
         return conn.scalar(select(func.count()).select_from(RECEIVED_CFDIS))
 
 
-def test_received_with_a_signed_acuse(gateway, stamper, make_xml, sat, db):
-    stamp = stamper.stamp(make_xml(folio="1"))
+def test_received_with_a_signed_acuse(gateway, certifier, make_xml, sat, db):
+    stamp = certifier.stamp(make_xml(folio="1"))
     r = gateway.deliver(stamp.xml)
     assert (r.uuid, r.status, r.code, r.received_at) == (stamp.uuid, "recibido", "1", NOW)
     a = acuse_attrs(r.xml)
@@ -75,16 +75,16 @@ def test_received_with_a_signed_acuse(gateway, stamper, make_xml, sat, db):
     assert received_rows(db) == 1
 
 
-def test_redelivery_returns_the_same_acuse(gateway, stamper, make_xml, clock, db):
-    stamp = stamper.stamp(make_xml(folio="2"))
+def test_redelivery_returns_the_same_acuse(gateway, certifier, make_xml, clock, db):
+    stamp = certifier.stamp(make_xml(folio="2"))
     first = gateway.deliver(stamp.xml)
     clock.advance(hours=100)  # past the 72 h window: SAT already has it, so it answers as before
     assert gateway.deliver(stamp.xml) == first
     assert received_rows(db) == 1
 
 
-def test_concurrent_deliveries_of_one_uuid_get_one_acuse(gateway, stamper, make_xml, db):
-    stamp = stamper.stamp(make_xml(folio="3"))
+def test_concurrent_deliveries_of_one_uuid_get_one_acuse(gateway, certifier, make_xml, db):
+    stamp = certifier.stamp(make_xml(folio="3"))
     barrier = threading.Barrier(6)
     receipts = []
 
@@ -101,8 +101,8 @@ def test_concurrent_deliveries_of_one_uuid_get_one_acuse(gateway, stamper, make_
     assert received_rows(db) == 1
 
 
-def test_status_needs_uuid_rfcs_and_total(gateway, stamper, make_xml):
-    stamp = stamper.stamp(make_xml(folio="4"))
+def test_status_needs_uuid_rfcs_and_total(gateway, certifier, make_xml):
+    stamp = certifier.stamp(make_xml(folio="4"))
     gateway.deliver(stamp.xml)
     total = Decimal(stamp.doc.get("Total"))
     assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", total) == "Vigente"
@@ -110,7 +110,7 @@ def test_status_needs_uuid_rfcs_and_total(gateway, stamper, make_xml):
     assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", total + Decimal("0.01")) is None
     assert gateway.status(stamp.uuid, "EKU9003173C9", "XAXX010101000", total) is None
     assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", "no es un número") is None
-    other = stamper.stamp(make_xml(folio="5"))
+    other = certifier.stamp(make_xml(folio="5"))
     assert gateway.status(other.uuid, "EKU9003173C9", "URE180429TM6", total) is None  # never delivered
 
 
@@ -124,9 +124,9 @@ def forged_sello_sat(xml: bytes, pac) -> bytes:
     ("sello_sat", "505"), ("comprobante", "CFDI40102"), ("sello_cfd", "503"), ("fecha_timbrado", "502"),
     ("no_tfd", "501"), ("malformed", "301"),
 ])
-def test_rejections(case, code, gateway, stamper, make_xml, pac, db):
+def test_rejections(case, code, gateway, certifier, make_xml, pac, db):
     xml = make_xml(folio="6")
-    stamp = stamper.stamp(xml)
+    stamp = certifier.stamp(xml)
     bad = {
         "sello_sat": lambda: forged_sello_sat(stamp.xml, pac),
         "comprobante": lambda: stamp.xml.replace(b'Folio="6"', b'Folio="7"'),
@@ -145,14 +145,14 @@ def test_rejections(case, code, gateway, stamper, make_xml, pac, db):
     assert gateway.deliver(stamp.xml).status == "recibido"
 
 
-def test_unknown_pac_certificate_is_rejected(make_gateway, stamper, make_xml):
+def test_unknown_pac_certificate_is_rejected(make_gateway, certifier, make_xml):
     gateway = make_gateway(pac_certificates=[])
-    r = gateway.deliver(stamper.stamp(make_xml(folio="8")).xml)
+    r = gateway.deliver(certifier.stamp(make_xml(folio="8")).xml)
     assert (r.status, r.code) == ("rechazado", "504")
 
 
-def test_issuer_checked_only_with_a_trust_store(make_gateway, stamper, make_xml):
-    xml = stamper.stamp(make_xml(folio="9")).xml
+def test_issuer_checked_only_with_a_trust_store(make_gateway, certifier, make_xml):
+    xml = certifier.stamp(make_xml(folio="9")).xml
     r = make_gateway(trust=TrustStore([])).deliver(xml)  # trusts no CA at all
     assert (r.status, r.code) == ("rechazado", "308")
     assert make_gateway(trust=None).deliver(xml).status == "recibido"
@@ -162,23 +162,23 @@ def test_issuer_checked_only_with_a_trust_store(make_gateway, stamper, make_xml)
     ({"hours": 72}, "recibido", "1", "2026-11-27T12:00:00"),
     ({"hours": 72, "seconds": 1}, "rechazado", "506", "2026-11-27T12:00:01"),
 ])
-def test_delivery_window_is_72_hours_from_fecha_timbrado(after, status, code, fecha, gateway, stamper, make_xml,
+def test_delivery_window_is_72_hours_from_fecha_timbrado(after, status, code, fecha, gateway, certifier, make_xml,
                                                          clock):
-    stamp = stamper.stamp(make_xml(folio="10"))
+    stamp = certifier.stamp(make_xml(folio="10"))
     clock.advance(**after)
     r = gateway.deliver(stamp.xml)
     assert (r.status, r.code) == (status, code)
     assert acuse_attrs(r.xml)["FechaRecepcion"] == fecha  # Mexico City time, like FechaTimbrado
 
 
-def test_unsigned_acuse_without_signer(make_gateway, stamper, make_xml):
-    r = make_gateway(signer=None).deliver(stamper.stamp(make_xml(folio="11")).xml)
+def test_unsigned_acuse_without_signer(make_gateway, certifier, make_xml):
+    r = make_gateway(signer=None).deliver(certifier.stamp(make_xml(folio="11")).xml)
     a = acuse_attrs(r.xml)
     assert r.status == "recibido" and "Sello" not in a and "NoCertificado" not in a
 
 
-def test_unavailable_raises_until_back(gateway, stamper, make_xml, db):
-    stamp = stamper.stamp(make_xml(folio="12"))
+def test_unavailable_raises_until_back(gateway, certifier, make_xml, db):
+    stamp = certifier.stamp(make_xml(folio="12"))
     gateway.unavailable = True
     with pytest.raises(GatewayUnavailable):
         gateway.deliver(stamp.xml)
@@ -187,11 +187,11 @@ def test_unavailable_raises_until_back(gateway, stamper, make_xml, db):
     assert gateway.deliver(stamp.xml).status == "recibido"
 
 
-def test_own_database_from_a_url(tmp_path, clock, pac, trust, stamper, make_xml):
+def test_own_database_from_a_url(tmp_path, clock, pac, trust, certifier, make_xml):
     gateway = SandboxGateway(f"sqlite:///{(tmp_path / 'sat.db').as_posix()}", clock=clock,
                              pac_certificates=[pac.certificate], signer=None, trust=trust)
     try:
-        stamp = stamper.stamp(make_xml(folio="13"))
+        stamp = certifier.stamp(make_xml(folio="13"))
         assert gateway.deliver(stamp.xml).status == "recibido"
         assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", stamp.doc.get("Total")) == "Vigente"
     finally:

@@ -93,9 +93,9 @@ def enqueue(db: Database, stamp: Stamp, account_id: int, now: datetime, *, xml: 
 
 
 @pytest.fixture
-def stamped(db, stamper, make_xml, account_id, clock):
+def stamped(db, certifier, make_xml, account_id, clock):
     def make(folio: str = "1", *, tamper=None) -> Stamp:
-        stamp = stamper.stamp(make_xml(folio=folio))
+        stamp = certifier.stamp(make_xml(folio=folio))
         enqueue(db, stamp, account_id, clock.now(), xml=None if tamper is None else tamper(stamp.xml))
         return stamp
 

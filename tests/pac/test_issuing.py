@@ -14,8 +14,8 @@ from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits
 from timbra.pac.issuing import IssueService
-from timbra.pac.service import StampService
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import StampService
+from timbra.pac.stamping import Certifier
 from timbra.pac.vault import MasterKeys, Vault
 
 PASSWORD = "12345678a"
@@ -25,7 +25,7 @@ PASSWORD = "12345678a"
 def env(db, pac, trust, clock, csd):
     accounts = Accounts(db, clock)
     credits = Credits(db, accounts, clock)
-    stamps = StampService(db, Stamper(pac=pac, trust=trust, clock=clock), clock=clock)
+    stamps = StampService(db, Certifier(pac=pac, trust=trust, clock=clock), clock=clock)
     vault = Vault(db, MasterKeys.generate(), trust, clock, accounts=accounts)
     acc = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E", rfcs=[csd.certificate.rfc]).account
     credits.add_package(SYSTEM_PRINCIPAL, acc.id, 10)
@@ -126,7 +126,7 @@ def test_errors_point_at_the_json_field_and_spend_nothing(env):
 def test_without_a_csd_in_the_vault(db, pac, trust, clock, csd):
     accounts = Accounts(db, clock)
     acc = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E", rfcs=[csd.certificate.rfc]).account
-    svc = IssueService(db, StampService(db, Stamper(pac=pac, trust=trust, clock=clock), clock=clock),
+    svc = IssueService(db, StampService(db, Certifier(pac=pac, trust=trust, clock=clock), clock=clock),
                        Vault(db, MasterKeys.generate(), trust, clock), clock=clock)
     with pytest.raises(TimbraError) as exc:
         svc.issue(Principal(acc.id, "emisor"), body())

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits
-from timbra.pac.service import StampService
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import StampService
+from timbra.pac.stamping import Certifier
 from timbra.store.models import Cfdi, CfdiXml, IdempotencyKey, Outbox
 
 
@@ -19,7 +19,7 @@ def env(db, pac, trust, clock):
     accounts = Accounts(db, clock)
     credits = Credits(db, accounts, clock)
     woken = []
-    service = StampService(db, Stamper(pac=pac, trust=trust, clock=clock), clock=clock,
+    service = StampService(db, Certifier(pac=pac, trust=trust, clock=clock), clock=clock,
                            on_commit=lambda: woken.append(1))
 
     def emisor(name: str, n_credits: int, rfcs=("EKU9003173C9",)) -> Principal:
@@ -94,7 +94,9 @@ def test_307_same_sello_returns_the_stored_stamp_to_its_owner_only(env, make_xml
     assert back.replayed and back.uuid == first.uuid
     with pytest.raises(TimbraError) as exc:
         env.service.stamp(other, reformatted)
-    assert exc.value.code == "307" and exc.value.findings[0].value == first.uuid
+    # another account learns that the Sello was stamped, never by whom nor its UUID
+    assert exc.value.code == "307" and exc.value.findings[0].value is None
+    assert first.uuid not in repr(exc.value.as_dict())
     assert (left(env, owner), left(env, other)) == (4, 5)
 
 

@@ -12,55 +12,45 @@ from timbra.cfdi.document import NS33, NS_XSI
 from timbra.cfdi.seal import sign_root
 from timbra.clock import FixedClock
 from timbra.errors import TimbraError
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import Certifier
 from timbra.settings import Settings
 
 
-def test_stamp_answers_what_a_client_needs(make_xml, stamper):
-    s = stamper.stamp(make_xml())
+def test_stamp_answers_what_a_client_needs(make_xml, certifier):
+    s = certifier.stamp(make_xml())
     assert len(s.uuid) == 36 and s.fecha_timbrado == "2026-11-24T12:00:00"
-    assert s.timbre.sello_sat and s.timbre.no_certificado_sat == stamper.pac.certificate.no_certificado
+    assert s.timbre.sello_sat and s.timbre.no_certificado_sat == certifier.pac.certificate.no_certificado
 
 
-def test_307_document_already_stamped(make_xml, stamper):
-    s = stamper.stamp(make_xml())
+def test_307_document_already_stamped(make_xml, certifier):
+    s = certifier.stamp(make_xml())
     with pytest.raises(TimbraError) as exc:
-        stamper.stamp(s.xml)
+        certifier.stamp(s.xml)
     assert exc.value.code == "307"
     assert exc.value.findings[0].value == s.uuid
 
 
-def test_307_same_sello_stamped_twice(make_xml, stamper):
-    xml = make_xml()
-    first = stamper.stamp(xml)
-    with pytest.raises(TimbraError) as exc:
-        stamper.stamp(xml)
-    assert exc.value.code == "307" and exc.value.findings[0].value == first.uuid
-    # a new document (new Sello) stamps fine
-    assert stamper.stamp(make_xml(lambda r: r.set("Folio", "2"))).uuid != first.uuid
-
-
-def test_all_findings_come_back_at_once(make_xml, stamper):
+def test_all_findings_come_back_at_once(make_xml, certifier):
     def break_many(root):
         X(root, "cfdi:Emisor").set("Rfc", "XIA190128J61")  # 303
         root.set("FormaPago", "77")  # CFDI40104
     with pytest.raises(TimbraError) as exc:
-        stamper.stamp(make_xml(break_many, fecha=NOW - timedelta(days=5)))  # 401
+        certifier.stamp(make_xml(break_many, fecha=NOW - timedelta(days=5)))  # 401
     got = {f.code for f in exc.value.findings}
     assert {"303", "401", "CFDI40104"} <= got
     assert exc.value.as_dict()["source"] == "client"
 
 
-def test_sats_real_test_csd_stamps(make_xml, stamper):
+def test_sats_real_test_csd_stamps(make_xml, certifier):
     real = Credential.load((DATA / "csd/EKU9003173C9_csd_2027.cer").read_bytes(),
                            (DATA / "csd/EKU9003173C9_csd_2027.key").read_bytes(), "12345678a")
-    s = stamper.stamp(make_xml(cred=real))
+    s = certifier.stamp(make_xml(cred=real))
     root = etree.fromstring(s.xml)
     assert root.get("NoCertificado") == "30001000000500003416"
 
 
-def test_300_conceptos(make_xml, stamper):
-    s = stamper.stamp(make_xml(conceptos=300))
+def test_300_conceptos(make_xml, certifier):
+    s = certifier.stamp(make_xml(conceptos=300))
     assert s.xml.count(b"<cfdi:Concepto ") == 300
 
 
@@ -87,16 +77,16 @@ def cfdi33(csd, fecha):
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def test_cfdi33_is_refused_with_a_clear_message(csd, stamper):
+def test_cfdi33_is_refused_with_a_clear_message(csd, certifier):
     xml = cfdi33(csd, "2026-11-24T11:00:00")
     with pytest.raises(TimbraError) as exc:
-        stamper.stamp(xml)
+        certifier.stamp(xml)
     assert [f.code for f in exc.value.findings] == ["T001"]
     assert "2023-03-31" in exc.value.findings[0].detail
 
 
 def test_cfdi33_stamps_when_allowed(csd, pac, trust, clock):
-    st = Stamper(pac=pac, trust=trust, clock=clock, settings=replace(Settings(), allow_cfdi33=True))
+    st = Certifier(pac=pac, trust=trust, clock=clock, settings=replace(Settings(), allow_cfdi33=True))
     xml = cfdi33(csd, "2026-11-24T11:00:00")
     s = st.stamp(xml)
     assert b"<tfd:TimbreFiscalDigital" in s.xml
@@ -106,17 +96,17 @@ def test_cfdi33_stamps_when_allowed(csd, pac, trust, clock):
     assert "CFDI40102" in [f.code for f in exc.value.findings]
 
 
-def test_cfdi33_sample_signed_with_tfd(stamper):
+def test_cfdi33_sample_signed_with_tfd(certifier):
     """SAT's 3.3 sample: parsed, its cadena/seal verified (no CFDI40102), refused as already stamped."""
-    v = stamper.validate((DATA / "samples/comprobante33/cfdv33-signed-tfd.xml").read_bytes())
+    v = certifier.validate((DATA / "samples/comprobante33/cfdv33-signed-tfd.xml").read_bytes())
     got = [f.code for f in v.findings]
     assert "CFDI40102" not in got and "307" in got and "T001" in got
 
 
-def test_threads_stamp_in_parallel(make_xml, stamper):
+def test_threads_stamp_in_parallel(make_xml, certifier):
     from concurrent.futures import ThreadPoolExecutor
 
     docs = [make_xml(lambda r, i=i: r.set("Folio", str(i))) for i in range(40)]
     with ThreadPoolExecutor(8) as pool:
-        uuids = list(pool.map(lambda d: stamper.stamp(d).uuid, docs))
+        uuids = list(pool.map(lambda d: certifier.stamp(d).uuid, docs))
     assert len(set(uuids)) == 40

@@ -1,18 +1,18 @@
 """Issuing (conexión remota): the ERP sends the data, timbra builds, seals with the emisor's CSD and stamps.
 
     data -> Invoice (JSON errors name the field) -> build (computes importes, taxes, totals)
-         -> SAT's rules on the unsealed document (findings name the JSON field; nothing sealed yet)
-         -> seal with the active CSD from the vault -> the very same stamp path (validation, credit, storage)
+         -> seal with the active CSD from the vault
+         -> the very same stamp path (validation, credit, storage), whose findings then name the JSON field:
+            every rule runs once, and a refused document spends nothing
 
 `referencia` (the ERP's own id, unique per emisor account) makes a retry return the first CFDI, whatever
 the data of the retry, and lets the ERP fetch the CFDI by it.
 """
 from __future__ import annotations
 
-from typing import Protocol
-
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
@@ -22,15 +22,12 @@ from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
 from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path
 from timbra.cfdi.credentials import Credential
-from timbra.cfdi.document import NS40, Document
-from timbra.cfdi.rules import Context, run_rules
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
 from timbra.errors import Finding, TimbraError
 from timbra.pac.accounts import Principal
-from timbra.pac.service import StampResult, StampService
-from timbra.pac.stamping import validation_error
+from timbra.pac.stamping import StampResult, StampService, validation_error
 from timbra.store import repo
 from timbra.store.db import Database
 
@@ -88,20 +85,15 @@ class IssueService:
         except BuildError as exc:
             raise _data_error([Finding("T131", exc.message, exc.path,
                                        value=None if exc.value is None else str(exc.value))]) from None
-        findings = [_json_finding(f, k.json_path) for f in self._rules(root)]
-        if findings:
-            raise _data_error(findings)
         sign_root(root, cred)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
-            return self.stamps.stamp(who, xml, idempotency_key=key)
+            return self.stamps.stamp(who, xml, idempotency_key=key, to_json=k.json_path)
         except TimbraError as exc:
             if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
                 earlier = self._by_referencia(who, key)
                 if earlier is not None:
                     return earlier
-            if exc.findings:
-                raise _with_json_paths(exc, k.json_path) from None
             raise
 
     def by_referencia(self, who: Principal, referencia: str) -> StampResult:
@@ -132,13 +124,6 @@ class IssueService:
         raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
                                    expected=", ".join(rfcs))])
 
-    def _rules(self, root: etree._Element) -> list[Finding]:
-        """SAT's matrix rules on the unsealed document (the padrón's too, without spending a key)."""
-        doc = Document(b"", root, "4.0", NS40)
-        ctx = Context(doc=doc, catalogs=self.stamps.stamper.catalogs, now=self.clock.now(),
-                      padron=self.stamps.stamper.padron)
-        return run_rules(ctx)
-
 
 def parse_invoice(data: dict, model: type[BaseModel] = Invoice) -> BaseModel:
     try:
@@ -158,16 +143,6 @@ def _loc(loc: tuple) -> str:
 
 def _short(value: object) -> str | None:
     return None if value is None else str(value)[:200]
-
-
-def _json_finding(f: Finding, to_json: Callable[[str], str]) -> Finding:
-    return Finding(f.code, f.message, to_json(f.node), f.value, f.expected,
-                   f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en)
-
-
-def _with_json_paths(exc: TimbraError, to_json: Callable[[str], str]) -> TimbraError:
-    return TimbraError(exc.code, exc.message, source=exc.source, message_en=exc.message_en, detail=exc.detail,
-                       findings=[_json_finding(f, to_json) for f in exc.findings])
 
 
 def _data_error(findings: list[Finding]) -> TimbraError:

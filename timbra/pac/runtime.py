@@ -1,4 +1,4 @@
-"""The running PAC: one object that wires settings, database, stamper, services and the delivery worker.
+"""The running PAC: one object that wires settings, database, certifier, services and the delivery worker.
 
 `timbra serve`, `timbra worker` and the tests build it the same way, so what is tested is what runs.
 """
@@ -12,8 +12,8 @@ from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits
 from timbra.pac.invoices import Invoices
 from timbra.pac.issuing import IssueService
-from timbra.pac.service import StampService
-from timbra.pac.stamping import stamper_from_settings
+from timbra.pac.stamping import StampService
+from timbra.pac.stamping import certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
 from timbra.store.db import Database
@@ -46,11 +46,11 @@ class Pac:
         self.db = Database(settings.database_url)
         if migrate:
             self.db.upgrade()
-        self.stamper = stamper_from_settings(settings, clock=clock)
+        self.certifier = certifier_from_settings(settings, clock=clock)
         self.accounts = Accounts(self.db, clock)
         self.credits = Credits(self.db, self.accounts, clock)
         self.invoices = Invoices(self.db, self.accounts)
-        self.vault = Vault(self.db, MasterKeys.from_settings(settings), self.stamper.trust, clock,
+        self.vault = Vault(self.db, MasterKeys.from_settings(settings), self.certifier.trust, clock,
                            accounts=self.accounts)
         if not settings.sandbox:
             raise NotImplementedError("SAT's production gateway is not available here; use TIMBRA_ENV=sandbox")
@@ -58,12 +58,12 @@ class Pac:
         # queue behind timbra's); on PostgreSQL its own tables in the same database.
         sat_db = (f"sqlite:///{(settings.data_dir / 'sandbox-sat.db').as_posix()}" if not self.db.is_postgres
                   else self.db.engine)
-        self.gateway = SandboxGateway(sat_db, clock=clock, pac_certificates=[self.stamper.pac.certificate],
-                                      signer=_sandbox_sat_signer(settings), trust=self.stamper.trust)
+        self.gateway = SandboxGateway(sat_db, clock=clock, pac_certificates=[self.certifier.pac.certificate],
+                                      signer=_sandbox_sat_signer(settings), trust=self.certifier.trust)
         self.delivery = Delivery(self.db, self.gateway, clock)
         run_worker = settings.worker_in_process if worker is None else worker
         self.worker = Worker(self.delivery, linger=0.2) if run_worker else None
-        self.stamps = StampService(self.db, self.stamper, clock=clock,
+        self.stamps = StampService(self.db, self.certifier, clock=clock,
                                    on_commit=self.worker.wake if self.worker else None)
         self.issuing = IssueService(self.db, self.stamps, self.vault, clock=clock)
 

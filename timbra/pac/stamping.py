@@ -1,58 +1,59 @@
-"""Stamping (timbrado): validate a sealed CFDI and add the TimbreFiscalDigital signed by the PAC.
+"""The stamp path (timbrado), one straight line owned by `StampService.stamp`:
 
-This module decides; storage, credits and delivery to SAT hook in through the `SealRegistry` (which
-knows every Sello already stamped) and, in the service, the unit of work that stores the stamp.
+    1. idempotency: the same Idempotency-Key or the same bytes from the account -> the stored answer
+    2. pure validation (cfdi.validate): structure, Sello and certificate, Fecha, every matrix rule
+    3. policy: the Emisor's RFC belongs to the account (T105, before anything about other accounts is
+       looked at); 307 through the store (the same Sello stamped before: its owner gets the stored stamp,
+       anyone else a 307 that names no UUID); the Confirmación key is spent
+    4. TFD: the PAC signs
+    5. one transaction: the CFDI, its XML, the delivery outbox row, the idempotency key and one credit
+       -> commit -> answer -> wake the delivery worker
+
+`Certifier` is the part without accounts or storage (validate, sign a TFD): the CLI's offline stamp, the
+benchmarks and the rule tests use it alone. Issuing from data enters at step 1 with its own JSON-path
+mapping, so its findings name the JSON fields, and every rule runs once.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from timbra.cfdi.amounts import to_decimal
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import Document
-from timbra.cfdi.tfd import Timbre, build_tfd, insert_tfd
+from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, insert_tfd
+from timbra.cfdi.trust import TrustStore
 from timbra.cfdi.validate import Options, Validation, validate
 from timbra.clock import SYSTEM, Clock
-from timbra.codes import CODES, finding
+from timbra.codes import CODES, error, finding
 from timbra.errors import Finding, TimbraError
+from timbra.pac import credits
+from timbra.pac.accounts import Principal
 from timbra.sat.catalogs import catalogs
-from timbra.cfdi.trust import TrustStore
 from timbra.sat.padron import Contribuyente, MemoryPadron, Padron, SandboxPadron
 from timbra.settings import Settings
+from timbra.store import repo
+from timbra.store.db import Database
+from timbra.store.models import Cfdi
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+JsonPaths = Callable[[str], str]
+"""Maps a finding's XML node path to the field of the data it was built from (issuing)."""
 
 
 def sello_digest(sello: str) -> str:
     """The key under which a Sello is remembered (307: a Sello is stamped once)."""
     return hashlib.sha256("".join(sello.split()).encode("ascii", "replace")).hexdigest()
-
-
-class SealRegistry(Protocol):
-    def stamped_uuid(self, sello_digest: str) -> str | None:
-        """The UUID already given to a document with this Sello, if any."""
-
-    def remember(self, sello_digest: str, uuid: str) -> None:
-        ...
-
-
-class MemorySealRegistry:
-    """For the CLI and tests; the service uses the database."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def stamped_uuid(self, sello_digest: str) -> str | None:
-        return self._seen.get(sello_digest)
-
-    def remember(self, sello_digest: str, uuid: str) -> None:
-        with self._lock:
-            self._seen.setdefault(sello_digest, uuid)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,27 @@ class Stamp:
         return self.timbre.fecha_timbrado
 
 
-def validation_error(findings: list[Finding]) -> TimbraError:
-    """One error for a document that cannot be stamped: the first finding's code, all findings."""
+@dataclass(frozen=True)
+class StampResult:
+    uuid: str
+    xml: bytes
+    fecha_timbrado: str
+    no_certificado_sat: str
+    sello_sat: str
+    credits_left: int
+    replayed: bool  # True: the stored answer of an earlier request; no credit was spent
+
+    def as_dict(self) -> dict:
+        return {"uuid": self.uuid, "fecha_timbrado": self.fecha_timbrado,
+                "no_certificado_sat": self.no_certificado_sat, "sello_sat": self.sello_sat,
+                "credits_left": self.credits_left, "replayed": self.replayed}
+
+
+def validation_error(findings: list[Finding], to_json: JsonPaths | None = None) -> TimbraError:
+    """One error for a document that cannot be stamped: the first finding's code, all findings (their
+    nodes as JSON fields when the document was built from data)."""
+    if to_json is not None:
+        findings = [_json_finding(f, to_json) for f in findings]
     first = findings[0]
     c = CODES.get(first.code)
     message = first.message if c is None else c.es
@@ -82,20 +102,26 @@ def validation_error(findings: list[Finding]) -> TimbraError:
                        message_en=None if c is None else c.en)
 
 
-class Stamper:
-    """Validates and stamps; thread-safe (RSA signing releases the GIL, so threads stamp in parallel)."""
+def _json_finding(f: Finding, to_json: JsonPaths) -> Finding:
+    return Finding(f.code, f.message, to_json(f.node), f.value, f.expected,
+                   f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en)
+
+
+class Certifier:
+    """The PAC's certifying engine: validates a sealed CFDI and signs its TimbreFiscalDigital. It keeps no
+    record of what it stamped (the service asks the store for that). Thread-safe: RSA signing releases the
+    GIL, so threads sign in parallel."""
 
     def __init__(self, *, pac: Credential, trust: TrustStore, clock: Clock = SYSTEM,
-                 settings: Settings | None = None, registry: SealRegistry | None = None,
-                 rfc_prov_certif: str | None = None, padron: Padron | None = None) -> None:
+                 settings: Settings | None = None, rfc_prov_certif: str | None = None,
+                 padron: Padron | None = None) -> None:
         self.pac = pac
         self.trust = trust
         self.clock = clock
         self.settings = settings or Settings()
-        self.registry = registry or MemorySealRegistry()
         self.rfc_prov_certif = rfc_prov_certif or pac.certificate.rfc
         self.catalogs = catalogs()
-        # SAT's lists for the padrón rules; None skips them (stamper_from_settings gives the configured one).
+        # SAT's lists for the padrón rules; None skips them (certifier_from_settings gives the configured one).
         self.padron = padron
 
     def options(self, now: datetime | None = None) -> Options:
@@ -105,38 +131,27 @@ class Stamper:
                        future_tolerance_seconds=s.future_tolerance_seconds,
                        allow_cfdi33=s.allow_cfdi33, max_bytes=s.max_document_bytes, padron=self.padron)
 
-    def validate(self, data: bytes) -> Validation:
-        return validate(data, self.options())
+    def validate(self, data: bytes, now: datetime | None = None) -> Validation:
+        return validate(data, self.options(now))
 
-    def stamp(self, data: bytes, *, before_sign: Callable[[Document], None] | None = None) -> Stamp:
-        """Stamp a sealed CFDI or raise TimbraError with every finding.
-
-        `before_sign(doc)` runs once the document is valid and before the PAC signs: the service uses it
-        for what depends on the caller (is the Emisor's RFC in the account?); it raises to refuse."""
-        now = self.clock.now()
-        result = validate(data, self.options(now))
-        doc = result.doc
-        findings = list(result.findings)
-        digest = None
-        if doc is not None and not any(f.code == "301" for f in findings):
-            digest = sello_digest(doc.get("Sello") or "")
-            previous = self.registry.stamped_uuid(digest)
-            if previous is not None and not any(f.code == "307" for f in findings):
-                findings.append(finding("307", "Comprobante@Sello", value=previous,
-                                        detail=f"este Sello ya fue timbrado con el UUID {previous}"))
-        if findings:
-            raise validation_error(findings)
-        assert doc is not None and digest is not None
-        if before_sign is not None:
-            before_sign(doc)
-        self._spend_confirmacion(doc)
+    def sign(self, doc: Document, now: datetime) -> Stamp:
+        """The TFD for a valid document, inserted into its received bytes."""
         timbre = build_tfd(sello_cfd=doc.get("Sello") or "", pac=self.pac,
                            rfc_prov_certif=self.rfc_prov_certif, moment=now)
-        xml = insert_tfd(doc, timbre.xml)
-        self.registry.remember(digest, timbre.uuid)
-        return Stamp(xml, timbre, doc, digest)
+        return Stamp(insert_tfd(doc, timbre.xml), timbre, doc, sello_digest(doc.get("Sello") or ""))
 
-    def _spend_confirmacion(self, doc: Document) -> None:
+    def stamp(self, data: bytes) -> Stamp:
+        """Validate and sign, with no storage: for offline tools, benchmarks and tests. It cannot know what
+        was stamped before (307 for a repeated Sello is the service's, through the store)."""
+        now = self.clock.now()
+        checked = self.validate(data, now)
+        if checked.findings:
+            raise validation_error(checked.findings)
+        assert checked.doc is not None
+        self.spend_confirmacion(checked.doc)
+        return self.sign(checked.doc, now)
+
+    def spend_confirmacion(self, doc: Document) -> None:
         """CFDI40129 when the document is signed: a Confirmacion key serves one CFDI, also when two arrive at
         once (validation saw it unused for both). Skipped where the padrón rules are skipped."""
         clave = doc.get("Confirmacion")
@@ -149,6 +164,134 @@ class Stamper:
         if not padron.usar_confirmacion(clave):
             raise validation_error([finding("CFDI40129", "Comprobante@Confirmacion", value=clave,
                                             detail="la clave de confirmación ya se usó en otro comprobante")])
+
+
+class StampService:
+    """The stamp path with accounts, credits, storage and delivery (see the module's docstring)."""
+
+    def __init__(self, db: Database, certifier: Certifier, *, clock: Clock = SYSTEM,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self.db = db
+        self.certifier = certifier
+        self.clock = clock
+        self.on_commit = on_commit
+
+    def validate(self, who: Principal, data: bytes) -> Validation:
+        """All findings, no stamp, no credit."""
+        return self.certifier.validate(data)
+
+    def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
+              to_json: JsonPaths | None = None) -> StampResult:
+        if who.kind != "emisor":
+            raise error("T102", message="Solo una cuenta de emisor timbra.")
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise error("T100", message="Idempotency-Key: de 1 a 255 caracteres ASCII visibles.")
+        account_id = who.account_id
+        digest = hashlib.sha256(data).hexdigest()
+        # 1. a retry gets the first answer
+        with self.db.reader() as s:
+            earlier = self._earlier(s, account_id, digest, idempotency_key)
+            if earlier is not None:
+                return earlier
+            account_rfcs = set(repo.rfcs(s, account_id))
+        # 2. pure validation
+        now = self.clock.now()
+        checked = self.certifier.validate(data, now)
+        doc, findings = checked.doc, list(checked.findings)
+        # 3. policy
+        if doc is not None and doc.emisor is not None:
+            rfc = doc.emisor.get("Rfc") or ""
+            if rfc not in account_rfcs:
+                raise error("T105", detail={"rfc": rfc})
+            if not any(f.code == "301" for f in findings):
+                stored = self._already_stamped(account_id, doc, findings)
+                if stored is not None:
+                    return stored
+        if findings:
+            raise validation_error(findings, to_json)
+        assert doc is not None
+        self.certifier.spend_confirmacion(doc)
+        # 4. TFD
+        stamp = self.certifier.sign(doc, now)
+        # 5. one transaction
+        try:
+            result = self._store(account_id, stamp, digest, idempotency_key)
+        except IntegrityError:
+            # A twin committed first (same Sello, or same Idempotency-Key): answer as it was answered.
+            with self.db.reader() as s:
+                earlier = self._earlier(s, account_id, digest, idempotency_key)
+            if earlier is not None:
+                return earlier
+            twin: list[Finding] = []
+            stored = self._already_stamped(account_id, doc, twin)
+            if stored is not None:
+                return stored
+            if twin:
+                raise validation_error(twin, to_json) from None
+            raise
+        if self.on_commit is not None:
+            self.on_commit()
+        return result
+
+    def replay(self, s: Session, account_id: int, row: Cfdi | None) -> StampResult:
+        if row is None:  # an idempotency key whose CFDI is gone cannot happen: FK; be explicit anyway
+            raise error("T900")
+        xml = repo.cfdi_xml(s, account_id, row.uuid) or b""
+        return StampResult(row.uuid, xml, fecha_timbrado(row.fecha_timbrado), row.no_certificado_sat, row.sello_sat,
+                           repo.available(s, account_id, self.clock.now()), True)
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _earlier(self, s: Session, account_id: int, digest: str, key: str | None) -> StampResult | None:
+        if key is not None:
+            rec = repo.idempotency(s, account_id, key)
+            if rec is not None:
+                if rec.document_digest != digest:
+                    raise error("T106", detail={"uuid": rec.uuid})
+                return self.replay(s, account_id, repo.cfdi(s, account_id, rec.uuid))
+        uuid = repo.uuid_by_document(s, account_id, digest)
+        return self.replay(s, account_id, repo.cfdi(s, account_id, uuid)) if uuid is not None else None
+
+    def _already_stamped(self, account_id: int, doc: Document, findings: list[Finding]) -> StampResult | None:
+        """307, decided once: a document stamped before by this account comes back with its stored stamp (as
+        SW and PADE do), so a client whose connection dropped recovers it; another account's is a 307 that
+        names no UUID (appended to `findings`). A document that carries its own TFD already has its 307 from
+        validation; its UUID is its own, so it is no secret."""
+        with self.db.reader() as s:
+            if doc.tfd is not None:
+                row = repo.cfdi(s, account_id, (doc.uuid or "").upper())
+                return self.replay(s, account_id, row) if row is not None else None
+            found = repo.uuid_by_sello(s, sello_digest(doc.get("Sello") or ""))
+            if found is None:
+                return None
+            uuid, owner = found
+            if owner == account_id:
+                return self.replay(s, account_id, repo.cfdi(s, account_id, uuid))
+        findings.append(finding("307", "Comprobante@Sello", detail="este Sello ya fue timbrado"))
+        return None
+
+    def _store(self, account_id: int, stamp: Stamp, digest: str, idempotency_key: str | None) -> StampResult:
+        now = self.clock.now()
+        doc, t = stamp.doc, stamp.timbre
+        receptor = doc.receptor
+        row = dict(uuid=t.uuid, account_id=account_id, version=doc.version,
+                   rfc_emisor=doc.emisor.get("Rfc") or "", rfc_receptor=receptor.get("Rfc") or "",
+                   nombre_receptor=(receptor.get("Nombre") or "")[:300], serie=(doc.get("Serie") or "")[:25],
+                   folio=(doc.get("Folio") or "")[:40], tipo=doc.get("TipoDeComprobante") or "",
+                   fecha=(doc.get("Fecha") or "").strip()[:19], fecha_timbrado=_utc(t.fecha_timbrado),
+                   total=to_decimal(doc.get("Total")) or Decimal(0), moneda=doc.get("Moneda") or "", status="vigente",
+                   sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
+                   sello_digest=stamp.sello_digest, document_digest=digest)
+        with self.db.session() as s:
+            repo.save_stamp(s, row, stamp.xml, idempotency_key, now)
+            credits.spend(s, account_id, now)  # last: the package row stays locked for the shortest time
+            left = repo.available(s, account_id, now)
+        return StampResult(t.uuid, stamp.xml, t.fecha_timbrado, t.no_certificado_sat, t.sello_sat, left, False)
+
+
+def _utc(fecha: str) -> datetime:
+    """FechaTimbrado (Mexico City time, as written in the TFD) as the UTC instant stored."""
+    return datetime.fromisoformat(fecha).replace(tzinfo=MEXICO_CITY).astimezone(timezone.utc)
 
 
 def padron_from_settings(settings: Settings) -> Padron:
@@ -192,8 +335,7 @@ def trust_store(settings: Settings) -> TrustStore:
     return TrustStore.for_environment(settings.sandbox, extra)
 
 
-def stamper_from_settings(settings: Settings, *, clock: Clock = SYSTEM,
-                          registry: SealRegistry | None = None) -> Stamper:
+def certifier_from_settings(settings: Settings, *, clock: Clock = SYSTEM) -> Certifier:
     pac = load_pac_credential(settings)
-    return Stamper(pac=pac, trust=trust_store(settings), clock=clock, settings=settings, registry=registry,
-                   padron=padron_from_settings(settings))
+    return Certifier(pac=pac, trust=trust_store(settings), clock=clock, settings=settings,
+                     padron=padron_from_settings(settings))

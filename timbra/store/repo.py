@@ -7,13 +7,23 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from timbra.store.models import (Account, AccountRfc, ApiKey, Cfdi, CfdiXml, CsdKey, IdempotencyKey, Outbox,
-                                 Package, SatAcuse, User)
-
+from timbra.store.models import (
+    Account,
+    AccountRfc,
+    ApiKey,
+    Cfdi,
+    CfdiXml,
+    CsdKey,
+    IdempotencyKey,
+    Outbox,
+    Package,
+    SatAcuse,
+    User,
+)
 
 # --- accounts -------------------------------------------------------------------------------------------
 
@@ -140,6 +150,26 @@ def uuid_by_sello(s: Session, sello_digest: str) -> tuple[str, int] | None:
     """(uuid, account_id) across accounts: a Sello is stamped once in the whole PAC (307)."""
     row = s.execute(_BY_SELLO, {"b_digest": sello_digest}).one_or_none()
     return (row[0], row[1]) if row is not None else None
+
+
+_INSERT_CFDI = insert(Cfdi.__table__)
+_INSERT_XML = insert(CfdiXml.__table__)
+_INSERT_OUTBOX = insert(Outbox.__table__)
+_INSERT_KEY = insert(IdempotencyKey.__table__)
+
+
+def save_stamp(s: Session, row: dict, xml: bytes, idempotency_key: str | None, now: datetime) -> None:
+    """A stamp in the caller's transaction: its Cfdi row, its XML, the outbox row that delivers it to SAT
+    and the idempotency key that answers a retry. Core inserts: the ORM's unit of work costs more than
+    the database here, on every stamp. The unique indexes (uuid, sello_digest, account + key) settle
+    concurrent twins: the second raises IntegrityError."""
+    s.execute(_INSERT_CFDI, row)
+    s.execute(_INSERT_XML, {"uuid": row["uuid"], "xml": xml})
+    s.execute(_INSERT_OUTBOX, {"kind": "deliver", "ref": row["uuid"], "attempts": 0, "next_attempt_at": now,
+                               "created_at": now})
+    if idempotency_key is not None:
+        s.execute(_INSERT_KEY, {"account_id": row["account_id"], "key": idempotency_key,
+                                "document_digest": row["document_digest"], "uuid": row["uuid"], "created_at": now})
 
 
 def idempotency(s: Session, account_id: int, key: str) -> IdempotencyKey | None:

@@ -113,9 +113,9 @@ def one(findings_list, code: str):
 
 
 @pytest.fixture
-def patch_clave(monkeypatch, stamper):
+def patch_clave(monkeypatch, certifier):
     """patch_clave("43232408", ComplementoQueDebeIncluir="...") changes that row of c_ClaveProdServ."""
-    cats = stamper.catalogs
+    cats = certifier.catalogs
     original = cats.clave_prod_serv
 
     def patch(clave: str, **columns: str) -> None:

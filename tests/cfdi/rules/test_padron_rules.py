@@ -18,7 +18,7 @@ from tests.conftest import X
 from timbra.cfdi.document import NS40, parse
 from timbra.cfdi.rules import Context, run_rules
 from timbra.errors import TimbraError
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import Certifier
 from timbra.sat.catalogs import catalogs
 from timbra.sat.padron import Contribuyente, MemoryPadron, SandboxPadron
 
@@ -34,15 +34,15 @@ def padron() -> SandboxPadron:
 
 
 @pytest.fixture
-def stamper_p(pac, trust, clock, padron) -> Stamper:
-    return Stamper(pac=pac, trust=trust, clock=clock, padron=padron)
+def certifier_p(pac, trust, clock, padron) -> Certifier:
+    return Certifier(pac=pac, trust=trust, clock=clock, padron=padron)
 
 
 @pytest.fixture
-def check(stamper_p):
+def check(certifier_p):
     """(code, node, value, expected) of every finding, against the strict sandbox padrón."""
     def run(xml: bytes):
-        return [(f.code, f.node, f.value, f.expected) for f in stamper_p.validate(xml).findings]
+        return [(f.code, f.node, f.value, f.expected) for f in certifier_p.validate(xml).findings]
     return run
 
 
@@ -97,9 +97,9 @@ def test_402_emisor_known_but_not_in_lco(make_xml, check, padron):
     assert check(make_xml()) == [("402", "Emisor@Rfc", "EKU9003173C9", None)]
 
 
-def test_402_is_refused_at_stamp_time(make_xml, stamper_p, csd_desconocido):
+def test_402_is_refused_at_stamp_time(make_xml, certifier_p, csd_desconocido):
     with pytest.raises(TimbraError) as exc:
-        stamper_p.stamp(make_xml(cred=csd_desconocido))
+        certifier_p.stamp(make_xml(cred=csd_desconocido))
     assert exc.value.code == "402"
 
 
@@ -133,7 +133,7 @@ def test_cfdi40138_a_confidential_padron_does_not_reveal_the_registered_name(pac
     padron = MemoryPadron()  # like SAT's real lists: not public
     padron.register(Contribuyente(rfc="EKU9003173C9", nombre="ESCUELA KEMPER URGATE"))
     padron.register(Contribuyente(rfc="URE180429TM6", nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA"))
-    st = Stamper(pac=pac, trust=trust, clock=clock, padron=padron)
+    st = Certifier(pac=pac, trust=trust, clock=clock, padron=padron)
     got = st.validate(make_xml(emisor(Nombre="ESCUELA KEMPER"))).findings
     assert [(f.code, f.node, f.value, f.expected) for f in got] == [
         ("CFDI40138", "Emisor@Nombre", "ESCUELA KEMPER", None)]
@@ -435,28 +435,28 @@ def test_cfdi40129_confirmacion_used_before(make_xml, check, dolar):
     assert got == [("CFDI40129", "Comprobante@Confirmacion", "AB123", None)]
 
 
-def test_cfdi40129_a_stamp_spends_the_confirmacion(make_xml, stamper_p, dolar):
+def test_cfdi40129_a_stamp_spends_the_confirmacion(make_xml, certifier_p, dolar):
     dolar.register_confirmacion("AB123", "EKU9003173C9")
-    stamper_p.stamp(make_xml(en_dolares("20.000000", "AB123"), folio="1"))
+    certifier_p.stamp(make_xml(en_dolares("20.000000", "AB123"), folio="1"))
     assert dolar.confirmacion_usada("AB123")
     with pytest.raises(TimbraError) as exc:
-        stamper_p.stamp(make_xml(en_dolares("20.000000", "AB123"), folio="2"))
+        certifier_p.stamp(make_xml(en_dolares("20.000000", "AB123"), folio="2"))
     assert [(f.code, f.node, f.value) for f in exc.value.findings] == [
         ("CFDI40129", "Comprobante@Confirmacion", "AB123")]
 
 
-def test_cfdi40129_two_stamps_at_once_spend_it_once(make_xml, stamper_p, dolar):
+def test_cfdi40129_two_stamps_at_once_spend_it_once(make_xml, certifier_p, dolar):
     """Validation saw the key unused; another stamp spends it before this one signs."""
     dolar.register_confirmacion("AB123", "EKU9003173C9")
     with pytest.raises(TimbraError) as exc:
-        stamper_p.stamp(make_xml(en_dolares("20.000000", "AB123")),
+        certifier_p.stamp(make_xml(en_dolares("20.000000", "AB123")),
                         before_sign=lambda doc: dolar.usar_confirmacion("AB123"))
     assert exc.value.code == "CFDI40129"
 
 
-def test_validation_alone_does_not_spend_the_confirmacion(make_xml, stamper_p, dolar):
+def test_validation_alone_does_not_spend_the_confirmacion(make_xml, certifier_p, dolar):
     dolar.register_confirmacion("AB123", "EKU9003173C9")
-    assert stamper_p.validate(make_xml(en_dolares("20.000000", "AB123"))).findings == []
+    assert certifier_p.validate(make_xml(en_dolares("20.000000", "AB123"))).findings == []
     assert not dolar.confirmacion_usada("AB123")
 
 

@@ -10,7 +10,7 @@ With the padrón (`ctx.padron`, timbra.sat.padron), which holds what only SAT an
 - CFDI40127: a Confirmacion with Total and TipoCambio in range; the TipoCambio is in range for MXN and XXX
   (no rate at all) and, for other currencies, when the padrón knows the reference rate.
 - CFDI40128, CFDI40129: the Confirmacion key was given by this PAC to this emisor and no stamped CFDI used
-  it (the Stamper spends it when it signs, so two documents cannot both use it).
+  it (the Certifier spends it when it signs, so two documents cannot both use it).
 
 Amounts are compared with Decimal at the decimals of the currency (c_Moneda "decimales"), rounding
 half up as SAT does.

@@ -640,13 +640,13 @@ def test_every_nomina_code_is_a_rule_or_not_applicable():
 
 @pytest.fixture
 def nomina_padron(csd, pac, trust, clock):
-    from timbra.pac.stamping import Stamper
+    from timbra.pac.stamping import Certifier
     from timbra.sat.padron import SandboxPadron
 
-    stamper = Stamper(pac=pac, trust=trust, clock=clock, padron=SandboxPadron(permissive=False))
+    certifier = Certifier(pac=pac, trust=trust, clock=clock, padron=SandboxPadron(permissive=False))
 
     def run(spec: NominaSpec | None = None, mutate: Mutate | None = None):
-        got = stamper.validate((spec or NominaSpec()).xml(csd, NOW, mutate)).findings
+        got = certifier.validate((spec or NominaSpec()).xml(csd, NOW, mutate)).findings
         return [(f.code, f.node, f.value) for f in got if f.code in ("NOM9", "NOM41", "NOM67")]
 
     return run
@@ -670,15 +670,15 @@ def test_nom67_rfc_labora_not_in_l_rfc(nomina_padron):
 
 
 def test_nom9_receptor_not_in_l_rfc(csd, pac, trust, clock):
-    from timbra.pac.stamping import Stamper
+    from timbra.pac.stamping import Certifier
     from timbra.sat.padron import Contribuyente, SandboxPadron
 
     padron = SandboxPadron(permissive=False)
-    stamper = Stamper(pac=pac, trust=trust, clock=clock, padron=padron)
+    certifier = Certifier(pac=pac, trust=trust, clock=clock, padron=padron)
     spec = NominaSpec(receptor={**RECEPTOR, "Rfc": "PEPJ8001019Q8"})
-    got = [(f.code, f.node, f.value) for f in stamper.validate(spec.xml(csd, NOW, None)).findings
+    got = [(f.code, f.node, f.value) for f in certifier.validate(spec.xml(csd, NOW, None)).findings
            if f.code == "NOM9"]
     assert got == [("NOM9", "Receptor@Rfc", "PEPJ8001019Q8")]
     padron.register(Contribuyente(rfc="PEPJ8001019Q8", nombre=RECEPTOR["Nombre"],
                                   codigo_postal=RECEPTOR["DomicilioFiscalReceptor"], regimenes=("605",)))
-    assert [f for f in stamper.validate(spec.xml(csd, NOW, None)).findings if f.code == "NOM9"] == []
+    assert [f for f in certifier.validate(spec.xml(csd, NOW, None)).findings if f.code == "NOM9"] == []

@@ -19,7 +19,7 @@ from tests.conftest import DATA, NOW
 from timbra.cfdi.document import NS40, parse
 from timbra.cfdi.rules import Context, run_rules
 from timbra.cfdi.seal import sign_root
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import Certifier
 from timbra.sat.catalogs import catalogs
 from timbra.sat.padron import Contribuyente, MemoryPadron
 
@@ -405,7 +405,7 @@ def with_padron(pac, trust, clock):
     """with_padron(padron, xml) -> the findings of validating xml with that padrón."""
 
     def run(padron, xml: bytes):
-        return Stamper(pac=pac, trust=trust, clock=clock, padron=padron).validate(xml).findings
+        return Certifier(pac=pac, trust=trust, clock=clock, padron=padron).validate(xml).findings
 
     return run
 
