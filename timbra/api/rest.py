@@ -19,9 +19,8 @@ from timbra.build.nomina import NominaInvoice
 from timbra.build.pagos import PagosInvoice
 from timbra.codes import error
 from timbra.pac.accounts import Principal
-from timbra.pac.invoices import cfdi_dict
+from timbra.pac.invoices import CfdiFilter, cfdi_dict
 from timbra.pac.runtime import Pac
-from timbra.store.repo import CfdiFilter
 
 router = APIRouter(prefix="/v1")
 

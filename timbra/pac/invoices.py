@@ -14,6 +14,7 @@ from decimal import Decimal
 from timbra.codes import error
 from timbra.pac.accounts import Accounts, Principal
 from timbra.store import repo
+from timbra.store.repo import CfdiFilter  # the query's filter, the adapters' input (they never import store/)
 from timbra.store.db import Database
 from timbra.store.models import Cfdi, SatAcuse
 
@@ -74,7 +75,7 @@ class Invoices:
                         detail={"uuid": row.uuid, "sat_status": row.sat_status})
         return ack
 
-    def page(self, who: Principal, f: repo.CfdiFilter, *, limit: int = 100, cursor: str | None = None,
+    def page(self, who: Principal, f: CfdiFilter, *, limit: int = 100, cursor: str | None = None,
              account_id: int | None = None) -> Page:
         acc = self.accounts.scope(who, account_id)
         limit = max(1, min(int(limit), MAX_PAGE))
@@ -90,7 +91,7 @@ class Invoices:
         rows = rows[:limit]
         return Page(rows, repo.encode_cursor(rows[-1]) if more and rows else None)
 
-    def csv_lines(self, who: Principal, f: repo.CfdiFilter, account_id: int | None = None) -> Iterator[str]:
+    def csv_lines(self, who: Principal, f: CfdiFilter, account_id: int | None = None) -> Iterator[str]:
         """Every matching CFDI as CSV, a page at a time (constant memory however large the report)."""
         buf = io.StringIO()
         writer = csv.writer(buf)
