@@ -176,3 +176,21 @@ def test_issue_nomina_over_rest(api):  # noqa: F811
     extra = {**d, "referencia": None, "Nomina": {**d["Nomina"], "TotalPercepciones": "1.00"}}
     got = assert_error(erp.post("/v1/issue/nomina", json=extra), 422, "T130")
     assert got["findings"][0]["node"] == "Nomina.TotalPercepciones"  # computed by timbra, refused if sent
+
+
+def test_docs_examples_over_rest(api):  # noqa: F811
+    """The three JSON examples of docs/examples, posted as they are (the pago with the factura's UUID)."""
+    from tests.cfdi.test_build_examples import load
+
+    erp = api.erp()
+    upload_csd(erp, api.csd)
+    factura = erp.post("/v1/issue", json=load("issue-factura.json"))
+    assert factura.status_code == 201, factura.text
+    pagos = load("issue-pagos.json")
+    pagos["Pagos"][0]["DoctoRelacionado"][0]["IdDocumento"] = factura.json()["uuid"]
+    r = erp.post("/v1/issue/pagos", json=pagos)
+    assert r.status_code == 201, r.text
+    tr = etree.fromstring(base64.b64decode(r.json()["xml"])).find(".//{http://www.sat.gob.mx/Pagos20}TrasladoDR")
+    assert (tr.get("BaseDR"), tr.get("ImporteDR")) == ("1150.00", "184.00")  # half of 2300.00 and of 368.00
+    r = erp.post("/v1/issue/nomina", json=load("issue-nomina.json"))
+    assert r.status_code == 201, r.text

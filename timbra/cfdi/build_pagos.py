@@ -270,7 +270,8 @@ def _one_base_or_refuse(lines: list[tuple[str, TrasladoDRData | RetencionDRData]
     different conceptos, different bases) or IEPS trasladado with IVA (IVA's base includes the IEPS): such a
     document cannot be apportioned from ImpPagado alone, and is refused."""
     seen: dict[tuple[bool, str], TrasladoDRData | RetencionDRData] = {}
-    has_ieps = any(isinstance(line, TrasladoDRData) and line.ImpuestoDR == "003" for _, line in lines)
+    has_ieps = any(isinstance(line, TrasladoDRData) and line.ImpuestoDR == "003" and line.TipoFactorDR != "Exento"
+                   for _, line in lines)
     for lpath, line in lines:
         key = (isinstance(line, TrasladoDRData), line.ImpuestoDR)
         first = seen.setdefault(key, line)
