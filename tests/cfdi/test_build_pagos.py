@@ -273,6 +273,51 @@ def test_the_paid_cfdi_gives_each_line_its_base(issue):
     again = [(t["BaseDR"], t.get("ImporteDR")) for t in all_(issue(rest.model_dump(exclude_none=True)),
                                                                 f"{DOCTO}/{TRASLADO_DR}")]
     assert again == got
+    assert satcfdi_dr(invoice, "1960.00", "980.00") == satcfdi_dr(invoice, "980.00", "980.00") == got
+
+
+def test_parcialidades_add_up_to_the_paid_cfdi_exactly(issue):
+    """Three payments of an invoice with odd amounts: each payment's BaseDR/ImporteDR are the invoice's
+    amounts × the fraction paid so far less those × the fraction paid before, so the parcialidades add up to
+    the invoice's bases and IVA exactly (ImporteDR × rate alone would report 53.35 of IVA for an invoice with
+    53.34). satcfdi apportions the same way and agrees line by line."""
+    from timbra.cfdi.build_pagos import with_related
+
+    invoice = _paid_invoice(("333.33", "16"), ("111.11", "0"), ("77.77", "E"), ("0.07", "16"))
+    assert invoice.get("Total") == "575.62"
+    saldo, paid = Decimal("575.62"), []
+    for n, pagado in enumerate(("100.00", "123.45", "352.17"), start=1):
+        d = with_related(PagosInvoice.model_validate(data(pago(docto(
+            pagado, saldo=str(saldo), parcialidad=n, traslados=MIXED)))), {UUID_A: invoice})
+        root = issue(d.model_dump(exclude_none=True))
+        got = [(t["BaseDR"], t.get("ImporteDR")) for t in all_(root, f"{DOCTO}/{TRASLADO_DR}")]
+        assert got == satcfdi_dr(invoice, str(saldo), pagado)
+        paid.append(got)
+        saldo -= Decimal(pagado)
+    assert paid[2] == [("203.98", "32.63"), ("67.98", "0.00"), ("47.58", None)]
+    sums = [sum(Decimal(p[line][0]) for p in paid) for line in range(3)]
+    assert sums == [Decimal("333.40"), Decimal("111.11"), Decimal("77.77")]
+    assert sum(Decimal(p[0][1]) for p in paid) == Decimal(
+        invoice.find("{*}Impuestos").get("TotalImpuestosTrasladados")) == Decimal("53.34")
+
+
+def satcfdi_dr(invoice: etree._Element, saldo: str, pagado: str) -> list[tuple[str, str | None]]:
+    """satcfdi's own apportioning (create.compute.make_impuestos_dr_parcial) of the invoice's concepto taxes
+    for a payment: the independent implementation's (BaseDR, ImporteDR) per line, as text."""
+    from satcfdi.create.compute import make_impuestos_dr_parcial, rounder
+
+    def dec(v):
+        return None if v is None else Decimal(v)
+
+    conceptos = [{"Impuestos": {"Traslados": [
+        {"Base": dec(t.get("Base")), "Impuesto": t.get("Impuesto"), "TipoFactor": t.get("TipoFactor"),
+         "TasaOCuota": dec(t.get("TasaOCuota")), "Importe": dec(t.get("Importe"))}
+        for t in c.iterfind("{*}Impuestos/{*}Traslados/{*}Traslado")]}}
+        for c in invoice.iterfind("{*}Conceptos/{*}Concepto")]
+    got = make_impuestos_dr_parcial(conceptos, Decimal(saldo), Decimal(pagado), Decimal(invoice.get("Total")),
+                                    rounder("MXN"))
+    return [(f"{t['BaseDR']:.2f}", None if t["ImporteDR"] is None else f"{t['ImporteDR']:.2f}")
+            for t in got["TrasladosDR"]]
 
 
 def test_the_paid_cfdi_refuses_lines_it_does_not_have():
