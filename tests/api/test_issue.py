@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from decimal import Decimal
 
 from click.testing import CliRunner
 from lxml import etree
@@ -100,7 +101,7 @@ def test_issue_pagos_over_rest(api):  # noqa: F811
     erp = api.erp()
     upload_csd(erp, api.csd)
     invoice = erp.post("/v1/issue", json=body()).json()  # the invoice being paid (PPD in real life)
-    d = pagos_data(pago(docto("11600.00", uuid=invoice["uuid"], traslados=[iva()])),
+    d = pagos_data(pago(docto("1960.40", uuid=invoice["uuid"], traslados=[iva()])),
                    Emisor={"Rfc": "EKU9003173C9", "RegimenFiscal": "601"}, referencia="pago-1")
     r = erp.post("/v1/issue/pagos", json=d)
     assert r.status_code == 201, r.text
@@ -108,7 +109,7 @@ def test_issue_pagos_over_rest(api):  # noqa: F811
     root = etree.fromstring(xml)
     assert root.get("TipoDeComprobante") == "P"
     tr = root.find(".//{http://www.sat.gob.mx/Pagos20}TrasladoDR")
-    assert (tr.get("BaseDR"), tr.get("ImporteDR")) == ("10000.00", "1600.00")
+    assert (tr.get("BaseDR"), tr.get("ImporteDR")) == ("1690.00", "270.40")  # the invoice's Base and IVA
     independent_check(xml)
     again = erp.post("/v1/issue/pagos", json=d)
     assert again.status_code == 200 and again.json()["uuid"] == r.json()["uuid"]
@@ -119,6 +120,43 @@ def test_issue_pagos_over_rest(api):  # noqa: F811
     wrong = pagos_data(pago(docto("abc", saldo="100.00", uuid=invoice["uuid"])), Emisor={"RegimenFiscal": "601"})
     got = assert_error(erp.post("/v1/issue/pagos", json=wrong), 422, "T130")
     assert [f["node"] for f in got["findings"]] == ["Pagos[0].DoctoRelacionado[0].ImpPagado"]
+
+
+def test_issue_pagos_apportions_from_the_stored_invoice(api):  # noqa: F811
+    """A payment of an invoice with IVA 16 %, 0 % and Exento lines, sent without Base: timbra has the invoice
+    (stamped in this account) and apportions each line from its own bases; a document it does not have is
+    refused with T131 instead of getting one BaseDR for every line."""
+    from tests.build.test_pagos import data as pagos_data
+    from tests.build.test_pagos import docto, iva, pago
+
+    erp = api.erp()
+    upload_csd(erp, api.csd)
+    exento = {"Traslados": [{"Impuesto": "002", "TipoFactor": "Exento"}]}
+    cero = {"Traslados": [{"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": "0"}]}
+    factura = data(concepto("1000", Impuestos=IVA16), concepto("500", Impuestos=cero),
+                   concepto("300", Impuestos=exento), MetodoPago="PPD", FormaPago="99")
+    factura["Emisor"] = {"Rfc": "EKU9003173C9", "RegimenFiscal": "601"}
+    r = erp.post("/v1/issue", json=factura)
+    assert r.status_code == 201, r.text
+    invoice = etree.fromstring(base64.b64decode(r.json()["xml"]))
+    assert invoice.get("Total") == "1960.00"
+    lines = [iva(), iva("0"), iva(None, "Exento")]
+    emisor = {"Rfc": "EKU9003173C9", "RegimenFiscal": "601"}
+    d = pagos_data(pago(docto("980.00", saldo="1960.00", uuid=r.json()["uuid"].lower(), traslados=lines)),
+                   Emisor=emisor)
+    p = erp.post("/v1/issue/pagos", json=d)
+    assert p.status_code == 201, p.text
+    root = etree.fromstring(base64.b64decode(p.json()["xml"]))
+    got = [(t.get("BaseDR"), t.get("ImporteDR")) for t in root.iter("{http://www.sat.gob.mx/Pagos20}TrasladoDR")]
+    assert got == [("500.00", "80.00"), ("250.00", "0.00"), ("150.00", None)]
+    iva_factura = Decimal(invoice.find("{*}Impuestos").get("TotalImpuestosTrasladados"))
+    assert sum(Decimal(i) for _, i in got if i) <= iva_factura
+    unknown = pagos_data(pago(docto("1160.00", uuid="5FB2822E-396D-4725-8521-CDC4BDD20CCF", traslados=lines)),
+                         Emisor=emisor)
+    got = assert_error(erp.post("/v1/issue/pagos", json=unknown), 422, "T131")
+    f = got["findings"][0]
+    assert f["node"] == "Pagos[0].DoctoRelacionado[0].ImpuestosDR.TrasladosDR[1].Base"
+    assert "Base" in f["message"] and "Base" in f["message_en"]
 
 
 def test_issue_nomina_over_rest(api):  # noqa: F811
@@ -138,3 +176,21 @@ def test_issue_nomina_over_rest(api):  # noqa: F811
     extra = {**d, "referencia": None, "Nomina": {**d["Nomina"], "TotalPercepciones": "1.00"}}
     got = assert_error(erp.post("/v1/issue/nomina", json=extra), 422, "T130")
     assert got["findings"][0]["node"] == "Nomina.TotalPercepciones"  # computed by timbra, refused if sent
+
+
+def test_docs_examples_over_rest(api):  # noqa: F811
+    """The three JSON examples of docs/examples, posted as they are (the pago with the factura's UUID)."""
+    from tests.build.test_examples import load
+
+    erp = api.erp()
+    upload_csd(erp, api.csd)
+    factura = erp.post("/v1/issue", json=load("issue-factura.json"))
+    assert factura.status_code == 201, factura.text
+    pagos = load("issue-pagos.json")
+    pagos["Pagos"][0]["DoctoRelacionado"][0]["IdDocumento"] = factura.json()["uuid"]
+    r = erp.post("/v1/issue/pagos", json=pagos)
+    assert r.status_code == 201, r.text
+    tr = etree.fromstring(base64.b64decode(r.json()["xml"])).find(".//{http://www.sat.gob.mx/Pagos20}TrasladoDR")
+    assert (tr.get("BaseDR"), tr.get("ImporteDR")) == ("1150.00", "184.00")  # half of 2300.00 and of 368.00
+    r = erp.post("/v1/issue/nomina", json=load("issue-nomina.json"))
+    assert r.status_code == 201, r.text

@@ -144,3 +144,129 @@ def test_json_path(node, expected):
 def test_decimal_inputs_are_exact():
     inv = Invoice.model_validate(data(concepto(0.1, 3)))
     assert inv.Conceptos[0].ValorUnitario == Decimal("0.1")
+
+
+# -- IVA's base when IEPS is trasladado (LIVA arts. 12 and 18) ----------------------------------------------
+# The law, not satcfdi: satcfdi's cfdi40.Concepto computes every traslado on Importe - Descuento (IVA on a
+# base without the IEPS) unless each Base is given, so the amounts below are computed by hand from the law;
+# satcfdi is then given the same bases and must agree on every Importe and total (an independent check of
+# the rest of the arithmetic).
+
+def ieps(tasa="0.265000", factor="Tasa", **kw):
+    t = {"Impuesto": "003", "TipoFactor": factor, **kw}
+    if tasa is not None:
+        t["TasaOCuota"] = tasa
+    return t
+
+
+def iva_t(tasa="0.160000", **kw):
+    return {"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": tasa, **kw}
+
+
+def concept_taxes(root, i=0):
+    c = root.findall(".//{*}Conceptos/{*}Concepto")[i]
+    return [(t.get("Impuesto"), t.get("TipoFactor"), t.get("Base"), t.get("Importe"))
+            for t in c.iterfind("{*}Impuestos/*/*")]
+
+
+def satcfdi_agrees(d: dict, root) -> None:
+    """satcfdi, given the concepto tax bases timbra wrote, computes the same tax importes and totals."""
+    from satcfdi.create.cfd import cfdi40
+
+    conceptos = []
+    for c, node in zip(d["Conceptos"], root.iterfind(".//{*}Conceptos/{*}Concepto")):
+        written = {(t.getparent().tag.rsplit("}")[1], i): t for i, t in enumerate(node.iterfind("{*}Impuestos/*/*"))}
+        tras, rets = [], []
+        for (group, _), t in written.items():
+            kw = dict(impuesto=t.get("Impuesto"), tipo_factor=t.get("TipoFactor"), base=Decimal(t.get("Base")))
+            if t.get("TasaOCuota") is not None:
+                kw["tasa_o_cuota"] = Decimal(t.get("TasaOCuota"))
+            if t.get("TipoFactor") == "Cuota":  # satcfdi takes a Cuota's Importe as the cuota itself
+                kw["importe"] = Decimal(t.get("Importe"))
+            (tras if group == "Traslados" else rets).append(
+                cfdi40.Traslado(**kw) if group == "Traslados" else cfdi40.Retencion(**kw))
+        conceptos.append(cfdi40.Concepto(
+            clave_prod_serv=c["ClaveProdServ"], cantidad=Decimal(c["Cantidad"]), clave_unidad=c["ClaveUnidad"],
+            descripcion=c["Descripcion"], valor_unitario=Decimal(c["ValorUnitario"]),
+            descuento=Decimal(c["Descuento"]) if "Descuento" in c else None,
+            impuestos=cfdi40.Impuestos(traslados=tras or None, retenciones=rets or None)))
+    r = d["Receptor"]
+    other = cfdi40.Comprobante(
+        emisor=cfdi40.Emisor(rfc=EMISOR.rfc, nombre=EMISOR.nombre, regimen_fiscal=EMISOR.regimen_fiscal),
+        lugar_expedicion=d["LugarExpedicion"], conceptos=conceptos, fecha=NOW.replace(tzinfo=None),
+        receptor=cfdi40.Receptor(rfc=r["Rfc"], nombre=r["Nombre"], regimen_fiscal_receptor=r["RegimenFiscalReceptor"],
+                                 domicilio_fiscal_receptor=r["DomicilioFiscalReceptor"], uso_cfdi=r["UsoCFDI"]))
+    for mine, theirs in zip(root.iterfind(".//{*}Conceptos/{*}Concepto"), other["Conceptos"]):
+        ours = [Decimal(t.get("Importe")) for t in mine.iterfind("{*}Impuestos/*/*") if t.get("Importe")]
+        got = [t["Importe"] for k in ("Traslados", "Retenciones") for t in (theirs["Impuestos"] or {}).get(k) or []
+               if t["Importe"] is not None]
+        assert sorted(ours) == sorted(got)
+    assert Decimal(root.get("SubTotal")) == other["SubTotal"] and Decimal(root.get("Total")) == other["Total"]
+    imp = X(root, "cfdi:Impuestos")
+    for attr in ("TotalImpuestosTrasladados", "TotalImpuestosRetenidos"):
+        assert (imp.get(attr) and Decimal(imp.get(attr))) == other["Impuestos"].get(attr)
+
+
+def test_iva_base_includes_the_ieps_trasladado(issue):
+    """Beer at IEPS 26.5 %: 1000.00 - 100.00 descuento = 900.00; IEPS 238.50; IVA on 900.00 + 238.50 =
+    1138.50 -> 182.16 (LIVA art. 12: the IEPS forms part of the value). The ERP lists IVA first."""
+    d = data(concepto("1000", Descuento="100", Impuestos={"Traslados": [iva_t(), ieps()]}))
+    root = issue(d)
+    assert concept_taxes(root) == [("002", "Tasa", "1138.50", "182.16"), ("003", "Tasa", "900.00", "238.50")]
+    groups = [(t.get("Impuesto"), t.get("Base"), t.get("Importe"))
+              for t in root.iterfind("{*}Impuestos/{*}Traslados/{*}Traslado")]
+    assert groups == [("002", "1138.50", "182.16"), ("003", "900.00", "238.50")]
+    assert (root.get("SubTotal"), root.get("Descuento"), root.get("Total")) == ("1000.00", "100.00", "1320.66")
+    assert X(root, "cfdi:Impuestos").get("TotalImpuestosTrasladados") == "420.66"
+    satcfdi_agrees(d, root)
+
+
+def test_ieps_cuota_needs_its_base_in_units_and_adds_to_iva(issue):
+    """A flavoured drink: 10 litros at 20.00; IEPS cuota 1.6451 per litro on Base 10 (litros) = 16.45;
+    IVA on 200.00 + 16.45 = 216.45 -> 34.63."""
+    without = data(concepto("20", "10", Impuestos={"Traslados": [ieps("1.645100", "Cuota"), iva_t()]}))
+    with pytest.raises(BuildError) as err:
+        build(Invoice.model_validate(without), emisor=EMISOR, fecha=NOW)
+    assert err.value.path == "Conceptos[0].Impuestos.Traslados[0].Base" and "unidades" in err.value.message
+    assert "units" in err.value.message_en
+    d = data(concepto("20", "10", Impuestos={"Traslados": [ieps("1.645100", "Cuota", Base="10"), iva_t()]}))
+    root = issue(d)
+    assert concept_taxes(root) == [("003", "Cuota", "10.00", "16.45"), ("002", "Tasa", "216.45", "34.63")]
+    assert root.get("Total") == "251.08"
+    satcfdi_agrees(d, root)
+
+
+def test_retenciones_bases_iva_with_ieps_isr_without(issue):
+    """Snacks at IEPS 8 % with IVA and ISR retained: IEPS 80.00 on 1000.00; IVA trasladado and retenido on
+    1080.00 (172.80 and 2/3 of it, 115.20); ISR retenido on 1000.00 (100.00); an IEPS Exento adds nothing."""
+    imp = {"Traslados": [ieps("0.080000"), iva_t()],
+           "Retenciones": [{"Impuesto": "001", "TipoFactor": "Tasa", "TasaOCuota": "0.10"},
+                           {"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": "0.106667"}]}
+    exento = {"Traslados": [ieps(None, "Exento"), iva_t()]}
+    d = data(concepto("1000", Impuestos=imp), concepto("50", Impuestos=exento))
+    root = issue(d)
+    assert concept_taxes(root, 0) == [("003", "Tasa", "1000.00", "80.00"), ("002", "Tasa", "1080.00", "172.80"),
+                                      ("001", "Tasa", "1000.00", "100.00"), ("002", "Tasa", "1080.00", "115.20")]
+    assert concept_taxes(root, 1) == [("003", "Exento", "50.00", None), ("002", "Tasa", "50.00", "8.00")]
+    assert root.get("Total") == "1095.60"  # 1050 + 80 + 172.80 + 8 - 100 - 115.20
+    satcfdi_agrees(d, root)
+
+
+def test_an_explicit_base_wins(issue):
+    """The ERP states a Base: it is used as written (up to 6 decimals, the currency's when fewer)."""
+    d = data(concepto("1000", Impuestos={"Traslados": [iva_t(Base="500")]}),
+             concepto("200", Impuestos={"Traslados": [ieps("0.080000"), iva_t(Base="123.456")]}))
+    root = issue(d)
+    assert concept_taxes(root, 0) == [("002", "Tasa", "500.00", "80.00")]
+    assert concept_taxes(root, 1) == [("003", "Tasa", "200.00", "16.00"), ("002", "Tasa", "123.456", "19.75")]
+    summary = [t.get("Base") for t in root.iterfind("{*}Impuestos/{*}Traslados/{*}Traslado")]
+    assert summary == ["623.46", "200.00"]  # 500 + 123.456, rounded to the Moneda's decimals
+    satcfdi_agrees(d, root)
+
+
+@pytest.mark.parametrize("base", ["0", "-5", "abc", "1.1234567"])
+def test_an_explicit_base_must_be_a_positive_decimal(base):
+    with pytest.raises(ValidationError) as exc:
+        Invoice.model_validate(data(concepto("10", Impuestos={"Traslados": [iva_t(Base=base)]})))
+    assert {".".join(str(p) for p in e["loc"]) for e in exc.value.errors()} == {
+        "Conceptos.0.Impuestos.Traslados.0.Base"}

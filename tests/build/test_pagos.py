@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from tests.conftest import NOW
 from timbra.build.invoice import BuildError, Emisor
+from timbra.build.invoice import Invoice, build
 from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path
 from timbra.cfdi.seal import sign_root
 
@@ -199,6 +200,146 @@ def test_invoice_with_two_bases_sends_its_total_and_bases(issue):
     assert one(root, TOTALES) == {
         "TotalTrasladosBaseIVA16": "602.41", "TotalTrasladosImpuestoIVA16": "96.39",
         "TotalTrasladosBaseIVA0": "301.20", "TotalTrasladosImpuestoIVA0": "0.00", "MontoTotalPagos": "1000.00"}
+
+
+# -- documents with several bases: apportioned line by line, or refused; never a false amount ------------
+
+MIXED = [iva(), iva("0"), iva(None, "Exento")]
+
+
+@pytest.mark.parametrize("traslados,line,words", [
+    (MIXED, 1, ("IVA Tasa 0.160000", "IVA Tasa 0.000000")),
+    ([iva(), iva(None, "Exento")], 1, ("IVA Exento",)),
+    ([{"ImpuestoDR": "003", "TipoFactorDR": "Tasa", "TasaOCuotaDR": "0.08"}, iva()], 1, ("IEPS", "LIVA")),
+])
+def test_lines_that_cannot_share_one_base_are_refused_without_bases(traslados, line, words):
+    """IVA 16 %, 0 % and Exento lines of one document belong to different conceptos: one base deduced from
+    ImpPagado would give each line the same BaseDR and report more IVA than the invoice has. IEPS with IVA:
+    IVA's base includes the IEPS. Refused (T131) with the Base to send, in Spanish and English."""
+    with pytest.raises(BuildError) as err:
+        _build(data(pago(docto("1160.00", traslados=traslados))))
+    assert err.value.path == f"Pagos[0].DoctoRelacionado[0].ImpuestosDR.TrasladosDR[{line}].Base"
+    assert all(w in err.value.message for w in words) and "Base" in err.value.message
+    assert err.value.message_en and "Base" in err.value.message_en and "ImpPagado" in err.value.message_en
+
+
+def test_lines_with_their_bases_get_distinct_base_dr(issue):
+    """The paid CFDI: 1000 at 16 %, 500 at 0 %, 300 exento, Total 1960; 980.00 (half) paid now."""
+    lines = [dict(iva(), Base="1000"), dict(iva("0"), Base="500"), dict(iva(None, "Exento"), Base="300")]
+    root = issue(data(pago(docto("980.00", saldo="1960.00", traslados=lines, Total="1960.00"))))
+    assert [(t["BaseDR"], t.get("ImporteDR")) for t in all_(root, f"{DOCTO}/{TRASLADO_DR}")] == [
+        ("500.00", "80.00"), ("250.00", "0.00"), ("150.00", None)]
+
+
+def _paid_invoice(*conceptos) -> etree._Element:
+    from tests.build.test_invoice import RECEPTOR as INVOICE_RECEPTOR
+    from tests.build.test_invoice import concepto
+    from tests.build.test_invoice import data as invoice_data
+
+    taxes = {"16": iva_concepto("0.16"), "0": iva_concepto("0"), "E": {"Traslados": [
+        {"Impuesto": "002", "TipoFactor": "Exento"}]}}
+    d = invoice_data(*(concepto(v, Impuestos=taxes[k]) for v, k in conceptos), MetodoPago="PPD", FormaPago="99",
+                     Receptor=dict(INVOICE_RECEPTOR))
+    return build(Invoice.model_validate(d), emisor=EMISOR, fecha=NOW)
+
+
+def iva_concepto(tasa: str) -> dict:
+    return {"Traslados": [{"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": tasa}]}
+
+
+def test_the_paid_cfdi_gives_each_line_its_base(issue):
+    """When the caller has the paid CFDI (timbra has it when it stamped it), each line's Base and the Total
+    come from it: BaseDR per line by the fraction paid, ImporteDR never above the invoice's IVA."""
+    from timbra.build.pagos import related_uuids, with_related
+
+    invoice = _paid_invoice(("600", "16"), ("400", "16"), ("500", "0"), ("300", "E"))  # Total 1960.00
+    iva_invoice = Decimal(invoice.find("{*}Impuestos").get("TotalImpuestosTrasladados"))
+    d = PagosInvoice.model_validate(data(pago(docto("980.00", saldo="1960.00", uuid=UUID_A.lower(),
+                                                    traslados=MIXED))))
+    assert related_uuids(d) == {UUID_A}
+    filled = with_related(d, {UUID_A: invoice})
+    assert d.Pagos[0].DoctoRelacionado[0].Total is None  # the caller's data is left as it was
+    docto_filled = filled.Pagos[0].DoctoRelacionado[0]
+    assert docto_filled.Total == Decimal("1960.00")
+    assert [t.Base for t in docto_filled.ImpuestosDR.TrasladosDR] == [Decimal("1000.00"), Decimal("500.00"),
+                                                                      Decimal("300.00")]
+    root = issue(filled.model_dump(exclude_none=True))
+    got = [(t["BaseDR"], t.get("ImporteDR")) for t in all_(root, f"{DOCTO}/{TRASLADO_DR}")]
+    assert got == [("500.00", "80.00"), ("250.00", "0.00"), ("150.00", None)]
+    assert sum(Decimal(i) for _, i in got if i) <= iva_invoice == Decimal("160.00")
+    # the rest of it, later: the two payments add up to the invoice's bases and IVA
+    rest = with_related(PagosInvoice.model_validate(data(pago(docto(
+        "980.00", saldo="980.00", parcialidad=2, traslados=MIXED)))), {UUID_A: invoice})
+    again = [(t["BaseDR"], t.get("ImporteDR")) for t in all_(issue(rest.model_dump(exclude_none=True)),
+                                                                f"{DOCTO}/{TRASLADO_DR}")]
+    assert again == got
+    assert satcfdi_dr(invoice, "1960.00", "980.00") == satcfdi_dr(invoice, "980.00", "980.00") == got
+
+
+def test_parcialidades_add_up_to_the_paid_cfdi_exactly(issue):
+    """Three payments of an invoice with odd amounts: each payment's BaseDR/ImporteDR are the invoice's
+    amounts × the fraction paid so far less those × the fraction paid before, so the parcialidades add up to
+    the invoice's bases and IVA exactly (ImporteDR × rate alone would report 53.35 of IVA for an invoice with
+    53.34). satcfdi apportions the same way and agrees line by line."""
+    from timbra.build.pagos import with_related
+
+    invoice = _paid_invoice(("333.33", "16"), ("111.11", "0"), ("77.77", "E"), ("0.07", "16"))
+    assert invoice.get("Total") == "575.62"
+    saldo, paid = Decimal("575.62"), []
+    for n, pagado in enumerate(("100.00", "123.45", "352.17"), start=1):
+        d = with_related(PagosInvoice.model_validate(data(pago(docto(
+            pagado, saldo=str(saldo), parcialidad=n, traslados=MIXED)))), {UUID_A: invoice})
+        root = issue(d.model_dump(exclude_none=True))
+        got = [(t["BaseDR"], t.get("ImporteDR")) for t in all_(root, f"{DOCTO}/{TRASLADO_DR}")]
+        assert got == satcfdi_dr(invoice, str(saldo), pagado)
+        paid.append(got)
+        saldo -= Decimal(pagado)
+    assert paid[2] == [("203.98", "32.63"), ("67.98", "0.00"), ("47.58", None)]
+    sums = [sum(Decimal(p[line][0]) for p in paid) for line in range(3)]
+    assert sums == [Decimal("333.40"), Decimal("111.11"), Decimal("77.77")]
+    assert sum(Decimal(p[0][1]) for p in paid) == Decimal(
+        invoice.find("{*}Impuestos").get("TotalImpuestosTrasladados")) == Decimal("53.34")
+
+
+def satcfdi_dr(invoice: etree._Element, saldo: str, pagado: str) -> list[tuple[str, str | None]]:
+    """satcfdi's own apportioning (create.compute.make_impuestos_dr_parcial) of the invoice's concepto taxes
+    for a payment: the independent implementation's (BaseDR, ImporteDR) per line, as text."""
+    from satcfdi.create.compute import make_impuestos_dr_parcial, rounder
+
+    def dec(v):
+        return None if v is None else Decimal(v)
+
+    conceptos = [{"Impuestos": {"Traslados": [
+        {"Base": dec(t.get("Base")), "Impuesto": t.get("Impuesto"), "TipoFactor": t.get("TipoFactor"),
+         "TasaOCuota": dec(t.get("TasaOCuota")), "Importe": dec(t.get("Importe"))}
+        for t in c.iterfind("{*}Impuestos/{*}Traslados/{*}Traslado")]}}
+        for c in invoice.iterfind("{*}Conceptos/{*}Concepto")]
+    got = make_impuestos_dr_parcial(conceptos, Decimal(saldo), Decimal(pagado), Decimal(invoice.get("Total")),
+                                    rounder("MXN"))
+    return [(f"{t['BaseDR']:.2f}", None if t["ImporteDR"] is None else f"{t['ImporteDR']:.2f}")
+            for t in got["TrasladosDR"]]
+
+
+def test_the_paid_cfdi_refuses_lines_it_does_not_have():
+    from timbra.build.pagos import related_uuids, with_related
+
+    invoice = _paid_invoice(("1000", "16"))
+    d = PagosInvoice.model_validate(data(pago(docto("1160.00", traslados=[iva(), iva("0")]))))
+    with pytest.raises(BuildError) as err:
+        with_related(d, {UUID_A: invoice})
+    assert err.value.path == "Pagos[0].DoctoRelacionado[0].ImpuestosDR.TrasladosDR[1]"
+    assert "IVA Tasa 0.000000" in err.value.message and "has no traslado" in err.value.message_en
+    too_much = PagosInvoice.model_validate(data(pago(docto("1160.00", saldo="2000.00", traslados=[iva()]))))
+    with pytest.raises(BuildError) as err:
+        with_related(too_much, {UUID_A: invoice})
+    assert err.value.path == "Pagos[0].DoctoRelacionado[0].ImpSaldoAnt"
+    # another currency than the paid CFDI's, or Bases already sent: the data is used as sent
+    usd = PagosInvoice.model_validate(data(pago(docto("100.00", MonedaDR="USD", EquivalenciaDR="0.05",
+                                                      traslados=[iva()]))))
+    assert with_related(usd, {UUID_A: invoice}) == usd
+    sent = PagosInvoice.model_validate(data(pago(docto("1160.00", traslados=[dict(iva(), Base="1000")],
+                                                       Total="1160.00"))))
+    assert related_uuids(sent) == set() and with_related(sent, {UUID_A: invoice}) == sent
 
 
 # -- data errors name the JSON field --------------------------------------------------------------------

@@ -5,9 +5,13 @@
 
 The JSON uses Anexo 20's own names (Serie, FormaPago, Receptor.UsoCFDI, Conceptos[].Impuestos.Traslados...).
 What SAT defines as derived is computed here and refused if sent: Importe of each Concepto (Cantidad x
-ValorUnitario), tax Base (Importe - Descuento) and Importe (Base x TasaOCuota), the Comprobante's Impuestos
-(grouped by Impuesto, TipoFactor and TasaOCuota), SubTotal, Descuento and Total, each rounded half-up to
-the decimals of the Moneda (c_Moneda). The result is unsealed; SAT's rules then run on it through the
+ValorUnitario), tax Importe (Base x TasaOCuota), the Comprobante's Impuestos (grouped by Impuesto, TipoFactor
+and TasaOCuota), SubTotal, Descuento and Total, each rounded half-up to the decimals of the Moneda (c_Moneda).
+A concepto tax's Base is Importe - Descuento by default, except that the IEPS trasladado forms part of the
+value on which IVA is computed (LIVA art. 12 and 18): IVA's Base, trasladado or retenido, is Importe -
+Descuento + the concepto's IEPS trasladado (Tasa or Cuota; an Exento IEPS adds nothing). ISR and IEPS keep
+Importe - Descuento. A line may state its Base (it wins); an IEPS of TipoFactor Cuota must, since its Base is
+the number of units taxed (litros, cigarros, gramos), not an amount. The result is unsealed; SAT's rules then run on it through the
 ordinary validator, and `json_path` turns their XML node paths back into the JSON fields the ERP sent.
 A CFDI de pagos (tipo P, complemento Pagos 2.0) is built the same way by timbra.build.pagos.
 A CFDI de nómina (tipo N, complemento Nómina 1.2) is built the same way by timbra.build.nomina.
@@ -38,16 +42,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
 
+TaxBase = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=6)]
+_TAX_BASE = ("Opcional: la Base de esta línea. Por omisión, Importe - Descuento del concepto, y para el IVA además "
+             "el IEPS trasladado del concepto (LIVA arts. 12 y 18). Obligatoria con TipoFactor Cuota: el número de "
+             "unidades gravadas (litros, cigarros, gramos)")
+
+
 class TrasladoData(_Model):
     Impuesto: Literal["002", "003"] = Field(description="c_Impuesto: 002 IVA, 003 IEPS")
     TipoFactor: Literal["Tasa", "Cuota", "Exento"]
     TasaOCuota: Rate | None = Field(None, description="Obligatorio salvo Exento, p. ej. 0.160000")
+    Base: TaxBase | None = Field(None, description=_TAX_BASE)
 
 
 class RetencionData(_Model):
     Impuesto: Literal["001", "002", "003"] = Field(description="c_Impuesto: 001 ISR, 002 IVA, 003 IEPS")
     TipoFactor: Literal["Tasa", "Cuota"]
     TasaOCuota: Rate
+    Base: TaxBase | None = Field(None, description=_TAX_BASE)
 
 
 class ImpuestosData(_Model):
@@ -142,11 +154,12 @@ class Emisor:
 class BuildError(ValueError):
     """Data that cannot make a CFDI, with the JSON path of the field (e.g. Conceptos[0].Descuento)."""
 
-    def __init__(self, path: str, message: str, value: object = None) -> None:
+    def __init__(self, path: str, message: str, value: object = None, message_en: str | None = None) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
         self.value = value
+        self.message_en = message_en
 
 
 def _round(value: Decimal, decimals: int) -> Decimal:
@@ -178,6 +191,7 @@ class _TaxLine:
     tipo_factor: str
     tasa: Decimal | None
     importe: Decimal | None
+    base_text: str | None = None  # a Base the ERP stated with more decimals than the Moneda's: as written
 
 
 def build(inv: Invoice, *, emisor: Emisor, fecha: datetime) -> etree._Element:
@@ -248,20 +262,17 @@ def build(inv: Invoice, *, emisor: Emisor, fecha: datetime) -> etree._Element:
             any_descuento = True
             descuento_total += descuento
         if impuestos is not None:
-            base = importe - (descuento or Decimal(0))
+            tras_lines, ret_lines = _concepto_taxes(impuestos, importe - (descuento or Decimal(0)), decimals,
+                                                    f"{path}.Impuestos")
             imp_node = _sub(node, "Impuestos", [])
-            if impuestos.Traslados:
+            if tras_lines:
                 ts = _sub(imp_node, "Traslados", [])
-                for j, t in enumerate(impuestos.Traslados):
-                    line = _tax_line(base, t.Impuesto, t.TipoFactor, t.TasaOCuota, decimals,
-                                     f"{path}.Impuestos.Traslados[{j}]")
+                for line in tras_lines:
                     traslados.append(line)
                     _sub(ts, "Traslado", _tax_attrs(line, decimals))
-            if impuestos.Retenciones:
+            if ret_lines:
                 rs = _sub(imp_node, "Retenciones", [])
-                for j, t in enumerate(impuestos.Retenciones):
-                    line = _tax_line(base, t.Impuesto, t.TipoFactor, t.TasaOCuota, decimals,
-                                     f"{path}.Impuestos.Retenciones[{j}]")
+                for line in ret_lines:
                     retenciones.append(line)
                     _sub(rs, "Retencion", _tax_attrs(line, decimals))
         if c.ACuentaTerceros is not None:
@@ -317,19 +328,54 @@ def _plain(value: Decimal, min_decimals: int = 0) -> str:
     return f"{d:f}"
 
 
-def _tax_line(base: Decimal, impuesto: str, factor: str, tasa: Decimal | None, decimals: int,
-              path: str) -> _TaxLine:
+IVA, IEPS = "002", "003"
+
+
+def _concepto_taxes(impuestos: ImpuestosData, importe_neto: Decimal, decimals: int,
+                    path: str) -> tuple[list[_TaxLine], list[_TaxLine]]:
+    """(traslados, retenciones) of one concepto, in the order sent. Base: the one the line states, else
+    Importe - Descuento (`importe_neto`), plus for IVA (trasladado or retenido) the concepto's IEPS
+    trasladado, which forms part of the value IVA is computed on (LIVA arts. 12 and 18). The IEPS lines are
+    computed first, wherever the ERP lists them."""
+    traslados: list[_TaxLine | None] = [None] * len(impuestos.Traslados)
+    ieps = Decimal(0)
+    for j, t in enumerate(impuestos.Traslados):
+        if t.Impuesto == IEPS:
+            traslados[j] = line = _tax_line(t, importe_neto, decimals, f"{path}.Traslados[{j}]")
+            ieps += line.importe or Decimal(0)
+    for j, t in enumerate(impuestos.Traslados):
+        if t.Impuesto != IEPS:
+            traslados[j] = _tax_line(t, importe_neto + ieps, decimals, f"{path}.Traslados[{j}]")
+    retenciones = [_tax_line(r, importe_neto + ieps if r.Impuesto == IVA else importe_neto, decimals,
+                             f"{path}.Retenciones[{j}]") for j, r in enumerate(impuestos.Retenciones)]
+    return [t for t in traslados if t is not None], retenciones
+
+
+def _tax_line(t: TrasladoData | RetencionData, default_base: Decimal, decimals: int, path: str) -> _TaxLine:
+    factor, tasa = t.TipoFactor, t.TasaOCuota
+    base, base_text = default_base, None
+    if t.Base is not None:
+        base = t.Base
+        if _round(base, decimals) != base:  # up to 6 decimals (t_Importe): kept as written
+            base_text = _plain(base)
+    elif factor == "Cuota":
+        raise BuildError(f"{path}.Base",
+                         "es obligatoria con TipoFactor Cuota: la Base de una cuota es el número de unidades "
+                         "gravadas (litros, cigarros, gramos), no un importe",
+                         message_en="is required with TipoFactor Cuota: the Base of a cuota is the number of "
+                                    "units taxed (litres, cigarettes, grams), not an amount")
     if factor == "Exento":
         if tasa is not None:
             raise BuildError(f"{path}.TasaOCuota", "no se registra con TipoFactor Exento", tasa)
-        return _TaxLine(base, impuesto, factor, None, None)
+        return _TaxLine(base, t.Impuesto, factor, None, None, base_text)
     if tasa is None:
         raise BuildError(f"{path}.TasaOCuota", f"es obligatoria con TipoFactor {factor}")
-    return _TaxLine(base, impuesto, factor, tasa, _round(base * tasa, decimals))
+    return _TaxLine(base, t.Impuesto, factor, tasa, _round(base * tasa, decimals), base_text)
 
 
 def _tax_attrs(line: _TaxLine, decimals: int) -> list[tuple[str, str | None]]:
-    return [("Base", _fmt(line.base, decimals)), ("Impuesto", line.impuesto), ("TipoFactor", line.tipo_factor),
+    base = line.base_text if line.base_text is not None else _fmt(line.base, decimals)
+    return [("Base", base), ("Impuesto", line.impuesto), ("TipoFactor", line.tipo_factor),
             ("TasaOCuota", _rate(line.tasa) if line.tasa is not None else None),
             ("Importe", _fmt(line.importe, decimals) if line.importe is not None else None)]
 

@@ -10,12 +10,20 @@ lines of each document (ImpuestoDR, TipoFactorDR, TasaOCuotaDR). timbra computes
 Pagos 2.0 does:
 
 - ImpSaldoInsoluto = ImpSaldoAnt - ImpPagado (refused when negative);
-- BaseDR proportionally to the amount paid. By default every tax line of a document applies to the same
-  base, so ImpPagado = BaseDR × (1 + Σ traslado rates - Σ retención rates) and BaseDR = ImpPagado / that
-  factor (ImpPagado 11600.00 with IVA 16 % -> BaseDR 10000.00, ImporteDR 1600.00). A document with several
-  bases (a 16 % part and a 0 % part) sends its CFDI's Total and each line's Base: BaseDR = Base × ImpPagado
-  / Total. ImporteDR = BaseDR × rate; both rounded half up to the decimals of MonedaDR. TipoFactorDR Cuota
-  is refused (its base is not a share of the amount paid);
+- BaseDR proportionally to the amount paid. A document with several bases (a 16 % part, a 0 % part and an
+  exento part; or IEPS and IVA, whose base includes the IEPS) sends its CFDI's Total and each line's Base
+  (and, optionally, Importe): BaseDR is Base × the fraction of Total paid so far, rounded, less the same for
+  the fraction paid before (Total - ImpSaldoAnt), so that the parcialidades add up exactly to the CFDI's
+  Base (= Base × ImpPagado / Total, rounded, for a first payment). With the line's Importe, ImporteDR is
+  apportioned the same way (the parcialidades never report more tax than the CFDI has) whenever that stays
+  within SAT's limits of BaseDR × TasaOCuotaDR; else, and without it, ImporteDR = BaseDR × rate.
+  `with_related` fills Total, Base and Importe from the paid CFDI itself when the caller has it
+  (timbra.pac.issuing does, for a CFDI stored in the same account). Without them every tax line of
+  the document must apply to one same base: then ImpPagado = BaseDR × (1 + Σ traslado rates - Σ retención
+  rates) and BaseDR = ImpPagado / that factor (ImpPagado 11600.00 with IVA 16 % -> BaseDR 10000.00,
+  ImporteDR 1600.00); a document whose lines cannot share one base (two lines of the same impuesto, or IEPS
+  with IVA) is refused rather than given false amounts; there ImporteDR = BaseDR × rate. Amounts are rounded
+  half up to the decimals of MonedaDR. TipoFactorDR Cuota is refused (its base is not a share of the amount paid);
 - Monto (when not sent) = Σ ImpPagado / EquivalenciaDR, rounded to the decimals of MonedaP;
 - ImpuestosP: the documents' ImpuestosDR converted to MonedaP (÷ EquivalenciaDR), grouped by impuesto
   (retenciones) or by impuesto, factor and rate (traslados), rounded to the decimals of MonedaP;
@@ -29,9 +37,10 @@ on the result through the ordinary validator. The result is unsealed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Annotated, Literal
 
 from lxml import etree
@@ -45,7 +54,8 @@ from timbra.cfdi.document import NS40, NS_PAGOS20, NS_XSI
 from timbra.sat.catalogs import catalogs
 
 __all__ = ["PagosInvoice", "PagoData", "DoctoRelacionadoData", "ImpuestosDRData", "TrasladoDRData",
-           "RetencionDRData", "PagosReceptorData", "build_pagos", "pagos_json_path", "BuildError", "Emisor"]
+           "RetencionDRData", "PagosReceptorData", "build_pagos", "pagos_json_path", "BuildError", "Emisor",
+           "related_uuids", "with_related"]
 
 NS_PAGOS = NS_PAGOS20
 SCHEMA_LOCATION_PAGOS = (
@@ -62,7 +72,14 @@ _NOON = "T12:00:00"
 # -- the data the ERP sends ---------------------------------------------------------------------------
 
 _BASE = ("Base de esta línea en el CFDI pagado; con el Total del documento, BaseDR es Base × ImpPagado / Total "
-         "(documentos con varias bases). Sin ella, todas las líneas comparten una base deducida de ImpPagado")
+         "(documentos con varias bases). Sin ella, timbra la toma del CFDI pagado si lo timbró en la misma "
+         "cuenta; si no, todas las líneas comparten una base deducida de ImpPagado, y un documento cuyas líneas "
+         "no pueden compartirla (IVA 16 %, 0 % y Exento; IEPS con IVA) se rechaza (T131)")
+
+
+_IMPORTE = ("Opcional, con Base y Total: Importe de esta línea en el CFDI pagado; ImporteDR se reparte como BaseDR "
+            "y los pagos suman exactamente el impuesto del CFDI")
+LineImporte = Annotated[Decimal, Field(ge=0, max_digits=24, decimal_places=6)]
 
 
 class TrasladoDRData(_Model):
@@ -70,6 +87,7 @@ class TrasladoDRData(_Model):
     TipoFactorDR: Literal["Tasa", "Cuota", "Exento"]
     TasaOCuotaDR: Rate | None = Field(None, description="Obligatoria salvo Exento, p. ej. 0.160000")
     Base: Amount | None = Field(None, description=_BASE)
+    Importe: LineImporte | None = Field(None, description=_IMPORTE)
 
 
 class RetencionDRData(_Model):
@@ -77,6 +95,7 @@ class RetencionDRData(_Model):
     TipoFactorDR: Literal["Tasa", "Cuota"]
     TasaOCuotaDR: Rate
     Base: Amount | None = Field(None, description=_BASE)
+    Importe: LineImporte | None = Field(None, description=_IMPORTE)
 
 
 class ImpuestosDRData(_Model):
@@ -222,10 +241,12 @@ def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
             raise BuildError(f"{lpath}.TasaOCuotaDR", f"es obligatoria con TipoFactorDR {line.TipoFactorDR}")
         factor += line.TasaOCuotaDR if isinstance(line, TrasladoDRData) else -line.TasaOCuotaDR
 
+    importes: list[Decimal | None] = [None] * len(lines)
     if d.Total is None:
         for lpath, line in lines:
-            if line.Base is not None:
+            if line.Base is not None or line.Importe is not None:
                 raise BuildError(f"{path}.Total", "es obligatorio cuando las líneas de impuesto traen Base", None)
+        _one_base_or_refuse(lines, path)
         if factor <= 0:
             raise BuildError(f"{path}.ImpuestosDR", "las retenciones igualan o superan al pago más sus traslados")
         shared = _round(pagado / factor, decimals)
@@ -233,18 +254,143 @@ def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
     else:
         if d.Total < d.ImpSaldoAnt:
             raise BuildError(f"{path}.Total", f"es menor que ImpSaldoAnt ({d.ImpSaldoAnt})", d.Total)
+        # the share paid so far less the share paid before: the parcialidades add up to the CFDI's amounts
+        before = (d.Total - d.ImpSaldoAnt) / d.Total
+        so_far = (d.Total - d.ImpSaldoAnt + pagado) / d.Total
+
+        def share(amount: Decimal) -> Decimal:
+            return _round(amount * so_far, decimals) - _round(amount * before, decimals)
+
         bases = []
-        for lpath, line in lines:
+        for n, (lpath, line) in enumerate(lines):
             if line.Base is None:
                 raise BuildError(f"{lpath}.Base", "es obligatoria cuando el documento trae Total", None)
-            bases.append(_round(line.Base * pagado / d.Total, decimals))
+            bases.append(share(line.Base))
+            if line.Importe is not None:
+                importes[n] = share(line.Importe)
 
     out: tuple[list[_TaxDR], list[_TaxDR]] = ([], [])
-    for (_, line), base in zip(lines, bases):
+    for (_, line), base, apportioned in zip(lines, bases, importes):
         tasa = line.TasaOCuotaDR
         importe = None if tasa is None else _round(base * tasa, decimals)
+        if importe is not None and apportioned is not None and _within_limits(base, tasa, apportioned, decimals):
+            importe = apportioned
         out[0 if isinstance(line, TrasladoDRData) else 1].append(
             _TaxDR(line.ImpuestoDR, line.TipoFactorDR, tasa, base, importe))
+    return out
+
+
+def _within_limits(base: Decimal, tasa: Decimal, importe: Decimal, decimals: int) -> bool:
+    """SAT's limits of an ImporteDR (CRP20261-style): between (BaseDR ∓ half a unit of its last decimal) ×
+    TasaOCuotaDR, truncated and rounded up to the decimals it is written with."""
+    q = Decimal(1).scaleb(-decimals)
+    lo = ((base - q / 2) * tasa).quantize(q, rounding=ROUND_DOWN)
+    hi = ((base + q / 2) * tasa).quantize(q, rounding=ROUND_CEILING)
+    return lo <= importe <= hi
+
+
+_NAMES = {"001": "ISR", "002": "IVA", "003": "IEPS"}
+
+
+def _describe(line: TrasladoDRData | RetencionDRData) -> str:
+    tasa = "" if line.TasaOCuotaDR is None else f" {_rate(line.TasaOCuotaDR)}"
+    return f"{_NAMES.get(line.ImpuestoDR, line.ImpuestoDR)} {line.TipoFactorDR}{tasa}"
+
+
+def _one_base_or_refuse(lines: list[tuple[str, TrasladoDRData | RetencionDRData]], path: str) -> None:
+    """Without each line's Base, BaseDR is deduced from ImpPagado as if every line had the same base. That is
+    false when a document has two traslados (or two retenciones) of one impuesto (IVA 16 %, 0 % and Exento:
+    different conceptos, different bases) or IEPS trasladado with IVA (IVA's base includes the IEPS): such a
+    document cannot be apportioned from ImpPagado alone, and is refused."""
+    seen: dict[tuple[bool, str], TrasladoDRData | RetencionDRData] = {}
+    has_ieps = any(isinstance(line, TrasladoDRData) and line.ImpuestoDR == "003" and line.TipoFactorDR != "Exento"
+                   for _, line in lines)
+    for lpath, line in lines:
+        key = (isinstance(line, TrasladoDRData), line.ImpuestoDR)
+        first = seen.setdefault(key, line)
+        if first is not line:
+            kind_es, kind_en = ("traslados", "traslados") if key[0] else ("retenciones", "retenciones")
+            raise BuildError(
+                f"{lpath}.Base",
+                f"el documento tiene varios {kind_es} de {_NAMES.get(line.ImpuestoDR, line.ImpuestoDR)} "
+                f"({_describe(first)}, {_describe(line)}), cada uno con su propia base; no se pueden repartir a "
+                f"partir de ImpPagado: indique la Base de cada línea (la del CFDI pagado) y el Total de ese CFDI",
+                _describe(line),
+                message_en=(f"the document has several {kind_en} of {_NAMES.get(line.ImpuestoDR, line.ImpuestoDR)} "
+                            f"({_describe(first)}, {_describe(line)}), each with its own base; they cannot be "
+                            f"apportioned from ImpPagado: give each line's Base (the paid CFDI's) and that "
+                            f"CFDI's Total"))
+        if has_ieps and line.ImpuestoDR == "002":
+            raise BuildError(
+                f"{lpath}.Base",
+                "el documento traslada IEPS e IVA: la base del IVA incluye el IEPS (LIVA arts. 12 y 18) y no "
+                "se deduce de ImpPagado: indique la Base de cada línea (la del CFDI pagado) y el Total de ese CFDI",
+                _describe(line),
+                message_en=("the document has IEPS and IVA traslados: IVA's base includes the IEPS (LIVA arts. 12 "
+                            "and 18) and cannot be deduced from ImpPagado: give each line's Base (the paid "
+                            "CFDI's) and that CFDI's Total"))
+
+
+# -- the paid CFDI's own bases -------------------------------------------------------------------------
+
+def related_uuids(data: PagosInvoice) -> set[str]:
+    """The IdDocumento (upper case) whose tax lines came without Base: the CFDI `with_related` can use."""
+    return {d.IdDocumento.upper() for p in data.Pagos for d in p.DoctoRelacionado
+            if d.Total is None and d.ImpuestosDR is not None
+            and not any(t.Base is not None or t.Importe is not None
+                        for t in (*d.ImpuestosDR.TrasladosDR, *d.ImpuestosDR.RetencionesDR))
+            and (d.ImpuestosDR.TrasladosDR or d.ImpuestosDR.RetencionesDR)}
+
+
+def _related_bases(comprobante: etree._Element) -> tuple[dict[tuple, list], dict[tuple, list]]:
+    """(traslados, retenciones) of a CFDI: the sums of its conceptos' Base and Importe per (Impuesto,
+    TipoFactor, TasaOCuota); the Importe sum is None for Exento."""
+    out: tuple[dict[tuple, list], dict[tuple, list]] = ({}, {})
+    ns = etree.QName(comprobante).namespace  # CFDI 4.0 or 3.3
+    for concepto in comprobante.iterfind(f"{{{ns}}}Conceptos/{{{ns}}}Concepto"):
+        for i, (group, local) in enumerate((("Traslados", "Traslado"), ("Retenciones", "Retencion"))):
+            for t in concepto.iterfind(f"{{{ns}}}Impuestos/{{{ns}}}{group}/{{{ns}}}{local}"):
+                tasa = t.get("TasaOCuota")
+                key = (t.get("Impuesto"), t.get("TipoFactor"), None if tasa is None else Decimal(tasa))
+                sums = out[i].setdefault(key, [ZERO, None])
+                sums[0] += Decimal(t.get("Base") or "0")
+                if t.get("Importe") is not None:
+                    sums[1] = (sums[1] or ZERO) + Decimal(t.get("Importe"))
+    return out
+
+
+def with_related(data: PagosInvoice, related: Mapping[str, etree._Element]) -> PagosInvoice:
+    """`data` with each document's Total and each tax line's Base and Importe taken from the paid CFDI, for the
+    documents in `related` (IdDocumento in upper case -> its cfdi:Comprobante) whose lines came without
+    Base and whose MonedaDR is the CFDI's Moneda. A line the paid CFDI does not have is refused."""
+    out = data.model_copy(deep=True)
+    wanted = related_uuids(data)
+    for i, p in enumerate(out.Pagos):
+        for j, d in enumerate(p.DoctoRelacionado):
+            comprobante = related.get(d.IdDocumento.upper())
+            if (comprobante is None or d.IdDocumento.upper() not in wanted or d.ImpuestosDR is None
+                    or comprobante.get("Moneda") != d.MonedaDR or comprobante.get("Total") is None):
+                continue
+            path = f"Pagos[{i}].DoctoRelacionado[{j}]"
+            bases = _related_bases(comprobante)
+            for k, (group, lines) in enumerate((("TrasladosDR", d.ImpuestosDR.TrasladosDR),
+                                                ("RetencionesDR", d.ImpuestosDR.RetencionesDR))):
+                for n, line in enumerate(lines):
+                    base, importe = bases[k].get((line.ImpuestoDR, line.TipoFactorDR, line.TasaOCuotaDR),
+                                                 (ZERO, None))
+                    if not base:
+                        what_es, what_en = ("traslada", "has no traslado of") if k == 0 else (
+                            "retiene", "has no retención of")
+                        raise BuildError(f"{path}.ImpuestosDR.{group}[{n}]",
+                                         f"el CFDI pagado {d.IdDocumento} no {what_es} {_describe(line)}",
+                                         _describe(line),
+                                         message_en=f"the paid CFDI {d.IdDocumento} {what_en} {_describe(line)}")
+                    line.Base, line.Importe = base, importe
+            total = Decimal(comprobante.get("Total"))
+            if total < d.ImpSaldoAnt:
+                raise BuildError(f"{path}.ImpSaldoAnt", f"es mayor que el Total del CFDI pagado ({total})",
+                                 d.ImpSaldoAnt, message_en=f"exceeds the paid CFDI's Total ({total})")
+            d.Total = total
     return out
 
 

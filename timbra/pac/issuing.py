@@ -20,8 +20,9 @@ from pydantic import BaseModel, ValidationError
 from timbra.build.invoice import BuildError, Emisor, Invoice, build, json_path
 from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
-from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path
+from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path, related_uuids, with_related
 from timbra.cfdi.credentials import Credential
+from timbra.cfdi.document import parse
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
@@ -75,6 +76,8 @@ class IssueService:
             if earlier is not None:
                 return earlier
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
+        if isinstance(invoice, PagosInvoice):
+            invoice = self._with_related(who, invoice)
         rfc = self._emisor_rfc(who, invoice)
         cred = self.vault.credential(who.account_id, rfc)
         regimen = invoice.Emisor.RegimenFiscal
@@ -83,8 +86,7 @@ class IssueService:
         try:
             root = k.build(invoice, emisor=Emisor(rfc, cred.certificate.name, regimen), fecha=self.clock.now())
         except BuildError as exc:
-            raise _data_error([Finding("T131", exc.message, exc.path,
-                                       value=None if exc.value is None else str(exc.value))]) from None
+            raise _data_error([_build_finding(exc)]) from None
         sign_root(root, cred)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
@@ -110,6 +112,23 @@ class IssueService:
             if rec is None:
                 return None
             return self.stamps.replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
+
+    def _with_related(self, who: Principal, invoice: PagosInvoice) -> PagosInvoice:
+        """The paid CFDI that this account stamped give their documents' own bases (build_pagos.with_related):
+        a document with IVA 16 %, 0 % and Exento lines is apportioned line by line, not refused."""
+        uuids = related_uuids(invoice)
+        if not uuids:
+            return invoice
+        related = {}
+        with self.db.reader() as s:
+            for uuid in sorted(uuids):
+                xml = repo.cfdi_xml(s, who.account_id, uuid)
+                if xml is not None:
+                    related[uuid] = parse(xml).root
+        try:
+            return with_related(invoice, related)
+        except BuildError as exc:
+            raise _data_error([_build_finding(exc)]) from None
 
     def _emisor_rfc(self, who: Principal, invoice) -> str:
         with self.db.reader() as s:
@@ -143,6 +162,11 @@ def _loc(loc: tuple) -> str:
 
 def _short(value: object) -> str | None:
     return None if value is None else str(value)[:200]
+
+
+def _build_finding(exc: BuildError) -> Finding:
+    return Finding("T131", exc.message, exc.path, value=None if exc.value is None else str(exc.value),
+                   message_en=exc.message_en)
 
 
 def _data_error(findings: list[Finding]) -> TimbraError:
