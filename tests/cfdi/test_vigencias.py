@@ -86,3 +86,10 @@ def test_a_rule_failing_on_a_cfdi33_is_a_neutral_code(trust, monkeypatch):
     monkeypatch.setattr("timbra.cfdi.rules.REGISTRY", [*REGISTRY, Rule(("X",), boom, "3.3")])
     got = _codes((DATA / "samples/comprobante33/cfdv33-signed-tfd.xml").read_bytes(), trust, AS_OF_2026)
     assert "T162" in got and "CFDI40999" not in got
+
+
+def test_a_cfdi33_before_its_start_is_403_not_t001(trust):
+    """SAT's 3.3 sample stamped 2017-05-10, validated then: 3.3 did not exist yet (403), it was not retired."""
+    signed = (DATA / "samples/comprobante33/cfdv33-signed-tfd.xml").read_bytes()
+    got = _codes(signed, trust, datetime(2017, 5, 10, 20, tzinfo=timezone.utc), received=True)
+    assert "403" in got and "T001" not in got and "307" not in got

@@ -25,7 +25,7 @@ from timbra.sat.catalogs import Catalogs, catalogs
 from timbra.sat.certs import TrustStore
 from timbra.sat.padron import Padron
 from timbra.sat.schemas import schema
-from timbra.sat.vigencias import VIGENCIAS, en_vigor, vigencia
+from timbra.sat.vigencias import VIGENCIAS, vigencia
 
 # Start of each version: a Fecha before it cannot be a CFDI of that version (403).
 VERSION_START = {v: datetime.combine(VIGENCIAS[v].inicio, datetime.min.time()) for v in ("4.0", "3.3")}
@@ -117,9 +117,10 @@ def _fecha_findings(doc: Document, when: datetime | None, opts: Options) -> list
 
 
 def _vigencia_findings(doc: Document, opts: Options) -> list[Finding]:
-    """T001: a version SAT no longer accepts at `opts.now`; T161: a complement not in force at `opts.now`."""
+    """T001: a version SAT no longer accepts at `opts.now` (a Fecha before its start is 403); T161: a complement
+    not in force at `opts.now`."""
     out = []
-    if doc.version == "3.3" and not opts.allow_cfdi33 and not en_vigor("3.3", opts.now):
+    if doc.version == "3.3" and not opts.allow_cfdi33 and VIGENCIAS["3.3"].retirada(opts.now):
         out.append(finding("T001", "Comprobante@Version", value="3.3",
                            detail=f"el SAT dejó de aceptar CFDI 3.3 el {CFDI33_RETIRED}; emita CFDI 4.0"))
     for el in doc.complementos:

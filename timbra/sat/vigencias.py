@@ -33,6 +33,11 @@ class Vigencia:
         day = moment.astimezone(SAT_ZONE).date() if isinstance(moment, datetime) else moment
         return (self.inicio is None or day >= self.inicio) and (self.fin is None or day <= self.fin)
 
+    def retirada(self, moment: datetime | date) -> bool:
+        """Whether `moment` is after the last day accepted."""
+        day = moment.astimezone(SAT_ZONE).date() if isinstance(moment, datetime) else moment
+        return self.fin is not None and day > self.fin
+
     def texto(self) -> str:
         desde = self.inicio.isoformat() if self.inicio else "..."
         hasta = self.fin.isoformat() if self.fin else "hoy"
