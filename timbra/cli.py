@@ -771,5 +771,50 @@ def issue_cmd(file: str, account_id: int, kind: str, referencia: str | None, out
     _emit(as_json, result.as_dict(), lines)
 
 
+# --- verify: a receptor checks a stamped CFDI ----------------------------------------------------------------
+
+_VERIFY_STATUS = {"ok": "OK", "failed": "FALLA", "not_verifiable": "NO VERIFICABLE"}
+
+
+@main.command("verify")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Salida JSON (una línea por archivo) / JSON lines output.")
+def verify_cmd(paths: tuple[str, ...], as_json: bool) -> None:
+    """Verifica CFDI timbrados recibidos: Sello, certificado, SelloSAT, estructura y reglas a la fecha del timbre.
+
+    Verify received, stamped CFDI: Sello, certificate, the TFD's SelloSAT against the PAC certificates timbra
+    knows, structure and the rules as of FechaTimbrado (no 307). Exit 0 only when every check of every file
+    is OK; 1 when something failed or could not be verified."""
+    from timbra.cfdi.verify import verify
+    from timbra.pac.verify import verify_with_settings
+
+    opts, certs = verify_with_settings(_settings())
+    all_ok = True
+    for path in _collect(paths):
+        try:
+            result = verify(path.read_bytes(), opts, certs)
+        except OSError as exc:
+            all_ok = False
+            click.echo(json.dumps({"file": str(path), "verified": False, "error": str(exc)}, ensure_ascii=False)
+                       if as_json else f"{path}: ERROR no se pudo leer: {exc}")
+            continue
+        all_ok = all_ok and result.verified
+        if as_json:
+            click.echo(json.dumps({"file": str(path), **result.as_dict()}, ensure_ascii=False))
+            continue
+        head = "VERIFICADO" if result.verified else "NO VERIFICADO"
+        click.echo(f"{path}: {head}" + (f" (UUID {result.uuid}, FechaTimbrado {result.fecha_timbrado})"
+                                        if result.uuid else ""))
+        for check in result.checks:
+            click.echo(f"  {check.name:<12} {_VERIFY_STATUS[check.status]}"
+                       + (f" ({check.detail})" if check.detail and not check.findings else ""))
+            for f in check.findings:
+                extras = [x for x in (f"valor={f.value!r}" if f.value is not None else None,
+                                      f"esperado={f.expected!r}" if f.expected is not None else None, f.detail) if x]
+                click.echo(f"    {f.code:<10} {f.node}: {f.message}" + ("\n               " + "; ".join(extras)
+                                                                          if extras else ""))
+    sys.exit(0 if all_ok else 1)
+
+
 if __name__ == "__main__":
     main()

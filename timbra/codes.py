@@ -81,6 +81,25 @@ _TABLE = [
          "The invoice data does not have the expected shape.", http_status=422),
     Code("T131", "Los datos del comprobante no permiten construir un CFDI válido.",
          "The invoice data cannot make a valid CFDI.", http_status=422),
+    # Rules as of a date, and verifying a received CFDI (timbra verify, POST /v1/verify).
+    Code("T160", "El RegimenFiscalReceptor no es uno de los regímenes del RFC del receptor en la lista de RFC "
+                 "inscritos no cancelados del SAT.",
+         "RegimenFiscalReceptor is not one of the receptor RFC's regímenes in SAT's list of registered RFCs."),
+    Code("T161", "El complemento no está vigente en la fecha de validación.",
+         "The complement is not in force at the validation date."),
+    Code("T162", "Validación de CFDI 4.0 sin equivalente en la matriz de errores de CFDI 3.3.",
+         "A CFDI 4.0 check with no equivalent in SAT's CFDI 3.3 error matrix."),
+    Code("T163", "El CFDI no tiene TimbreFiscalDigital: no está timbrado.",
+         "The CFDI has no TimbreFiscalDigital: it is not stamped."),
+    Code("T164", "El SelloCFD del TimbreFiscalDigital no es el Sello del comprobante.",
+         "The TimbreFiscalDigital's SelloCFD is not the Comprobante's Sello."),
+    Code("T165", "No verificable: el certificado del PAC (NoCertificadoSAT) no es uno que timbra conozca.",
+         "Not verifiable: the PAC certificate (NoCertificadoSAT) is not one timbra knows."),
+    Code("T166", "El SelloSAT no corresponde a la cadena original del TimbreFiscalDigital con el certificado "
+                 "del PAC.",
+         "The SelloSAT does not match the TimbreFiscalDigital's cadena original with the PAC's certificate."),
+    Code("T167", "El certificado del PAC no estaba vigente en la FechaTimbrado.",
+         "The PAC's certificate was not valid at FechaTimbrado."),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

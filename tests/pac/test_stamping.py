@@ -93,7 +93,7 @@ def test_cfdi33_stamps_when_allowed(csd, pac, trust, clock):
     tampered = xml.replace(b'Total="116.00"', b'Total="117.00"')
     with pytest.raises(TimbraError) as exc:
         st.stamp(tampered)
-    assert "CFDI40102" in [f.code for f in exc.value.findings]
+    assert "CFDI33102" in [f.code for f in exc.value.findings]  # SAT's 3.3 code, never CFDI40xxx
 
 
 def test_cfdi33_sample_signed_with_tfd(certifier):

@@ -130,6 +130,19 @@ async def validate(request: Request, who: Who) -> dict:
     return {"valid": not result.findings, "findings": [f.as_dict() for f in result.findings]}
 
 
+@router.post("/verify", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY,
+             summary="Verificar un CFDI timbrado recibido / verify a received, stamped CFDI")
+async def verify(request: Request, who: Who) -> dict:
+    """Sello, certificate, the TFD's SelloSAT against the PAC certificates timbra knows, structure and rules as
+    of FechaTimbrado (no 307): each check "ok", "failed" or "not_verifiable"; `verified` only when all are ok.
+    No stamp and no credit."""
+    from timbra.pac.verify import verify_stamped
+
+    data = await document_body(request)
+    result = await to_thread.run_sync(verify_stamped, pac_of(request).stamper, data, limiter=_cpu(request))
+    return result.as_dict()
+
+
 # --- stamped CFDI ----------------------------------------------------------------------------------------
 
 def _require_zone(names: str, *values: datetime | None) -> None:

@@ -1,7 +1,10 @@
 """Validate a CFDI as a PAC must before stamping it: every finding at once.
 
 Order: safe parse (301) -> structure against SAT's schemas (301) -> Sello and certificate (302-308,
-CFDI40102, CFDI40106) -> Fecha (401, 403) -> previous stamp (307) -> the Anexo 20 matrix rules.
+CFDI40102, CFDI40106) -> Fecha (401, 403) -> version and complements in force (T001, T161) -> previous
+stamp (307) -> the Anexo 20 matrix rules. What is in force is read from timbra.sat.vigencias with the
+validation's "as of" instant (`Options.now`). A CFDI 3.3 is answered with SAT's 3.3 codes (CFDI33xxx), never
+with CFDI 4.0's.
 A document whose structure fails stops after the structure findings: the rules assume the structure.
 Pure: no I/O, the time and the trust anchors come in as arguments.
 """
@@ -22,10 +25,14 @@ from timbra.sat.catalogs import Catalogs, catalogs
 from timbra.cfdi.trust import TrustStore
 from timbra.sat.padron import Padron
 from timbra.sat.schemas import schema
+from timbra.sat.vigencias import VIGENCIAS, vigencia
 
 # Start of each version: a Fecha before it cannot be a CFDI of that version (403).
-VERSION_START = {"4.0": datetime(2022, 1, 1), "3.3": datetime(2017, 7, 1)}
-CFDI33_RETIRED = "2023-03-31"
+VERSION_START = {v: datetime.combine(VIGENCIAS[v].inicio, datetime.min.time()) for v in ("4.0", "3.3")}
+CFDI33_RETIRED = VIGENCIAS["3.3"].fin.isoformat()
+# The CFDI 4.0 codes the validation itself emits and their exact equivalents in SAT's CFDI 3.3 matrix; any
+# other CFDI40 code on a 3.3 document becomes the neutral T162.
+CFDI33_EQUIVALENT = {"CFDI40102": "CFDI33102", "CFDI40106": "CFDI33105"}
 _FECHA = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")  # t_FechaH, without fractions or offset
 
 
@@ -52,6 +59,8 @@ class Options:
     max_bytes: int = 20 * 1024 * 1024
     # SAT's lists for the padrón rules (l_RFC, l_LCO, Confirmacion keys); None skips those rules.
     padron: Padron | None = None
+    # A received, stamped CFDI (timbra verify): its own TFD is not a previous stamp (no 307).
+    received: bool = False
 
 
 @dataclass
@@ -107,6 +116,36 @@ def _fecha_findings(doc: Document, when: datetime | None, opts: Options) -> list
     return out
 
 
+def _vigencia_findings(doc: Document, opts: Options) -> list[Finding]:
+    """T001: a version SAT no longer accepts at `opts.now` (a Fecha before its start is 403); T161: a complement
+    not in force at `opts.now`."""
+    out = []
+    if doc.version == "3.3" and not opts.allow_cfdi33 and VIGENCIAS["3.3"].retirada(opts.now):
+        out.append(finding("T001", "Comprobante@Version", value="3.3",
+                           detail=f"el SAT dejó de aceptar CFDI 3.3 el {CFDI33_RETIRED}; emita CFDI 4.0"))
+    for el in doc.complementos:
+        ns = etree.QName(el).namespace or ""
+        v = vigencia(ns)
+        if v is not None and not v.en_vigor(opts.now):
+            out.append(finding("T161", f"Complemento/{etree.QName(el).localname}", value=ns,
+                               detail=f"{v.texto()}; se valida al {opts.now.isoformat()}"))
+    return out
+
+
+def _for_version(findings: list[Finding], version: str) -> list[Finding]:
+    """A CFDI 3.3's findings carry SAT's 3.3 codes: the exact equivalent, else the neutral T162."""
+    if version == "4.0":
+        return findings
+    out = []
+    for f in findings:
+        if f.code.startswith(("CFDI40", "CFDI140")):
+            code = CFDI33_EQUIVALENT.get(f.code, "T162")
+            detail = f.detail if code != "T162" else "; ".join(x for x in (f"{f.code}: {f.message}", f.detail) if x)
+            f = finding(code, f.node, detail=detail, value=f.value, expected=f.expected)
+        out.append(f)
+    return out
+
+
 def validate_document(doc: Document, opts: Options) -> Validation:
     findings = _schema_findings(doc)
     if findings:
@@ -115,14 +154,12 @@ def validate_document(doc: Document, opts: Options) -> Validation:
     seal = verify_seal(doc, trust=opts.trust, fecha=when, now=opts.now)
     findings.extend(seal.findings)
     findings.extend(_fecha_findings(doc, when, opts))
-    if doc.tfd is not None:
+    findings.extend(_vigencia_findings(doc, opts))
+    if doc.tfd is not None and not opts.received:
         findings.append(finding("307", "Complemento/TimbreFiscalDigital", value=doc.uuid))
-    if doc.version == "3.3" and not opts.allow_cfdi33:
-        findings.append(finding("T001", "Comprobante@Version", value="3.3",
-                                detail=f"el SAT dejó de aceptar CFDI 3.3 el {CFDI33_RETIRED}; emita CFDI 4.0"))
     ctx = Context(doc=doc, catalogs=opts.catalogs, now=opts.now, padron=opts.padron)
     findings.extend(run_rules(ctx))
-    return Validation(findings, doc, seal.cadena, when)
+    return Validation(_for_version(findings, doc.version), doc, seal.cadena, when)
 
 
 def validate(data: bytes, opts: Options) -> Validation:

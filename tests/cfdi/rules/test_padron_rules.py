@@ -157,7 +157,7 @@ def test_cfdi40142_fac_atr_adquirente_given_to_another_emisor(make_xml, check, p
     assert [c for c, *_ in check(make_xml(emisor(FacAtrAdquirente="0123456789")))] == ["CFDI40142"]
 
 
-# -- CFDI40143-CFDI40148, CFDI40159: the receptor ----------------------------------------------------------
+# -- CFDI40143-CFDI40148, T160: the receptor ----------------------------------------------------------
 
 DESCONOCIDO = dict(Rfc="BASJ600902KL9", Nombre="JUANITO BANANAS DE LA SIERRA", DomicilioFiscalReceptor="06000",
                    RegimenFiscalReceptor="612", UsoCFDI="G03")
@@ -211,19 +211,19 @@ def test_cfdi40147_cfdi40148_unknown_postal_code_of_a_known_rfc_is_not_checked(m
     assert check(make_xml(receptor(**hermanos))) == []
 
 
-def test_cfdi40159_regimen_not_of_the_rfc(make_xml, check):
+def test_t160_regimen_not_of_the_rfc(make_xml, check):
     got = check(make_xml(receptor(RegimenFiscalReceptor="626")))
-    assert got == [("CFDI40159", "Receptor@RegimenFiscalReceptor", "626", "603, 601")]
+    assert got == [("T160", "Receptor@RegimenFiscalReceptor", "626", "603, 601")]
 
 
-def test_cfdi40159_another_regimen_of_the_rfc_passes(make_xml, check):
+def test_t160_another_regimen_of_the_rfc_passes(make_xml, check):
     assert check(make_xml(receptor(RegimenFiscalReceptor="603"))) == []
 
 
 def test_receptor_checks_all_at_once(make_xml, check):
     got = check(make_xml(receptor(Nombre="UNIVERSIDAD ROBOTICA", DomicilioFiscalReceptor="42501",
                                   RegimenFiscalReceptor="626")))
-    assert [c for c, *_ in got] == ["CFDI40144", "CFDI40148", "CFDI40159"]
+    assert [c for c, *_ in got] == ["CFDI40144", "CFDI40148", "T160"]
 
 
 def test_permissive_padron_still_checks_the_rfcs_it_knows(make_xml, check, padron):

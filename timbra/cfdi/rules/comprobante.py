@@ -30,9 +30,11 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from timbra.cfdi.document import NS_CCE20, NS_PAGOS20
+from timbra.cfdi.document import NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.emisor import padron_del_emisor
+from timbra.sat import vigencias
+from timbra.sat.vigencias import comercio_exterior_en_vigor
 
 NS_IMPLOCAL = "http://www.sat.gob.mx/implocal"
 
@@ -426,8 +428,10 @@ def confirmacion(ctx: Context) -> None:
 def exportacion_comercio_exterior(ctx: Context) -> None:
     if ctx.root.get("Exportacion") != "02":
         return
-    if NS_CCE20 in ctx.complement_namespaces:
+    # The Comercio Exterior versions in force at the validation's "as of" instant (1.1 until 2024-01-17).
+    en_vigor = comercio_exterior_en_vigor(ctx.now)
+    if en_vigor & ctx.complement_namespaces:
         return
+    nombres = " o ".join(f"{vigencias.VIGENCIAS[ns].nombre} ({ns})" for ns in sorted(en_vigor))
     ctx.fail("CFDI40122", ctx.root, "Exportacion", value="02",
-             detail="Exportacion 02 (definitiva con clave A1) requiere el complemento Comercio Exterior 2.0 "
-                    f"({NS_CCE20})")
+             detail=f"Exportacion 02 (definitiva con clave A1) requiere el complemento {nombres}")

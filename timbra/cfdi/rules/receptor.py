@@ -8,8 +8,13 @@ Checked here: CFDI40146, CFDI40149, CFDI40151-CFDI40156, CFDI40158, CFDI40159 (g
 Reported by catalogos.py: CFDI40150 (c_Pais), CFDI40157 (c_RegimenFiscal), CFDI40160 (c_UsoCFDI).
 With SAT's lists (`ctx.padron`; see emisor.py for how the "in the list" / "belongs to the RFC" pairs are
 read): CFDI40143 (Rfc in l_RFC), CFDI40144/40145 (Nombre), CFDI40147/40148 (DomicilioFiscalReceptor), the
-"RFC inscrito" half of CFDI40154 and the non-generic half of CFDI40159 (RegimenFiscalReceptor among the
-RFC's regímenes in l_RFC).
+"RFC inscrito" half of CFDI40154, and T160: RegimenFiscalReceptor among the RFC's regímenes in l_RFC. SAT's
+matrix has no code whose text says that (CFDI40159's validation is only the generic RFCs' 616), so it is
+timbra's own.
+
+CFDI40159 and Nómina: NOM11 (Nómina 1.2 matrix) requires RegimenFiscalReceptor 605 "aún y cuando el atributo
+Comprobante.Receptor.Rfc tenga registrado el RFC genérico XAXX010101000" (payroll to a deceased worker, NOM10),
+so in a CFDI with the Nómina complement XAXX010101000 takes 605, not 616.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from timbra.cfdi.rules.emisor import (
 )
 from timbra.sat.catalogs import collapse
 
+NS_NOMINA12 = "http://www.sat.gob.mx/nomina12"
 PUBLICO_EN_GENERAL = "PUBLICO EN GENERAL"
 REGIMEN_SIN_OBLIGACIONES = "616"
 
@@ -182,7 +188,8 @@ def regimen_fiscal_receptor_persona(ctx: Context) -> None:
 
 @rule("CFDI40159")
 def regimen_fiscal_receptor_generico(ctx: Context) -> None:
-    """CFDI40159: con un RFC genérico, RegimenFiscalReceptor debe ser 616 (Sin obligaciones fiscales)."""
+    """CFDI40159: con un RFC genérico, RegimenFiscalReceptor debe ser 616 (Sin obligaciones fiscales); en
+    nómina con XAXX010101000 es 605, como pide NOM11 (lo revisa el complemento)."""
     rec = ctx.doc.receptor
     if rec is None:
         return
@@ -191,18 +198,20 @@ def regimen_fiscal_receptor_generico(ctx: Context) -> None:
     if rfc not in RFCS_GENERICOS or regimen is None:
         return
     regimen = collapse(regimen)
+    if rfc == RFC_GENERICO_NACIONAL and NS_NOMINA12 in ctx.complement_namespaces:
+        return  # NOM11 decides: 605 even with the generic RFC
     if regimen != REGIMEN_SIN_OBLIGACIONES:
         ctx.fail("CFDI40159", rec, "RegimenFiscalReceptor", value=regimen, expected=REGIMEN_SIN_OBLIGACIONES,
                  detail=f"con el RFC genérico {rfc} el régimen del receptor debe ser "
                         f"{REGIMEN_SIN_OBLIGACIONES} (Sin obligaciones fiscales)")
 
 
-@rule("CFDI40143", "CFDI40144", "CFDI40145", "CFDI40147", "CFDI40148", "CFDI40159")
+@rule("CFDI40143", "CFDI40144", "CFDI40145", "CFDI40147", "CFDI40148", "T160")
 def receptor_en_padron(ctx: Context) -> None:
     """CFDI40143: un Rfc que no es genérico debe estar en la lista de RFC inscritos no cancelados.
     CFDI40144/40145: el Nombre debe estar en esa lista y ser el asociado al Rfc.
     CFDI40147/40148: el DomicilioFiscalReceptor, igual, con el código postal.
-    CFDI40159: RegimenFiscalReceptor debe corresponder al Rfc (uno de sus regímenes en la lista)."""
+    T160: RegimenFiscalReceptor debe ser uno de los regímenes del Rfc en la lista."""
     rec = ctx.doc.receptor
     if rec is None or ctx.padron is None:
         return
@@ -229,7 +238,7 @@ def receptor_en_padron(ctx: Context) -> None:
     regimen = collapse(regimen)
     if regimen not in c.regimenes:
         expected = ", ".join(c.regimenes) if padron.datos_publicos else None
-        ctx.fail("CFDI40159", rec, "RegimenFiscalReceptor", value=regimen, expected=expected,
+        ctx.fail("T160", rec, "RegimenFiscalReceptor", value=regimen, expected=expected,
                  detail=f"el régimen {regimen} no es uno de los regímenes del RFC {rfc} en la lista de RFC "
                         "inscritos no cancelados del SAT" + (f" ({expected})" if expected else ""))
 

@@ -45,7 +45,7 @@ from lxml import etree
 from timbra.cfdi.document import path_of
 from timbra.cfdi.rules import Context, rule, to_decimal
 from timbra.cfdi.rules.catalogos import catalog_codes
-from timbra.cfdi.rules.emisor import FISICA, MORAL, no_inscrito, persona_de_rfc
+from timbra.cfdi.rules.emisor import FISICA, MORAL, RFC_GENERICO_NACIONAL, no_inscrito, persona_de_rfc
 from timbra.sat.catalogs import collapse
 
 NS = "http://www.sat.gob.mx/nomina12"
@@ -1081,7 +1081,9 @@ def rfc_en_l_rfc(ctx: Context) -> None:
     if not nominas:
         return
     receptor = ctx.doc.receptor
-    if receptor is not None and no_inscrito(ctx, receptor.get("Rfc")):
+    # NOM10/NOM11 admit the generic RFC XAXX010101000 (payroll to a deceased worker, with the CURP).
+    if (receptor is not None and collapse(receptor.get("Rfc") or "") != RFC_GENERICO_NACIONAL
+            and no_inscrito(ctx, receptor.get("Rfc"))):
         ctx.fail("NOM9", receptor, "Rfc", value=receptor.get("Rfc"),
                  detail="el RFC del trabajador no está inscrito (o está cancelado) en el SAT")
     for n in nominas:
