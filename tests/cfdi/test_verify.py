@@ -17,15 +17,15 @@ SAT_SAMPLES = [DATA / "samples/comprobante40/cfdv40-ejemplo-signed-tfd.xml",
 
 
 @pytest.fixture
-def stamped(make_xml, stamper) -> bytes:
-    return stamper.stamp(make_xml()).xml
+def stamped(make_xml, certifier) -> bytes:
+    return certifier.stamp(make_xml()).xml
 
 
 @pytest.fixture
-def check(stamper, pac):
+def check(certifier, pac):
     """verify() as the service runs it, a month after the stamp (the rules must still use FechaTimbrado)."""
     def run(data: bytes, certs=None):
-        opts = replace(stamper.options(), now=NOW + timedelta(days=30))
+        opts = replace(certifier.options(), now=NOW + timedelta(days=30))
         return verify(data, opts, {pac.certificate.no_certificado: pac.certificate} if certs is None else certs)
     return run
 
@@ -38,8 +38,8 @@ def codes(result, name: str) -> list[str]:
     return [f.code for f in result.check(name).findings]
 
 
-def test_a_cfdi_stamped_by_timbra_verifies(stamped, stamper, check):
-    assert "307" in [f.code for f in stamper.validate(stamped).findings]  # what `validate` says
+def test_a_cfdi_stamped_by_timbra_verifies(stamped, certifier, check):
+    assert "307" in [f.code for f in certifier.validate(stamped).findings]  # what `validate` says
     result = check(stamped)
     assert result.verified, result.as_dict()
     assert set(statuses(result).values()) == {"ok"} and len(result.checks) == 6

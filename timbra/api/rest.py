@@ -139,7 +139,7 @@ async def verify(request: Request, who: Who) -> dict:
     from timbra.pac.verify import verify_stamped
 
     data = await document_body(request)
-    result = await to_thread.run_sync(verify_stamped, pac_of(request).stamper, data, limiter=_cpu(request))
+    result = await to_thread.run_sync(verify_stamped, pac_of(request).certifier, data, limiter=_cpu(request))
     return result.as_dict()
 
 

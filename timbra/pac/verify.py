@@ -8,7 +8,7 @@ from pathlib import Path
 from timbra.cfdi.credentials import Certificate, CredentialError
 from timbra.cfdi.validate import Options
 from timbra.cfdi.verify import Verification, verify
-from timbra.pac.stamping import Stamper, padron_from_settings, trust_store
+from timbra.pac.stamping import Certifier, padron_from_settings, trust_store
 from timbra.sat import DATA
 from timbra.settings import Settings
 
@@ -70,6 +70,6 @@ def verify_with_settings(settings: Settings) -> tuple[Options, dict[str, Certifi
     return options_from_settings(settings), pac_certificates(own_pac_certificate(settings))
 
 
-def verify_stamped(stamper: Stamper, data: bytes) -> Verification:
+def verify_stamped(certifier: Certifier, data: bytes) -> Verification:
     """What the running service answers: its own trust, padrón and PAC certificate."""
-    return verify(data, stamper.options(), pac_certificates(stamper.pac.certificate))
+    return verify(data, certifier.options(), pac_certificates(certifier.pac.certificate))

@@ -6,7 +6,7 @@ import pytest
 
 from tests.cfdi.rules.complementos.nomina12_builder import RECEPTOR, NominaSpec
 from tests.conftest import NOW, X
-from timbra.pac.stamping import Stamper
+from timbra.pac.stamping import Certifier
 from timbra.sat.padron import SandboxPadron
 
 FALLECIDO = {"Rfc": "XAXX010101000", "Nombre": "KARLA FUENTE NOLASCO", "DomicilioFiscalReceptor": "06000",
@@ -14,12 +14,12 @@ FALLECIDO = {"Rfc": "XAXX010101000", "Nombre": "KARLA FUENTE NOLASCO", "Domicili
 
 
 @pytest.fixture
-def strict(pac, trust, clock) -> Stamper:
-    return Stamper(pac=pac, trust=trust, clock=clock, padron=SandboxPadron(permissive=False))
+def strict(pac, trust, clock) -> Certifier:
+    return Certifier(pac=pac, trust=trust, clock=clock, padron=SandboxPadron(permissive=False))
 
 
-def _codes(stamper: Stamper, xml: bytes) -> list[str]:
-    return [f.code for f in stamper.validate(xml).findings]
+def _codes(certifier: Certifier, xml: bytes) -> list[str]:
+    return [f.code for f in certifier.validate(xml).findings]
 
 
 def test_nomina_to_the_generic_rfc_takes_605_as_nom11_asks(csd, strict):
