@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from timbra.cfdi.document import Document
 from timbra.cfdi.rules import to_decimal
-from timbra.cfdi.tfd import MEXICO_CITY, fecha_timbrado
+from timbra.cfdi.tfd import MEXICO_CITY, fecha_timbrado, fecha_timbrado_iso
 from timbra.cfdi.validate import Validation
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error, finding
@@ -51,7 +51,7 @@ class StampResult:
     replayed: bool  # True: the stored answer of an earlier request; no credit was spent
 
     def as_dict(self) -> dict:
-        return {"uuid": self.uuid, "fecha_timbrado": self.fecha_timbrado,
+        return {"uuid": self.uuid, "fecha_timbrado": fecha_timbrado_iso(self.fecha_timbrado),
                 "no_certificado_sat": self.no_certificado_sat, "sello_sat": self.sello_sat,
                 "credits_left": self.credits_left, "replayed": self.replayed}
 
@@ -86,9 +86,11 @@ class StampService:
 
     def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None) -> StampResult:
         if who.kind != "emisor":
-            raise error("T102", message="Solo una cuenta de emisor timbra.")
+            raise error("T102", message="Solo una cuenta de emisor timbra.",
+                        message_en="Only an emisor account stamps.")
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise error("T100", message="Idempotency-Key: de 1 a 255 caracteres ASCII visibles.")
+            raise error("T100", message="Idempotency-Key: de 1 a 255 caracteres ASCII visibles.",
+                        message_en="Idempotency-Key: 1 to 255 visible ASCII characters.")
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
         with self.db.reader() as s:
