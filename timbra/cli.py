@@ -314,7 +314,8 @@ def _operator_datetime(value: str | None, option: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise error("T100", message=f"Fecha inválida en {option}: {value!r} (ISO 8601)") from None
+        raise error("T100", message=f"Fecha inválida en {option}: {value!r} (ISO 8601)",
+                    message_en=f"Invalid date in {option}: {value!r} (ISO 8601)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=MEXICO_CITY)
     return moment.astimezone(timezone.utc)

@@ -100,20 +100,49 @@ _TABLE = [
          "The SelloSAT does not match the TimbreFiscalDigital's cadena original with the PAC's certificate."),
     Code("T167", "El certificado del PAC no estaba vigente en la FechaTimbrado.",
          "The PAC's certificate was not valid at FechaTimbrado."),
+    # Logins (HTTP Basic): argon2 is costly by design, so failed attempts are throttled and bounded.
+    Code("T150", "Demasiados intentos fallidos de inicio de sesión; espere antes de volver a intentar "
+                 "(vea Retry-After).",
+         "Too many failed login attempts; wait before trying again (see Retry-After).", http_status=429),
+    Code("T151", "El servidor está ocupado verificando contraseñas; intente de nuevo en unos segundos o use "
+                 "una API key.",
+         "The server is busy verifying passwords; try again in a few seconds or use an API key.",
+         http_status=503),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
 
 
-def error(code: str, *, detail: dict | None = None, message: str | None = None,
+def error(code: str, *, detail: dict | None = None, message: str | None = None, message_en: str | None = None,
           findings: list[Finding] | None = None):
-    """A TimbraError for one of this table's codes, with its texts and source."""
+    """A TimbraError for one of this table's codes, with its texts and source. A `message` that says more
+    than the table gives its English in `message_en`; without one, the English is the code's own text, so
+    every error carries both languages."""
     from timbra.errors import TimbraError
 
     c = CODES[code]
-    return TimbraError(code, message or c.es, source=c.source, message_en=None if message else c.en,
+    if code == "T103" and message is None and detail:
+        message, message_en = _not_found(detail)
+    return TimbraError(code, message or c.es, source=c.source, message_en=message_en or c.en,
                        detail=detail, findings=findings)
+
+
+# T103 says what was not found, from the detail's first key it knows.
+_NOT_FOUND = {"uuid": ("CFDI no encontrado", "CFDI not found"),
+              "account_id": ("Cuenta no encontrada", "Account not found"),
+              "parent_id": ("Cuenta padre no encontrada", "Parent account not found"),
+              "csd_id": ("CSD no encontrado", "CSD not found"),
+              "key_id": ("API key no encontrada", "API key not found"),
+              "referencia": ("Referencia no encontrada", "referencia not found"),
+              "path": ("Ruta no encontrada", "Route not found")}
+
+
+def _not_found(detail: dict) -> tuple[str | None, str | None]:
+    for key, (es, en) in _NOT_FOUND.items():
+        if key in detail:
+            return f"{es}: {detail[key]}", f"{en}: {detail[key]}"
+    return None, None
 
 
 def http_status(code: str) -> int:

@@ -21,6 +21,7 @@ from timbra.cfdi.credentials import Credential
 from timbra.cfdi.sample import sealed_sample
 
 MAX_BODY = 256 * 1024
+MAX_DOCUMENT = 64 * 1024  # small enough that its base64 fits in MAX_BODY (else the body limit grows to fit)
 
 
 def free_port() -> int:
@@ -34,7 +35,8 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "TIMBRA_DATA_DIR": str(data_dir), "TIMBRA_DATABASE_URL": db_url,
-               "TIMBRA_PORT": str(self.port), "TIMBRA_MAX_REQUEST_BYTES": str(MAX_BODY), "PYTHONUNBUFFERED": "1"}
+               "TIMBRA_PORT": str(self.port), "TIMBRA_MAX_REQUEST_BYTES": str(MAX_BODY),
+               "TIMBRA_MAX_DOCUMENT_BYTES": str(MAX_DOCUMENT), "PYTHONUNBUFFERED": "1"}
         self.log = data_dir / "server.log"
         data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen([sys.executable, "-m", "timbra.cli", "serve"], env=env,

@@ -61,8 +61,21 @@ def test_doctype_hidden_after_prolog_comment_is_301():
 
 
 def test_size_limit():
-    assert codes_of(BASE + b" " * 100, max_bytes=50)[0] == "301"
+    """Too large is T107 (413 over HTTP), not "XML mal formado"."""
+    code, detail = codes_of(BASE + b" " * 100, max_bytes=50)
+    assert code == "T107" and "50" in detail
     assert parse(BASE, max_bytes=len(BASE)).version == "4.0"
+
+
+def test_libxml2_limits_in_timbras_words():
+    """A text node past libxml2's limit is T107, too deep is 301; neither repeats libxml2's own message."""
+    code, detail = codes_of(b'<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0">'
+                            + b"A" * 10_000_001 + b"</cfdi:Comprobante>")
+    assert code == "T107" and "10000000" in detail
+    code, detail = codes_of(b"<a>" * 300 + b"</a>" * 300)
+    assert code == "301" and "256" in detail
+    for text in (detail, code):
+        assert "XML_PARSE_HUGE" not in text and "Resource limit" not in text
 
 
 def test_wrong_root_and_version_mismatch():

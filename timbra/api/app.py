@@ -1,12 +1,17 @@
 """The ASGI application factory: routes, one error shape, body limits, and the PAC's lifecycle."""
 from __future__ import annotations
 
+import json
 import logging
+import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from timbra import __version__
@@ -15,6 +20,13 @@ from timbra.errors import Finding, TimbraError
 from timbra.pac.runtime import Pac
 
 log = logging.getLogger("timbra.api")
+access_log = logging.getLogger("timbra.access")
+
+STATIC = Path(__file__).parent / "static"
+SWAGGER_UI = "/static/swagger-ui"  # Swagger UI's own files, served from the package (see static/README.md)
+# Request bodies carry a document as XML or as base64 in JSON: the body limit leaves room for the base64 of a
+# document of the maximum size (4/3 of it) plus the JSON around it.
+JSON_ALLOWANCE = 64 * 1024
 
 DESCRIPTION = """
 **timbra**: PAC de código abierto para CFDI 4.0 / an open-source PAC for Mexico's CFDI.
@@ -22,9 +34,22 @@ DESCRIPTION = """
 Autenticación / authentication: `X-API-Key: tbk_...` (or `Authorization: Bearer tbk_...`), or HTTP Basic
 with the user and password.
 
-Errores / errors: always `{"code", "message", "source": "client"|"pac"|"sat", "findings": [...]}`; SAT's
-codes where SAT has one (301-308, 401-403, CFDI40xxx), timbra's own (T...) otherwise.
+Errores / errors: always `{"code", "message", "message_en", "source": "client"|"pac"|"sat", "findings": [...]}`;
+SAT's codes where SAT has one (301-308, 401-403, CFDI40xxx), timbra's own (T...) otherwise.
+
+Tamaño / size: a document (CFDI XML, sent raw or as base64 in JSON) may be up to TIMBRA_MAX_DOCUMENT_BYTES
+(20 MiB by default) once decoded; larger is 413 T107.
+
+Fechas / instants: `fecha_timbrado` is ISO 8601 in Mexico City time with its offset
+(`2026-11-24T12:00:00-06:00`) in every answer; the TFD inside the XML keeps SAT's own form.
 """
+
+
+def request_limit(settings) -> int:
+    """The request-body limit: TIMBRA_MAX_REQUEST_BYTES, and never less than a document of
+    TIMBRA_MAX_DOCUMENT_BYTES needs as base64 in JSON."""
+    as_base64 = 4 * -(-settings.max_document_bytes // 3)
+    return max(settings.max_request_bytes, as_base64 + JSON_ALLOWANCE)
 
 
 def json_field(loc) -> str:
@@ -42,7 +67,24 @@ def error_response(exc: TimbraError, headers: dict[str, str] | None = None) -> J
     status = http_status(exc.code)
     if exc.code == "T101":
         headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="timbra", charset="UTF-8"'}
+    retry_after = exc.detail.get("retry_after")
+    if retry_after is not None:
+        headers = {**(headers or {}), "Retry-After": str(retry_after)}
     return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
+
+
+_SECRET_FIELDS = ("password", "key", "pfx", "cer")
+
+
+def rejected_value(e: dict) -> str | None:
+    """The value a validation finding refused (pydantic's `input`), short, and never a secret's."""
+    if e.get("type") == "missing" or "input" not in e:
+        return None
+    if any(str(p).lower() in _SECRET_FIELDS or "password" in str(p).lower() for p in e.get("loc", ())):
+        return None
+    value = e["input"]
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 class BodyLimit:
@@ -79,6 +121,34 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class AccessLog:
+    """One line per request on "timbra.access": method, path (never the query string: it may carry a
+    value a client should not have put there), status, duration in ms and the client's address. Headers
+    (API keys, Authorization) and bodies are never logged."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status = 500
+
+        async def sending(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            client = scope.get("client")
+            access_log.info("%s %s %s %.1fms %s", scope.get("method", "-"), scope.get("path", "-"), status,
+                            (time.perf_counter() - start) * 1000, client[0] if client else "-")
+
+
 def _too_large(limit: int) -> TimbraError:
     return error("T107", detail={"max_bytes": limit})
 
@@ -97,8 +167,9 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
                 pac.stop()
 
     app = FastAPI(title="timbra", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+                  docs_url=None, openapi_url="/openapi.json", redoc_url=None)
     app.state.pac = pac
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(TimbraError)
     async def _timbra_error(_request: Request, exc: TimbraError):
@@ -106,15 +177,25 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError):
-        # The CFDI's data (POST /v1/issue) has its own code, T130; the node is the JSON field.
+        # The CFDI's data (POST /v1/issue) has its own code, T130; the node is the JSON field and the value
+        # what was refused there.
         code = "T130" if "/v1/issue" in request.url.path else "T100"
-        findings = [Finding(code, str(e.get("msg", "")), node=json_field(e.get("loc", ())))
+        findings = [Finding(code, str(e.get("msg", "")), node=json_field(e.get("loc", ())), value=rejected_value(e))
                     for e in exc.errors()]
         return error_response(error(code, findings=findings))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException):
-        code = {404: "T103", 405: "T108", 413: "T107", 415: "T109"}.get(exc.status_code, "T100")
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        if isinstance(exc.__cause__, _BodyTooLarge):  # FastAPI reading a JSON body past the limit
+            return error_response(_too_large(request_limit(pac.settings)))
+        code = {401: "T101", 404: "T103", 405: "T108", 413: "T107", 415: "T109"}.get(exc.status_code, "T100")
+        if code == "T103":
+            return error_response(error(code, detail={"path": request.url.path}))
+        if code == "T108":
+            where = f"{request.method} {request.url.path}"
+            return error_response(error(code, message=f"Método no permitido: {where}",
+                                        message_en=f"Method not allowed: {where}"),
+                                  headers=getattr(exc, "headers", None))
         return error_response(error(code), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
@@ -126,6 +207,39 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
+    @app.get("/", include_in_schema=False)
+    def home(request: Request):
+        """A small page (or JSON for `Accept: application/json`) that says where the API's documents are."""
+        if "application/json" in (request.headers.get("accept") or ""):
+            return {"name": "timbra", "version": __version__, "docs": "/docs", "openapi": "/openapi.json",
+                    "api": "/v1", "health": "/healthz"}
+        return HTMLResponse(HOME_PAGE.replace("{version}", __version__))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="timbra - API",
+                                   swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                                   swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})  # no call to an outside validator
+
     app.include_router(rest.router)
-    app.add_middleware(BodyLimit, limit=pac.settings.max_request_bytes)
+    app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
+    app.add_middleware(AccessLog)
     return app
+
+
+HOME_PAGE = """<!doctype html>
+<html lang="es">
+<head><meta charset="utf-8"><title>timbra</title></head>
+<body>
+<h1>timbra {version}</h1>
+<p>PAC de código abierto para CFDI 4.0. / An open-source PAC for Mexico's CFDI.</p>
+<ul>
+<li><a href="/docs">Documentación de la API (OpenAPI) / API documentation</a></li>
+<li><a href="/openapi.json">/openapi.json</a></li>
+<li><a href="/healthz">/healthz</a></li>
+</ul>
+</body>
+</html>
+"""

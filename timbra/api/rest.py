@@ -17,12 +17,32 @@ from pydantic import BaseModel, Field
 from timbra.build.invoice import Invoice
 from timbra.build.nomina import NominaInvoice
 from timbra.build.pagos import PagosInvoice
+from timbra.cfdi.document import too_large
 from timbra.codes import error
+from timbra.errors import Finding
 from timbra.pac.accounts import Principal
 from timbra.pac.invoices import CfdiFilter, cfdi_dict
 from timbra.pac.runtime import Pac
 
-router = APIRouter(prefix="/v1")
+MAX_ID = 2**63 - 1  # ids are 64-bit integers in the database
+
+
+def _ids_in_range(request: Request) -> None:
+    """Every id in a path or query (/v1/accounts/{account_id}, ?account_id=...) fits the database's 64-bit
+    integers: a larger one is a bad request (T100) here, not an overflow in the database driver."""
+    for params in (request.path_params, request.query_params):
+        for name, value in params.items():
+            if name != "id" and not name.endswith("_id"):
+                continue
+            digits = str(value).strip().lstrip("+-")
+            if digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID):
+                raise error("T100", message=f"{name} fuera de rango (máximo {MAX_ID}).",
+                            message_en=f"{name} out of range (maximum {MAX_ID}).",
+                            findings=[Finding("T100", "fuera de rango / out of range", node=name,
+                                              value=str(value)[:40], expected=f"<= {MAX_ID}")])
+
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(_ids_in_range)])
 
 _basic = HTTPBasic(auto_error=False, description="Usuario y contraseña / user and password")
 _bearer = HTTPBearer(auto_error=False, description="API key (tbk_...)")
@@ -57,6 +77,16 @@ def _cpu(request: Request) -> CapacityLimiter:
     return limiter
 
 
+def _logins(request: Request) -> CapacityLimiter:
+    """Password logins get threads of their own (twice the argon2 slots), so a crowd of them never holds
+    the threads that API-key requests and the routes use; a longer queue than this is refused at once."""
+    state = request.app.state
+    limiter = getattr(state, "login_limiter", None)
+    if limiter is None:
+        limiter = state.login_limiter = CapacityLimiter(2 * pac_of(request).accounts.argon2_slots)
+    return limiter
+
+
 async def principal(request: Request,
                     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
                     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
@@ -68,7 +98,13 @@ async def principal(request: Request,
     if key:
         return accounts.cached_key(key) or await run_in_threadpool(accounts.authenticate_key, key)
     if basic is not None:
-        return await run_in_threadpool(accounts.authenticate, basic.username, basic.password)
+        client = request.client.host if request.client else None
+        accounts.throttle.check(client=client)  # a throttled address is answered without a thread
+        limiter = _logins(request)
+        if limiter.statistics().tasks_waiting >= 8 * accounts.argon2_slots:
+            raise error("T151", detail={"retry_after": 1})
+        return await to_thread.run_sync(accounts.authenticate, basic.username, basic.password, client,
+                                        limiter=limiter)
     raise error("T101")
 
 
@@ -76,21 +112,30 @@ Who = Annotated[Principal, Depends(principal)]
 
 
 async def document_body(request: Request) -> bytes:
-    """The CFDI from the body: raw XML, or JSON {"xml": base64}."""
+    """The CFDI from the body: raw XML, or JSON {"xml": base64}. Either way the document itself may be up to
+    TIMBRA_MAX_DOCUMENT_BYTES (T107)."""
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     body = await request.body()
     if ctype in XML_TYPES or ctype == "":
-        return body
+        return _within_limit(request, body)
     if ctype == "application/json":
         try:
             payload = json.loads(body)
             text = payload["xml"]
             if not isinstance(text, str):
                 raise TypeError
-            return base64.b64decode(text, validate=True)
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise error("T100", message='JSON inválido: se espera {"xml": "<CFDI en base64>"}.') from exc
+            return _within_limit(request, base64.b64decode(text, validate=True))
+        except (ValueError, KeyError, TypeError, binascii.Error, RecursionError) as exc:
+            raise error("T100", message='JSON inválido: se espera {"xml": "<CFDI en base64>"}.',
+                        message_en='Invalid JSON: expected {"xml": "<CFDI in base64>"}.') from exc
     raise error("T109", detail={"content_type": ctype, "accepted": [*XML_TYPES, "application/json"]})
+
+
+def _within_limit(request: Request, document: bytes) -> bytes:
+    limit = pac_of(request).settings.max_document_bytes
+    if len(document) > limit:
+        raise too_large(len(document), limit)
+    return document
 
 
 # --- stamping --------------------------------------------------------------------------------------------
@@ -99,9 +144,10 @@ async def document_body(request: Request) -> bytes:
              summary="Timbrar un CFDI sellado / stamp a sealed CFDI")
 async def stamp(request: Request, who: Who,
                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Response:
-    """Answers the stamped XML (base64) with its UUID, FechaTimbrado, NoCertificadoSAT, SelloSAT and the
-    credits left. A retry (same Idempotency-Key, same document, or the same Sello from the same account)
-    answers 200 with the first stamp and `replayed: true`, spending nothing.
+    """Answers the stamped XML (base64) with its UUID, FechaTimbrado (`fecha_timbrado`: ISO 8601, Mexico City
+    time with its offset, e.g. 2026-11-24T12:00:00-06:00), NoCertificadoSAT, SelloSAT and the credits left.
+    A retry (same Idempotency-Key, same document, or the same Sello from the same account) answers 200 with
+    the first stamp and `replayed: true`, spending nothing.
     With `Accept: application/xml` the body is the stamped XML itself and the rest goes in headers."""
     data = await document_body(request)
     pac = pac_of(request)
@@ -148,7 +194,8 @@ async def verify(request: Request, who: Who) -> dict:
 def _require_zone(names: str, *values: datetime | None) -> None:
     """Instants must say their zone: a naive one would be read in whatever zone the server runs."""
     if any(v is not None and v.tzinfo is None for v in values):
-        raise error("T100", message=f"{names}: indique la zona horaria (p. ej. Z o -06:00).")
+        raise error("T100", message=f"{names}: indique la zona horaria (p. ej. Z o -06:00).",
+                    message_en=f"{names}: give the time zone (e.g. Z or -06:00).")
 
 
 def _filter(stamped_from: datetime | None, stamped_to: datetime | None, issued_from: str | None,
@@ -169,8 +216,9 @@ def list_cfdi(request: Request, who: Who,
               cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
               account_id: int | None = None,
               format: Literal["json", "csv"] | None = None) -> Response:
-    """Newest stamp first, cursor-paginated (`next_cursor`). `format=csv` (or `Accept: text/csv`) streams
-    every matching CFDI as CSV."""
+    """Newest stamp first, cursor-paginated (`next_cursor`); `fecha_timbrado` as in /v1/stamp (ISO 8601,
+    Mexico City time with its offset). `format=csv` (or `Accept: text/csv`) streams every matching CFDI as CSV;
+    a cell that a spreadsheet would take for a formula (=, +, -, @, tab, CR first) starts with a quote."""
     invoices = pac_of(request).invoices
     f = _filter(stamped_from, stamped_to, issued_from, issued_to, rfc_receptor, tipo, status)
     if format == "csv" or (format is None and "text/csv" in (request.headers.get("accept") or "")):
@@ -263,7 +311,7 @@ class NewAccountBody(BaseModel):
     rfcs: list[str] = []
     username: str | None = None
     password: str | None = None
-    parent_id: int | None = None
+    parent_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class NewUserBody(BaseModel):
@@ -276,13 +324,13 @@ class RfcBody(BaseModel):
 
 
 class PackageBody(BaseModel):
-    size: int = Field(gt=0)
+    size: int = Field(gt=0, le=2**31 - 1)
     activation: datetime | None = None
     expiry: datetime | None = None
 
 
 class TransferBody(BaseModel):
-    amount: int = Field(gt=0)
+    amount: int = Field(gt=0, le=2**31 - 1)
 
 
 def _account_dict(acc, rfcs: list[str] | None = None) -> dict:
@@ -375,7 +423,8 @@ def _b64_file(text: str, name: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise error("T100", message=f"{name}: se espera el archivo en base64.") from exc
+        raise error("T100", message=f"{name}: se espera el archivo en base64.",
+                    message_en=f"{name}: the file is expected in base64.") from exc
 
 
 @router.post("/csd", tags=["csd"], status_code=201, summary="Subir un CSD / upload a CSD")
@@ -389,7 +438,8 @@ def upload_csd(request: Request, who: Who, body: CsdUploadBody, account_id: int 
         info = vault.upload(who, _b64_file(body.cer, "cer"), _b64_file(body.key, "key"), body.password,
                             account_id=account_id)
     else:
-        raise error("T100", message='Envíe {"cer", "key", "password"} o {"pfx", "password"}.')
+        raise error("T100", message='Envíe {"cer", "key", "password"} o {"pfx", "password"}.',
+                    message_en='Send {"cer", "key", "password"} or {"pfx", "password"}.')
     return info.as_dict()
 
 

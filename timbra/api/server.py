@@ -43,7 +43,19 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
         print_demo(demo, base)
     click.echo(f"timbra escuchando en {base}  (OpenAPI: {base}/docs)  base de datos: {_safe(settings.database_url)}")
     uvicorn.run("timbra.api.server:create_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level=log_level, access_log=False, proxy_headers=False)
+                workers=workers, log_level=log_level, access_log=False, proxy_headers=False,
+                log_config=log_config(log_level))
+
+
+def log_config(log_level: str) -> dict:
+    """uvicorn's logging, plus timbra's loggers (timbra.access: one line per request) on the same output."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["timbra"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
+    return config
 
 
 def _safe(url: str) -> str:

@@ -12,7 +12,7 @@ from functools import cached_property
 
 from lxml import etree
 
-from timbra.codes import CODES
+from timbra.codes import CODES, error, finding
 from timbra.errors import Finding, TimbraError
 
 NS40 = "http://www.sat.gob.mx/cfd/4"
@@ -27,6 +27,11 @@ COMERCIO_EXTERIOR = frozenset({NS_CCE20, NS_CCE11})
 VERSION_OF_NS = {NS40: "4.0", NS33: "3.3"}
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# libxml2's own limits without XML_PARSE_HUGE (kept: they bound memory and recursion): one text node or
+# attribute value, and the depth of the element tree.
+MAX_TEXT_BYTES = 10_000_000
+MAX_DEPTH = 256
+_XML_ERR_RESOURCE_LIMIT = 114
 _BOM = b"\xef\xbb\xbf"
 _FIRST_ELEMENT_RE = re.compile(rb"<[A-Za-z_]")
 _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -53,6 +58,13 @@ def _parser() -> etree.XMLParser:
             huge_tree=False, collect_ids=False, remove_blank_text=False,
         )
     return p
+
+
+def too_large(size: int, max_bytes: int) -> TimbraError:
+    """T107: a document over the size limit (TIMBRA_MAX_DOCUMENT_BYTES), however it arrived."""
+    es = f"El documento mide {size} bytes y el máximo es {max_bytes}."
+    return error("T107", message=es, message_en=f"The document is {size} bytes long and the maximum is {max_bytes}.",
+                 detail={"max_bytes": max_bytes, "bytes": size}, findings=[finding("T107", detail=es)])
 
 
 def parse_error(detail: str, node: str = "") -> TimbraError:
@@ -153,6 +165,19 @@ def path_of(el: etree._Element, attr: str | None = None) -> str:
     return f"{text}@{attr}" if attr else text
 
 
+def _limit_error(exc: etree.XMLSyntaxError) -> TimbraError:
+    """One of libxml2's limits, in timbra's words (libxml2's own text names a parser option, not the
+    problem): too deep is not a CFDI (301); a huge text or attribute is too large (T107)."""
+    where = f"línea {exc.lineno}, columna {exc.offset}"
+    if "depth" in (exc.msg or "").lower():
+        return parse_error(f"el documento anida más de {MAX_DEPTH} niveles de elementos ({where})")
+    es = f"Un texto o atributo del documento mide más de {MAX_TEXT_BYTES} bytes, el máximo que se admite ({where})."
+    return error("T107", message=es, findings=[finding("T107", detail=es)],
+                 message_en=f"A text or attribute of the document is longer than {MAX_TEXT_BYTES} bytes, the "
+                            f"maximum accepted (line {exc.lineno}, column {exc.offset}).",
+                 detail={"max_text_bytes": MAX_TEXT_BYTES})
+
+
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Parse untrusted bytes into a CFDI Document, or raise TimbraError 301."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -161,7 +186,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     if not data.strip():
         raise parse_error("el documento está vacío")
     if len(data) > max_bytes:
-        raise parse_error(f"el documento mide {len(data)} bytes y el máximo es {max_bytes}")
+        raise too_large(len(data), max_bytes)
     body = data[3:] if data.startswith(_BOM) else data
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:1] == b"\x00" or body[1:2] == b"\x00":
         raise parse_error("el documento debe estar codificado en UTF-8 (se recibió UTF-16)")
@@ -180,6 +205,8 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     try:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
+        if exc.code == _XML_ERR_RESOURCE_LIMIT:
+            raise _limit_error(exc) from None
         raise parse_error(f"XML mal formado: {exc.msg} (línea {exc.lineno}, columna {exc.offset})") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:

@@ -10,7 +10,7 @@ import base64
 import re
 import uuid as uuidlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -39,6 +39,17 @@ class Timbre:
 def fecha_timbrado(moment: datetime) -> str:
     """FechaTimbrado: Mexico City local time, no offset, no fraction."""
     return moment.astimezone(MEXICO_CITY).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def fecha_timbrado_iso(moment: datetime | str) -> str:
+    """FechaTimbrado as the API and its reports write it: Mexico City time with its offset, ISO 8601
+    ("2026-11-24T12:00:00-06:00"), the same instant and wall time as the TFD's offset-less value. A naive
+    datetime is UTC (as stored); a string is the TFD's own value (Mexico City time)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment).replace(tzinfo=MEXICO_CITY)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(MEXICO_CITY).replace(microsecond=0).isoformat()
 
 
 def build_tfd(*, sello_cfd: str, pac: Credential, rfc_prov_certif: str, moment: datetime,

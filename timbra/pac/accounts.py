@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import threading
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
+from timbra.pac.throttle import LoginThrottle
 from timbra.store import repo
 from timbra.store.db import Database
 from timbra.store.models import Account, AccountRfc, ApiKey, User
@@ -32,6 +34,10 @@ from timbra.store.models import Account, AccountRfc, ApiKey, User
 KINDS = ("admin", "distributor", "emisor")
 MIN_PASSWORD = 10
 KEY_CACHE_SECONDS = 5.0
+# argon2 takes 64 MiB and a core for tens of milliseconds: at most this many verifications run at once per
+# process; a login that cannot start one within ARGON2_WAIT_SECONDS is refused (T151).
+ARGON2_SLOTS = max(1, os.cpu_count() or 1)
+ARGON2_WAIT_SECONDS = 5.0
 _RFC = re.compile(r"[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}")
 _KEY = re.compile(r"tbk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})")
 _hasher = PasswordHasher()
@@ -95,6 +101,10 @@ class Accounts:
         self.clock = clock
         self._verified = _VerifiedCache()
         self._keys: dict[str, tuple[Principal, datetime]] = {}
+        self.throttle = LoginThrottle(clock)
+        self.argon2_slots = ARGON2_SLOTS
+        self.argon2_wait_seconds = ARGON2_WAIT_SECONDS
+        self._argon2 = threading.BoundedSemaphore(self.argon2_slots)
 
     # --- authorization ----------------------------------------------------------------------------------
 
@@ -126,17 +136,20 @@ class Accounts:
                        rfcs: list[str] | tuple[str, ...] = (), username: str | None = None,
                        password: str | None = None) -> NewAccount:
         if kind not in KINDS:
-            raise error("T100", message=f"kind debe ser uno de {', '.join(KINDS)}")
+            raise error("T100", message=f"kind debe ser uno de {', '.join(KINDS)}",
+                        message_en=f"kind must be one of {', '.join(KINDS)}")
         if not name.strip():
-            raise error("T100", message="name es obligatorio")
+            raise error("T100", message="name es obligatorio", message_en="name is required")
         if who.kind == "distributor":
             if kind != "emisor":
-                raise error("T102", message="Un distribuidor solo puede crear cuentas de emisor.")
+                raise error("T102", message="Un distribuidor solo puede crear cuentas de emisor.",
+                            message_en="A distributor can only create emisor accounts.")
             parent_id = who.account_id
         elif not who.is_admin:
             raise error("T102")
         if kind != "emisor" and rfcs:
-            raise error("T100", message="Solo una cuenta de emisor tiene RFC.")
+            raise error("T100", message="Solo una cuenta de emisor tiene RFC.",
+                        message_en="Only an emisor account has RFCs.")
         clean_rfcs = [_check_rfc(r) for r in rfcs]
         if password is not None:
             _check_password(password)
@@ -152,7 +165,9 @@ class Accounts:
                     # of an admin account (its users would act as the PAC admin).
                     if parent.kind != "distributor" or kind == "admin":
                         raise error("T100", message="La cuenta padre debe ser un distribuidor y la cuenta "
-                                                    "nueva no puede ser de administrador.")
+                                                    "nueva no puede ser de administrador.",
+                                    message_en="The parent account must be a distributor and the new "
+                                               "account cannot be an admin one.")
                 acc = Account(kind=kind, name=name.strip(), parent_id=parent_id, active=True, created_at=now)
                 s.add(acc)
                 s.flush()
@@ -164,13 +179,14 @@ class Accounts:
                         generated = password = secrets.token_urlsafe(12)
                     user = self._new_user(s, acc.id, username, password, now)
         except IntegrityError as exc:
-            raise error("T110", message=f"El usuario {username!r} ya existe.") from exc
+            raise error("T110", message=f"El usuario {username!r} ya existe.",
+                        message_en=f"The user {username!r} already exists.") from exc
         return NewAccount(acc, user, generated)
 
     def _new_user(self, s, account_id: int, username: str, password: str, now: datetime) -> User:
         username = username.strip()
         if not username or len(username) > 254:
-            raise error("T100", message="username inválido")
+            raise error("T100", message="username inválido", message_en="invalid username")
         _check_password(password)
         user = User(account_id=account_id, username=username, password_hash=_hasher.hash(password), active=True,
                     created_at=now, password_changed_at=now)
@@ -190,7 +206,8 @@ class Accounts:
                     raise error("T103")
                 user = self._new_user(s, account_id, username, password, self.clock.now())
         except IntegrityError as exc:
-            raise error("T110", message=f"El usuario {username!r} ya existe.") from exc
+            raise error("T110", message=f"El usuario {username!r} ya existe.",
+                        message_en=f"The user {username!r} already exists.") from exc
         return user, generated
 
     def add_rfc(self, who: Principal, account_id: int, rfc: str) -> None:
@@ -201,7 +218,8 @@ class Accounts:
             if acc is None:
                 raise error("T103")
             if acc.kind != "emisor":
-                raise error("T100", message="Solo una cuenta de emisor tiene RFC.")
+                raise error("T100", message="Solo una cuenta de emisor tiene RFC.",
+                            message_en="Only an emisor account has RFCs.")
             if not repo.has_rfc(s, account_id, rfc):
                 s.add(AccountRfc(account_id=account_id, rfc=rfc, created_at=self.clock.now()))
 
@@ -210,7 +228,7 @@ class Accounts:
         with self.db.reader() as s:
             acc = repo.account(s, account_id)
             if acc is None:
-                raise error("T103")
+                raise error("T103", detail={"account_id": account_id})
             return acc, repo.rfcs(s, account_id)
 
     def list(self, who: Principal) -> list[Account]:
@@ -229,19 +247,36 @@ class Accounts:
 
     # --- authentication ---------------------------------------------------------------------------------
 
-    def authenticate(self, username: str, password: str) -> Principal:
+    def authenticate(self, username: str, password: str, client: str | None = None) -> Principal:
+        """User and password (HTTP Basic). A password verified before is answered from memory; otherwise
+        failed attempts are throttled per client address and per username (T150) and argon2 runs at most
+        `argon2_slots` at once (T151 when none frees up in time)."""
         with self.db.reader() as s:
             user = repo.user_by_name(s, username)
             acc = repo.account(s, user.account_id) if user is not None else None
-        if user is None or acc is None or not user.active or not acc.active:
-            _burn(password)  # the same cost as a wrong password: no telling which usernames exist
+        known = user is not None and acc is not None and user.active and acc.active
+        if known and self._verified.hit(user, password):
+            return Principal(acc.id, acc.kind, user.id, user.username)
+        self.throttle.check(client=client, username=username)
+        if not self._argon2.acquire(timeout=self.argon2_wait_seconds):
+            raise error("T151", detail={"retry_after": 1})
+        try:
+            self.throttle.check(client=client, username=username)  # again: others may have failed meanwhile
+            if not known:
+                _burn(password)  # the same cost as a wrong password: no telling which usernames exist
+                ok = False
+            else:
+                try:
+                    ok = _hasher.verify(user.password_hash, password)
+                except (VerificationError, InvalidHashError):
+                    ok = False
+        finally:
+            self._argon2.release()
+        if not ok:
+            self.throttle.failed(client=client, username=username)
             raise error("T101")
-        if not self._verified.hit(user, password):
-            try:
-                _hasher.verify(user.password_hash, password)
-            except (VerificationError, InvalidHashError) as exc:
-                raise error("T101") from exc
-            self._verified.add(user, password)
+        self._verified.add(user, password)
+        self.throttle.succeeded(username)
         return Principal(acc.id, acc.kind, user.id, user.username)
 
     def cached_key(self, key: str) -> Principal | None:
@@ -286,7 +321,8 @@ class Accounts:
             try:
                 _hasher.verify(user.password_hash, current)
             except (VerificationError, InvalidHashError) as exc:
-                raise error("T101", message="La contraseña actual no es correcta.") from exc
+                raise error("T101", message="La contraseña actual no es correcta.",
+                            message_en="The current password is not correct.") from exc
             user.password_hash = _hasher.hash(new)
             user.password_changed_at = self.clock.now()
 
@@ -298,7 +334,8 @@ class Accounts:
             if username is not None:
                 user = repo.user_by_name(s, username)
                 if user is None or not self.can_manage(who, user.account_id):
-                    raise error("T103", message=f"No existe el usuario {username!r}.")
+                    raise error("T103", message=f"No existe el usuario {username!r}.",
+                                message_en=f"There is no user {username!r}.")
             else:
                 user = s.get(User, who.user_id) if who.user_id is not None else None
                 if user is None:
@@ -319,7 +356,7 @@ class Accounts:
         with self.db.session() as s:
             rec = s.get(ApiKey, key_id)
             if rec is None or rec.account_id != who.account_id:
-                raise error("T103")
+                raise error("T103", detail={"key_id": key_id})
             if rec.revoked_at is None:
                 rec.revoked_at = self.clock.now()
             self._keys.pop(rec.key_hash, None)
@@ -337,7 +374,7 @@ def _check_password(password: str) -> None:
 def _check_rfc(rfc: str) -> str:
     rfc = (rfc or "").strip().upper()
     if not _RFC.fullmatch(rfc):
-        raise error("T100", message=f"RFC inválido: {rfc!r}")
+        raise error("T100", message=f"RFC inválido: {rfc!r}", message_en=f"Invalid RFC: {rfc!r}")
     return rfc
 
 

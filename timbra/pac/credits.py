@@ -75,12 +75,14 @@ class Credits:
                     expiry: datetime | None = None) -> Package:
         """A new package of credits for an account: only the PAC admin sells them."""
         if not who.is_admin:
-            raise error("T102", message="Solo el administrador del PAC crea paquetes.")
+            raise error("T102", message="Solo el administrador del PAC crea paquetes.",
+                        message_en="Only the PAC admin creates packages.")
         _check_size(size)
         now = self.clock.now()
         activation = activation or now
         if expiry is not None and expiry <= activation:
-            raise error("T100", message="La caducidad debe ser posterior a la activación.")
+            raise error("T100", message="La caducidad debe ser posterior a la activación.",
+                        message_en="The expiry must be after the activation.")
         with self.db.session() as s:
             acc = repo.account(s, account_id)
             if acc is None or acc.kind == "admin":
@@ -95,7 +97,8 @@ class Credits:
         """A distributor hands `amount` of its credits to one of its clients, from the packages that expire
         first; each client package keeps the expiry of the package it came from."""
         if who.kind != "distributor":
-            raise error("T102", message="Solo un distribuidor asigna créditos de sus paquetes.")
+            raise error("T102", message="Solo un distribuidor asigna créditos de sus paquetes.",
+                        message_en="Only a distributor hands out credits from its packages.")
         _check_size(amount)
         now = self.clock.now()
         created = []
@@ -136,4 +139,5 @@ class Credits:
 
 def _check_size(size: int) -> None:
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0 or size > 100_000_000:
-        raise error("T100", message="La cantidad de créditos debe ser un entero positivo.")
+        raise error("T100", message="La cantidad de créditos debe ser un entero positivo.",
+                    message_en="The number of credits must be a positive integer.")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from timbra.cfdi.tfd import fecha_timbrado_iso
 from timbra.codes import error
 from timbra.pac.accounts import Accounts, Principal
 from timbra.store import repo
@@ -35,8 +36,19 @@ def cfdi_dict(row: Cfdi) -> dict:
     return {"uuid": row.uuid, "version": row.version, "rfc_emisor": row.rfc_emisor,
             "rfc_receptor": row.rfc_receptor, "nombre_receptor": row.nombre_receptor, "serie": row.serie,
             "folio": row.folio, "tipo": row.tipo, "fecha": row.fecha,
-            "fecha_timbrado": row.fecha_timbrado.isoformat(), "total": amount(row.total), "moneda": row.moneda,
+            "fecha_timbrado": fecha_timbrado_iso(row.fecha_timbrado), "total": amount(row.total), "moneda": row.moneda,
             "status": row.status, "sat_status": row.sat_status, "no_certificado_sat": row.no_certificado_sat}
+
+
+# A cell that starts with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A report cell that a spreadsheet shows as text: a leading quote neutralises a formula (a receptor named
+    "=HYPERLINK(...)" must not become a link or run anything when the CSV is opened)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,7 @@ class Invoices:
             ack = repo.acuse(s, row.account_id, row.uuid)
         if ack is None:
             raise error("T103", message="El SAT aún no acusa la recepción de este CFDI; intente más tarde.",
+                        message_en="SAT has not acknowledged this CFDI yet; try again later.",
                         detail={"uuid": row.uuid, "sat_status": row.sat_status})
         return ack
 
@@ -84,7 +97,7 @@ class Invoices:
             try:
                 after = repo.decode_cursor(cursor)
             except ValueError as exc:
-                raise error("T100", message="cursor inválido") from exc
+                raise error("T100", message="cursor inválido", message_en="invalid cursor") from exc
         with self.db.reader() as s:
             rows = repo.list_cfdis(s, acc, f, limit=limit + 1, after=after)
         more = len(rows) > limit
@@ -101,7 +114,7 @@ class Invoices:
             page = self.page(who, f, limit=MAX_PAGE, cursor=cursor, account_id=account_id)
             for row in page.items:
                 d = cfdi_dict(row)
-                writer.writerow([d[c] for c in CSV_COLUMNS])
+                writer.writerow([csv_cell(d[c]) for c in CSV_COLUMNS])
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()

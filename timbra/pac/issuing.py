@@ -69,7 +69,8 @@ class IssueService:
         """`kind`: "factura" (Ingreso/Egreso), "pagos" (Pagos 2.0) or "nomina" (Nómina 1.2)."""
         k = KINDS[kind]
         if who.kind != "emisor":
-            raise error("T102", message="Solo una cuenta de emisor emite CFDI.")
+            raise error("T102", message="Solo una cuenta de emisor emite CFDI.",
+                        message_en="Only an emisor account issues CFDI.")
         key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
         if key is not None:
             earlier = self._by_referencia(who, key)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from timbra.cfdi.amounts import to_decimal
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import Document
-from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, insert_tfd
+from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, fecha_timbrado_iso, insert_tfd
 from timbra.cfdi.trust import TrustStore
 from timbra.cfdi.validate import Options, Validation, validate
 from timbra.clock import SYSTEM, Clock
@@ -85,7 +85,7 @@ class StampResult:
     replayed: bool  # True: the stored answer of an earlier request; no credit was spent
 
     def as_dict(self) -> dict:
-        return {"uuid": self.uuid, "fecha_timbrado": self.fecha_timbrado,
+        return {"uuid": self.uuid, "fecha_timbrado": fecha_timbrado_iso(self.fecha_timbrado),
                 "no_certificado_sat": self.no_certificado_sat, "sello_sat": self.sello_sat,
                 "credits_left": self.credits_left, "replayed": self.replayed}
 
@@ -183,9 +183,11 @@ class StampService:
     def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
               to_json: JsonPaths | None = None) -> StampResult:
         if who.kind != "emisor":
-            raise error("T102", message="Solo una cuenta de emisor timbra.")
+            raise error("T102", message="Solo una cuenta de emisor timbra.",
+                        message_en="Only an emisor account stamps.")
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise error("T100", message="Idempotency-Key: de 1 a 255 caracteres ASCII visibles.")
+            raise error("T100", message="Idempotency-Key: de 1 a 255 caracteres ASCII visibles.",
+                        message_en="Idempotency-Key: 1 to 255 visible ASCII characters.")
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
         # 1. a retry gets the first answer

@@ -234,9 +234,11 @@ class Vault:
         except (ValueError, TypeError) as exc:
             raise error("T125") from exc
         if cert is None:
-            raise error("T120", message="El archivo .pfx no contiene un certificado.")
+            raise error("T120", message="El archivo .pfx no contiene un certificado.",
+                        message_en="The .pfx file has no certificate.")
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise error("T125", message="El archivo .pfx no contiene una llave privada RSA.")
+            raise error("T125", message="El archivo .pfx no contiene una llave privada RSA.",
+                        message_en="The .pfx file has no RSA private key.")
         parsed = _certificate(cert.public_bytes(serialization.Encoding.DER))
         self._check_certificate(target, parsed)
         return self._store(target, parsed, PrivateKey(key))
