@@ -34,7 +34,10 @@ from timbra.pac.stamping import validation_error
 from timbra.store import repo
 from timbra.store.db import Database
 
-REFERENCIA_PREFIX = "referencia:"
+# A referencia is kept as an idempotency key of the account with this prefix. The space keeps it apart from
+# every client's Idempotency-Key (visible ASCII only, StampService), so the two never answer for each other.
+REFERENCIA_PREFIX = "referencia "
+REFERENCIA_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class IssueService:
         k = KINDS[kind]
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor emite CFDI.")
+        if referencia is not None and not 0 < len(referencia) <= REFERENCIA_MAX:
+            raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.")
         key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
         if key is not None:
             earlier = self._by_referencia(who, key)
@@ -94,7 +99,7 @@ class IssueService:
         sign_root(root, cred)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
-            return self.stamps.stamp(who, xml, idempotency_key=key)
+            return self.stamps.stamp(who, xml, referencia_key=key)
         except TimbraError as exc:
             if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
                 earlier = self._by_referencia(who, key)

@@ -84,11 +84,16 @@ class StampService:
         """All findings, no stamp, no credit."""
         return self.stamper.validate(data)
 
-    def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None) -> StampResult:
+    def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
+              referencia_key: str | None = None) -> StampResult:
+        """`idempotency_key`: the client's Idempotency-Key (1-255 visible ASCII characters). `referencia_key`:
+        issuing's key for a referencia instead, in a namespace no client's key can reach (it has a space)."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.")
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise error("T100", message="Idempotency-Key: de 1 a 255 caracteres ASCII visibles.")
+        if referencia_key is not None:
+            idempotency_key = referencia_key
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
         with self.db.reader() as s:
