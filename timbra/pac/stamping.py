@@ -14,12 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from timbra.cfdi.credentials import Credential
+from timbra.cfdi.credentials import Credential, CredentialError
 from timbra.cfdi.document import Document
 from timbra.cfdi.tfd import Timbre, build_tfd, insert_tfd
 from timbra.cfdi.validate import Options, Validation, validate
 from timbra.clock import SYSTEM, Clock
-from timbra.codes import CODES, finding
+from timbra.codes import CODES, error, finding
 from timbra.errors import Finding, TimbraError
 from timbra.sat.catalogs import catalogs
 from timbra.sat.certs import TrustStore
@@ -169,13 +169,22 @@ def padron_from_settings(settings: Settings) -> Padron:
 def load_pac_credential(settings: Settings) -> Credential:
     """The PAC's stamping certificate from settings, or the sandbox one (created on first use)."""
     if settings.pac_cer is not None and settings.pac_key is not None:
-        return Credential.load(Path(settings.pac_cer).read_bytes(), Path(settings.pac_key).read_bytes(),
-                               settings.pac_key_password)
+        password = settings.pac_password  # T171 outside the sandbox without TIMBRA_PAC_KEY_PASSWORD
+        try:
+            return Credential.load(Path(settings.pac_cer).read_bytes(), Path(settings.pac_key).read_bytes(),
+                                   password)
+        except (OSError, CredentialError) as exc:
+            raise TimbraError("T170", f"TIMBRA_PAC_CER / TIMBRA_PAC_KEY: {exc}", source="pac",
+                              message_en="The PAC's certificate or key (TIMBRA_PAC_CER, TIMBRA_PAC_KEY, "
+                                         "TIMBRA_PAC_KEY_PASSWORD) cannot be used.") from None
     if not settings.sandbox:
-        raise TimbraError("T900", "TIMBRA_PAC_CER y TIMBRA_PAC_KEY son obligatorios en producción", source="pac")
+        if settings.pac_key_password is None:
+            raise error("T171")  # first: outside the sandbox the password has no default
+        raise TimbraError("T170", "TIMBRA_PAC_CER y TIMBRA_PAC_KEY son obligatorios en producción", source="pac",
+                          message_en="TIMBRA_PAC_CER and TIMBRA_PAC_KEY are required in production.")
     from timbra.sat.sandbox_ca import create_sandbox_keys
 
-    manifest = create_sandbox_keys(settings.keys_dir, pac_rfc=settings.pac_rfc, password=settings.pac_key_password)
+    manifest = create_sandbox_keys(settings.keys_dir, pac_rfc=settings.pac_rfc, password=settings.pac_password)
     pac = manifest["pac"]
     return Credential.load((settings.keys_dir / pac["cer"]).read_bytes(),
                            (settings.keys_dir / pac["key"]).read_bytes(), pac["password"])
