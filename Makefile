@@ -15,7 +15,7 @@ install: $(BIN)/.installed
 
 # Install and start the PAC (SQLite in ./data, sandbox keys, a demo account printed on first start).
 run: install
-	$(BIN)/timbra serve
+	TIMBRA_DATA_DIR=$${TIMBRA_DATA_DIR:-$(CURDIR)/data} $(BIN)/timbra serve
 
 test: install
 	./scripts/services.sh

@@ -1,12 +1,13 @@
 """HTTP load benchmark: `timbra serve` with durable storage, stamped over loopback by 1, 16 and 64 clients.
 
-    .venv/bin/python bench/bench_http.py [--seconds 5] [--workers 2] [--database-url URL]
+    .venv/bin/python bench/bench_http.py [--seconds 5] [--workers 2] [--database-url URL] [--tiny]
 
 Prints stamps/s and p50/p99 latency per concurrency level, next to the in-process stamping rate of the same
 machine measured first (issue #3 targets: p50 <= 5 ms at 1 client; over HTTP at least half of the
 in-process throughput). Every request is a distinct sealed CFDI (its own Folio and Sello) sent with an API
 key, so every answer is a real stamp committed to the database and spends a credit. Loopback only; each
-level is bounded by time and by the number of documents prepared.
+level is bounded by time and by the number of documents prepared. The server runs on the real clock, so
+the sandbox keys and documents are made from it too; --tiny is 1 and 2 clients, a few stamps each (CI).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_stamp import percentile  # noqa: E402
+from bench_stamp import add_size_options, percentile  # noqa: E402
 
 from timbra.cfdi.credentials import Credential  # noqa: E402
 from timbra.cfdi.sample import sealed_sample  # noqa: E402
@@ -102,16 +103,22 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     ap.add_argument("--database-url", help="default: SQLite in a temporary data directory")
     ap.add_argument("--docs", type=int, default=4000, help="documents prepared per level (upper bound)")
+    add_size_options(ap)
     args = ap.parse_args()
+    levels, warm_docs, warm_load = LEVELS, 600, 200
+    if args.tiny:
+        levels, warm_docs, warm_load = (1, 2), 12, 2
+        args.docs, args.workers, args.seconds = min(args.docs, 4), 1, min(args.seconds, 2.0)
     data_dir = Path(tempfile.mkdtemp(prefix="timbra-bench-"))
+    failed = 0
     try:
         key, csd, pac = prepare(data_dir, args.database_url, credits=1_000_000)
         now = SYSTEM.now()
-        print(f"preparing {args.docs * len(LEVELS):,} sealed documents ...", flush=True)
-        sets = [[sealed_sample(csd, now, folio=f"{level}-{i}") for i in range(args.docs)] for level in LEVELS]
-        warm = [sealed_sample(csd, now, folio=f"w{i}") for i in range(600)]
-        in_process_rate(pac, warm[:100])  # warm-up
-        rate = in_process_rate(pac, warm[100:])
+        print(f"preparing {args.docs * len(levels):,} sealed documents ...", flush=True)
+        sets = [[sealed_sample(csd, now, folio=f"{level}-{i}") for i in range(args.docs)] for level in levels]
+        warm = [sealed_sample(csd, now, folio=f"w{i}") for i in range(warm_docs)]
+        in_process_rate(pac, warm[:warm_docs // 6])  # warm-up
+        rate = in_process_rate(pac, warm[warm_docs // 6:])
         pac.stop()
         print(f"in-process stamping (3 conceptos, no storage): {rate:,.0f} stamps/s")
         port = free_port()
@@ -126,9 +133,11 @@ def main() -> None:
             _wait(base, server)
             backend = "PostgreSQL" if args.database_url else "SQLite (WAL, synchronous=FULL)"
             print(f"timbra serve --workers {args.workers}, {backend}, stamps committed before each answer")
-            asyncio.run(load(base, key, [sealed_sample(csd, now, folio=f"x{i}") for i in range(200)], 4, 2))
-            for level, docs in zip(LEVELS, sets):
+            asyncio.run(load(base, key, [sealed_sample(csd, now, folio=f"x{i}") for i in range(warm_load)],
+                             min(4, warm_load), 2))
+            for level, docs in zip(levels, sets):
                 lat, errors, elapsed = asyncio.run(load(base, key, docs, level, args.seconds))
+                failed += errors
                 per_s = len(lat) / elapsed
                 print(f"{level:>3} clients: {per_s:7,.0f} stamps/s  p50 {percentile(lat, 50) * 1000:6.2f} ms  "
                       f"p99 {percentile(lat, 99) * 1000:6.2f} ms  ({len(lat):,} stamps, {errors} errors)  "
@@ -139,6 +148,8 @@ def main() -> None:
         drain(data_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+    if failed:
+        raise SystemExit(f"{failed} requests were not stamped")
 
 
 def drain(data_dir: Path) -> None:

@@ -51,9 +51,9 @@ def test_upload_list_and_rotate(cli: Run, env, tmp_path: Path, sandbox_ca: Sandb
     assert PASSWORD not in up.stdout
     two = ok(cli("csd", "upload", "--account", str(account), "--pfx", str(files / "second.pfx"),
                  "--password", PASSWORD, "--json"))
-    listed = ok(cli("csd", "list", str(account), "--json"))["csd"]
+    listed = ok(cli("csd", "list", "--account", str(account), "--json"))["csd"]
     assert {c["id"]: c["active"] for c in listed} == {one["id"]: False, two["id"]: True}
-    text = cli("csd", "list", str(account))
+    text = cli("csd", "list", "--account", str(account))
     assert text.exit_code == 0 and "ACTIVO" in text.stdout and second.certificate.no_certificado in text.stdout
 
     assert failed_code(cli("csd", "upload", "--account", str(account), "--cer", str(files / "first.cer"),

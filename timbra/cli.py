@@ -4,19 +4,19 @@ Only translation lives here: arguments in, calls into timbra.cfdi / timbra.pac, 
 """
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from timbra import __version__
 from timbra.clock import SYSTEM, Clock, FixedClock
+from timbra.codes import CODES
 from timbra.errors import TimbraError
 from timbra.settings import Settings
 
@@ -29,14 +29,126 @@ if TYPE_CHECKING:  # the operator commands import these lazily: `timbra validate
 PROGRESS_THRESHOLD = 50
 
 
+# --- errors: one line with a code; exit 2 for usage or configuration, 1 when timbra refused ---------------
+# Every command of the `timbra` group gets this (TimbraGroup / TimbraCommand): a TimbraError, a bad master key,
+# a file that cannot be read, an XML that cannot be parsed and click's usage errors become one line
+# `error <code>: <mensaje> / <message>` on stderr (with --json the error's JSON document on stdout); anything
+# else is T900 (`timbra --traceback ...` shows the Python traceback).
+
+# Codes that mean the command or the installation is wrong, not the document or the operation: exit 2.
+USAGE_CODES = frozenset({"T100", "T170", "T171", "T172", "T173"})
+
+
+def exit_status(code: str) -> int:
+    return 2 if code in USAGE_CODES else 1
+
+
+def _coded(code: str, es: str | None = None, en: str | None = None) -> TimbraError:
+    """A TimbraError of the code table with its texts, each followed by a specific detail."""
+    c = CODES[code]
+    return TimbraError(code, f"{c.es} {es}" if es else c.es, source=c.source,
+                       message_en=f"{c.en} {en if en is not None else es}".strip() if es else c.en)
+
+
+def error_line(exc: TimbraError) -> str:
+    text = f"error {exc.code}: {exc.message}"
+    if exc.message_en and exc.message_en != exc.message:
+        text += f" / {exc.message_en}"
+    if exc.detail:
+        text += f" {json.dumps(exc.detail, ensure_ascii=False)}"
+    return " ".join(text.split())
+
+
+def _as_timbra_error(exc: Exception) -> TimbraError:
+    from lxml import etree
+
+    from timbra.pac.vault import MasterKeyError
+
+    if isinstance(exc, TimbraError):
+        return exc
+    if isinstance(exc, MasterKeyError):
+        return _coded("T172", f"({exc})", "")
+    if isinstance(exc, etree.XMLSyntaxError):
+        return _coded("301", f"({exc.msg})" if exc.msg else None)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _coded("T100", f"{where}{exc.strerror or exc}")
+    return _coded("T900", f"({type(exc).__name__}: {exc}; timbra --traceback ... muestra el detalle / shows "
+                          "the detail)")
+
+
+def _report(exc: TimbraError, as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(error_line(exc), err=True)
+        for f in exc.findings:
+            click.echo(f"  {f}", err=True)
+    sys.exit(exit_status(exc.code))
+
+
+class _ReportsErrors:
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.find_root().params.get("traceback"):
+                raise
+            _report(_as_timbra_error(exc), bool(ctx.params.get("as_json")))
+
+
+class TimbraCommand(_ReportsErrors, click.Command):
+    pass
+
+
+class TimbraGroup(_ReportsErrors, click.Group):
+    command_class = TimbraCommand
+    group_class = type  # subgroups are TimbraGroups too
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """click's usage errors as one coded line too (exit 2), instead of click's usage block."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.Abort:
+            click.echo("Cancelado / aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (ayuda / help: {ctx.command_path} --help)" if ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            click.echo(f"error T100: Uso inválido / invalid usage: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 def _settings() -> Settings:
-    return Settings.from_env()
+    """The settings. Says on stderr (once per command) which data directory is used, unless TIMBRA_DATA_DIR
+    names it with an absolute path (then the caller knows, and scripts get no extra line)."""
+    import os
+
+    s = Settings.from_env()
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.find_root().meta if ctx is not None else {}
+    explicit = s.data_dir_source == "TIMBRA_DATA_DIR" and os.path.isabs(os.environ.get("TIMBRA_DATA_DIR", ""))
+    if not explicit and not meta.get("timbra.data_dir_said"):
+        meta["timbra.data_dir_said"] = True
+        click.echo(f"timbra: datos en / data directory: {s.data_dir} ({s.data_dir_source})", err=True)
+    return s
 
 
 def _clock(at: str | None) -> Clock:
     if not at:
         return SYSTEM
-    moment = datetime.fromisoformat(at)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise _coded("T100", f"--at {at!r} no es una fecha ISO 8601 (p. ej. 2022-01-03T12:00:00).",
+                     f"--at {at!r} is not an ISO 8601 date (e.g. 2022-01-03T12:00:00).") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return FixedClock(moment)
@@ -52,9 +164,11 @@ def _collect(paths: tuple[str, ...]) -> list[Path]:
     return files
 
 
-@click.group()
+@click.group(cls=TimbraGroup)
 @click.version_option(__version__, prog_name="timbra")
-def main() -> None:
+@click.option("--traceback", is_flag=True, help="Mostrar el traceback de un error interno / show internal errors' "
+                                                 "Python traceback.")
+def main(traceback: bool) -> None:
     """timbra: PAC de código abierto para CFDI / open-source PAC for Mexico's CFDI."""
 
 
@@ -140,30 +254,40 @@ def _print_file(out, path: Path, findings, error: str | None, as_json: bool) -> 
 @click.option("--output", "-o", help="Archivo de salida (- para stdout) / output file (- for stdout).")
 @click.option("--json", "as_json", is_flag=True, help="Resumen JSON / JSON summary.")
 def stamp(file: str, output: str | None, as_json: bool) -> None:
-    """Timbra un CFDI sellado con el certificado del PAC / stamp a sealed CFDI."""
+    """Timbra un CFDI sellado, solo en el sandbox: sin validez fiscal, no se guarda ni cobra (cada corrida da
+    otro UUID). Para timbrar de verdad: POST /v1/stamp / stamp a sealed CFDI, sandbox only: no fiscal
+    validity, nothing stored (every run gives another UUID); real stamps go through POST /v1/stamp."""
+    from timbra.codes import error
     from timbra.pac.stamping import certifier_from_settings
 
-    certifier = certifier_from_settings(_settings())
+    s = _settings()
+    if not s.sandbox:
+        raise error("T173")
+    certifier = certifier_from_settings(s)
     try:
         result = certifier.stamp(Path(file).read_bytes())
     except TimbraError as exc:
-        if as_json:
+        if as_json:  # one line, as before (the central report indents its JSON)
             click.echo(json.dumps(exc.as_dict(), ensure_ascii=False))
-        else:
-            click.echo(f"{file}: no timbrado: {exc.code} {exc.message}", err=True)
-            _print_file(sys.stderr, Path(file), exc.findings, None, False)
-        sys.exit(1)
+            sys.exit(exit_status(exc.code))
+        raise
     target = output or str(Path(file).with_name(Path(file).stem + "_timbrado.xml"))
     if target == "-":
         sys.stdout.buffer.write(result.xml)
     else:
         Path(target).write_bytes(result.xml)
     summary = {"uuid": result.uuid, "fecha_timbrado": result.fecha_timbrado,
-               "no_certificado_sat": result.timbre.no_certificado_sat, "output": target}
+               "no_certificado_sat": result.timbre.no_certificado_sat, "output": target,
+               "sandbox": True, "stored": False}
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False), err=target == "-")
     else:
         click.echo(f"UUID {result.uuid}  FechaTimbrado {result.fecha_timbrado}  -> {target}", err=target == "-")
+        click.echo(_SANDBOX_NOTE, err=True)
+
+
+_SANDBOX_NOTE = ("sandbox, sin validez fiscal, no se guarda (timbrar de nuevo da otro UUID) / sandbox, no fiscal "
+                 "validity, not stored (stamping again gives another UUID)")
 
 
 @main.command()
@@ -174,14 +298,22 @@ def stamp(file: str, output: str | None, as_json: bool) -> None:
 @click.option("--output", "-o", help="Archivo de salida (- para stdout).")
 def seal(file: str, cer: str, key: str, password: str, output: str | None) -> None:
     """Sella un CFDI con un CSD (lo que hace un ERP) / seal a CFDI with a CSD."""
-    from timbra.cfdi.credentials import Credential, CredentialError
+    from timbra.cfdi.credentials import Certificate, Credential, CredentialError
     from timbra.cfdi.seal import sign_xml
 
     try:
+        Certificate.from_bytes(Path(cer).read_bytes())
+    except CredentialError as exc:
+        raise _coded("T120", f"({exc})") from None
+    try:
         cred = Credential.load(Path(cer).read_bytes(), Path(key).read_bytes(), password)
     except CredentialError as exc:
-        raise click.ClickException(str(exc)) from None
-    xml = sign_xml(Path(file).read_bytes(), cred)
+        raise _coded("T125", f"({exc})") from None
+    try:
+        xml = sign_xml(Path(file).read_bytes(), cred)
+    except (ValueError, LookupError, TypeError):  # well-formed XML that is not a CFDI to seal
+        raise _coded("301", f"({file}: no es un cfdi:Comprobante con Version 4.0 o 3.3)",
+                     f"({file}: not a cfdi:Comprobante with Version 4.0 or 3.3)") from None
     target = output or file
     if target == "-":
         sys.stdout.buffer.write(xml)
@@ -203,7 +335,7 @@ def keys_sandbox(force: bool, as_json: bool) -> None:
     from timbra.gateway.sandbox_ca import create_sandbox_keys
 
     s = _settings()
-    manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password, force=force)
+    manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_password, force=force)
     if as_json:
         click.echo(json.dumps({"dir": str(s.keys_dir), **manifest}, ensure_ascii=False, indent=2))
         return
@@ -215,19 +347,22 @@ def keys_sandbox(force: bool, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--conceptos", default=3, show_default=True)
+@click.option("--conceptos", default=3, show_default=True, type=click.IntRange(min=1))
 @click.option("--output", "-o", default=None, help="Carpeta de salida / output folder.")
 def demo(conceptos: int, output: str | None) -> None:
-    """Crea, sella y timbra una factura de demostración con un CSD del sandbox."""
+    """Crea, sella y timbra una factura de demostración con un CSD del sandbox (no se guarda)."""
     from timbra.cfdi.credentials import Credential
     from timbra.cfdi.sample import sealed_sample
+    from timbra.codes import error
     from timbra.pac.stamping import certifier_from_settings
 
     s = _settings()
+    if not s.sandbox:
+        raise error("T173")
     certifier = certifier_from_settings(s)
     from timbra.gateway.sandbox_ca import create_sandbox_keys
 
-    manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password)
+    manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_password)
     c = manifest["csd"][0]
     cred = Credential.load((s.keys_dir / c["cer"]).read_bytes(), (s.keys_dir / c["key"]).read_bytes(), c["password"])
     xml = sealed_sample(cred, SYSTEM.now(), conceptos=conceptos)
@@ -249,21 +384,8 @@ _JSON_HELP = "Salida JSON (un documento) / JSON output (one document)."
 
 
 def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """A TimbraError becomes exit status 1 with its code: on stderr as text, or as JSON on stdout (--json)."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except TimbraError as exc:
-            if kwargs.get("as_json"):
-                click.echo(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2))
-            else:
-                detail = f" {json.dumps(exc.detail, ensure_ascii=False)}" if exc.detail else ""
-                click.echo(f"{exc.code} {exc.message}{detail}", err=True)
-            sys.exit(1)
-
-    return run
+    """Kept for the commands that carry it: every command of the group reports its errors (TimbraCommand)."""
+    return command
 
 
 def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
@@ -656,14 +778,10 @@ def _vault(db: Database):
     """The vault as `timbra serve` builds it: master keys and trusted CAs from the settings."""
     from timbra.pac.accounts import Accounts
     from timbra.pac.stamping import trust_store
-    from timbra.pac.vault import MasterKeyError, MasterKeys, Vault
+    from timbra.pac.vault import MasterKeys, Vault
 
     s = _settings()
-    try:
-        keys = MasterKeys.from_settings(s)
-    except MasterKeyError as exc:
-        raise click.ClickException(str(exc)) from None
-    return Vault(db, keys, trust_store(s), accounts=Accounts(db))
+    return Vault(db, MasterKeys.from_settings(s), trust_store(s), accounts=Accounts(db))  # T172: bad key
 
 
 def _csd_line(info) -> str:
@@ -704,7 +822,7 @@ def csd_upload(account_id: int, cer: str | None, key: str | None, pfx: str | Non
 
 
 @csd.command("list")
-@click.argument("account_id", type=int)
+@click.option("--account", "account_id", type=int, required=True, help="Cuenta del emisor / emisor account id.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @_reports_errors
 def csd_list(account_id: int, as_json: bool) -> None:

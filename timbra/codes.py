@@ -108,6 +108,20 @@ _TABLE = [
                  "una API key.",
          "The server is busy verifying passwords; try again in a few seconds or use an API key.",
          http_status=503),
+    # Configuration and the command line (a deployment or usage problem: `timbra` exits with status 2).
+    Code("T170", "Configuración inválida: revise las variables TIMBRA_*.",
+         "Invalid configuration: check the TIMBRA_* variables.", source="pac", http_status=500),
+    Code("T171", "Falta TIMBRA_PAC_KEY_PASSWORD: fuera del sandbox la llave del PAC no tiene contraseña por "
+                 "omisión.",
+         "TIMBRA_PAC_KEY_PASSWORD is missing: outside the sandbox the PAC key has no default password.",
+         source="pac", http_status=500),
+    Code("T172", "TIMBRA_MASTER_KEY inválida: se espera base64 de 32 bytes, o id:base64 separados por comas.",
+         "Invalid TIMBRA_MASTER_KEY: base64 of 32 bytes expected, or comma-separated id:base64 entries.",
+         source="pac", http_status=500),
+    Code("T173", "`timbra stamp` y `timbra demo` solo funcionan en el sandbox (sin validez fiscal, no se "
+                 "guarda): en producción se timbra con POST /v1/stamp.",
+         "`timbra stamp` and `timbra demo` only work in the sandbox (no fiscal validity, nothing stored): in "
+         "production stamp with POST /v1/stamp.", http_status=400),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -20,7 +21,44 @@ def _optional_bool(name: str) -> bool | None:
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise _config_error(f"{name} debe ser un número entero, no {raw!r}",
+                            f"{name} must be an integer, not {raw!r}") from None
+
+
+def _config_error(es: str, en: str):
+    from timbra.codes import CODES
+    from timbra.errors import TimbraError
+
+    c = CODES["T170"]
+    return TimbraError("T170", f"{c.es} {es}", source=c.source, message_en=f"{c.en} {en}")
+
+
+# The sandbox keys' password (they have no fiscal validity). Only the sandbox has a default.
+SANDBOX_KEY_PASSWORD = "12345678a"
+
+
+def resolve_data_dir(env: Mapping[str, str] | None = None) -> tuple[Path, str]:
+    """The data directory, absolute, and where the choice came from; resolved once, at start.
+
+    TIMBRA_DATA_DIR when set (a relative value is taken from the current directory, then made absolute);
+    otherwise `./data` when the current directory already holds timbra's data (a checkout where `make run`
+    ran), otherwise the per-user data directory ($XDG_DATA_HOME/timbra, by default ~/.local/share/timbra),
+    so a command run from any other folder finds the same keys and database."""
+    env = os.environ if env is None else env
+    raw = env.get("TIMBRA_DATA_DIR")
+    if raw:
+        return Path(raw).expanduser().resolve(), "TIMBRA_DATA_DIR"
+    local = Path("data")
+    if (local / "timbra.db").exists() or (local / "keys" / "sandbox.json").exists():
+        return local.resolve(), "./data"
+    xdg = env.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return (base / "timbra").resolve(), "XDG_DATA_HOME" if xdg else "~/.local/share"
 
 
 @dataclass(frozen=True)
@@ -29,10 +67,13 @@ class Settings:
     # used) or "production" (only SAT's production CAs).
     environment: str = "sandbox"
     data_dir: Path = field(default_factory=lambda: Path("data"))
+    # Where data_dir came from (resolve_data_dir): "TIMBRA_DATA_DIR", "./data" or the per-user default.
+    data_dir_source: str = ""
     # The PAC's stamping certificate (RfcProvCertif comes from it). Default: the sandbox one in data_dir.
     pac_cer: Path | None = None
     pac_key: Path | None = None
-    pac_key_password: str = "12345678a"
+    # TIMBRA_PAC_KEY_PASSWORD. from_env leaves it None in production when unset: no default there (T171).
+    pac_key_password: str | None = field(default=SANDBOX_KEY_PASSWORD, repr=False)
     pac_rfc: str = "SPR190613I52"
     # CFDI 3.3 was retired by SAT on 2023-03-31; a legacy/sandbox installation may still accept it.
     allow_cfdi33: bool = False
@@ -73,16 +114,29 @@ class Settings:
         return f"sqlite:///{(self.data_dir / 'timbra.db').as_posix()}"
 
     @property
+    def pac_password(self) -> str:
+        """The PAC key's password. Outside the sandbox there is no default: T171 without the setting."""
+        if self.pac_key_password is not None:
+            return self.pac_key_password
+        if self.sandbox:
+            return SANDBOX_KEY_PASSWORD
+        from timbra.codes import error
+
+        raise error("T171")
+
+    @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
 
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
+        data_dir, data_dir_source = resolve_data_dir(env)
         s = cls(
             environment=env.get("TIMBRA_ENV", "sandbox").strip().lower() or "sandbox",
-            data_dir=Path(env.get("TIMBRA_DATA_DIR", "data")),
-            pac_key_password=env.get("TIMBRA_PAC_KEY_PASSWORD", "12345678a"),
+            data_dir=data_dir,
+            data_dir_source=data_dir_source,
+            pac_key_password=env.get("TIMBRA_PAC_KEY_PASSWORD") or None,  # the default: pac_password
             pac_rfc=env.get("TIMBRA_PAC_RFC", "SPR190613I52"),
             allow_cfdi33=_bool("TIMBRA_ALLOW_CFDI33", False),
             max_document_bytes=_int("TIMBRA_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
@@ -97,8 +151,12 @@ class Settings:
             stamp_concurrency=max(1, _int("TIMBRA_STAMP_CONCURRENCY", 2)),
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
         )
-        if env.get("TIMBRA_PAC_CER"):
+        if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
+            if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):
+                raise _config_error("TIMBRA_PAC_CER y TIMBRA_PAC_KEY van juntas.",
+                                    "TIMBRA_PAC_CER and TIMBRA_PAC_KEY go together.")
             s = replace(s, pac_cer=Path(env["TIMBRA_PAC_CER"]), pac_key=Path(env["TIMBRA_PAC_KEY"]))
         if s.environment not in ("sandbox", "production"):
-            raise ValueError(f"TIMBRA_ENV must be sandbox or production, not {s.environment!r}")
+            raise _config_error(f"TIMBRA_ENV debe ser sandbox o production, no {s.environment!r}.",
+                                f"TIMBRA_ENV must be sandbox or production, not {s.environment!r}.")
         return s

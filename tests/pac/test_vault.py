@@ -366,11 +366,12 @@ def test_master_keys_from_settings(tmp_path):
 
 def test_migration_0002_goes_down_and_up(db: Database, vault: Vault, who: Principal, csd: Credential):
     vault.upload(who, csd.certificate.der, key_file(csd), PASSWORD)
-    assert db.revision() == "0002"
+    head = db.revision()
+    assert head >= "0002"
     db.downgrade("0001")
     tables = set(sa.inspect(db.engine).get_table_names())
     assert db.revision() == "0001" and "csd_keys" not in tables and "accounts" in tables
     db.upgrade()
-    assert db.revision() == "0002" and rows(db) == []
+    assert db.revision() == head and rows(db) == []
     vault.upload(who, csd.certificate.der, key_file(csd), PASSWORD)  # the account survived the round trip
     assert [r.active for r in rows(db)] == [True]

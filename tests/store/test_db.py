@@ -4,18 +4,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
-from timbra.store.db import Database
+from timbra.store.db import Database, alembic_config
 from timbra.store.models import Account
 
 
+def head(db) -> str:
+    return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+
+
 def test_migrations_go_down_and_up_again(db):
-    assert db.revision() == "0002"
+    assert db.revision() == head(db) >= "0003"
     db.downgrade("base")
     assert db.revision() is None
     assert "accounts" not in sa.inspect(db.engine).get_table_names()
     db.upgrade()
-    assert db.revision() == "0002"
+    assert db.revision() == head(db)
     assert {"accounts", "cfdis", "packages", "outbox"} <= set(sa.inspect(db.engine).get_table_names())
 
 

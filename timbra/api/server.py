@@ -18,7 +18,7 @@ def create_from_env():
 def prepare(settings: Settings) -> DemoAccount | None:
     pac = Pac(settings, worker=False)
     try:
-        return pac.ensure_demo()
+        return pac.ensure_demo(csds=True)
     finally:
         pac.stop()
 
@@ -31,6 +31,9 @@ def print_demo(demo: DemoAccount, base_url: str) -> None:
     click.echo(f"  créditos / credits  {demo.credits}")
     click.echo(f"  RFC                 {', '.join(demo.rfcs)}")
     click.echo(f"  administrador       {demo.admin_username} / {demo.admin_password}")
+    if demo.csds:
+        click.echo(f"  CSD en la bóveda    {', '.join(demo.csds)}  (timbra issue factura.json --account "
+                   f"{demo.account_id})")
     click.echo(f"  Prueba / try:  curl -H 'X-API-Key: {demo.api_key}' {base_url}/v1/credits")
 
 
@@ -41,7 +44,8 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
     base = f"http://{settings.host}:{settings.port}"
     if demo is not None:
         print_demo(demo, base)
-    click.echo(f"timbra escuchando en {base}  (OpenAPI: {base}/docs)  base de datos: {_safe(settings.database_url)}")
+    click.echo(f"timbra escuchando en {base}  (OpenAPI: {base}/docs)  base de datos: {_safe(settings.database_url)}"
+               f"  datos / data: {settings.data_dir}")
     uvicorn.run("timbra.api.server:create_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level=log_level, access_log=False, proxy_headers=False,
                 log_config=log_config(log_level))

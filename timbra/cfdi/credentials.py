@@ -54,7 +54,8 @@ def read_subject(der: bytes) -> dict[str, str]:
                 out.setdefault(str(atv["type"]), _decode_text(raw).strip())
         return out
     except Exception as exc:  # pyasn1 raises many types; a bad subject is a bad certificate
-        raise CredentialError(f"no se pudo leer el sujeto del certificado: {exc}") from exc
+        raise CredentialError("no se pudo leer el sujeto del certificado / the certificate's subject cannot be "
+                              "read") from exc
 
 
 def no_certificado_from_serial(serial: int) -> str:
@@ -88,7 +89,10 @@ class Certificate:
             else:
                 cert = x509.load_der_x509_certificate(base64.b64decode(b"".join(data.split()), validate=False))
         except (ValueError, binascii.Error) as exc:
-            raise CredentialError(f"el certificado no se puede leer: {exc}") from exc
+            # not the parser's own text (cryptography's is a Rust ASN.1 debug dump)
+            raise CredentialError("el certificado no se puede leer: no es un certificado X.509 en DER, PEM o base64 "
+                                  "/ the certificate cannot be read: not an X.509 certificate in DER, PEM or "
+                                  "base64") from exc
         return cls(cert, cert.public_bytes(serialization.Encoding.DER))
 
     @classmethod

@@ -154,21 +154,23 @@ DEMO_EMISORES = [
 
 
 def create_sandbox_keys(folder: Path, *, pac_rfc: str, password: str = "12345678a",
-                        force: bool = False) -> dict:
-    """Create (or keep) the sandbox CA, the PAC stamping certificate and demo CSDs in `folder`."""
+                        force: bool = False, now: datetime | None = None) -> dict:
+    """Create (or keep) the sandbox CA, the PAC stamping certificate and demo CSDs in `folder`, valid from
+    the day before `now` (default: the real clock; a benchmark on another clock gives its own)."""
     manifest_path = folder / "sandbox.json"
     if manifest_path.exists() and not force:
         return json.loads(manifest_path.read_text(encoding="utf-8"))
-    ca = SandboxCA.create()
+    ca = SandboxCA.create(now=now)
     ca.save(folder)
-    pac = ca.issue(pac_rfc, "timbra sandbox PAC", sucursal="timbrado")
+    not_before = now - timedelta(days=1) if now is not None else None
+    pac = ca.issue(pac_rfc, "timbra sandbox PAC", sucursal="timbrado", not_before=not_before)
     manifest: dict = {
         "ca": "ca.cer",
         "pac": save_credential(pac, folder, "pac", password),
         "csd": [],
     }
     for rfc, name, sucursal in DEMO_EMISORES:
-        cred = ca.issue(rfc, name, sucursal=sucursal)
+        cred = ca.issue(rfc, name, sucursal=sucursal, not_before=not_before)
         entry = save_credential(cred, folder / "csd", rfc, password)
         entry["cer"], entry["key"] = f"csd/{entry['cer']}", f"csd/{entry['key']}"
         manifest["csd"].append(entry)

@@ -32,7 +32,10 @@ from timbra.pac.stamping import StampResult, StampService, validation_error
 from timbra.store import repo
 from timbra.store.db import Database
 
-REFERENCIA_PREFIX = "referencia:"
+# A referencia is kept as an idempotency key of the account with this prefix. The space keeps it apart from
+# every client's Idempotency-Key (visible ASCII only, StampService), so the two never answer for each other.
+REFERENCIA_PREFIX = "referencia "
+REFERENCIA_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class IssueService:
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor emite CFDI.",
                         message_en="Only an emisor account issues CFDI.")
+        if referencia is not None and not 0 < len(referencia) <= REFERENCIA_MAX:
+            raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
+                        message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
         key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
         if key is not None:
             earlier = self._by_referencia(who, key)
@@ -91,7 +97,7 @@ class IssueService:
         sign_root(root, cred)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
-            return self.stamps.stamp(who, xml, idempotency_key=key, to_json=k.json_path)
+            return self.stamps.stamp(who, xml, referencia_key=key, to_json=k.json_path)
         except TimbraError as exc:
             if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
                 earlier = self._by_referencia(who, key)

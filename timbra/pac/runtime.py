@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from timbra.clock import SYSTEM, Clock
+from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits
 from timbra.pac.invoices import Invoices
@@ -33,6 +34,7 @@ class DemoAccount:
     rfcs: list[str]
     admin_username: str
     admin_password: str
+    csds: tuple[str, ...] = ()  # NoCertificado of the sandbox CSDs put in the vault for the account
 
 
 class Pac:
@@ -53,7 +55,9 @@ class Pac:
         self.vault = Vault(self.db, MasterKeys.from_settings(settings), self.certifier.trust, clock,
                            accounts=self.accounts)
         if not settings.sandbox:
-            raise NotImplementedError("SAT's production gateway is not available here; use TIMBRA_ENV=sandbox")
+            raise TimbraError("T170", "La conexión con el SAT de producción aún no existe en timbra: use "
+                              "TIMBRA_ENV=sandbox.", source="pac",
+                              message_en="SAT's production gateway is not available here; use TIMBRA_ENV=sandbox.")
         # SAT's side is another system: on SQLite it gets a database file of its own (its writes then never
         # queue behind timbra's); on PostgreSQL its own tables in the same database.
         sat_db = (f"sqlite:///{(settings.data_dir / 'sandbox-sat.db').as_posix()}" if not self.db.is_postgres
@@ -77,15 +81,17 @@ class Pac:
         self.gateway.dispose()
         self.db.dispose()
 
-    def ensure_demo(self) -> DemoAccount | None:
+    def ensure_demo(self, *, csds: bool = False) -> DemoAccount | None:
         """On the first start of a sandbox (no account yet): an admin and a demo emisor with the sandbox
-        CSDs' RFCs, a user, an API key and 100 credits. Returns them once, to be printed; None afterwards."""
+        CSDs' RFCs, a user, an API key and 100 credits; with `csds` (what `timbra serve` does) the sandbox
+        CSDs also go into the vault, so the account can issue from data at once. Returns them once, to be
+        printed; None afterwards."""
         if not self.settings.sandbox or self.accounts.list(SYSTEM_PRINCIPAL):
             return None
         from timbra.gateway.sandbox_ca import create_sandbox_keys
 
         s = self.settings
-        manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_key_password)
+        manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_password)
         rfcs = sorted({c["rfc"] for c in manifest["csd"]})
         admin = self.accounts.create_account(SYSTEM_PRINCIPAL, kind="admin", name="Administrador del PAC",
                                              username="admin")
@@ -94,8 +100,13 @@ class Pac:
         who = Principal(demo.account.id, "emisor", demo.user.id, "demo")
         key = self.accounts.create_key(who, "demo")
         self.credits.add_package(SYSTEM_PRINCIPAL, demo.account.id, DEMO_CREDITS)
+        stored = []
+        for c in manifest["csd"] if csds else []:
+            info = self.vault.upload(who, (s.keys_dir / c["cer"]).read_bytes(), (s.keys_dir / c["key"]).read_bytes(),
+                                     c["password"])
+            stored.append(info.no_certificado)
         return DemoAccount(demo.account.id, "demo", demo.password or "", key.key, DEMO_CREDITS, rfcs,
-                           "admin", admin.password or "")
+                           "admin", admin.password or "", tuple(stored))
 
 
 def _sandbox_sat_signer(settings: Settings):

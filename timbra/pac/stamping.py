@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from timbra.cfdi.amounts import to_decimal
-from timbra.cfdi.credentials import Credential
+from timbra.cfdi.credentials import Credential, CredentialError
 from timbra.cfdi.document import Document
 from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, fecha_timbrado_iso, insert_tfd
 from timbra.cfdi.trust import TrustStore
@@ -181,13 +181,18 @@ class StampService:
         return self.certifier.validate(data)
 
     def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
-              to_json: JsonPaths | None = None) -> StampResult:
+              referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult:
+        """`idempotency_key`: the client's Idempotency-Key (1-255 visible ASCII characters). `referencia_key`:
+        issuing's key for a referencia instead, in a namespace no client's key can reach (it has a space).
+        `to_json`: issuing's mapping from XML node paths to the fields of its data."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.",
                         message_en="Only an emisor account stamps.")
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise error("T100", message="Idempotency-Key: de 1 a 255 caracteres ASCII visibles.",
                         message_en="Idempotency-Key: 1 to 255 visible ASCII characters.")
+        if referencia_key is not None:
+            idempotency_key = referencia_key
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
         # 1. a retry gets the first answer
@@ -314,13 +319,22 @@ def padron_from_settings(settings: Settings) -> Padron:
 def load_pac_credential(settings: Settings) -> Credential:
     """The PAC's stamping certificate from settings, or the sandbox one (created on first use)."""
     if settings.pac_cer is not None and settings.pac_key is not None:
-        return Credential.load(Path(settings.pac_cer).read_bytes(), Path(settings.pac_key).read_bytes(),
-                               settings.pac_key_password)
+        password = settings.pac_password  # T171 outside the sandbox without TIMBRA_PAC_KEY_PASSWORD
+        try:
+            return Credential.load(Path(settings.pac_cer).read_bytes(), Path(settings.pac_key).read_bytes(),
+                                   password)
+        except (OSError, CredentialError) as exc:
+            raise TimbraError("T170", f"TIMBRA_PAC_CER / TIMBRA_PAC_KEY: {exc}", source="pac",
+                              message_en="The PAC's certificate or key (TIMBRA_PAC_CER, TIMBRA_PAC_KEY, "
+                                         "TIMBRA_PAC_KEY_PASSWORD) cannot be used.") from None
     if not settings.sandbox:
-        raise TimbraError("T900", "TIMBRA_PAC_CER y TIMBRA_PAC_KEY son obligatorios en producción", source="pac")
+        if settings.pac_key_password is None:
+            raise error("T171")  # first: outside the sandbox the password has no default
+        raise TimbraError("T170", "TIMBRA_PAC_CER y TIMBRA_PAC_KEY son obligatorios en producción", source="pac",
+                          message_en="TIMBRA_PAC_CER and TIMBRA_PAC_KEY are required in production.")
     from timbra.gateway.sandbox_ca import create_sandbox_keys
 
-    manifest = create_sandbox_keys(settings.keys_dir, pac_rfc=settings.pac_rfc, password=settings.pac_key_password)
+    manifest = create_sandbox_keys(settings.keys_dir, pac_rfc=settings.pac_rfc, password=settings.pac_password)
     pac = manifest["pac"]
     return Credential.load((settings.keys_dir / pac["cer"]).read_bytes(),
                            (settings.keys_dir / pac["key"]).read_bytes(), pac["password"])
