@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -103,12 +103,12 @@ class StampService:
                 raise error("T105", detail={"rfc": rfc})
 
         try:
-            stamp = self.stamper.stamp(data, before_sign=rfc_in_account)
+            stamp = self.stamper.stamp(data, authorize=rfc_in_account)
         except TimbraError as exc:
             stored = self._stored_for_307(account_id, exc)
             if stored is not None:
                 return stored
-            raise
+            raise _without_other_accounts_uuid(exc) from None
         try:
             result = self._store(account_id, stamp, digest, idempotency_key)
         except IntegrityError:
@@ -121,7 +121,7 @@ class StampService:
                 if found is not None and found[1] == account_id:
                     return self.replay(s, account_id, repo.cfdi(s, account_id, found[0]))
             if found is not None:
-                raise self._307(found[0]) from None
+                raise self._307() from None
             raise
         if self.on_commit is not None:
             self.on_commit()
@@ -185,8 +185,24 @@ class StampService:
                            repo.available(s, account_id, self.clock.now()), True)
 
     @staticmethod
-    def _307(uuid: str) -> TimbraError:
-        return validation_error([finding("307", "Comprobante@Sello", value=uuid)])
+    def _307() -> TimbraError:
+        """Another account's stamp of the same Sello: a 307 that does not say which UUID it got."""
+        return validation_error([finding("307", "Comprobante@Sello", detail=_STAMPED_ELSEWHERE)])
+
+
+_STAMPED_ELSEWHERE = "este Sello ya fue timbrado"
+
+
+def _without_other_accounts_uuid(exc: TimbraError) -> TimbraError:
+    """The stamper's 307 for a Sello stamped before names that stamp's UUID; when the stamp is another
+    account's (this account's own is replayed before getting here), the UUID is not the caller's to know.
+    A 307 for a TimbreFiscalDigital inside the document keeps its value: it is the client's own data."""
+    if not any(f.code == "307" and f.node == "Comprobante@Sello" for f in exc.findings):
+        return exc
+    findings = [replace(f, value=None, detail=_STAMPED_ELSEWHERE)
+                if f.code == "307" and f.node == "Comprobante@Sello" else f for f in exc.findings]
+    return TimbraError(exc.code, exc.message, source=exc.source, message_en=exc.message_en, detail=exc.detail,
+                       findings=findings)
 
 
 

@@ -108,17 +108,23 @@ class Stamper:
     def validate(self, data: bytes) -> Validation:
         return validate(data, self.options())
 
-    def stamp(self, data: bytes, *, before_sign: Callable[[Document], None] | None = None) -> Stamp:
+    def stamp(self, data: bytes, *, before_sign: Callable[[Document], None] | None = None,
+              authorize: Callable[[Document], None] | None = None) -> Stamp:
         """Stamp a sealed CFDI or raise TimbraError with every finding.
 
-        `before_sign(doc)` runs once the document is valid and before the PAC signs: the service uses it
-        for what depends on the caller (is the Emisor's RFC in the account?); it raises to refuse."""
+        `authorize(doc)` runs as soon as the document is read (well-formed and in the schema), before any
+        finding is reported and before looking for an earlier stamp of its Sello (307): the service uses it
+        for what depends on the caller (is the Emisor's RFC in the account?), so a caller who may not stamp
+        for the Emisor learns nothing about its documents. `before_sign(doc)` runs once the document is valid
+        and before the PAC signs. Both raise to refuse."""
         now = self.clock.now()
         result = validate(data, self.options(now))
         doc = result.doc
         findings = list(result.findings)
         digest = None
         if doc is not None and not any(f.code == "301" for f in findings):
+            if authorize is not None:
+                authorize(doc)
             digest = sello_digest(doc.get("Sello") or "")
             previous = self.registry.stamped_uuid(digest)
             if previous is not None and not any(f.code == "307" for f in findings):
