@@ -185,3 +185,22 @@ def test_db_current_and_upgrade(cli: Run, tmp_path: Path):
     assert ok(fresh("db", "upgrade", "--json")) == {"revision": current["head"], "previous": None}
     assert (tmp_path / "fresh" / "timbra.db").is_file()
     assert ok(fresh("db", "current", "--json"))["up_to_date"] is True
+
+
+def test_rfcs_with_their_registered_name_and_one_account_per_rfc(cli: Run):
+    """The CLI goes through the same rule as REST: an RFC another account holds needs the admin's --shared."""
+    a = ok(cli("accounts", "create", "--kind", "emisor", "--name", "Escuela", "--rfc", "EKU9003173C9",
+               "--nombre", "ESCUELA KEMPER URGATE", "--json"))
+    assert ok(cli("accounts", "show", str(a["id"]), "--json"))["nombres"] == {"EKU9003173C9": "ESCUELA KEMPER URGATE"}
+    assert failed_code(cli("accounts", "create", "--kind", "emisor", "--name", "Otra", "--rfc", "EKU9003173C9",
+                           "--json")) == "T140"
+    b = ok(cli("accounts", "create", "--kind", "emisor", "--name", "Otra", "--rfc", "XIA190128J61", "--json"))
+    assert failed_code(cli("accounts", "add-rfc", str(b["id"]), "eku9003173c9", "--json")) == "T140"
+    shared = ok(cli("accounts", "add-rfc", str(b["id"]), "EKU9003173C9", "--shared", "--json"))
+    assert shared["rfcs"] == ["EKU9003173C9", "XIA190128J61"]
+    named = ok(cli("accounts", "add-rfc", str(b["id"]), "XIA190128J61", "--nombre", "XENON INDUSTRIAL ARTICLES",
+                   "--json"))
+    assert named["nombres"] == {"EKU9003173C9": None, "XIA190128J61": "XENON INDUSTRIAL ARTICLES"}
+    two = cli("accounts", "create", "--kind", "emisor", "--name", "X", "--rfc", "URE180429TM6", "--rfc",
+              "KIJ0906199R1", "--nombre", "UNO")
+    assert two.exit_code == 2 and "--nombre" in two.stderr

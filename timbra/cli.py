@@ -520,6 +520,12 @@ def db_current(as_json: bool) -> None:
           [f"Revisión {revision or 'ninguna'} (más reciente {head}; {state})"])
 
 
+_NOMBRE_HELP = ("Nombre registrado ante el SAT para el RFC (Emisor@Nombre de lo que timbra emite; por omisión el "
+                "del CSD sin régimen de capital) / name SAT registers for the RFC.")
+_SHARED_HELP = ("Registrar un RFC que ya tiene otra cuenta (decisión del administrador) / "
+                "add an RFC another account holds (the admin's decision).")
+
+
 @main.group()
 def accounts() -> None:
     """Cuentas: administrador, distribuidores y emisores / accounts."""
@@ -530,21 +536,26 @@ def accounts() -> None:
 @click.option("--name", required=True, help="Nombre / name.")
 @click.option("--parent", "parent_id", type=int, help="Cuenta del distribuidor / distributor account id.")
 @click.option("--rfc", "rfcs", multiple=True, help="RFC del emisor (repetible) / emisor RFC (repeatable).")
+@click.option("--nombre", help=_NOMBRE_HELP + " Con un solo --rfc / with one --rfc only.")
+@click.option("--shared", is_flag=True, help=_SHARED_HELP)
 @click.option("--username", help="Primer usuario / first user.")
 @click.option("--password", help="Contraseña del usuario (si falta se genera) / user password (generated if absent).")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @_reports_errors
-def accounts_create(kind: str, name: str, parent_id: int | None, rfcs: tuple[str, ...], username: str | None,
-                    password: str | None, as_json: bool) -> None:
+def accounts_create(kind: str, name: str, parent_id: int | None, rfcs: tuple[str, ...], nombre: str | None,
+                    shared: bool, username: str | None, password: str | None, as_json: bool) -> None:
     """Crea una cuenta; una contraseña generada se muestra solo esta vez / create an account."""
-    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL, RfcEntry
 
     if password is not None and not username:
         raise click.UsageError("--password requiere --username / --password needs --username")
+    if nombre is not None and len(rfcs) != 1:
+        raise click.UsageError("--nombre requiere un solo --rfc / --nombre needs exactly one --rfc")
     with _database() as db:
         acc, _ = _services(db)
-        new = acc.create_account(SYSTEM_PRINCIPAL, kind=kind, name=name, parent_id=parent_id, rfcs=list(rfcs),
-                                 username=username, password=password)
+        new = acc.create_account(SYSTEM_PRINCIPAL, kind=kind, name=name, parent_id=parent_id,
+                                 rfcs=[RfcEntry(r, nombre) for r in rfcs], username=username, password=password,
+                                 shared=shared)
         account_rfcs = acc.rfcs(new.account.id)
     payload = {**_account_dict(new.account), "rfcs": account_rfcs,
                "user": _user_dict(new.user) if new.user else None, "password": new.password}
@@ -555,6 +566,29 @@ def accounts_create(kind: str, name: str, parent_id: int | None, rfcs: tuple[str
     if new.password:
         lines.append(f"  Contraseña generada (se muestra solo esta vez / shown once): {new.password}")
     _emit(as_json, payload, lines)
+
+
+@accounts.command("add-rfc")
+@click.argument("account_id", type=int)
+@click.argument("rfc")
+@click.option("--nombre", help=_NOMBRE_HELP)
+@click.option("--shared", is_flag=True, help=_SHARED_HELP)
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+@_reports_errors
+def accounts_add_rfc(account_id: int, rfc: str, nombre: str | None, shared: bool, as_json: bool) -> None:
+    """Agrega un RFC a una cuenta de emisor (o fija su nombre registrado) / add an RFC to an emisor account."""
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    with _database() as db:
+        acc, _ = _services(db)
+        acc.add_rfc(SYSTEM_PRINCIPAL, account_id, rfc, nombre=nombre, shared=shared)
+        nombres = acc.rfc_nombres(account_id)
+    _emit(as_json, {"account_id": account_id, "rfcs": list(nombres), "nombres": nombres},
+          [f"Cuenta {account_id}"] + _rfc_lines(nombres))
+
+
+def _rfc_lines(nombres: dict[str, str | None]) -> list[str]:
+    return [f"  RFC       {r}{'  ' + n if n else ''}" for r, n in nombres.items()]
 
 
 @accounts.command("list")
@@ -582,14 +616,15 @@ def accounts_show(account_id: int, as_json: bool) -> None:
     with _database() as db:
         acc, cred = _services(db)
         account, account_rfcs = acc.get(SYSTEM_PRINCIPAL, account_id)
+        nombres = acc.rfc_nombres(account_id)
         users = _account_users(db, account_id)
         balance = cred.balance(SYSTEM_PRINCIPAL, account_id)
-    payload = {**_account_dict(account), "rfcs": account_rfcs, "users": [_user_dict(u) for u in users],
-               "balance": balance.as_dict()}
+    payload = {**_account_dict(account), "rfcs": account_rfcs, "nombres": nombres,
+               "users": [_user_dict(u) for u in users], "balance": balance.as_dict()}
     parent = f", distribuidor {account.parent_id}" if account.parent_id else ""
     lines = [f"Cuenta {account.id} ({account.kind}{parent}) {account.name}"
              f"{'' if account.active else ' (inactiva)'}"]
-    lines += [f"  RFC       {r}" for r in account_rfcs]
+    lines += _rfc_lines(nombres)
     lines += [f"  Usuario   {u.id} {u.username}{'' if u.active else ' (inactivo)'}" for u in users]
     _emit(as_json, payload, lines + _balance_lines(balance))
 

@@ -81,6 +81,9 @@ _TABLE = [
          "The invoice data does not have the expected shape.", http_status=422),
     Code("T131", "Los datos del comprobante no permiten construir un CFDI válido.",
          "The invoice data cannot make a valid CFDI.", http_status=422),
+    # Accounts.
+    Code("T140", "El RFC ya está registrado en otra cuenta: solo el administrador del PAC puede compartirlo.",
+         "The RFC is registered in another account already: only the PAC admin can share it.", http_status=409),
     # Rules as of a date, and verifying a received CFDI (timbra verify, POST /v1/verify).
     Code("T160", "El RegimenFiscalReceptor no es uno de los regímenes del RFC del receptor en la lista de RFC "
                  "inscritos no cancelados del SAT.",

@@ -128,6 +128,7 @@ def test_another_account_cannot_see_or_touch_it(api: Api, files):
     erp = api.erp()
     mine = created(erp.post("/v1/csd", json=cer_key(files["EKU9003173C9"])))
     created(api.admin().post("/v1/accounts", json={"kind": "emisor", "name": "Otra", "rfcs": ["EKU9003173C9"],
+                                                   "shared": True,
                                                    "username": "otra@example.mx", "password": USER_PASSWORD}))
     other = api.basic("otra@example.mx", USER_PASSWORD)
     assert ok(other.get("/v1/csd"))["items"] == []

@@ -40,6 +40,7 @@ OTHER_RECEPTOR = {"Rfc": "XIA190128J61", "Nombre": "XENON INDUSTRIAL ARTICLES", 
                   "RegimenFiscalReceptor": "601", "UsoCFDI": "G03"}
 URE = "URE180429TM6"  # timbra.cfdi.sample's default receptor
 XIA = OTHER_RECEPTOR["Rfc"]
+IIA = "IIA040805DZ4"  # an RFC the demo account does not hold
 
 
 # --- the application, one per test and database ---------------------------------------------------------
@@ -166,10 +167,15 @@ def sell(api: Api, account_id: int, size: int, **dates: datetime) -> dict:
     return created(api.admin().post(f"/v1/accounts/{account_id}/packages", json=body))
 
 
-def new_client(dist: Distributor, username: str) -> int:
+def new_client(api: Api, dist: Distributor, username: str) -> int:
+    """A distributor's client for EKU9003173C9. The demo account holds that RFC too: only the admin can
+    register it in a second account (`shared`)."""
+    assert_error(dist.client.post("/v1/accounts", json={"kind": "emisor", "name": "Cliente Uno",
+                                                        "rfcs": ["EKU9003173C9"]}), 409, "T140")
     body = created(dist.client.post("/v1/accounts", json={"kind": "emisor", "name": "Cliente Uno",
-                                                          "rfcs": ["EKU9003173C9"], "username": username,
-                                                          "password": PASSWORD}))
+                                                          "username": username, "password": PASSWORD}))
+    r = api.admin().post(f"/v1/accounts/{body['id']}/rfcs", json={"rfc": "EKU9003173C9", "shared": True})
+    assert r.status_code == 204, r.text
     return body["id"]
 
 
@@ -265,21 +271,21 @@ def test_a_distributor_manages_its_clients(api: Api):
 
     # a client: its parent is the distributor, whatever the body says; RFCs normalized
     body = created(north.client.post("/v1/accounts", json={
-        "kind": "emisor", "name": "Cliente Uno", "rfcs": [" eku9003173c9 "], "username": "cliente@uno.mx",
+        "kind": "emisor", "name": "Cliente Uno", "rfcs": [" ure180429tm6 "], "username": "cliente@uno.mx",
         "password": PASSWORD, "parent_id": south.id}))
     cid = body["id"]
-    assert (body["kind"], body["parent_id"], body["rfcs"]) == ("emisor", north.id, ["EKU9003173C9"])
+    assert (body["kind"], body["parent_id"], body["rfcs"]) == ("emisor", north.id, [URE])
     assert created(admin.post("/v1/accounts", json={"kind": "emisor", "name": "Directo"}))["parent_id"] is None
 
     # an RFC and a user for the client
-    r = north.client.post(f"/v1/accounts/{cid}/rfcs", json={"rfc": "xia190128j61"})
+    r = north.client.post(f"/v1/accounts/{cid}/rfcs", json={"rfc": "kij0906199r1"})
     assert r.status_code == 204, r.text
     assert_error(north.client.post(f"/v1/accounts/{cid}/rfcs", json={"rfc": "NOT-AN-RFC"}), 400, "T100")
-    assert ok(north.client.get(f"/v1/accounts/{cid}"))["rfcs"] == ["EKU9003173C9", XIA]
+    assert ok(north.client.get(f"/v1/accounts/{cid}"))["rfcs"] == ["KIJ0906199R1", URE]
     user = created(north.client.post(f"/v1/accounts/{cid}/users", json={"username": "contador@uno.mx"}))
     assert user["account_id"] == cid and user["username"] == "contador@uno.mx"
     me = ok(api.basic("contador@uno.mx", user["password"]).get("/v1/me"))
-    assert (me["account_id"], me["kind"], me["rfcs"]) == (cid, "emisor", ["EKU9003173C9", XIA])
+    assert (me["account_id"], me["kind"], me["rfcs"]) == (cid, "emisor", ["KIJ0906199R1", URE])
     assert_error(north.client.post(f"/v1/accounts/{cid}/users", json={"username": "contador@uno.mx"}),
                  409, "T110")
 
@@ -330,7 +336,7 @@ def test_a_client_stamps_with_its_credits_and_its_distributor_reads_them(api: Ap
     now = datetime.now(timezone.utc).replace(microsecond=0)
     sell(api, north.id, 10, expiry=now + timedelta(days=10))
     sell(api, north.id, 1000, expiry=now + timedelta(days=365))
-    cid = new_client(north, "cliente@uno.mx")
+    cid = new_client(api, north, "cliente@uno.mx")
     created(north.client.post(f"/v1/accounts/{cid}/credits", json={"amount": 30}))
     client = api.basic("cliente@uno.mx", PASSWORD)
 
@@ -526,6 +532,40 @@ def test_validate_answers_without_stamping_or_spending(api: Api):
                  401, "T101")
 
 
+def test_an_emisor_cannot_add_rfcs_or_users_to_itself(api: Api):
+    """The hole of issue 9: an emisor's key added any RFC to its own account (204) and then stamped for it."""
+    erp, own = api.erp(), api.demo.account_id
+    assert_error(erp.post(f"/v1/accounts/{own}/rfcs", json={"rfc": IIA}), 403, "T102")
+    assert_error(erp.post(f"/v1/accounts/{own}/users", json={"username": "segundo@demo.mx"}), 403, "T102")
+    assert IIA not in ok(erp.get("/v1/me"))["rfcs"]
+    xml = api.document("1")
+    assert b'Rfc="EKU9003173C9"' in xml
+    stranger = created(api.admin().post("/v1/accounts", json={
+        "kind": "emisor", "name": "Ajena", "rfcs": [IIA], "username": "ajena@example.mx", "password": PASSWORD}))
+    intruder = api.basic("ajena@example.mx", PASSWORD)
+    assert_error(intruder.post(f"/v1/accounts/{stranger['id']}/rfcs", json={"rfc": "EKU9003173C9"}), 403, "T102")
+    assert_error(intruder.post("/v1/stamp", content=xml, headers={"Content-Type": "application/xml"}), 403, "T105")
+    # what an emisor keeps: itself, its password, its API keys
+    assert ok(intruder.get(f"/v1/accounts/{stranger['id']}"))["rfcs"] == [IIA]
+    assert created(intruder.post("/v1/apikeys", json={"name": "erp"}))["key"].startswith("tbk_")
+    r = intruder.post("/v1/password", json={"current_password": PASSWORD, "new_password": PASSWORD + "x"})
+    assert r.status_code == 204, r.text
+
+
+def test_an_rfcs_registered_name_over_rest(api: Api):
+    admin = api.admin()
+    made = created(admin.post("/v1/accounts", json={"kind": "emisor", "name": "Indistria", "rfcs": [
+        {"rfc": "iia040805dz4", "nombre": "INDISTRIA ILUMINADORA DE ALMACENES"}, "KIJ0906199R1"]}))
+    assert made["rfcs"] == [IIA, "KIJ0906199R1"]
+    assert ok(admin.get(f"/v1/accounts/{made['id']}"))["nombres"] == {"KIJ0906199R1": None,
+                                                                        IIA: "INDISTRIA ILUMINADORA DE ALMACENES"}
+    r = admin.post(f"/v1/accounts/{made['id']}/rfcs", json={"rfc": "KIJ0906199R1",
+                                                            "nombre": "KERNEL INDUSTIA JUGUETERA"})
+    assert r.status_code == 204, r.text
+    assert ok(admin.get(f"/v1/accounts/{made['id']}"))["nombres"]["KIJ0906199R1"] == "KERNEL INDUSTIA JUGUETERA"
+    assert_error(admin.post("/v1/accounts", json={"kind": "emisor", "name": "Otra", "rfcs": [IIA]}), 409, "T140")
+
+
 def test_me_for_each_role(api: Api):
     admin = ok(api.admin().get("/v1/me"))
     assert {k: admin[k] for k in ("kind", "name", "username", "rfcs")} == \
@@ -540,7 +580,7 @@ def test_me_for_each_role(api: Api):
     north = new_distributor(api, "Norte", "norte@example.mx")
     assert ok(north.client.get("/v1/me")) == {"account_id": north.id, "kind": "distributor", "name": "Norte",
                                               "username": "norte@example.mx", "rfcs": []}
-    cid = new_client(north, "cliente@uno.mx")
+    cid = new_client(api, north, "cliente@uno.mx")
     assert ok(api.basic("cliente@uno.mx", PASSWORD).get("/v1/me")) == {
         "account_id": cid, "kind": "emisor", "name": "Cliente Uno", "username": "cliente@uno.mx",
         "rfcs": ["EKU9003173C9"]}

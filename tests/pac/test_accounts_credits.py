@@ -151,3 +151,86 @@ def test_parallel_spending_never_overspends(db, accounts, credits, clock):
     assert len(ok) == 7 and refused == ["T104"] * 9
     b = credits.balance(SYSTEM_PRINCIPAL, e.id)
     assert b.available == 0 and all(p.used == p.size for p in b.packages)
+
+
+# --- who adds RFCs and users; one account per RFC (issue 9, item 1) -----------------------------------------
+
+def test_an_emisor_cannot_add_rfcs_or_users_to_itself(accounts):
+    own = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E", rfcs=["EKU9003173C9"],
+                                  username="e@x.mx", password="emisorpass1")
+    e = principal(own)
+    assert code_of(accounts.add_rfc, e, own.account.id, "XIA190128J61") == "T102"
+    assert code_of(accounts.add_user, e, own.account.id, "second@x.mx", "otra clave larga") == "T102"
+    assert accounts.rfcs(own.account.id) == ["EKU9003173C9"]
+    assert code_of(accounts.authenticate, "second@x.mx", "otra clave larga") == "T101"
+    # what stays its own: reading itself, its password, its API keys
+    assert accounts.get(e, own.account.id)[1] == ["EKU9003173C9"]
+    accounts.change_password(e, "emisorpass1", "emisorpass2")
+    key = accounts.create_key(e, "erp")
+    assert [k.id for k in accounts.list_keys(e)] == [key.record.id]
+    accounts.revoke_key(e, key.record.id)
+    # another account stays unknown to it (T103, not T102)
+    other = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="O")
+    assert code_of(accounts.add_rfc, e, other.account.id, "XIA190128J61") == "T103"
+    assert code_of(accounts.add_user, e, other.account.id, "x@x.mx") == "T103"
+
+
+def test_the_admin_and_the_accounts_distributor_add_rfcs_and_users(accounts):
+    dist = accounts.create_account(SYSTEM_PRINCIPAL, kind="distributor", name="D", username="d@x.mx",
+                                   password="distpass1234")
+    d = principal(dist)
+    client = accounts.create_account(d, kind="emisor", name="C").account
+    stranger = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="S").account
+    accounts.add_rfc(d, client.id, "eku9003173c9", nombre="  ESCUELA   KEMPER URGATE ")
+    accounts.add_user(d, client.id, "c@x.mx", "clave del cliente")
+    accounts.add_rfc(SYSTEM_PRINCIPAL, client.id, "XIA190128J61")
+    accounts.add_user(SYSTEM_PRINCIPAL, client.id, "c2@x.mx", "clave del cliente")
+    assert accounts.rfcs(client.id) == ["EKU9003173C9", "XIA190128J61"]
+    assert accounts.authenticate("c@x.mx", "clave del cliente").account_id == client.id
+    assert code_of(accounts.add_rfc, d, stranger.id, "URE180429TM6") == "T103"
+    assert code_of(accounts.add_user, d, stranger.id, "s@x.mx") == "T103"
+    with accounts.db.reader() as s:
+        from timbra.store import repo
+
+        assert repo.account_rfc(s, client.id, "EKU9003173C9").nombre == "ESCUELA KEMPER URGATE"
+        assert repo.account_rfc(s, client.id, "XIA190128J61").nombre is None
+
+
+def test_an_rfc_belongs_to_one_account_unless_the_admin_shares_it(accounts):
+    dist = accounts.create_account(SYSTEM_PRINCIPAL, kind="distributor", name="D", username="d@x.mx",
+                                   password="distpass1234")
+    d = principal(dist)
+    holder = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="Holder", rfcs=["EKU9003173C9"]).account
+    client = accounts.create_account(d, kind="emisor", name="C").account
+    # a distributor (or the admin without saying so) cannot put it in a second account, however it asks
+    assert code_of(accounts.add_rfc, d, client.id, "EKU9003173C9") == "T140"
+    assert code_of(accounts.add_rfc, SYSTEM_PRINCIPAL, client.id, "eku9003173c9") == "T140"
+    assert code_of(accounts.create_account, d, kind="emisor", name="C2", rfcs=["EKU9003173C9"]) == "T140"
+    assert code_of(accounts.create_account, SYSTEM_PRINCIPAL, kind="emisor", name="C3",
+                   rfcs=["EKU9003173C9"]) == "T140"
+    # only the admin may say `shared`
+    assert code_of(accounts.add_rfc, d, client.id, "EKU9003173C9", shared=True) == "T102"
+    assert code_of(accounts.create_account, d, kind="emisor", name="C4", rfcs=["EKU9003173C9"],
+                   shared=True) == "T102"
+    assert accounts.rfcs(client.id) == [] and len(accounts.list(d)) == 1  # nothing was created
+    accounts.add_rfc(SYSTEM_PRINCIPAL, client.id, "EKU9003173C9", shared=True)
+    assert accounts.rfcs(client.id) == ["EKU9003173C9"] == accounts.rfcs(holder.id)
+    accounts.add_rfc(d, client.id, "EKU9003173C9")  # already its own: nothing to refuse
+    shared = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="C5", rfcs=["EKU9003173C9"], shared=True)
+    assert accounts.rfcs(shared.account.id) == ["EKU9003173C9"]
+
+
+def test_the_database_keeps_one_owner_per_rfc(accounts):
+    """Two accounts adding the same RFC at once: the partial unique index lets only one through."""
+    from sqlalchemy.exc import IntegrityError
+
+    from timbra.store.models import AccountRfc
+
+    a = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="A", rfcs=["EKU9003173C9"]).account
+    b = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="B").account
+    with pytest.raises(IntegrityError):
+        with accounts.db.session() as s:
+            s.add(AccountRfc(account_id=b.id, rfc="EKU9003173C9", created_at=NOW))
+    with accounts.db.session() as s:  # a shared row (the admin's decision) is allowed
+        s.add(AccountRfc(account_id=b.id, rfc="EKU9003173C9", created_at=NOW, shared=True))
+    assert accounts.rfcs(a.id) == accounts.rfcs(b.id) == ["EKU9003173C9"]

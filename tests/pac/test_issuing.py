@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 import threading
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from tests.build.test_invoice import IVA16, concepto, data
-from timbra.cfdi.credentials import Certificate
+from timbra.cfdi.credentials import Certificate, Credential
 from timbra.errors import TimbraError
-from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
+from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal, RfcEntry
 from timbra.pac.credits import Credits
 from timbra.pac.issuing import IssueService
 from timbra.pac.stamping import StampService
 from timbra.pac.stamping import Certifier
 from timbra.pac.vault import MasterKeys, Vault
+from timbra.sat.padron import SandboxPadron
 
 PASSWORD = "12345678a"
 
@@ -131,3 +133,79 @@ def test_without_a_csd_in_the_vault(db, pac, trust, clock, csd):
     with pytest.raises(TimbraError) as exc:
         svc.issue(Principal(acc.id, "emisor"), body())
     assert exc.value.code.startswith("T12")
+
+
+# --- SAT's real test CSD: Emisor@Nombre as SAT registers it (issue 9, item 2) -------------------------------
+
+SAT_CSD = Path(__file__).parent.parent / "data" / "csd" / "EKU9003173C9_csd_2027"  # SAT's own, see SOURCES.md
+
+
+@pytest.fixture
+def sat_csd() -> Credential:
+    return Credential.load(SAT_CSD.with_suffix(".cer").read_bytes(), SAT_CSD.with_suffix(".key").read_bytes(),
+                           PASSWORD)
+
+
+@pytest.fixture
+def with_padron(db, pac, trust, clock, sat_csd):
+    """An emisor account whose vault holds SAT's real test CSD, and a certifier that checks the sandbox padrón
+    strictly (SAT's test RFCs with their registered names): CFDI40138 is judged, not skipped."""
+    accounts = Accounts(db, clock)
+    credits = Credits(db, accounts, clock)
+    stamps = StampService(db, Certifier(pac=pac, trust=trust, clock=clock, padron=SandboxPadron()), clock=clock)
+    vault = Vault(db, MasterKeys.generate(), trust, clock, accounts=accounts)
+    svc = IssueService(db, stamps, vault, clock=clock)
+
+    def emisor(nombre: str | None = None) -> Principal:
+        acc = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E",
+                                      rfcs=[RfcEntry("EKU9003173C9", nombre)]).account
+        credits.add_package(SYSTEM_PRINCIPAL, acc.id, 10)
+        who = Principal(acc.id, "emisor")
+        vault.upload(who, sat_csd.certificate.der, SAT_CSD.with_suffix(".key").read_bytes(), PASSWORD)
+        return who
+
+    return svc, emisor, accounts
+
+
+def test_sats_test_csd_issues_with_the_name_sat_registers(with_padron, sat_csd):
+    svc, emisor, _ = with_padron
+    assert sat_csd.certificate.name == "ESCUELA KEMPER URGATE SA DE CV"  # what CFDI40138 refused
+    assert SandboxPadron().lookup("EKU9003173C9").nombre == "ESCUELA KEMPER URGATE"
+    who = emisor()  # no name registered: the certificate's, without its régimen de capital
+    r = svc.issue(who, body())
+    root = issued(r)
+    assert root.find("{http://www.sat.gob.mx/cfd/4}Emisor").get("Nombre") == "ESCUELA KEMPER URGATE"
+    assert root.get("NoCertificado") == sat_csd.certificate.no_certificado == "30001000000500003416"
+    independent_check(r.xml)
+
+
+def test_sats_test_csd_issues_pagos_and_nomina(with_padron):
+    from tests.build.test_nomina import data as nomina_data
+    from tests.build.test_pagos import data as pagos_data
+    from tests.build.test_pagos import docto, iva, pago
+
+    svc, emisor, _ = with_padron
+    who = emisor()
+    invoice = svc.issue(who, body())
+    total = issued(invoice).get("Total")  # the payment pays the invoice just issued, whose bases it takes
+    pagos = svc.issue(who, pagos_data(pago(docto(total, uuid=invoice.uuid, traslados=[iva()])),
+                                      Emisor={"RegimenFiscal": "601"}), kind="pagos")
+    nomina = svc.issue(who, {**nomina_data(), "Emisor": {"RegimenFiscal": "601"}}, kind="nomina")
+    for r in (pagos, nomina):
+        assert issued(r).find("{http://www.sat.gob.mx/cfd/4}Emisor").get("Nombre") == "ESCUELA KEMPER URGATE"
+        independent_check(r.xml)
+
+
+def test_the_accounts_name_and_the_jsons_override_the_certificates(with_padron):
+    svc, emisor, accounts = with_padron
+    wrong = emisor(nombre="ESCUELA KEMPER URGATE SA DE CV")  # registered with the régimen: SAT refuses it
+    with pytest.raises(TimbraError) as exc:
+        svc.issue(wrong, body())
+    assert exc.value.code == "CFDI40138" and exc.value.findings[0].node == "Emisor.Nombre"
+    ok = body()
+    ok["Emisor"]["Nombre"] = "  ESCUELA  KEMPER URGATE "  # the JSON wins over the account
+    r = svc.issue(wrong, ok)
+    assert issued(r).find("{http://www.sat.gob.mx/cfd/4}Emisor").get("Nombre") == "ESCUELA KEMPER URGATE"
+    accounts.add_rfc(SYSTEM_PRINCIPAL, wrong.account_id, "EKU9003173C9", nombre="ESCUELA KEMPER URGATE")
+    r = svc.issue(wrong, body())  # the account's name, corrected
+    assert issued(r).find("{http://www.sat.gob.mx/cfd/4}Emisor").get("Nombre") == "ESCUELA KEMPER URGATE"

@@ -22,8 +22,9 @@ def env(db, pac, trust, clock):
     service = StampService(db, Certifier(pac=pac, trust=trust, clock=clock), clock=clock,
                            on_commit=lambda: woken.append(1))
 
-    def emisor(name: str, n_credits: int, rfcs=("EKU9003173C9",)) -> Principal:
-        acc = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name=name, rfcs=list(rfcs)).account
+    def emisor(name: str, n_credits: int, rfcs=("EKU9003173C9",), shared: bool = False) -> Principal:
+        acc = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name=name, rfcs=list(rfcs),
+                                      shared=shared).account
         if n_credits:
             credits.add_package(SYSTEM_PRINCIPAL, acc.id, n_credits)
         return Principal(acc.id, "emisor")
@@ -84,7 +85,7 @@ def test_idempotency_key(env, make_xml):
 
 
 def test_307_same_sello_returns_the_stored_stamp_to_its_owner_only(env, make_xml):
-    owner, other = env.emisor("Owner", 5), env.emisor("Other", 5)
+    owner, other = env.emisor("Owner", 5), env.emisor("Other", 5, shared=True)  # the admin shared the RFC
     xml = make_xml(folio="1")
     first = env.service.stamp(owner, xml)
     reformatted = xml.replace(b"?>", b"?>\n", 1)  # other bytes, same Sello
@@ -94,10 +95,23 @@ def test_307_same_sello_returns_the_stored_stamp_to_its_owner_only(env, make_xml
     assert back.replayed and back.uuid == first.uuid
     with pytest.raises(TimbraError) as exc:
         env.service.stamp(other, reformatted)
-    # another account learns that the Sello was stamped, never by whom nor its UUID
-    assert exc.value.code == "307" and exc.value.findings[0].value is None
-    assert first.uuid not in repr(exc.value.as_dict())
+    # another account's 307 says the Sello was stamped, not which UUID it got
+    assert exc.value.code == "307" and [(f.code, f.node, f.value) for f in exc.value.findings] == [
+        ("307", "Comprobante@Sello", None)]
+    assert first.uuid not in str(exc.value.as_dict()) and first.uuid.lower() not in str(exc.value.as_dict())
     assert (left(env, owner), left(env, other)) == (4, 5)
+
+
+def test_rfc_check_comes_before_307_and_reveals_no_uuid(env, make_xml):
+    owner, stranger = env.emisor("Owner", 5), env.emisor("Stranger", 5, rfcs=("XAXX010101000",))
+    xml = make_xml(folio="1")
+    first = env.service.stamp(owner, xml)
+    for doc in (xml, xml.replace(b"?>", b"?>\n", 1), first.xml):  # same bytes, same Sello, the stamped CFDI
+        with pytest.raises(TimbraError) as exc:
+            env.service.stamp(stranger, doc)
+        assert exc.value.code == "T105" and exc.value.findings == [] and exc.value.detail == {"rfc": "EKU9003173C9"}
+        assert first.uuid not in str(exc.value.as_dict())
+    assert left(env, stranger) == 5
 
 
 def test_rfc_not_in_account_and_no_credits_store_nothing(env, make_xml):

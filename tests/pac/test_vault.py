@@ -85,8 +85,8 @@ def accounts(db: Database, clock: FixedClock) -> Accounts:
     return Accounts(db, clock)
 
 
-def new_emisor(accounts: Accounts, name: str, rfcs: list[str]) -> Principal:
-    made = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name=name, rfcs=rfcs)
+def new_emisor(accounts: Accounts, name: str, rfcs: list[str], shared: bool = False) -> Principal:
+    made = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name=name, rfcs=rfcs, shared=shared)
     return Principal(made.account.id, "emisor")
 
 
@@ -214,7 +214,7 @@ def test_another_account_cannot_see_use_activate_or_remove_it(vault: Vault, who:
                                                               csd: Credential, clock: FixedClock):
     info = vault.upload(who, csd.certificate.der, key_file(csd), PASSWORD)
     vault.activate(who, info.id)
-    intruder = new_emisor(accounts, "Otra", [RFC])  # even with the same RFC
+    intruder = new_emisor(accounts, "Otra", [RFC], shared=True)  # even with the same RFC (shared by the admin)
     assert vault.list(intruder) == []
     assert code_of(vault.list, intruder, account_id=who.account_id) == "T103"
     assert code_of(vault.activate, intruder, info.id) == "T103"

@@ -43,3 +43,23 @@ def test_reader_sees_committed_rows_only(db):
         s.add(Account(kind="emisor", name="E", created_at=datetime.now(timezone.utc)))
     with db.reader() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Account)) == 1
+
+
+def test_migration_0003_keeps_existing_repeated_rfcs_as_shared(db):
+    """Before 0003 an RFC could be in several accounts: the oldest account stays its owner, the others
+    become shared rows (as if the admin had shared it), so the one-owner index can be created."""
+    db.downgrade("0002")
+    now = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    with db.engine.begin() as c:
+        for i in (1, 2, 3):
+            c.execute(sa.text("INSERT INTO accounts (id, kind, name, active, created_at) "
+                              "VALUES (:i, 'emisor', 'E', :t, :now)"), {"i": i, "t": True, "now": now})
+        for i, rfc in ((1, "EKU9003173C9"), (2, "EKU9003173C9"), (3, "EKU9003173C9"), (2, "XIA190128J61")):
+            c.execute(sa.text("INSERT INTO account_rfcs (account_id, rfc, created_at) VALUES (:i, :rfc, :now)"),
+                      {"i": i, "rfc": rfc, "now": now})
+    db.upgrade()
+    with db.engine.connect() as c:
+        got = c.execute(sa.text("SELECT account_id, rfc, shared, nombre FROM account_rfcs "
+                                "ORDER BY rfc, account_id")).all()
+    assert [tuple(r) for r in got] == [(1, "EKU9003173C9", False, None), (2, "EKU9003173C9", True, None),
+                                       (3, "EKU9003173C9", True, None), (2, "XIA190128J61", False, None)]

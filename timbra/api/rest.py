@@ -20,7 +20,7 @@ from timbra.build.pagos import PagosInvoice
 from timbra.cfdi.document import too_large
 from timbra.codes import error
 from timbra.errors import Finding
-from timbra.pac.accounts import Principal
+from timbra.pac.accounts import Principal, RfcEntry
 from timbra.pac.invoices import CfdiFilter, cfdi_dict
 from timbra.pac.runtime import Pac
 
@@ -305,22 +305,29 @@ def revoke_api_key(request: Request, who: Who, key_id: int) -> Response:
 
 # --- accounts (admins and distributors) ---------------------------------------------------------------
 
+class RfcItem(BaseModel):
+    rfc: str
+    nombre: str | None = Field(None, description="Nombre registrado ante el SAT para el RFC (Emisor@Nombre de lo "
+                               "que timbra emite); por omisión, el del CSD sin régimen de capital")
+
+
+class RfcBody(RfcItem):
+    shared: bool = Field(False, description="Solo el administrador: registrar un RFC que ya tiene otra cuenta")
+
+
 class NewAccountBody(BaseModel):
     kind: Literal["admin", "distributor", "emisor"]
     name: str
-    rfcs: list[str] = []
+    rfcs: list[str | RfcItem] = Field([], description='"EKU9003173C9" o {"rfc", "nombre"}')
     username: str | None = None
     password: str | None = None
     parent_id: int | None = Field(None, ge=1, le=MAX_ID)
+    shared: bool = Field(False, description="Solo el administrador: RFC que ya tiene otra cuenta")
 
 
 class NewUserBody(BaseModel):
     username: str
     password: str | None = None
-
-
-class RfcBody(BaseModel):
-    rfc: str
 
 
 class PackageBody(BaseModel):
@@ -345,9 +352,11 @@ def _account_dict(acc, rfcs: list[str] | None = None) -> dict:
 def create_account(request: Request, who: Who, body: NewAccountBody) -> dict:
     """An admin creates distributors and emisores; a distributor creates its own emisores. A generated
     password is in this answer only."""
-    made = pac_of(request).accounts.create_account(who, kind=body.kind, name=body.name, parent_id=body.parent_id,
-                                                   rfcs=body.rfcs, username=body.username, password=body.password)
-    out = _account_dict(made.account, sorted({r.strip().upper() for r in body.rfcs}))
+    accounts = pac_of(request).accounts
+    rfcs = [r if isinstance(r, str) else RfcEntry(r.rfc, r.nombre) for r in body.rfcs]
+    made = accounts.create_account(who, kind=body.kind, name=body.name, parent_id=body.parent_id, rfcs=rfcs,
+                                   username=body.username, password=body.password, shared=body.shared)
+    out = _account_dict(made.account, accounts.rfcs(made.account.id))
     if made.user is not None:
         out["user"] = {"id": made.user.id, "username": made.user.username}
         if made.password:
@@ -363,7 +372,7 @@ def list_accounts(request: Request, who: Who) -> dict:
 @router.get("/accounts/{account_id}", tags=["cuentas"])
 def get_account(request: Request, who: Who, account_id: int) -> dict:
     acc, rfcs = pac_of(request).accounts.get(who, account_id)
-    return _account_dict(acc, rfcs)
+    return {**_account_dict(acc, rfcs), "nombres": pac_of(request).accounts.rfc_nombres(acc.id)}
 
 
 @router.post("/accounts/{account_id}/users", tags=["cuentas"], status_code=201)
@@ -377,7 +386,8 @@ def add_user(request: Request, who: Who, account_id: int, body: NewUserBody) -> 
 
 @router.post("/accounts/{account_id}/rfcs", tags=["cuentas"], status_code=204)
 def add_rfc(request: Request, who: Who, account_id: int, body: RfcBody) -> Response:
-    pac_of(request).accounts.add_rfc(who, account_id, body.rfc)
+    """The admin or the account's distributor; an RFC another account holds only with the admin's `shared`."""
+    pac_of(request).accounts.add_rfc(who, account_id, body.rfc, nombre=body.nombre, shared=body.shared)
     return Response(status_code=204)
 
 

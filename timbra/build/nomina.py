@@ -77,6 +77,8 @@ class ReceptorNominaCfdi(_Model):
 
 class EmisorCfdi(_Model):
     Rfc: str | None = Field(None, description="Solo si la cuenta tiene varios RFC")
+    Nombre: str | None = Field(None, max_length=254, description="Por omisión, el nombre registrado en la cuenta "
+                               "para el RFC, o el del CSD sin régimen de capital")
     RegimenFiscal: str | None = Field(None, description="Por omisión, el régimen registrado de la cuenta")
 
 

@@ -1,8 +1,10 @@
 """Accounts, users, passwords and API keys; who may do what.
 
 Roles: the PAC admin creates distributors, emisores and packages; a distributor creates its own emisores
-and hands them credits; an emisor's users stamp for the account's RFCs. Passwords are hashed with argon2;
-API keys are shown once and stored as SHA-256 (they are 256-bit random).
+and hands them credits; an emisor's users stamp for the account's RFCs. Only the admin or the account's
+distributor adds RFCs and users to an emisor account: its own users change their password, make and revoke
+their API keys and read the account, nothing more. An RFC belongs to one account unless the admin shares it.
+Passwords are hashed with argon2; API keys are shown once and stored as SHA-256 (they are 256-bit random).
 
 Verifying an argon2 hash costs tens of milliseconds by design. ERPs send user and password on every call
 (FEL's SOAP services do), so a successful verification is remembered in memory, keyed by an HMAC of the
@@ -17,6 +19,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,6 +61,15 @@ class Principal:
 
 
 SYSTEM_PRINCIPAL = Principal(account_id=0, kind="admin", username="system")
+
+
+@dataclass(frozen=True)
+class RfcEntry:
+    """An RFC for an emisor account and the name SAT registers for it (Emisor@Nombre of the CFDI timbra
+    issues); None: the CSD's name without the régimen de capital."""
+
+    rfc: str
+    nombre: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,20 @@ class Accounts:
                 return acc is not None and acc.parent_id == who.account_id
         return False
 
+    def can_administer(self, who: Principal, account_id: int) -> bool:
+        """Who adds users and RFCs to an account: the admin; a distributor to its clients and itself. An
+        emisor's own users may not (an RFC or a user added by the emisor itself would be unchecked)."""
+        if who.is_admin:
+            return True
+        return who.kind == "distributor" and self.can_manage(who, account_id)
+
+    def require_administer(self, who: Principal, account_id: int) -> None:
+        self.require_manage(who, account_id)
+        if not self.can_administer(who, account_id):
+            raise error("T102", message="Solo el administrador del PAC o el distribuidor de la cuenta agregan "
+                                        "RFC y usuarios.",
+                        message_en="Only the PAC admin or the account's distributor add RFCs and users.")
+
     def scope(self, who: Principal, account_id: int | None) -> int:
         """The account an operation is about: the caller's own when none is named, or one it manages
         (else T103)."""
@@ -133,8 +159,10 @@ class Accounts:
     # --- accounts and users -----------------------------------------------------------------------------
 
     def create_account(self, who: Principal, *, kind: str, name: str, parent_id: int | None = None,
-                       rfcs: list[str] | tuple[str, ...] = (), username: str | None = None,
-                       password: str | None = None) -> NewAccount:
+                       rfcs: Sequence[str | RfcEntry] = (), username: str | None = None,
+                       password: str | None = None, shared: bool = False) -> NewAccount:
+        """`rfcs`: RFCs (optionally with the name SAT registers for each). An RFC another account holds is
+        refused (T140) unless the admin says `shared`."""
         if kind not in KINDS:
             raise error("T100", message=f"kind debe ser uno de {', '.join(KINDS)}",
                         message_en=f"kind must be one of {', '.join(KINDS)}")
@@ -150,7 +178,12 @@ class Accounts:
         if kind != "emisor" and rfcs:
             raise error("T100", message="Solo una cuenta de emisor tiene RFC.",
                         message_en="Only an emisor account has RFCs.")
-        clean_rfcs = [_check_rfc(r) for r in rfcs]
+        if shared and not who.is_admin:
+            raise _only_admin_shares()
+        entries = {}
+        for r in rfcs:
+            e = r if isinstance(r, RfcEntry) else RfcEntry(r)
+            entries[_check_rfc(e.rfc)] = _check_nombre(e.nombre)
         if password is not None:
             _check_password(password)
         now = self.clock.now()
@@ -171,16 +204,20 @@ class Accounts:
                 acc = Account(kind=kind, name=name.strip(), parent_id=parent_id, active=True, created_at=now)
                 s.add(acc)
                 s.flush()
-                for r in dict.fromkeys(clean_rfcs):
-                    s.add(AccountRfc(account_id=acc.id, rfc=r, created_at=now))
+                for r, nombre in entries.items():
+                    _put_rfc(s, acc.id, r, nombre, shared, now)
                 user = None
                 if username:
                     if password is None:
                         generated = password = secrets.token_urlsafe(12)
                     user = self._new_user(s, acc.id, username, password, now)
         except IntegrityError as exc:
-            raise error("T110", message=f"El usuario {username!r} ya existe.",
-                        message_en=f"The user {username!r} already exists.") from exc
+            # a twin committed first: the user name, or an RFC taken by another account meanwhile
+            with self.db.reader() as s:
+                if username and repo.user_by_name(s, username.strip()) is not None:
+                    raise error("T110", message=f"El usuario {username!r} ya existe.",
+                                message_en=f"The user {username!r} already exists.") from exc
+            raise error("T140", detail={"rfcs": sorted(entries)}) from exc
         return NewAccount(acc, user, generated)
 
     def _new_user(self, s, account_id: int, username: str, password: str, now: datetime) -> User:
@@ -196,7 +233,7 @@ class Accounts:
 
     def add_user(self, who: Principal, account_id: int, username: str, password: str | None = None
                  ) -> tuple[User, str | None]:
-        self.require_manage(who, account_id)
+        self.require_administer(who, account_id)
         generated = None
         if password is None:
             generated = password = secrets.token_urlsafe(12)
@@ -210,18 +247,26 @@ class Accounts:
                         message_en=f"The user {username!r} already exists.") from exc
         return user, generated
 
-    def add_rfc(self, who: Principal, account_id: int, rfc: str) -> None:
-        self.require_manage(who, account_id)
+    def add_rfc(self, who: Principal, account_id: int, rfc: str, *, nombre: str | None = None,
+                shared: bool = False) -> None:
+        """Adds `rfc` to an emisor account (or sets its registered `nombre` when the account has it already).
+        An RFC another account holds is refused (T140) unless the admin says `shared`."""
+        self.require_administer(who, account_id)
+        if shared and not who.is_admin:
+            raise _only_admin_shares()
         rfc = _check_rfc(rfc)
-        with self.db.session() as s:
-            acc = repo.account(s, account_id)
-            if acc is None:
-                raise error("T103")
-            if acc.kind != "emisor":
-                raise error("T100", message="Solo una cuenta de emisor tiene RFC.",
+        nombre = _check_nombre(nombre)
+        try:
+            with self.db.session() as s:
+                acc = repo.account(s, account_id)
+                if acc is None:
+                    raise error("T103")
+                if acc.kind != "emisor":
+                    raise error("T100", message="Solo una cuenta de emisor tiene RFC.",
                             message_en="Only an emisor account has RFCs.")
-            if not repo.has_rfc(s, account_id, rfc):
-                s.add(AccountRfc(account_id=account_id, rfc=rfc, created_at=self.clock.now()))
+                _put_rfc(s, account_id, rfc, nombre, shared, self.clock.now())
+        except IntegrityError as exc:  # another account took it at the same moment (ix_account_rfcs_owner)
+            raise error("T140", detail={"rfc": rfc}) from exc
 
     def get(self, who: Principal, account_id: int) -> tuple[Account, list[str]]:
         self.require_manage(who, account_id)
@@ -244,6 +289,11 @@ class Accounts:
     def rfcs(self, account_id: int) -> list[str]:
         with self.db.reader() as s:
             return repo.rfcs(s, account_id)
+
+    def rfc_nombres(self, account_id: int) -> dict[str, str | None]:
+        """Each RFC of the account with the name registered for it (None: the CSD's, without régimen)."""
+        with self.db.reader() as s:
+            return repo.rfc_nombres(s, account_id)
 
     # --- authentication ---------------------------------------------------------------------------------
 
@@ -369,6 +419,35 @@ def _key_hash(key: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise error("T111")
+
+
+def _put_rfc(s, account_id: int, rfc: str, nombre: str | None, shared: bool, now: datetime) -> None:
+    """The one rule for every way an RFC enters an account (REST, CLI, account creation)."""
+    row = repo.account_rfc(s, account_id, rfc)
+    if row is not None:
+        if nombre is not None:
+            row.nombre = nombre
+        return
+    held_elsewhere = any(a != account_id for a in repo.rfc_holders(s, rfc))
+    if held_elsewhere and not shared:
+        raise error("T140", detail={"rfc": rfc})
+    s.add(AccountRfc(account_id=account_id, rfc=rfc, created_at=now, nombre=nombre, shared=held_elsewhere))
+    s.flush()
+
+
+def _only_admin_shares():
+    return error("T102", message="Solo el administrador del PAC registra un RFC en más de una cuenta (shared).",
+                 message_en="Only the PAC admin registers an RFC in more than one account (shared).")
+
+
+def _check_nombre(nombre: str | None) -> str | None:
+    """The name SAT registers for an RFC, as given (whitespace collapsed); None or blank: not given."""
+    if nombre is None or not nombre.strip():
+        return None
+    nombre = " ".join(nombre.split())
+    if len(nombre) > 254:
+        raise error("T100", message="nombre: a lo más 254 caracteres", message_en="nombre: at most 254 characters")
+    return nombre
 
 
 def _check_rfc(rfc: str) -> str:

@@ -23,6 +23,7 @@ from timbra.build.nomina import json_path as nomina_json_path
 from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path, related_uuids, with_related
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import parse
+from timbra.cfdi.nombre import sin_regimen_capital
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
@@ -90,8 +91,9 @@ class IssueService:
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
+        nombre = self._emisor_nombre(who, rfc, invoice, cred)
         try:
-            root = k.build(invoice, emisor=Emisor(rfc, cred.certificate.name, regimen), fecha=self.clock.now())
+            root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
         sign_root(root, cred)
@@ -149,6 +151,20 @@ class IssueService:
             return rfcs[0]
         raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
                                    expected=", ".join(rfcs))])
+
+    def _emisor_nombre(self, who: Principal, rfc: str, invoice, cred: Credential) -> str:
+        """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC; else the
+        CSD's name, without the régimen de capital for a persona moral (CFDI 4.0 wants SAT's registered name:
+        CFDI40138)."""
+        given = " ".join((invoice.Emisor.Nombre or "").split())
+        if given:
+            return given
+        with self.db.reader() as s:
+            row = repo.account_rfc(s, who.account_id, rfc)
+        if row is not None and row.nombre:
+            return row.nombre
+        name = " ".join(cred.certificate.name.split())
+        return sin_regimen_capital(name) if len(rfc) == 12 else name
 
 
 def parse_invoice(data: dict, model: type[BaseModel] = Invoice) -> BaseModel:

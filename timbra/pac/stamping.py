@@ -206,14 +206,13 @@ class StampService:
         checked = self.certifier.validate(data, now)
         doc, findings = checked.doc, list(checked.findings)
         # 3. policy
-        if doc is not None and doc.emisor is not None:
+        if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):
             rfc = doc.emisor.get("Rfc") or ""
-            if rfc not in account_rfcs:
+            if rfc not in account_rfcs:  # first: a caller who may not stamp for the Emisor learns nothing more
                 raise error("T105", detail={"rfc": rfc})
-            if not any(f.code == "301" for f in findings):
-                stored = self._already_stamped(account_id, doc, findings)
-                if stored is not None:
-                    return stored
+            stored = self._already_stamped(account_id, doc, findings)
+            if stored is not None:
+                return stored
         if findings:
             raise validation_error(findings, to_json)
         assert doc is not None

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        Numeric, String, Text, TypeDecorator, UniqueConstraint, text)
+                        Numeric, String, Text, TypeDecorator, UniqueConstraint, false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations can refer to them on every database.
@@ -67,13 +67,21 @@ class Account(Base):
 
 
 class AccountRfc(Base):
-    """An RFC an emisor account may stamp for."""
+    """An RFC an emisor account may stamp for, with the name SAT registers for it (Emisor@Nombre of the CFDI
+    timbra issues; None: the CSD's name without the régimen de capital).
+
+    An RFC belongs to one account: at most one row per RFC is not `shared`. Only the PAC admin adds an RFC
+    that another account holds already, and that row is marked `shared`."""
 
     __tablename__ = "account_rfcs"
+    __table_args__ = (Index("ix_account_rfcs_owner", "rfc", unique=True, sqlite_where=text("NOT shared"),
+                            postgresql_where=text("NOT shared")),)
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     rfc: Mapped[str] = mapped_column(String(13), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    nombre: Mapped[str | None] = mapped_column(String(254))
+    shared: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class User(Base):

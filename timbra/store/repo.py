@@ -49,6 +49,20 @@ def has_rfc(s: Session, account_id: int, rfc: str) -> bool:
     return s.get(AccountRfc, (account_id, rfc)) is not None
 
 
+def account_rfc(s: Session, account_id: int, rfc: str) -> AccountRfc | None:
+    return s.get(AccountRfc, (account_id, rfc))
+
+
+def rfc_nombres(s: Session, account_id: int) -> dict[str, str | None]:
+    q = select(AccountRfc.rfc, AccountRfc.nombre).where(AccountRfc.account_id == account_id).order_by(AccountRfc.rfc)
+    return {rfc: nombre for rfc, nombre in s.execute(q)}
+
+
+def rfc_holders(s: Session, rfc: str) -> list[int]:
+    """The accounts that hold `rfc` (across tenants: only to refuse registering it twice)."""
+    return list(s.scalars(select(AccountRfc.account_id).where(AccountRfc.rfc == rfc).order_by(AccountRfc.account_id)))
+
+
 def user_by_name(s: Session, username: str) -> User | None:
     return s.scalar(select(User).where(User.username == username))
 
