@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -23,7 +22,7 @@ from timbra.settings import Settings
 if TYPE_CHECKING:  # the operator commands import these lazily: `timbra validate` needs no database
     from timbra.pac.accounts import Accounts, Principal
     from timbra.pac.credits import Balance, Credits
-    from timbra.store.db import Database
+    from timbra.pac.runtime import Operator
     from timbra.store.models import Account, ApiKey, Package, User
 
 PROGRESS_THRESHOLD = 50
@@ -332,10 +331,10 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def keys_sandbox(force: bool, as_json: bool) -> None:
     """Crea la AC del sandbox, el certificado del PAC y CSD de demostración."""
-    from timbra.gateway.sandbox_ca import create_sandbox_keys
+    from timbra.pac.runtime import sandbox_keys
 
     s = _settings()
-    manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_password, force=force)
+    manifest = sandbox_keys(s, force=force)
     if as_json:
         click.echo(json.dumps({"dir": str(s.keys_dir), **manifest}, ensure_ascii=False, indent=2))
         return
@@ -360,9 +359,9 @@ def demo(conceptos: int, output: str | None) -> None:
     if not s.sandbox:
         raise error("T173")
     certifier = certifier_from_settings(s)
-    from timbra.gateway.sandbox_ca import create_sandbox_keys
+    from timbra.pac.runtime import sandbox_keys
 
-    manifest = create_sandbox_keys(s.keys_dir, pac_rfc=s.pac_rfc, password=s.pac_password)
+    manifest = sandbox_keys(s)
     c = manifest["csd"][0]
     cred = Credential.load((s.keys_dir / c["cer"]).read_bytes(), (s.keys_dir / c["key"]).read_bytes(), c["password"])
     xml = sealed_sample(cred, SYSTEM.now(), conceptos=conceptos)
@@ -396,26 +395,16 @@ def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
             click.echo(line)
 
 
-@contextmanager
-def _database(*, upgrade: bool = True) -> Iterator[Database]:
-    """The configured database, migrated to head first (an operator's first command may find it empty)."""
-    from timbra.store.db import Database
+def _operator(*, upgrade: bool = True) -> Operator:
+    """The PAC's operator services on the configured database, migrated to head first (an operator's first
+    command may find it empty). Use it in a `with` block."""
+    from timbra.pac.runtime import Operator
 
-    db = Database(_settings().database_url)
-    try:
-        if upgrade:
-            db.upgrade()
-        yield db
-    finally:
-        db.dispose()
+    return Operator(_settings(), upgrade=upgrade)
 
 
-def _services(db: Database) -> tuple[Accounts, Credits]:
-    from timbra.pac.accounts import Accounts
-    from timbra.pac.credits import Credits
-
-    accounts = Accounts(db)
-    return accounts, Credits(db, accounts)
+def _services(op: Operator) -> tuple[Accounts, Credits]:
+    return op.accounts, op.credits
 
 
 def _acting_as(accounts: Accounts, account_id: int) -> Principal:
@@ -468,14 +457,6 @@ def _key_dict(key: ApiKey) -> dict[str, Any]:
             "name": key.name, "created_at": _iso(key.created_at), "revoked_at": _iso(key.revoked_at)}
 
 
-def _account_users(db: Database, account_id: int) -> list[User]:
-    """Read-only listing for `accounts show`; the caller checked the account exists (Accounts.get)."""
-    from timbra.store import repo
-
-    with db.reader() as s:
-        return repo.users(s, account_id)
-
-
 def _balance_lines(balance: Balance) -> list[str]:
     lines = [f"  Créditos  {balance.available} disponibles"]
     for p in balance.packages:
@@ -495,10 +476,10 @@ def db_group() -> None:
 @_reports_errors
 def db_upgrade(as_json: bool) -> None:
     """Aplica las migraciones pendientes / apply pending migrations."""
-    with _database(upgrade=False) as db:
-        previous = db.revision()
-        db.upgrade()
-        revision = db.revision()
+    with _operator(upgrade=False) as op:
+        previous = op.revision()
+        op.upgrade()
+        revision = op.revision()
     _emit(as_json, {"revision": revision, "previous": previous},
           [f"Base de datos en la revisión {revision} (antes: {previous or 'vacía'})"])
 
@@ -508,13 +489,8 @@ def db_upgrade(as_json: bool) -> None:
 @_reports_errors
 def db_current(as_json: bool) -> None:
     """Muestra la revisión actual y la más reciente / show the current and the latest revision."""
-    from alembic.script import ScriptDirectory
-
-    from timbra.store.db import alembic_config
-
-    with _database(upgrade=False) as db:
-        revision = db.revision()
-        head = ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+    with _operator(upgrade=False) as op:
+        revision, head = op.revision(), op.head()
     state = "al día" if revision == head else "pendiente: timbra db upgrade"
     _emit(as_json, {"revision": revision, "head": head, "up_to_date": revision == head},
           [f"Revisión {revision or 'ninguna'} (más reciente {head}; {state})"])
@@ -551,8 +527,8 @@ def accounts_create(kind: str, name: str, parent_id: int | None, rfcs: tuple[str
         raise click.UsageError("--password requiere --username / --password needs --username")
     if nombre is not None and len(rfcs) != 1:
         raise click.UsageError("--nombre requiere un solo --rfc / --nombre needs exactly one --rfc")
-    with _database() as db:
-        acc, _ = _services(db)
+    with _operator() as op:
+        acc, _ = _services(op)
         new = acc.create_account(SYSTEM_PRINCIPAL, kind=kind, name=name, parent_id=parent_id,
                                  rfcs=[RfcEntry(r, nombre) for r in rfcs], username=username, password=password,
                                  shared=shared)
@@ -579,8 +555,8 @@ def accounts_add_rfc(account_id: int, rfc: str, nombre: str | None, shared: bool
     """Agrega un RFC a una cuenta de emisor (o fija su nombre registrado) / add an RFC to an emisor account."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
 
-    with _database() as db:
-        acc, _ = _services(db)
+    with _operator() as op:
+        acc, _ = _services(op)
         acc.add_rfc(SYSTEM_PRINCIPAL, account_id, rfc, nombre=nombre, shared=shared)
         nombres = acc.rfc_nombres(account_id)
     _emit(as_json, {"account_id": account_id, "rfcs": list(nombres), "nombres": nombres},
@@ -598,8 +574,8 @@ def accounts_list(as_json: bool) -> None:
     """Lista todas las cuentas / list every account."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
 
-    with _database() as db:
-        found = _services(db)[0].list(SYSTEM_PRINCIPAL)
+    with _operator() as op:
+        found = _services(op)[0].list(SYSTEM_PRINCIPAL)
     lines = [f"{a.id:>6}  {a.kind:<12} {'padre ' + str(a.parent_id) if a.parent_id else '':<12} "
              f"{'' if a.active else '(inactiva) '}{a.name}" for a in found]
     _emit(as_json, {"accounts": [_account_dict(a) for a in found]}, lines)
@@ -613,11 +589,11 @@ def accounts_show(account_id: int, as_json: bool) -> None:
     """Una cuenta con sus RFC, usuarios y créditos / one account with its RFCs, users and balance."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
 
-    with _database() as db:
-        acc, cred = _services(db)
+    with _operator() as op:
+        acc, cred = _services(op)
         account, account_rfcs = acc.get(SYSTEM_PRINCIPAL, account_id)
         nombres = acc.rfc_nombres(account_id)
-        users = _account_users(db, account_id)
+        users = op.accounts.users(SYSTEM_PRINCIPAL, account_id)
         balance = cred.balance(SYSTEM_PRINCIPAL, account_id)
     payload = {**_account_dict(account), "rfcs": account_rfcs, "nombres": nombres,
                "users": [_user_dict(u) for u in users], "balance": balance.as_dict()}
@@ -644,8 +620,8 @@ def users_add(account_id: int, username: str, password: str | None, as_json: boo
     """Agrega un usuario; una contraseña generada se muestra solo esta vez / add a user."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
 
-    with _database() as db:
-        user, generated = _services(db)[0].add_user(SYSTEM_PRINCIPAL, account_id, username, password)
+    with _operator() as op:
+        user, generated = _services(op)[0].add_user(SYSTEM_PRINCIPAL, account_id, username, password)
     lines = [f"Usuario {user.id} {user.username} en la cuenta {user.account_id}"]
     if generated:
         lines.append(f"  Contraseña generada (se muestra solo esta vez / shown once): {generated}")
@@ -670,8 +646,8 @@ def credits_add(account_id: int, size: int, activation: str | None, expiry: str 
 
     starts = _operator_datetime(activation, "--activation")
     ends = _operator_datetime(expiry, "--expiry")
-    with _database() as db:
-        package = _services(db)[1].add_package(SYSTEM_PRINCIPAL, account_id, size, activation=starts, expiry=ends)
+    with _operator() as op:
+        package = _services(op)[1].add_package(SYSTEM_PRINCIPAL, account_id, size, activation=starts, expiry=ends)
     _emit(as_json, _package_dict(package),
           [f"Paquete {package.id}: {package.size} créditos para la cuenta {package.account_id}, "
            f"activación {_iso(package.activation)}, caducidad {_iso(package.expiry) or 'ninguna'}"])
@@ -685,8 +661,8 @@ def credits_add(account_id: int, size: int, activation: str | None, expiry: str 
 @_reports_errors
 def credits_transfer(from_id: int, to_id: int, amount: int, as_json: bool) -> None:
     """Un distribuidor asigna créditos a su cliente / a distributor hands credits to its client."""
-    with _database() as db:
-        acc, cred = _services(db)
+    with _operator() as op:
+        acc, cred = _services(op)
         created = cred.transfer(_acting_as(acc, from_id), to_id, amount)
     _emit(as_json, {"from": from_id, "to": to_id, "amount": amount, "packages": [_package_dict(p) for p in created]},
           [f"{amount} créditos de la cuenta {from_id} a la cuenta {to_id} "
@@ -701,8 +677,8 @@ def credits_show(account_id: int, as_json: bool) -> None:
     """Saldo y paquetes de una cuenta / balance and packages of an account."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
 
-    with _database() as db:
-        balance = _services(db)[1].balance(SYSTEM_PRINCIPAL, account_id)
+    with _operator() as op:
+        balance = _services(op)[1].balance(SYSTEM_PRINCIPAL, account_id)
     _emit(as_json, balance.as_dict(), [f"Cuenta {account_id}"] + _balance_lines(balance))
 
 
@@ -722,8 +698,8 @@ def apikeys_create(username: str, name: str, as_json: bool) -> None:
     Without --json only the key goes to stdout (KEY=$(timbra apikeys create u)); the rest to stderr."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
 
-    with _database() as db:
-        made = _services(db)[0].create_key(SYSTEM_PRINCIPAL, name, username=username)
+    with _operator() as op:
+        made = _services(op)[0].create_key(SYSTEM_PRINCIPAL, name, username=username)
     if as_json:
         _emit(True, {**_key_dict(made.record), "username": username, "key": made.key}, [])
         return
@@ -738,8 +714,8 @@ def apikeys_create(username: str, name: str, as_json: bool) -> None:
 @_reports_errors
 def apikeys_list(account_id: int, as_json: bool) -> None:
     """Llaves de una cuenta (nunca la llave, solo su prefijo) / an account's keys (prefix only)."""
-    with _database() as db:
-        acc, _ = _services(db)
+    with _operator() as op:
+        acc, _ = _services(op)
         found = acc.list_keys(_acting_as(acc, account_id))
     lines = [f"{k.id:>6}  tbk_{k.prefix}_…  usuario {k.user_id}  {k.name or '-'}  "
              f"{'revocada ' + k.revoked_at.isoformat() if k.revoked_at else 'activa'}" for k in found]
@@ -753,8 +729,8 @@ def apikeys_list(account_id: int, as_json: bool) -> None:
 @_reports_errors
 def apikeys_revoke(account_id: int, key_id: int, as_json: bool) -> None:
     """Revoca una llave de la cuenta / revoke one of the account's keys."""
-    with _database() as db:
-        acc, _ = _services(db)
+    with _operator() as op:
+        acc, _ = _services(op)
         acc.revoke_key(_acting_as(acc, account_id), key_id)
     _emit(as_json, {"id": key_id, "account_id": account_id, "revoked": True},
           [f"Llave {key_id} de la cuenta {account_id} revocada"])
@@ -809,16 +785,6 @@ def worker(interval: float) -> None:
 
 # --- CSD vault (conexión remota) -------------------------------------------------------------------------
 
-def _vault(db: Database):
-    """The vault as `timbra serve` builds it: master keys and trusted CAs from the settings."""
-    from timbra.pac.accounts import Accounts
-    from timbra.pac.stamping import trust_store
-    from timbra.pac.vault import MasterKeys, Vault
-
-    s = _settings()
-    return Vault(db, MasterKeys.from_settings(s), trust_store(s), accounts=Accounts(db))  # T172: bad key
-
-
 def _csd_line(info) -> str:
     state = "ACTIVO" if info.active else ("vencido" if info.expired else "inactivo")
     return (f"{info.id:>6}  {info.rfc:<13}  {info.no_certificado}  vigencia {info.valid_from.date()} a "
@@ -846,8 +812,8 @@ def csd_upload(account_id: int, cer: str | None, key: str | None, pfx: str | Non
 
     if not ((pfx and not cer and not key) or (cer and key and not pfx)):
         raise click.UsageError("use --cer y --key, o --pfx / use --cer and --key, or --pfx")
-    with _database() as db:
-        vault = _vault(db)
+    with _operator() as op:
+        vault = op.vault
         if pfx:
             info = vault.upload_pfx(SYSTEM_PRINCIPAL, Path(pfx).read_bytes(), password, account_id=account_id)
         else:
@@ -864,8 +830,8 @@ def csd_list(account_id: int, as_json: bool) -> None:
     """CSD de una cuenta (sin llaves) / an account's CSDs (no key material)."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
 
-    with _database() as db:
-        found = _vault(db).list(SYSTEM_PRINCIPAL, account_id=account_id)
+    with _operator() as op:
+        found = op.vault.list(SYSTEM_PRINCIPAL, account_id=account_id)
     _emit(as_json, {"account_id": account_id, "csd": [i.as_dict() for i in found]},
           [_csd_line(i) for i in found] or [f"La cuenta {account_id} no tiene CSD"])
 
@@ -881,8 +847,8 @@ def vault() -> None:
 def vault_rotate(as_json: bool) -> None:
     """Vuelve a cifrar cada llave con la llave maestra actual (la primera de TIMBRA_MASTER_KEY) /
     re-encrypt every stored key under the current master key."""
-    with _database() as db:
-        v = _vault(db)
+    with _operator() as op:
+        v = op.vault
         rotated = v.rotate()
     _emit(as_json, {"rotated": rotated, "master_key_id": v.keys.current_id},
           [f"{rotated} llave(s) cifrada(s) de nuevo con la llave maestra {v.keys.current_id}"])

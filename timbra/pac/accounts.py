@@ -276,6 +276,12 @@ class Accounts:
                 raise error("T103", detail={"account_id": account_id})
             return acc, repo.rfcs(s, account_id)
 
+    def users(self, who: Principal, account_id: int) -> list[User]:
+        """The users of an account the caller manages."""
+        self.require_manage(who, account_id)
+        with self.db.reader() as s:
+            return repo.users(s, account_id)
+
     def list(self, who: Principal) -> list[Account]:
         """Admins see every account; a distributor its clients; an emisor only itself."""
         with self.db.reader() as s:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 from timbra.clock import SYSTEM, Clock
 from timbra.errors import TimbraError
@@ -121,3 +122,52 @@ def _sandbox_sat_signer(settings: Settings):
 
     return ca.issue("SAT970701NN3", "SERVICIO DE ADMINISTRACION TRIBUTARIA (SANDBOX)",
                     not_before=datetime(2020, 1, 1, tzinfo=timezone.utc))
+
+
+class Operator:
+    """The operator's side of the PAC, for the command line: the same accounts, credits, vault and migrations
+    that `Pac` wires, on the configured database, without the stamping engine, the SAT gateway or the
+    delivery worker (an account command needs none of them)."""
+
+    def __init__(self, settings: Settings, *, upgrade: bool = True) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        if upgrade:
+            self.db.upgrade()
+        self.accounts = Accounts(self.db)
+        self.credits = Credits(self.db, self.accounts)
+
+    @cached_property
+    def vault(self) -> Vault:
+        """Built on first use: a malformed TIMBRA_MASTER_KEY fails only the commands that need the vault."""
+        from timbra.pac.stamping import trust_store
+
+        s = self.settings
+        return Vault(self.db, MasterKeys.from_settings(s), trust_store(s), accounts=self.accounts)
+
+    def revision(self) -> str | None:
+        return self.db.revision()
+
+    def head(self) -> str | None:
+        return self.db.head()
+
+    def upgrade(self) -> None:
+        self.db.upgrade()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Operator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def sandbox_keys(settings: Settings, *, force: bool = False) -> dict:
+    """The sandbox's CA, PAC certificate and demo CSDs in settings.keys_dir (made on first use): the
+    manifest that `timbra keys sandbox` prints."""
+    from timbra.gateway.sandbox_ca import create_sandbox_keys
+
+    return create_sandbox_keys(settings.keys_dir, pac_rfc=settings.pac_rfc, password=settings.pac_password,
+                               force=force)

@@ -110,6 +110,12 @@ class Database:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    def head(self) -> str | None:
+        """The newest migration this version of timbra ships."""
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(alembic_config(self)).get_current_head()
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._write_lock is not None:
