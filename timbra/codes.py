@@ -155,6 +155,16 @@ _NOT_FOUND = {"uuid": ("CFDI no encontrado", "CFDI not found"),
               "path": ("Ruta no encontrada", "Route not found")}
 
 
+def codes_markdown() -> str:
+    """SAT's stamping codes and timbra's own as a Markdown table (the README's, kept in step by a test);
+    the matrix codes (CFDI40xxx, CRP, NOM, CP) are in docs/validations.md."""
+    lines = ["| código | HTTP | origen | mensaje | message |", "|---|---|---|---|---|"]
+    for c in _TABLE:
+        es, en = (t.replace("|", "\\|") for t in (c.es, c.en))
+        lines.append(f"| `{c.code}` | {c.http_status} | {c.source} | {es} | {en} |")
+    return "\n".join(lines) + "\n"
+
+
 def _not_found(detail: dict) -> tuple[str | None, str | None]:
     for key, (es, en) in _NOT_FOUND.items():
         if key in detail:
