@@ -448,9 +448,11 @@ def test_cfdi40129_a_stamp_spends_the_confirmacion(make_xml, certifier_p, dolar)
 def test_cfdi40129_two_stamps_at_once_spend_it_once(make_xml, certifier_p, dolar):
     """Validation saw the key unused; another stamp spends it before this one signs."""
     dolar.register_confirmacion("AB123", "EKU9003173C9")
+    checked = certifier_p.validate(make_xml(en_dolares("20.000000", "AB123")))
+    assert checked.findings == []
+    assert dolar.usar_confirmacion("AB123")  # the twin signs first
     with pytest.raises(TimbraError) as exc:
-        certifier_p.stamp(make_xml(en_dolares("20.000000", "AB123")),
-                        before_sign=lambda doc: dolar.usar_confirmacion("AB123"))
+        certifier_p.spend_confirmacion(checked.doc)  # what the stamp path does right before signing
     assert exc.value.code == "CFDI40129"
 
 
