@@ -264,7 +264,7 @@ def test_csv_neutralises_formulas(api: Api):  # noqa: F811
 
 
 def test_csv_cell_rules():
-    from timbra.pac.invoices import csv_cell
+    from timbra.pac.cfdis import csv_cell
 
     for text in ("=1+1", "+52", "-2", "@SUM(A1)", "\tx", "\rx"):
         assert csv_cell(text) == "'" + text

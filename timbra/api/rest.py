@@ -21,7 +21,7 @@ from timbra.cfdi.document import too_large
 from timbra.codes import error
 from timbra.errors import Finding
 from timbra.pac.accounts import Principal, RfcEntry
-from timbra.pac.invoices import CfdiFilter, cfdi_dict
+from timbra.pac.cfdis import CfdiFilter, cfdi_dict
 from timbra.pac.runtime import Pac
 
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in the database
@@ -219,25 +219,25 @@ def list_cfdi(request: Request, who: Who,
     """Newest stamp first, cursor-paginated (`next_cursor`); `fecha_timbrado` as in /v1/stamp (ISO 8601,
     Mexico City time with its offset). `format=csv` (or `Accept: text/csv`) streams every matching CFDI as CSV;
     a cell that a spreadsheet would take for a formula (=, +, -, @, tab, CR first) starts with a quote."""
-    invoices = pac_of(request).invoices
+    cfdis = pac_of(request).cfdis
     f = _filter(stamped_from, stamped_to, issued_from, issued_to, rfc_receptor, tipo, status)
     if format == "csv" or (format is None and "text/csv" in (request.headers.get("accept") or "")):
         pac_of(request).accounts.scope(who, account_id)  # a scope error answers before streaming starts
-        return StreamingResponse(invoices.csv_lines(who, f, account_id), media_type="text/csv; charset=utf-8",
+        return StreamingResponse(cfdis.csv_lines(who, f, account_id), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="cfdi.csv"'})
-    page = invoices.page(who, f, limit=limit, cursor=cursor, account_id=account_id)
+    page = cfdis.page(who, f, limit=limit, cursor=cursor, account_id=account_id)
     return JSONResponse({"items": [cfdi_dict(r) for r in page.items], "next_cursor": page.next_cursor})
 
 
 @router.get("/cfdi/{uuid}", tags=["cfdi"])
 def get_cfdi(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
-    return cfdi_dict(pac_of(request).invoices.get(who, uuid, account_id))
+    return cfdi_dict(pac_of(request).cfdis.get(who, uuid, account_id))
 
 
 @router.get("/cfdi/{uuid}/xml", tags=["cfdi"], response_class=Response,
             responses={200: {"content": {"application/xml": {}}}})
 def get_cfdi_xml(request: Request, who: Who, uuid: str, account_id: int | None = None) -> Response:
-    data = pac_of(request).invoices.xml(who, uuid, account_id)
+    data = pac_of(request).cfdis.xml(who, uuid, account_id)
     return Response(data, media_type="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="{uuid.upper()}.xml"'})
 
@@ -246,7 +246,7 @@ def get_cfdi_xml(request: Request, who: Who, uuid: str, account_id: int | None =
             responses={200: {"content": {"application/xml": {}}}})
 def get_acuse_envio(request: Request, who: Who, uuid: str, account_id: int | None = None) -> Response:
     """SAT's acknowledgment that it received the CFDI (404 T103 until the delivery worker gets it)."""
-    ack = pac_of(request).invoices.acuse(who, uuid, account_id)
+    ack = pac_of(request).cfdis.acuse(who, uuid, account_id)
     return Response(ack.xml, media_type="application/xml",
                     headers={"X-SAT-Status": ack.status, "X-SAT-Code": ack.code,
                              "Content-Disposition": f'attachment; filename="acuse-envio-{ack.uuid}.xml"'})

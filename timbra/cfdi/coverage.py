@@ -70,7 +70,7 @@ def codes_named_in(folder: Path) -> set[str]:
 
 
 def coverage(tests_dir: Path) -> dict[str, list[Coverage]]:
-    from timbra.cfdi.rules.catalogos import COMPLEMENT_CODES
+    from timbra.cfdi.rules.claves import COMPLEMENT_CODES
 
     _load_rule_modules()
     implemented = {c for r in REGISTRY for c in r.codes} | set(COMPLEMENT_CODES.values()) | set(ENFORCED_ELSEWHERE)

@@ -12,7 +12,7 @@ from timbra.clock import SYSTEM, Clock
 from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits
-from timbra.pac.invoices import Invoices
+from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.issuing import IssueService
 from timbra.pac.stamping import StampService
 from timbra.pac.stamping import certifier_from_settings
@@ -52,7 +52,7 @@ class Pac:
         self.certifier = certifier_from_settings(settings, clock=clock)
         self.accounts = Accounts(self.db, clock)
         self.credits = Credits(self.db, self.accounts, clock)
-        self.invoices = Invoices(self.db, self.accounts)
+        self.cfdis = StoredCfdis(self.db, self.accounts)
         self.vault = Vault(self.db, MasterKeys.from_settings(settings), self.certifier.trust, clock,
                            accounts=self.accounts)
         if not settings.sandbox:

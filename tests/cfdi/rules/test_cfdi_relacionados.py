@@ -1,4 +1,4 @@
-"""CFDI40137: CfdiRelacionados TipoRelacion (a catalog value, checked by catalogos.py)."""
+"""CFDI40137: CfdiRelacionados TipoRelacion (a catalog value, checked by claves.py)."""
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,5 @@
 """Concepto rules (timbra/cfdi/rules/conceptos.py) and the catalog codes of the Concepto, ACuentaTerceros and
-Parte attributes (catalogos.py).
+Parte attributes (claves.py).
 
 The sample invoice has 3 conceptos (Ingreso, MXN, IVA 16%):
   1: 43232408, Cantidad 1,   ValorUnitario 15390.30, Importe 15390.30
@@ -130,7 +130,7 @@ def patch_clave(monkeypatch, certifier):
     return patch
 
 
-# -- catalog codes (catalogos.py) ----------------------------------------------------------------------
+# -- catalog codes (claves.py) ----------------------------------------------------------------------
 def test_cfdi40162_clave_prod_serv_fuera_del_catalogo(make_xml, codes, findings):
     xml = make_xml(lambda r: X(r, C2).set("ClaveProdServ", "99999999"))
     assert codes(xml) == ["CFDI40162"]

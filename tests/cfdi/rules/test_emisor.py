@@ -1,4 +1,4 @@
-"""cfdi:Emisor rules, CFDI40138-CFDI40142 (CFDI40140 comes from catalogos.py)."""
+"""cfdi:Emisor rules, CFDI40138-CFDI40142 (CFDI40140 comes from claves.py)."""
 from datetime import datetime, timezone
 
 import pytest
@@ -17,7 +17,7 @@ def regimen(value):
     return lambda root: X(root, "cfdi:Emisor").set("RegimenFiscal", value)
 
 
-# -- CFDI40140: RegimenFiscal in c_RegimenFiscal (catalogos.py) -------------------------------------------
+# -- CFDI40140: RegimenFiscal in c_RegimenFiscal (claves.py) -------------------------------------------
 
 def test_cfdi40140_regimen_fiscal_not_in_catalog(make_xml, findings):
     got = findings(make_xml(regimen("600")))

@@ -1,4 +1,4 @@
-"""cfdi:Receptor rules, CFDI40143-CFDI40161 (CFDI40150, 40157 and 40160 come from catalogos.py)."""
+"""cfdi:Receptor rules, CFDI40143-CFDI40161 (CFDI40150, 40157 and 40160 come from claves.py)."""
 from lxml import etree
 
 from tests.conftest import NSMAP, X
@@ -113,7 +113,7 @@ def test_cfdi40149_registered_rfc_may_have_another_domicilio(make_xml, codes):
     assert codes(make_xml()) == []  # URE180429TM6 at 86991, LugarExpedicion 06000
 
 
-# -- CFDI40150: ResidenciaFiscal in c_Pais (catalogos.py) ----------------------------------------------------
+# -- CFDI40150: ResidenciaFiscal in c_Pais (claves.py) ----------------------------------------------------
 
 def test_cfdi40150_residencia_fiscal_not_in_c_pais(make_xml, findings):
     got = findings(make_xml(receptor(EXTRANJERO, ResidenciaFiscal="USX")))
@@ -242,7 +242,7 @@ def test_cfdi40156_mex_pattern_is_the_rfc_one(make_xml, findings):
                                                        NumRegIdTrib="URE180429TM6")))] == ["CFDI40152"]
 
 
-# -- CFDI40157: RegimenFiscalReceptor in c_RegimenFiscal (catalogos.py) ---------------------------------------
+# -- CFDI40157: RegimenFiscalReceptor in c_RegimenFiscal (claves.py) ---------------------------------------
 
 def test_cfdi40157_regimen_fiscal_receptor_not_in_catalog(make_xml, findings):
     got = findings(make_xml(receptor(RegimenFiscalReceptor="627")))
@@ -291,7 +291,7 @@ def test_cfdi40159_registered_rfc_may_use_616(make_xml, codes):
     assert codes(make_xml(receptor(FISICA, RegimenFiscalReceptor="616", UsoCFDI="S01"))) == []
 
 
-# -- CFDI40160: UsoCFDI in c_UsoCFDI (catalogos.py) ------------------------------------------------------------
+# -- CFDI40160: UsoCFDI in c_UsoCFDI (claves.py) ------------------------------------------------------------
 
 def test_cfdi40160_uso_cfdi_not_in_catalog(make_xml, findings):
     got = findings(make_xml(receptor(UsoCFDI="G04")))

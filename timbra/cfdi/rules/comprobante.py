@@ -2,7 +2,7 @@
 
 Done elsewhere:
 - CFDI40102 (Sello) and CFDI40106 (Certificado): timbra.cfdi.seal.
-- CFDI40104, 40113, 40121, 40123, 40124, 40126 (catalog values): catalogos.py.
+- CFDI40104, 40113, 40121, 40123, 40124, 40126 (catalog values): claves.py.
 
 With the padrón (`ctx.padron`, timbra.sat.padron), which holds what only SAT and the PAC know:
 - CFDI40118: a TipoCambio outside c_Moneda's porcentaje_variacion around SAT's reference rate for the

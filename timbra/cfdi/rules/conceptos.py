@@ -7,7 +7,7 @@ CFDI40192, CFDI40193, CFDI40194, CFDI40195, CFDI40197-CFDI40200 and CFDI140223; 
 (`ctx.padron`): CFDI40187 (a third party's RFC in l_LCO), CFDI40189/40190 and CFDI40192/40193 for a real
 RFC (read as in emisor.py), and CFDI140224/140225 (the ISR withheld by a persona moral from a RESICO persona
 física, by the "marca Retención" of l_RFC).
-Elsewhere: catalog membership (CFDI40162, 40165, 40170, 40191, 40196) is catalogos.py's; the other concepto
+Elsewhere: catalog membership (CFDI40162, 40165, 40170, 40191, 40196) is claves.py's; the other concepto
 taxes (CFDI40173-40186, CFDI140226, CFDI140227) are impuestos.py's.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 - CFDI40141: the RegimenFiscal must apply to the Emisor's kind of person (c_RegimenFiscal's columns
   "Física" / "Moral"); the kind of person comes from the RFC: 12 characters moral, 13 física.
-- CFDI40140 (RegimenFiscal in c_RegimenFiscal) is reported by catalogos.py.
+- CFDI40140 (RegimenFiscal in c_RegimenFiscal) is reported by claves.py.
 - With SAT's lists (`ctx.padron`, timbra.sat.padron): 402 (the Rfc in l_LCO), CFDI40138/CFDI40139 (the
   Nombre in l_RFC and the one of the Rfc) and CFDI40142 (FacAtrAdquirente given by SAT's service).
 
@@ -91,7 +91,7 @@ def check_regimen_persona(ctx: Context, code: str, element: etree._Element, attr
         return
     regimen = collapse(regimen)
     row = regimen_row(ctx.catalogs, regimen)
-    if row is None:  # not in c_RegimenFiscal: catalogos.py reports it
+    if row is None:  # not in c_RegimenFiscal: claves.py reports it
         return
     if not aplica_a(row, persona):
         expected = ", ".join(regimenes_de(ctx.catalogs, persona, f"{ctx.now:%Y-%m-%d}"))

@@ -11,7 +11,7 @@
 - CFDI40222: no Comercio Exterior complement when Exportacion is 01 or 03.
 
 The catalog codes of these nodes (CFDI40175, 40176, 40182, 40183, 40207, 40217) are checked by
-catalogos.py. CFDI140224/140225 need the Retención mark of SAT's list of RFC (l_RFC) and are not here.
+claves.py. CFDI140224/140225 need the Retención mark of SAT's list of RFC (l_RFC) and are not here.
 
 Amounts are Decimal, computed in a local 60-digit context (a Base of 18 integer digits and 6 decimals
 times a 6-decimal TasaOCuota does not fit the default 28 digits).
@@ -222,7 +222,7 @@ def check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_i
     if t.tasa is None:
         return
     ok, admitted = True, ""
-    if t.impuesto in IMPUESTO_NAMES:  # else the catalog code (catalogos.py) says it
+    if t.impuesto in IMPUESTO_NAMES:  # else the catalog code (claves.py) says it
         ok, admitted = _tasa_check(ctx, uso, t.impuesto, t.factor, t.tasa)
     tasa, importe, base = f"TasaOCuota{suffix}", f"Importe{suffix}", f"Base{suffix}"
     if not ok:
@@ -521,7 +521,7 @@ def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
         if t.tasa is None:
             ctx.fail("CFDI40219", t.el, "TasaOCuota",
                      detail=f"un Traslado con TipoFactor {t.factor} debe registrar TasaOCuota")
-        elif t.impuesto in IMPUESTO_NAMES:  # else CFDI40217 (catalogos.py) says it
+        elif t.impuesto in IMPUESTO_NAMES:  # else CFDI40217 (claves.py) says it
             ok, admitted = _tasa_check(ctx, "traslado", t.impuesto, t.factor, t.tasa)
             if not ok:
                 ctx.fail("CFDI40219", t.el, "TasaOCuota", value=t.tasa_text, expected=admitted or None,

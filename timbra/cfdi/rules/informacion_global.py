@@ -1,7 +1,7 @@
 """SAT's CFDI 4.0 matrix for the InformacionGlobal node (CFDI40130-CFDI40136): the global invoice
 (factura global) to the general public.
 
-CFDI40131 (c_Periodicidad) and CFDI40133 (c_Meses) are catalog values, checked by catalogos.py; the
+CFDI40131 (c_Periodicidad) and CFDI40133 (c_Meses) are catalog values, checked by claves.py; the
 rules here skip a value outside its catalog so that it is reported once.
 
 CFDI40136: the matrix of 2024-12-13 accepts the current year or up to 5 previous ones ("no es igual

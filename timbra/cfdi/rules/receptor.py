@@ -5,7 +5,7 @@ nacional, and XEXX010101000, extranjero, are 13 characters and count as física,
 616 "Sin obligaciones fiscales" applies only to física).
 
 Checked here: CFDI40146, CFDI40149, CFDI40151-CFDI40156, CFDI40158, CFDI40159 (generic RFCs), CFDI40161.
-Reported by catalogos.py: CFDI40150 (c_Pais), CFDI40157 (c_RegimenFiscal), CFDI40160 (c_UsoCFDI).
+Reported by claves.py: CFDI40150 (c_Pais), CFDI40157 (c_RegimenFiscal), CFDI40160 (c_UsoCFDI).
 With SAT's lists (`ctx.padron`; see emisor.py for how the "in the list" / "belongs to the RFC" pairs are
 read): CFDI40143 (Rfc in l_RFC), CFDI40144/40145 (Nombre), CFDI40147/40148 (DomicilioFiscalReceptor), the
 "RFC inscrito" half of CFDI40154, and T160: RegimenFiscalReceptor among the RFC's regímenes in l_RFC. SAT's

@@ -626,7 +626,7 @@ def test_sat_sample_breaks_only_what_its_placeholder_values_break():
 
 def test_every_nomina_code_is_a_rule_or_not_applicable():
     from timbra.cfdi.rules import implemented_codes
-    from timbra.cfdi.rules.catalogos import COMPLEMENT_CODES
+    from timbra.cfdi.rules.claves import COMPLEMENT_CODES
 
     implemented = implemented_codes() | {c for (ns, _, _), c in COMPLEMENT_CODES.items() if ns == NS_NOMINA}
     codes = [r["codigo"] for r in matrix("nomina12")]

@@ -369,7 +369,7 @@ CASES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None, list[tu
     ("CRP20274", None, sets(X_TRAS_P, ImporteP=None), [(f"{TRAS_P}[1]@ImporteP", None)]),
     ("CRP20274", None, remove(f"{X_PAGO}/pago20:ImpuestosP"), [(PAGO, None)]),
     ("CRP20269", exentos, remove(f"{X_PAGO}/pago20:ImpuestosP"), [(PAGO, None)]),
-    # catalogs (catalogos.py, with this matrix's codes)
+    # catalogs (claves.py, with this matrix's codes)
     ("CRP20245", None, sets(X_DR2, ObjetoImpDR="09"), [(f"{DR2}@ObjetoImpDR", "09")]),
     ("CRP20250", iva_retenido, sets(X_RET_DR1, ImpuestoDR="004"),
      [(f"{RET_DR1}@ImpuestoDR", "004")]),
@@ -450,7 +450,7 @@ def test_crp20222_passes_when_registered_foreign_or_unknown_to_a_permissive_padr
 
 def test_every_reported_code_has_a_case():
     from timbra.cfdi.rules import implemented_codes
-    from timbra.cfdi.rules.catalogos import COMPLEMENT_CODES
+    from timbra.cfdi.rules.claves import COMPLEMENT_CODES
 
     mine = {c for c in implemented_codes() if c.startswith("CRP")} | {
         c for (ns, _, _), c in COMPLEMENT_CODES.items() if ns == NS_PAGOS}

@@ -6,7 +6,7 @@ freight). Its rules tie the Comprobante to the complement, the Ubicaciones (Orig
 stations, addresses) to the transport nodes, and the Mercancias (weights, counts, hazardous material,
 COFEPRIS data, customs documents) to the transport and to international moves.
 
-Reported by catalogos.py with this matrix's codes (registered below): catalog membership of
+Reported by claves.py with this matrix's codes (registered below): catalog membership of
 RegimenAduanero (CP117), PaisOrigenDestino (CP121), ViaEntradaSalida (CP123), Ubicacion ResidenciaFiscal
 (CP134), NumEstacion (CP136), TipoEstacion (CP140), CveMaterialPeligroso (CP156), Embalaje (CP157),
 SectorCOFEPRIS (CP158), TipoMateria (CP170), CvesTransporte (CP180), ResidenciaFiscalEmbarc (CP190) and
@@ -40,7 +40,7 @@ from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR, NS_TFD, path_of
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
-from timbra.cfdi.rules.catalogos import catalog_codes
+from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.conceptos import pedimento_problems
 from timbra.cfdi.rules.emisor import RFC_GENERICO_EXTRANJERO, RFCS_GENERICOS, no_inscrito
 from timbra.sat.catalogs import Catalogs, collapse
@@ -446,7 +446,7 @@ def regimenes_aduaneros(ctx: Context) -> None:
                      detail="se registró un régimen aduanero y no EntradaSalidaMerc")
             continue
         row = ctx.catalogs.row("ccp_31_regimenes_aduaneros", clave)
-        if row is None:  # not in c_RegimenAduanero: catalogos.py (CP117)
+        if row is None:  # not in c_RegimenAduanero: claves.py (CP117)
             continue
         sentidos = {s.strip() for s in str(row.get("impoexpo", "")).split(",")}
         if sentido in (ENTRADA, SALIDA) and sentido not in sentidos:
@@ -638,7 +638,7 @@ def estaciones(ctx: Context) -> None:
                      detail="con Autotransporte como único medio de transporte no se registra NumEstacion")
             continue
         estacion = _estacion(ctx, num)
-        if estacion is None:  # not in c_Estaciones: catalogos.py (CP136)
+        if estacion is None:  # not in c_Estaciones: claves.py (CP136)
             continue
         clave = str(estacion.get("clave_transporte", ""))
         if clave not in cp.transportes:
@@ -1170,7 +1170,7 @@ def autotransporte(ctx: Context) -> None:
     vehiculo = auto.find(q("IdentificacionVehicular"))
     config = _v(vehiculo, "ConfigVehicular")
     row = None if config is None else ctx.catalogs.row("ccp_31_configuraciones_autotransporte", config)
-    if row is None:  # not in c_ConfigAutotransporte: catalogos.py
+    if row is None:  # not in c_ConfigAutotransporte: claves.py
         return
     remolque = {p.strip() for p in str(row.get("remolque", "")).split(",")}
     remolques = auto.find(q("Remolques"))

@@ -10,7 +10,7 @@ which lxml answers without walking the tree when the document has no element of 
   EntidadSNCF (NOM42-NOM44, NOM48-NOM50); the Receptor's dates, seniority, régimen, bank account, state
   and subcontracting (NOM33-NOM35, NOM53-NOM55, NOM57, NOM58, NOM62-NOM66, NOM68).
 - Catalog values (NOM32, NOM47, NOM51, NOM52, NOM56, NOM59-NOM61, NOM66, NOM76, NOM88, NOM93, NOM97,
-  NOM104) are reported by catalogos.py with these codes (registered below); NOM66's "país MEX" half is here.
+  NOM104) are reported by claves.py with these codes (registered below); NOM66's "país MEX" half is here.
 - Not here (timbra/cfdi/rules/not_applicable.py): the SNCF mark of SAT's list of RFCs (NOM45, NOM46),
   what the XSD already requires (NOM10) and SAT's catch-all NOM109.
 
@@ -27,7 +27,7 @@ Readings of the matrix:
 - NOM103: the year before FechaPago's is always accepted; FechaPago's own year when the pay period
   (FechaFinalPago) or FechaPago falls in December.
 - NOM105: as its description says, an OtroPago 002 registered together with a 007 or 008 is reported too.
-- NOM66 and the other catalogs: membership only, as catalogos.py checks every catalog (no vigencia dates).
+- NOM66 and the other catalogs: membership only, as claves.py checks every catalog (no vigencia dates).
 - Amounts are t_ImporteMXN (two decimals, enforced by the XSD), so sums are exact Decimals; NOM108's
   limit (15.63 × NumDiasPagados) is rounded up to cents.
 """
@@ -44,7 +44,7 @@ from lxml import etree
 
 from timbra.cfdi.document import path_of
 from timbra.cfdi.rules import Context, rule, to_decimal
-from timbra.cfdi.rules.catalogos import catalog_codes
+from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.emisor import FISICA, MORAL, RFC_GENERICO_NACIONAL, no_inscrito, persona_de_rfc
 from timbra.sat.catalogs import collapse
 
@@ -669,7 +669,7 @@ def cuenta_bancaria(ctx: Context) -> None:
 
 @rule("NOM66")
 def clave_ent_fed(ctx: Context) -> None:
-    """NOM66: ClaveEntFed es una clave de c_Estado del país MEX (la que no está en c_Estado: catalogos.py)."""
+    """NOM66: ClaveEntFed es una clave de c_Estado del país MEX (la que no está en c_Estado: claves.py)."""
     for n in _nominas(ctx):
         clave = _text(n.receptor, "ClaveEntFed")
         if clave is None or not ctx.catalogs.has_table("nomina_estados"):

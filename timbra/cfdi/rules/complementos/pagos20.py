@@ -12,7 +12,7 @@
 - ImpuestosP (CRP20263-CRP20274) and Totales (CRP20201-CRP20211, CRP20264, CRP20267, CRP20273).
 
 The catalog codes (ObjetoImpDR CRP20245, ImpuestoDR CRP20250/CRP20256, TipoFactorDR CRP20251/CRP20257,
-ImpuestoP CRP20262/CRP20270) are checked by catalogos.py, registered below.
+ImpuestoP CRP20262/CRP20270) are checked by claves.py, registered below.
 
 Readings of the matrix where SAT's text leaves room (timbra's choices):
 - Amounts of a DoctoRelacionado are in MonedaDR; the Pago's are in MonedaP. A document's amount in the
@@ -58,7 +58,7 @@ from lxml import etree
 
 from timbra.cfdi.document import NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
-from timbra.cfdi.rules.catalogos import catalog_codes
+from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.comprobante import limites_tipo_cambio
 from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.cfdi.rules.impuestos import (
@@ -811,7 +811,7 @@ def traslados_p(ctx: Context) -> None:
                 if t.tasa is None:
                     ctx.fail("CRP20272", t.el, "TasaOCuotaP",
                              detail=f"un TrasladoP con TipoFactorP {t.factor} debe registrar TasaOCuotaP")
-                elif t.impuesto in IMPUESTO_NAMES:  # else CRP20270 (catalogos.py)
+                elif t.impuesto in IMPUESTO_NAMES:  # else CRP20270 (claves.py)
                     ok, admitted = _tasa_check(ctx, "traslado", t.impuesto, t.factor, t.tasa)
                     if not ok:
                         ctx.fail("CRP20272", t.el, "TasaOCuotaP", value=t.tasa_text, expected=admitted or None,

@@ -57,7 +57,7 @@ class Page:
     next_cursor: str | None
 
 
-class Invoices:
+class StoredCfdis:
     def __init__(self, db: Database, accounts: Accounts) -> None:
         self.db = db
         self.accounts = accounts
