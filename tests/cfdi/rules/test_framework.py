@@ -11,6 +11,8 @@ from timbra.cfdi.rules import (
     exists_iff,
     for_each,
     given,
+    rule,
+    run_rules,
     when,
 )
 from timbra.sat.catalogs import catalogs
@@ -122,3 +124,32 @@ def test_child_exists_iff_names_the_missing_node_path_and_the_node_found(make_xm
                             missing="falta", present="sobra", value="019") is True
     assert _got(ctx) == [("CP181", "Conceptos/Concepto[1]/Parte", "014", "falta"),
                          ("CP181", "Conceptos/Concepto[1]", "019", "sobra")]
+
+
+def test_run_rules_looks_for_a_shared_scope_once_per_document(make_xml, monkeypatch):
+    monkeypatch.setattr("timbra.cfdi.rules.REGISTRY", list(REGISTRY))
+    calls, seen = [], []
+
+    def conceptos(ctx):
+        calls.append(ctx)
+        return ctx.doc.conceptos
+
+    @rule("CFDI40999")
+    @for_each(conceptos)
+    def each(ctx, c):
+        seen.append(("each", c.get("ClaveProdServ")))
+
+    @rule("CFDI40999")
+    @given(conceptos)
+    def all_of_them(ctx, cs):
+        seen.append(("given", len(cs)))
+
+    @rule("CFDI40999")
+    @when(conceptos)
+    def present(ctx):
+        seen.append("when")
+
+    ctx = _ctx(make_xml)
+    run_rules(ctx)
+    assert len(calls) == 1
+    assert seen == [*(("each", c.get("ClaveProdServ")) for c in ctx.doc.conceptos), ("given", 3), "when"]

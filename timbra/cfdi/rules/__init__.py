@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from typing import Any, TypeVar
 
 from lxml import etree
-
-from typing import TypeVar
 
 from timbra.cfdi.document import Document, path_of
 from timbra.codes import finding
@@ -44,10 +43,21 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Where a rule decorated with when/given/for_each applies: `find(ctx)` and how `fn` (the undecorated
+    rule) takes what it found. run_rules asks `find` once per document for all the rules that share it."""
+
+    kind: str  # "when", "given" or "for_each"
+    find: Callable[[Context], Any]
+    fn: Callable[..., None]
+
+
+@dataclass(frozen=True)
 class Rule:
     codes: tuple[str, ...]
     fn: RuleFn
     version: str
+    scope: Scope | None = None
 
     @property
     def name(self) -> str:
@@ -61,7 +71,7 @@ def rule(*codes: str, version: str = "4.0") -> Callable[[RuleFn], RuleFn]:
     """Register a rule for CFDI `version` that may report `codes`."""
 
     def deco(fn: RuleFn) -> RuleFn:
-        REGISTRY.append(Rule(codes, fn, version))
+        REGISTRY.append(Rule(codes, fn, version, getattr(fn, "__rule_scope__", None)))
         return fn
 
     return deco
@@ -153,18 +163,24 @@ class Context:
 
 
 # -- rule scopes: the preamble a rule would otherwise write ------------------------------------------------
-# The wrapper keeps the rule's name (Rule.name, CFDI40999) and docstring.
+# The wrapper keeps the rule's name (Rule.name, CFDI40999) and docstring and can be called on its own;
+# run_rules uses its Scope instead, so that rules sharing a scope look for it once per document.
+
+def _scoped(fn: Callable[..., None], run: RuleFn, scope: Scope) -> RuleFn:
+    wrapper = functools.wraps(fn)(run)
+    wrapper.__rule_scope__ = scope  # type: ignore[attr-defined]
+    return wrapper
+
 
 def when(present: Callable[[Context], object]) -> Callable[[RuleFn], RuleFn]:
     """Run the rule only when `present(ctx)` is truthy, e.g. `@when(nominas)`: the CFDI has a Nómina."""
 
     def deco(fn: RuleFn) -> RuleFn:
-        @functools.wraps(fn)
         def scoped(ctx: Context) -> None:
             if present(ctx):
                 fn(ctx)
 
-        return scoped
+        return _scoped(fn, scoped, Scope("when", present, fn))
 
     return deco
 
@@ -174,28 +190,26 @@ def given(find: Callable[[Context], T | None]) -> Callable[[Callable[[Context, T
     `@given(carta_porte)`: the rule checks the document's Carta Porte."""
 
     def deco(fn: Callable[[Context, T], None]) -> RuleFn:
-        @functools.wraps(fn)
         def scoped(ctx: Context) -> None:
             found = find(ctx)
             if found is not None:
                 fn(ctx, found)
 
-        return scoped
+        return _scoped(fn, scoped, Scope("given", find, fn))
 
     return deco
 
 
-def for_each(scope: Callable[[Context], Iterable[T]]) -> Callable[[Callable[[Context, T], None]], RuleFn]:
+def for_each(scope: Callable[[Context], Sequence[T]]) -> Callable[[Callable[[Context, T], None]], RuleFn]:
     """Run the rule as `fn(ctx, item)` once for each item of `scope(ctx)`, e.g. `@for_each(nominas)`: the
     rule checks each Nómina of the CFDI on its own (and does not run when there is none)."""
 
     def deco(fn: Callable[[Context, T], None]) -> RuleFn:
-        @functools.wraps(fn)
         def scoped(ctx: Context) -> None:
             for item in scope(ctx):
                 fn(ctx, item)
 
-        return scoped
+        return _scoped(fn, scoped, Scope("for_each", scope, fn))
 
     return deco
 
@@ -279,9 +293,23 @@ def _load_rule_modules() -> None:
 
 def run_rules(ctx: Context) -> list[Finding]:
     """Run every rule of the document's version; a rule that crashes becomes CFDI40999, never a crash."""
+    found: dict[Callable[[Context], Any], Any] = {}  # scope's find -> what it found in this document
     for r in rules_for(ctx.doc.version):
         try:
-            r.fn(ctx)
+            s = r.scope
+            if s is None:
+                r.fn(ctx)
+                continue
+            got = found[s.find] if s.find in found else found.setdefault(s.find, s.find(ctx))
+            if s.kind == "given":
+                if got is not None:
+                    s.fn(ctx, got)
+            elif s.kind == "when":
+                if got:
+                    s.fn(ctx)
+            else:
+                for item in got:
+                    s.fn(ctx, item)
         except Exception as exc:  # a bug in one rule must not hide the others nor crash a stamp
             log.exception("rule %s failed", r.name)
             ctx.fail("CFDI40999", "Comprobante", detail=f"la regla {r.name} no pudo evaluarse: {type(exc).__name__}")
