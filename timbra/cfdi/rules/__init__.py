@@ -10,15 +10,23 @@ A rule is a function `check(ctx)` registered with the SAT codes it can report:
 The text of each finding is SAT's own (from the matrix file); the rule adds the node path, the value
 found and, where it computes one, the value expected, so an ERP programmer sees where and why.
 Every rule runs and every finding is reported: validation never stops at the first problem.
+
+Helpers for the shapes the matrices repeat:
+- a rule's scope, below `@rule`: `@when(present)` runs it only when a complement is in the document,
+  `@given(find)` hands it what `find(ctx)` found (the Carta Porte) and `@for_each(scope)` runs it once per
+  item (each Nómina, each Pago);
+- SAT's "X existe si y sólo si <condición>": `exists_iff` for an attribute, `child_exists_iff` for a node.
 """
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -31,6 +39,17 @@ from timbra.sat.padron import Padron
 log = logging.getLogger(__name__)
 
 RuleFn = Callable[["Context"], None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a rule decorated with when/given/for_each applies: `find(ctx)` and how `fn` (the undecorated
+    rule) takes what it found. run_rules asks `find` once per document for all the rules that share it."""
+
+    kind: str  # "when", "given" or "for_each"
+    find: Callable[[Context], Any]
+    fn: Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,7 @@ class Rule:
     codes: tuple[str, ...]
     fn: RuleFn
     version: str
+    scope: Scope | None = None
 
     @property
     def name(self) -> str:
@@ -51,7 +71,7 @@ def rule(*codes: str, version: str = "4.0") -> Callable[[RuleFn], RuleFn]:
     """Register a rule for CFDI `version` that may report `codes`."""
 
     def deco(fn: RuleFn) -> RuleFn:
-        REGISTRY.append(Rule(codes, fn, version))
+        REGISTRY.append(Rule(codes, fn, version, getattr(fn, "__rule_scope__", None)))
         return fn
 
     return deco
@@ -142,6 +162,114 @@ class Context:
         return [c for c in self.doc.complementos if etree.QName(c).namespace == namespace]
 
 
+# -- rule scopes: the preamble a rule would otherwise write ------------------------------------------------
+# The wrapper keeps the rule's name (Rule.name, CFDI40999) and docstring and can be called on its own;
+# run_rules uses its Scope instead, so that rules sharing a scope look for it once per document.
+
+def _scoped(fn: Callable[..., None], run: RuleFn, scope: Scope) -> RuleFn:
+    wrapper = functools.wraps(fn)(run)
+    wrapper.__rule_scope__ = scope  # type: ignore[attr-defined]
+    return wrapper
+
+
+def when(present: Callable[[Context], object]) -> Callable[[RuleFn], RuleFn]:
+    """Run the rule only when `present(ctx)` is truthy, e.g. `@when(nominas)`: the CFDI has a Nómina."""
+
+    def deco(fn: RuleFn) -> RuleFn:
+        def scoped(ctx: Context) -> None:
+            if present(ctx):
+                fn(ctx)
+
+        return _scoped(fn, scoped, Scope("when", present, fn))
+
+    return deco
+
+
+def given(find: Callable[[Context], T | None]) -> Callable[[Callable[[Context, T], None]], RuleFn]:
+    """Run the rule as `fn(ctx, found)` with what `find(ctx)` returns, only when that is not None, e.g.
+    `@given(carta_porte)`: the rule checks the document's Carta Porte."""
+
+    def deco(fn: Callable[[Context, T], None]) -> RuleFn:
+        def scoped(ctx: Context) -> None:
+            found = find(ctx)
+            if found is not None:
+                fn(ctx, found)
+
+        return _scoped(fn, scoped, Scope("given", find, fn))
+
+    return deco
+
+
+def for_each(scope: Callable[[Context], Sequence[T]]) -> Callable[[Callable[[Context, T], None]], RuleFn]:
+    """Run the rule as `fn(ctx, item)` once for each item of `scope(ctx)`, e.g. `@for_each(nominas)`: the
+    rule checks each Nómina of the CFDI on its own (and does not run when there is none)."""
+
+    def deco(fn: Callable[[Context, T], None]) -> RuleFn:
+        def scoped(ctx: Context) -> None:
+            for item in scope(ctx):
+                fn(ctx, item)
+
+        return _scoped(fn, scoped, Scope("for_each", scope, fn))
+
+    return deco
+
+
+# -- "exists if and only if" ------------------------------------------------------------------------------
+
+def exists_iff(
+    ctx: Context,
+    code: str,
+    node: etree._Element | str | None,
+    attr: str,
+    value: str | None,
+    required: bool,
+    *,
+    missing: str,
+    present: str,
+    code_present: str | None = None,
+) -> bool:
+    """SAT's "`attr` existe si y sólo si <condición>" for an attribute of `node`, whose value (as the rule
+    reads it: raw or collapsed; None when absent) is `value`. Reports `code` with the `missing` detail when
+    it is absent and `required`, or, with the value found and the `present` detail, when it exists and is
+    not (`code_present` where SAT gives that half a code of its own). True when it reported."""
+    if required:
+        if value is None:
+            ctx.fail(code, node, attr, detail=missing)
+            return True
+    elif value is not None:
+        ctx.fail(code_present or code, node, attr, value=value, detail=present)
+        return True
+    return False
+
+
+def child_exists_iff(
+    ctx: Context,
+    code: str,
+    parent: etree._Element,
+    local: str,
+    child: etree._Element | None,
+    required: bool,
+    *,
+    missing: str,
+    present: str,
+    code_present: str | None = None,
+    value: object = None,
+    missing_value: object = None,
+) -> bool:
+    """SAT's "el nodo `local` existe si y sólo si <condición>" for a child `child` (None when absent) of
+    `parent`. Absent while `required`: `code` on the path the node would have (parent/local), with
+    `missing_value` and the `missing` detail. Present while not: `code_present` (else `code`) on the node,
+    with `value` and the `present` detail. True when it reported."""
+    if required:
+        if child is None:
+            ctx.fail(code, f"{path_of(parent)}/{local}", value=missing_value, detail=missing)
+            return True
+    elif child is not None:
+        ctx.fail(code_present or code, child, value=value, detail=present)
+        return True
+    return False
+
+
 def rules_for(version: str) -> list[Rule]:
     _load_rule_modules()
     return [r for r in REGISTRY if r.version == version]
@@ -165,9 +293,23 @@ def _load_rule_modules() -> None:
 
 def run_rules(ctx: Context) -> list[Finding]:
     """Run every rule of the document's version; a rule that crashes becomes CFDI40999, never a crash."""
+    found: dict[Callable[[Context], Any], Any] = {}  # scope's find -> what it found in this document
     for r in rules_for(ctx.doc.version):
         try:
-            r.fn(ctx)
+            s = r.scope
+            if s is None:
+                r.fn(ctx)
+                continue
+            got = found[s.find] if s.find in found else found.setdefault(s.find, s.find(ctx))
+            if s.kind == "given":
+                if got is not None:
+                    s.fn(ctx, got)
+            elif s.kind == "when":
+                if got:
+                    s.fn(ctx)
+            else:
+                for item in got:
+                    s.fn(ctx, item)
         except Exception as exc:  # a bug in one rule must not hide the others nor crash a stamp
             log.exception("rule %s failed", r.name)
             ctx.fail("CFDI40999", "Comprobante", detail=f"la regla {r.name} no pudo evaluarse: {type(exc).__name__}")

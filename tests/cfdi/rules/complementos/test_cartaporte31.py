@@ -1003,3 +1003,76 @@ def test_cp203_estado_of_a_figura(run):
 
 def test_cp204_codigo_postal_of_a_figura(run):
     assert run(_domicilio_figura(CodigoPostal="44100")) == [("CP204", f"{P_FIG_DOM}@CodigoPostal", "44100")]
+
+
+# ======================================================================================================
+# The details of "exists if and only if" and of the foreign ids, one wording for the three parties
+# ======================================================================================================
+
+def test_foreign_id_and_residence_details_name_the_party(details, make_xml):
+    def got(*changes, mode="auto"):
+        return [(f.code, f.node, f.value, f.detail) for f in details(*changes, mode=mode)]
+
+    ubicacion = set_attrs(X_U2, RFCRemitenteDestinatario="XEXX010101000", NumRegIdTrib="123456789")
+    assert got(ubicacion) == [
+        ("CP134", f"{P_U}[2]@ResidenciaFiscal", None, "con NumRegIdTrib debe registrarse ResidenciaFiscal")]
+    assert got(ubicacion, set_attrs(X_U2, ResidenciaFiscal="MEX")) == [
+        ("CP134", f"{P_U}[2]@ResidenciaFiscal", "MEX",
+         "ResidenciaFiscal es la residencia en el extranjero: no puede ser MEX")]
+    assert got(set_attrs(X_U2, ResidenciaFiscal="USA")) == [
+        ("CP134", f"{P_U}[2]@ResidenciaFiscal", "USA", "ResidenciaFiscal sólo se registra con NumRegIdTrib")]
+
+    embarcador = set_attrs(X_AEREO, NumRegIdTribEmbarc="123456789", ResidenciaFiscalEmbarc="USA")
+    assert got(embarcador, mode="aereo") == [
+        ("CP188", f"{P_AEREO}@RFCEmbarcador", EMISOR_RFC,
+         "se registró NumRegIdTribEmbarc: el embarcador se identifica con uno de los dos")]
+    assert got(set_attrs(X_AEREO, RFCEmbarcador=None), mode="aereo") == [
+        ("CP189", f"{P_AEREO}@NumRegIdTribEmbarc", None, "sin RFCEmbarcador debe registrarse NumRegIdTribEmbarc")]
+    assert got(set_attrs(X_AEREO, RFCEmbarcador=None, NumRegIdTribEmbarc="123456789"), mode="aereo") == [
+        ("CP190", f"{P_AEREO}@ResidenciaFiscalEmbarc", None,
+         "con NumRegIdTribEmbarc debe registrarse ResidenciaFiscalEmbarc")]
+    assert got(set_attrs(X_AEREO, ResidenciaFiscalEmbarc="USA"), mode="aereo") == [
+        ("CP190", f"{P_AEREO}@ResidenciaFiscalEmbarc", "USA",
+         "ResidenciaFiscalEmbarc sólo se registra con NumRegIdTribEmbarc")]
+
+    figura = set_attrs(X_FIG1, NumRegIdTribFigura="123456789", ResidenciaFiscalFigura="USA")
+    assert got(figura) == [("CP195", f"{P_FIG}@RFCFigura", "VAAM130719H60",
+                            "se registró NumRegIdTribFigura: la figura se identifica con uno de los dos")]
+    assert got(set_attrs(X_FIG1, RFCFigura=None)) == [
+        ("CP197", f"{P_FIG}@NumRegIdTribFigura", None, "sin RFCFigura debe registrarse NumRegIdTribFigura")]
+    assert got(set_attrs(X_FIG1, RFCFigura=None, NumRegIdTribFigura="123456789", ResidenciaFiscalFigura="MEX")) == [
+        ("CP198", f"{P_FIG}@ResidenciaFiscalFigura", "MEX",
+         "ResidenciaFiscalFigura es la residencia en el extranjero: no puede ser MEX")]
+
+    padron = MemoryPadron()
+    padron.register(Contribuyente(EMISOR_RFC, "EMISOR"))
+    for change, mode in ((set_attrs(X_AEREO, RFCEmbarcador="AAA010101AAA"), "aereo"),
+                         (set_attrs(X_FIG1, RFCFigura="AAA010101AAA"), "auto")):
+        doc = parse(make_xml(carta_porte("T", mode, change)))
+        found = [f.detail for f in run_rules(Context(doc=doc, catalogs=catalogs(), now=NOW, padron=padron))
+                 if f.code in ("CP188", "CP195")]
+        party = "del embarcador" if mode == "aereo" else "de la figura"
+        assert found == [f"el RFC {party} AAA010101AAA no se encuentra en la lista de RFC inscritos no cancelados "
+                         "del SAT (l_RFC)"]
+
+
+def test_exists_iff_details_for_either_half(details):
+    def got(*changes, mode="auto"):
+        return [(f.code, f.node, f.value, f.detail) for f in details(*changes, mode=mode)]
+
+    assert got(set_attrs(X_U1, NavegacionTrafico="Cabotaje")) == [
+        ("CP139", f"{P_U}[1]@NavegacionTrafico", "Cabotaje",
+         "NavegacionTrafico sólo se registra con TransporteMaritimo")]
+    assert got(set_attrs(X_CP, UbicacionPoloDestino="01")) == [
+        ("CP127", f"{P_CP}@UbicacionPoloDestino", "01", "UbicacionPoloDestino sólo se registra cuando RegistroISTMO "
+                                                        "es \"Sí\"")]
+    assert got(set_attrs(X_CP, TotalDistRec="100"), mode="aereo") == [
+        ("CP125", f"{P_CP}@TotalDistRec", "100", "TotalDistRec sólo se registra con Autotransporte o "
+                                                 "TransporteFerroviario; la Carta Porte registra: TransporteAereo")]
+    assert got(set_attrs(X_U1, DistanciaRecorrida="10")) == [
+        ("CP141", f"{P_U}[1]@DistanciaRecorrida", "10", "una Ubicacion Origen no lleva DistanciaRecorrida")]
+    assert got(set_attrs(X_M1, Moneda="MXN")) == [
+        ("CP168", f"{P_M1}@Moneda", "MXN", "Moneda sólo se registra con ValorMercancia")]
+    partes = lambda root: find(root, X_FIG1).insert(0, el("PartesTransporte", ParteTransporte="PT01"))  # noqa: E731
+    assert got(partes) == [("CP199", f"{P_FIG}/PartesTransporte[1]", "01",
+                            "PartesTransporte sólo se registra para el Propietario (02) o el Arrendador (03)")]

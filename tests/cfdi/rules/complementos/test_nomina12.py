@@ -682,3 +682,24 @@ def test_nom9_receptor_not_in_l_rfc(csd, pac, trust, clock):
     padron.register(Contribuyente(rfc="PEPJ8001019Q8", nombre=RECEPTOR["Nombre"],
                                   codigo_postal=RECEPTOR["DomicilioFiscalReceptor"], regimenes=("605",)))
     assert [f for f in certifier.validate(spec.xml(csd, NOW, None)).findings if f.code == "NOM9"] == []
+
+
+def test_either_half_of_nom79_and_nom82_nom83_says_why(nomina):
+    def got(codes, spec, mutate=None):
+        return [(f.code, f.node, f.value, f.detail) for f in nomina(spec, mutate) if f.code in codes]
+
+    assert got({"NOM79"}, with_percepciones(Percepcion("039", "2000.00")),
+               at(PS, {"TotalJubilacionPensionRetiro": None})) == [
+        ("NOM79", f"{P_PS}@TotalJubilacionPensionRetiro", None,
+         "hay una percepción 039: registre TotalJubilacionPensionRetiro")]
+    assert got({"NOM79"}, NominaSpec(jubilacion={"TotalUnaExhibicion": "0.00", "IngresoAcumulable": "0.00",
+                                                 "IngresoNoAcumulable": "0.00"})) == [
+        ("NOM79", f"{P_PS}/JubilacionPensionRetiro", None,
+         "no hay percepciones 039 ni 044: no registre el nodo JubilacionPensionRetiro")]
+    assert got({"NOM82"}, with_percepciones(Percepcion("045", "1000.00"))) == [
+        ("NOM82", f"{P_PS}/Percepcion[3]/AccionesOTitulos", "045",
+         "la percepción 045 debe tener el nodo AccionesOTitulos")]
+    assert got({"NOM83"}, NominaSpec(percepciones=[Percepcion("001", "7500.00", acciones=ACCIONES),
+                                                   *base_percepciones()[1:]])) == [
+        ("NOM83", f"{P_PS}/Percepcion[1]/AccionesOTitulos", "001",
+         "el nodo AccionesOTitulos sólo se registra en percepciones 045; esta es 001")]

@@ -39,7 +39,16 @@ from typing import cast
 from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR, NS_TFD, path_of
-from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
+from timbra.cfdi.rules import (
+    Context,
+    child_exists_iff,
+    decimals_of,
+    exists_iff,
+    given,
+    rule,
+    to_decimal,
+    when,
+)
 from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.conceptos import pedimento_problems
 from timbra.cfdi.rules.emisor import RFC_GENERICO_EXTRANJERO, RFCS_GENERICOS, no_inscrito
@@ -148,6 +157,34 @@ def _fmt(value: Decimal) -> str:
 _NO_INSCRITO = "no se encuentra en la lista de RFC inscritos no cancelados del SAT (l_RFC)"
 
 
+def _rfc_o_num_reg_id_trib(ctx: Context, node: etree._Element, rfc_attr: str, num_attr: str, code_rfc: str,
+                           code_sin: str, quien: tuple[str, str]) -> str | None:
+    """CP188/CP189 (RFCEmbarcador), CP195/CP197 (RFCFigura): a party is identified by its RFC, which is in
+    l_RFC, or by its foreign NumRegIdTrib, not both. `quien`: the party ("el embarcador", "del embarcador").
+    Returns the NumRegIdTrib."""
+    rfc, num = _v(node, rfc_attr), _v(node, num_attr)
+    if rfc is not None and num is not None:
+        ctx.fail(code_rfc, node, rfc_attr, value=rfc,
+                 detail=f"se registró {num_attr}: {quien[0]} se identifica con uno de los dos")
+    elif rfc is None and num is None:
+        ctx.fail(code_sin, node, num_attr, detail=f"sin {rfc_attr} debe registrarse {num_attr}")
+    elif no_inscrito(ctx, rfc):
+        ctx.fail(code_rfc, node, rfc_attr, value=rfc, detail=f"el RFC {quien[1]} {rfc} {_NO_INSCRITO}")
+    return num
+
+
+def _residencia_extranjera(ctx: Context, code: str, node: etree._Element, attr: str, num_attr: str,
+                           num: str | None) -> None:
+    """CP134, CP190, CP198: the residence abroad `attr` exists if and only if `num_attr` (the foreign tax id,
+    `num`) does, and is not MEX."""
+    residencia = _v(node, attr)
+    if not exists_iff(ctx, code, node, attr, residencia, num is not None,
+                      missing=f"con {num_attr} debe registrarse {attr}",
+                      present=f"{attr} sólo se registra con {num_attr}") and residencia == MEX:
+        ctx.fail(code, node, attr, value=residencia, expected="distinta de MEX",
+                 detail=f"{attr} es la residencia en el extranjero: no puede ser MEX")
+
+
 # -- the complement, read once per document -----------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -206,7 +243,7 @@ _CACHE_KEY = "cartaporte31"
 
 
 def carta_porte(ctx: Context) -> CartaPorte | None:
-    """The document's (first) Carta Porte 3.1 in cfdi:Complemento, or None: the guard of every rule."""
+    """The document's (first) Carta Porte 3.1 in cfdi:Complemento, or None: every rule's scope (@given, @when)."""
     if _CACHE_KEY in ctx.cache:
         return cast("CartaPorte | None", ctx.cache[_CACHE_KEY])
     found = None
@@ -286,10 +323,11 @@ def _material_peligroso(cats: Catalogs, clave: str) -> frozenset[str] | None:
 # ======================================================================================================
 
 @rule("CP102", "CP103", "CP105", "CP107", "CP111")
+@when(carta_porte)
 def comprobante_traslado(ctx: Context) -> None:
     """CP102, CP103, CP105, CP107, CP111: un Traslado con Carta Porte tiene SubTotal y Total 0, Moneda XXX,
     el Rfc del receptor igual al del emisor y UsoCFDI S01."""
-    if carta_porte(ctx) is None or ctx.tipo != "T":
+    if ctx.tipo != "T":
         return
     root = ctx.root
     for code, attr in (("CP102", "SubTotal"), ("CP105", "Total")):
@@ -314,9 +352,10 @@ def comprobante_traslado(ctx: Context) -> None:
 
 
 @rule("CP104")
+@when(carta_porte)
 def moneda_ingreso(ctx: Context) -> None:
     """CP104: en un Ingreso con Carta Porte la Moneda no puede ser XXX."""
-    if carta_porte(ctx) is None or ctx.tipo != "I":
+    if ctx.tipo != "I":
         return
     if _v(ctx.root, "Moneda") == "XXX":
         ctx.fail("CP104", ctx.root, "Moneda", value="XXX",
@@ -324,9 +363,10 @@ def moneda_ingreso(ctx: Context) -> None:
 
 
 @rule("CP108")
+@when(carta_porte)
 def receptor_ingreso_inscrito(ctx: Context) -> None:
     """CP108: en un Ingreso con Carta Porte el Rfc del receptor es un RFC genérico o está en l_RFC."""
-    if carta_porte(ctx) is None or ctx.tipo != "I":
+    if ctx.tipo != "I":
         return
     receptor = ctx.doc.receptor
     rfc = _v(receptor, "Rfc")
@@ -335,11 +375,10 @@ def receptor_ingreso_inscrito(ctx: Context) -> None:
 
 
 @rule("CP106")
+@when(carta_porte)
 def objeto_imp(ctx: Context) -> None:
     """CP106: con Carta Porte, ObjetoImp de cada Concepto es 01, 02, 03, 04 o 05 (el desglose que exige 02
     lo reporta CFDI40171)."""
-    if carta_porte(ctx) is None:
-        return
     for c in ctx.doc.conceptos:
         raw = c.get("ObjetoImp")
         if raw is None or raw in OBJETO_IMP_PERMITIDOS:  # the raw value first: 300 conceptos stay cheap
@@ -351,11 +390,11 @@ def objeto_imp(ctx: Context) -> None:
 
 
 @rule("CP109", "CP110")
-def claves_ingreso(ctx: Context) -> None:
+@given(carta_porte)
+def claves_ingreso(ctx: Context, cp: CartaPorte) -> None:
     """CP109: un Ingreso con Carta Porte factura alguna clave de servicio de transporte de la lista del SAT.
     CP110: con una clave de transporte intermodal debe haber más de un medio de transporte."""
-    cp = carta_porte(ctx)
-    if cp is None or ctx.tipo != "I":
+    if ctx.tipo != "I":
         return
     conceptos = ctx.doc.conceptos
     claves = [collapse(c.get("ClaveProdServ") or "") for c in conceptos]
@@ -391,11 +430,10 @@ def un_solo_complemento(ctx: Context) -> None:
 
 
 @rule("CP113")
+@when(carta_porte)
 def coexistencia(ctx: Context) -> None:
     """CP113: la Carta Porte sólo coexiste con el Timbre Fiscal Digital, Comercio Exterior, Persona Física
     Integrante de Coordinado, Impuestos Locales y Leyendas Fiscales."""
-    if carta_porte(ctx) is None:
-        return
     for c in ctx.doc.complementos:
         ns = etree.QName(c).namespace
         if ns not in COEXISTEN:
@@ -405,10 +443,9 @@ def coexistencia(ctx: Context) -> None:
 
 
 @rule("CP114")
+@when(carta_porte)
 def tipo_comprobante(ctx: Context) -> None:
     """CP114: la Carta Porte sólo se registra en un CFDI de Ingreso (I) o de Traslado (T)."""
-    if carta_porte(ctx) is None:
-        return
     if ctx.tipo not in ("I", "T"):
         ctx.fail("CP114", ctx.root, "TipoDeComprobante", value=ctx.tipo, expected="I, T",
                  detail="el complemento Carta Porte sólo se registra en comprobantes de Ingreso o de Traslado")
@@ -419,23 +456,19 @@ def tipo_comprobante(ctx: Context) -> None:
 # ======================================================================================================
 
 @rule("CP116", "CP117", "CP118", "CP169")
-def regimenes_aduaneros(ctx: Context) -> None:
+@given(carta_porte)
+def regimenes_aduaneros(ctx: Context, cp: CartaPorte) -> None:
     """CP116: RegimenesAduaneros existe sólo, y siempre, cuando TranspInternac es "Sí".
     CP117: un RegimenAduanero exige EntradaSalidaMerc.
     CP118: con EntradaSalidaMerc "Entrada", el régimen es de importación (ImpoExpo Entrada).
     CP169: con EntradaSalidaMerc "Salida", el régimen es de exportación (ImpoExpo Salida)."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     node = cp.el.find(q("RegimenesAduaneros"))
+    child_exists_iff(ctx, "CP116", cp.el, "RegimenesAduaneros", node, cp.internacional,
+                     missing="con TranspInternac \"Sí\" debe registrarse el nodo RegimenesAduaneros",
+                     present="el nodo RegimenesAduaneros sólo se registra cuando TranspInternac es \"Sí\"",
+                     value=_v(cp.el, "TranspInternac"))
     if node is None:
-        if cp.internacional:
-            _missing(ctx, "CP116", cp.el, "RegimenesAduaneros",
-                     "con TranspInternac \"Sí\" debe registrarse el nodo RegimenesAduaneros")
         return
-    if not cp.internacional:
-        ctx.fail("CP116", node, value=_v(cp.el, "TranspInternac"),
-                 detail="el nodo RegimenesAduaneros sólo se registra cuando TranspInternac es \"Sí\"")
     sentido = cp.entrada_salida
     for reg in node.iterchildren(q("RegimenAduaneroCCP")):
         clave = _v(reg, "RegimenAduanero")
@@ -457,23 +490,18 @@ def regimenes_aduaneros(ctx: Context) -> None:
 
 
 @rule("CP119", "CP120", "CP121", "CP122", "CP123", "CP124")
-def transporte_internacional(ctx: Context) -> None:
+@given(carta_porte)
+def transporte_internacional(ctx: Context, cp: CartaPorte) -> None:
     """CP119/CP120: EntradaSalidaMerc existe si y sólo si TranspInternac es "Sí".
     CP121/CP122: lo mismo para PaisOrigenDestino.
     CP123/CP124: lo mismo para ViaEntradaSalida, que además es un medio de transporte registrado."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     internacional = cp.internacional
     for required, forbidden, attr in (("CP119", "CP120", "EntradaSalidaMerc"),
                                       ("CP121", "CP122", "PaisOrigenDestino"),
                                       ("CP123", "CP124", "ViaEntradaSalida")):
-        value = _v(cp.el, attr)
-        if internacional and value is None:
-            ctx.fail(required, cp.el, attr, detail=f"con TranspInternac \"Sí\" debe registrarse {attr}")
-        elif not internacional and value is not None:
-            ctx.fail(forbidden, cp.el, attr, value=value,
-                     detail=f"con TranspInternac \"No\" no debe registrarse {attr}")
+        exists_iff(ctx, required, cp.el, attr, _v(cp.el, attr), internacional, code_present=forbidden,
+                   missing=f"con TranspInternac \"Sí\" debe registrarse {attr}",
+                   present=f"con TranspInternac \"No\" no debe registrarse {attr}")
     via = _v(cp.el, "ViaEntradaSalida")
     if internacional and via in TRANSPORTES and via not in cp.transportes:
         ctx.fail("CP123", cp.el, "ViaEntradaSalida", value=via, expected=", ".join(sorted(cp.transportes)),
@@ -482,23 +510,15 @@ def transporte_internacional(ctx: Context) -> None:
 
 
 @rule("CP125", "CP126")
-def total_distancia(ctx: Context) -> None:
+@given(carta_porte)
+def total_distancia(ctx: Context, cp: CartaPorte) -> None:
     """CP125: TotalDistRec existe si y sólo si existe Autotransporte o TransporteFerroviario.
     CP126: TotalDistRec es la suma de DistanciaRecorrida de las ubicaciones Destino."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     value = _v(cp.el, "TotalDistRec")
-    con_distancia = cp.has(AUTO, FERROVIARIO)
-    if value is None:
-        if con_distancia:
-            ctx.fail("CP125", cp.el, "TotalDistRec",
-                     detail="con Autotransporte o TransporteFerroviario debe registrarse TotalDistRec")
-        return
-    if not con_distancia:
-        ctx.fail("CP125", cp.el, "TotalDistRec", value=value,
-                 detail=f"TotalDistRec sólo se registra con Autotransporte o TransporteFerroviario; "
-                        f"la Carta Porte registra: {cp.modos()}")
+    if exists_iff(ctx, "CP125", cp.el, "TotalDistRec", value, cp.has(AUTO, FERROVIARIO),
+                  missing="con Autotransporte o TransporteFerroviario debe registrarse TotalDistRec",
+                  present=f"TotalDistRec sólo se registra con Autotransporte o TransporteFerroviario; "
+                          f"la Carta Porte registra: {cp.modos()}") or value is None:
         return
     total = to_decimal(value)
     distancias = [to_decimal(_v(u, "DistanciaRecorrida")) for u in _ubicaciones(cp, DESTINO)]
@@ -509,19 +529,14 @@ def total_distancia(ctx: Context) -> None:
 
 
 @rule("CP127")
-def registro_istmo(ctx: Context) -> None:
+@given(carta_porte)
+def registro_istmo(ctx: Context, cp: CartaPorte) -> None:
     """CP127: con RegistroISTMO "Sí" existen UbicacionPoloOrigen y UbicacionPoloDestino; sin él, no."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     istmo = _v(cp.el, "RegistroISTMO") == SI
     for attr in ("UbicacionPoloOrigen", "UbicacionPoloDestino"):
-        value = _v(cp.el, attr)
-        if istmo and value is None:
-            ctx.fail("CP127", cp.el, attr, detail=f"con RegistroISTMO \"Sí\" debe registrarse {attr}")
-        elif not istmo and value is not None:
-            ctx.fail("CP127", cp.el, attr, value=value,
-                     detail=f"{attr} sólo se registra cuando RegistroISTMO es \"Sí\"")
+        exists_iff(ctx, "CP127", cp.el, attr, _v(cp.el, attr), istmo,
+                   missing=f"con RegistroISTMO \"Sí\" debe registrarse {attr}",
+                   present=f"{attr} sólo se registra cuando RegistroISTMO es \"Sí\"")
 
 
 # ======================================================================================================
@@ -529,13 +544,11 @@ def registro_istmo(ctx: Context) -> None:
 # ======================================================================================================
 
 @rule("CP128", "CP129", "CP130")
-def origenes_y_destinos(ctx: Context) -> None:
+@given(carta_porte)
+def origenes_y_destinos(ctx: Context, cp: CartaPorte) -> None:
     """CP128: con TransporteFerroviario hay al menos una Ubicacion Origen.
     CP129: con TransporteFerroviario hay al menos 5 Ubicacion Destino (texto literal de la matriz del SAT).
     CP130: con Autotransporte, TransporteMaritimo o TransporteAereo hay al menos un Origen y un Destino."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     ubic = cp.el.find(q("Ubicaciones"))
     if ubic is None:
         return
@@ -555,11 +568,9 @@ def origenes_y_destinos(ctx: Context) -> None:
 
 
 @rule("CP131")
-def id_ubicacion(ctx: Context) -> None:
+@given(carta_porte)
+def id_ubicacion(ctx: Context, cp: CartaPorte) -> None:
     """CP131: cuando alguna Mercancia registra CantidadTransporta, cada Ubicacion lleva IDUbicacion."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     if not any(m.find(q("CantidadTransporta")) is not None for m in cp.mercancia):
         return
     for u in cp.ubicaciones:
@@ -569,11 +580,9 @@ def id_ubicacion(ctx: Context) -> None:
 
 
 @rule("CP132")
-def remitente_inscrito(ctx: Context) -> None:
+@given(carta_porte)
+def remitente_inscrito(ctx: Context, cp: CartaPorte) -> None:
     """CP132: RFCRemitenteDestinatario es un RFC genérico o está en l_RFC."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for u in cp.ubicaciones:
         rfc = _v(u, "RFCRemitenteDestinatario")
         if rfc not in RFCS_GENERICOS and no_inscrito(ctx, rfc):
@@ -582,31 +591,17 @@ def remitente_inscrito(ctx: Context) -> None:
 
 
 @rule("CP133", "CP134")
-def remitente_extranjero(ctx: Context) -> None:
+@given(carta_porte)
+def remitente_extranjero(ctx: Context, cp: CartaPorte) -> None:
     """CP133: NumRegIdTrib existe si y sólo si RFCRemitenteDestinatario es XEXX010101000.
     CP134: ResidenciaFiscal existe si y sólo si existe NumRegIdTrib, y no es MEX."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for u in cp.ubicaciones:
-        extranjero = _v(u, "RFCRemitenteDestinatario") == RFC_GENERICO_EXTRANJERO
         num = _v(u, "NumRegIdTrib")
-        if extranjero and num is None:
-            ctx.fail("CP133", u, "NumRegIdTrib",
-                     detail=f"con RFCRemitenteDestinatario {RFC_GENERICO_EXTRANJERO} debe registrarse "
-                            "NumRegIdTrib")
-        elif not extranjero and num is not None:
-            ctx.fail("CP133", u, "NumRegIdTrib", value=num,
-                     detail=f"NumRegIdTrib sólo se registra con RFCRemitenteDestinatario {RFC_GENERICO_EXTRANJERO}")
-        residencia = _v(u, "ResidenciaFiscal")
-        if num is not None and residencia is None:
-            ctx.fail("CP134", u, "ResidenciaFiscal", detail="con NumRegIdTrib debe registrarse ResidenciaFiscal")
-        elif num is None and residencia is not None:
-            ctx.fail("CP134", u, "ResidenciaFiscal", value=residencia,
-                     detail="ResidenciaFiscal sólo se registra con NumRegIdTrib")
-        elif residencia == MEX:
-            ctx.fail("CP134", u, "ResidenciaFiscal", value=residencia, expected="distinta de MEX",
-                     detail="ResidenciaFiscal es la residencia en el extranjero: no puede ser MEX")
+        exists_iff(ctx, "CP133", u, "NumRegIdTrib", num,
+                   _v(u, "RFCRemitenteDestinatario") == RFC_GENERICO_EXTRANJERO,
+                   missing=f"con RFCRemitenteDestinatario {RFC_GENERICO_EXTRANJERO} debe registrarse NumRegIdTrib",
+                   present=f"NumRegIdTrib sólo se registra con RFCRemitenteDestinatario {RFC_GENERICO_EXTRANJERO}")
+        _residencia_extranjera(ctx, "CP134", u, "ResidenciaFiscal", "NumRegIdTrib", num)
 
 
 def _estacion(ctx: Context, num: str | None) -> dict | None:
@@ -618,14 +613,12 @@ def _extranjera(estacion: dict) -> bool:
 
 
 @rule("CP135", "CP136", "CP137", "CP138")
-def estaciones(ctx: Context) -> None:
+@given(carta_porte)
+def estaciones(ctx: Context, cp: CartaPorte) -> None:
     """CP135: sólo con Autotransporte no se registra NumEstacion.
     CP136: NumEstacion es una estación del medio de transporte registrado (02 marítimo, 03 aéreo, 04 férreo).
     CP137: NombreEstacion existe si y sólo si existe NumEstacion, y es la descripción del catálogo.
     CP138: para la estación genérica "Extranjera" se registra el nombre real, no "Extranjera"."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for u in cp.ubicaciones:
         num, nombre = _v(u, "NumEstacion"), _v(u, "NombreEstacion")
         if num is None:
@@ -660,29 +653,21 @@ def estaciones(ctx: Context) -> None:
 
 
 @rule("CP139")
-def navegacion_trafico(ctx: Context) -> None:
+@given(carta_porte)
+def navegacion_trafico(ctx: Context, cp: CartaPorte) -> None:
     """CP139: NavegacionTrafico existe en cada Ubicacion si y sólo si existe TransporteMaritimo."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     maritimo = cp.has(MARITIMO)
     for u in cp.ubicaciones:
-        value = _v(u, "NavegacionTrafico")
-        if maritimo and value is None:
-            ctx.fail("CP139", u, "NavegacionTrafico",
-                     detail="con TransporteMaritimo debe registrarse NavegacionTrafico")
-        elif not maritimo and value is not None:
-            ctx.fail("CP139", u, "NavegacionTrafico", value=value,
-                     detail="NavegacionTrafico sólo se registra con TransporteMaritimo")
+        exists_iff(ctx, "CP139", u, "NavegacionTrafico", _v(u, "NavegacionTrafico"), maritimo,
+                   missing="con TransporteMaritimo debe registrarse NavegacionTrafico",
+                   present="NavegacionTrafico sólo se registra con TransporteMaritimo")
 
 
 @rule("CP140")
-def tipo_estacion(ctx: Context) -> None:
+@given(carta_porte)
+def tipo_estacion(ctx: Context, cp: CartaPorte) -> None:
     """CP140: TipoEstacion se registra con TransporteFerroviario, TransporteMaritimo o TransporteAereo, salvo
     en una estación extranjera; no con Autotransporte como único medio."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     con_estaciones = cp.has(*CON_ESTACIONES)
     for u in cp.ubicaciones:
         value = _v(u, "TipoEstacion")
@@ -704,43 +689,33 @@ def tipo_estacion(ctx: Context) -> None:
 
 
 @rule("CP141")
-def distancia_recorrida(ctx: Context) -> None:
+@given(carta_porte)
+def distancia_recorrida(ctx: Context, cp: CartaPorte) -> None:
     """CP141: con Autotransporte o TransporteFerroviario cada Destino lleva DistanciaRecorrida; ningún Origen
     la lleva, ni ninguna Ubicacion sin esos medios."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     con_distancia = cp.has(AUTO, FERROVIARIO)
+    why = ("una Ubicacion Origen no lleva DistanciaRecorrida" if con_distancia else
+           f"DistanciaRecorrida sólo se registra con Autotransporte o TransporteFerroviario; la Carta "
+           f"Porte registra: {cp.modos()}")
     for u in cp.ubicaciones:
-        value = _v(u, "DistanciaRecorrida")
-        destino = _v(u, "TipoUbicacion") == DESTINO
-        if con_distancia and destino and value is None:
-            ctx.fail("CP141", u, "DistanciaRecorrida",
-                     detail="con Autotransporte o TransporteFerroviario cada Ubicacion Destino lleva "
-                            "DistanciaRecorrida")
-        elif value is not None and not (con_distancia and destino):
-            why = ("una Ubicacion Origen no lleva DistanciaRecorrida" if con_distancia else
-                   f"DistanciaRecorrida sólo se registra con Autotransporte o TransporteFerroviario; la Carta "
-                   f"Porte registra: {cp.modos()}")
-            ctx.fail("CP141", u, "DistanciaRecorrida", value=value, detail=why)
+        exists_iff(ctx, "CP141", u, "DistanciaRecorrida", _v(u, "DistanciaRecorrida"),
+                   con_distancia and _v(u, "TipoUbicacion") == DESTINO, present=why,
+                   missing="con Autotransporte o TransporteFerroviario cada Ubicacion Destino lleva "
+                           "DistanciaRecorrida")
 
 
 @rule("CP142")
-def domicilio_ubicacion(ctx: Context) -> None:
+@given(carta_porte)
+def domicilio_ubicacion(ctx: Context, cp: CartaPorte) -> None:
     """CP142: con TransporteFerroviario una estación Intermedia (TipoEstacion 02) no lleva Domicilio; toda
     otra Ubicacion sí."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     ferroviario = cp.has(FERROVIARIO)
     for u in cp.ubicaciones:
-        domicilio = u.find(q("Domicilio"))
         intermedia = ferroviario and _v(u, "TipoEstacion") == ESTACION_INTERMEDIA
-        if intermedia and domicilio is not None:
-            ctx.fail("CP142", domicilio, detail="con TransporteFerroviario una estación Intermedia (TipoEstacion "
-                                                "02) no lleva Domicilio")
-        elif not intermedia and domicilio is None:
-            _missing(ctx, "CP142", u, "Domicilio", "la Ubicacion debe registrar su Domicilio")
+        child_exists_iff(ctx, "CP142", u, "Domicilio", u.find(q("Domicilio")), not intermedia,
+                         missing="la Ubicacion debe registrar su Domicilio",
+                         present="con TransporteFerroviario una estación Intermedia (TipoEstacion 02) no lleva "
+                                 "Domicilio")
 
 
 @dataclass(frozen=True)
@@ -803,12 +778,10 @@ def _check_domicilio(ctx: Context, dom: etree._Element, codes: _DomicilioCodes) 
 
 
 @rule("CP143", "CP144", "CP145", "CP146", "CP147")
-def domicilio_ubicacion_catalogos(ctx: Context) -> None:
+@given(carta_porte)
+def domicilio_ubicacion_catalogos(ctx: Context, cp: CartaPorte) -> None:
     """CP143-CP147: el Domicilio de una Ubicacion en México usa claves de c_Colonia, c_Localidad,
     c_Municipio, c_Estado y c_CodigoPostal que concuerdan entre sí (Estado también en USA y CAN)."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for u in cp.ubicaciones:
         dom = u.find(q("Domicilio"))
         if dom is not None:
@@ -820,10 +793,10 @@ def domicilio_ubicacion_catalogos(ctx: Context) -> None:
 # ======================================================================================================
 
 @rule("CP148")
-def medio_de_transporte(ctx: Context) -> None:
+@given(carta_porte)
+def medio_de_transporte(ctx: Context, cp: CartaPorte) -> None:
     """CP148: Mercancias registra al menos una Mercancia (lo exige el esquema) y un medio de transporte."""
-    cp = carta_porte(ctx)
-    if cp is None or cp.mercancias is None:
+    if cp.mercancias is None:
         return
     if not cp.transportes:
         ctx.fail("CP148", cp.mercancias, expected=", ".join(TRANSPORTES.values()),
@@ -854,13 +827,13 @@ def _check_total(ctx: Context, code: str, el: etree._Element, attr: str, suma: D
 
 
 @rule("CP149", "CP150", "CP151", "CP152")
-def pesos_totales(ctx: Context) -> None:
+@given(carta_porte)
+def pesos_totales(ctx: Context, cp: CartaPorte) -> None:
     """CP149: con Autotransporte, TransporteAereo o TransporteFerroviario, PesoBrutoTotal es la suma de
     PesoEnKg. CP150/CP151: con TransporteMaritimo, PesoBrutoTotal y PesoNetoTotal son las sumas de
     DetalleMercancia PesoBruto y PesoNeto. CP152: con TransporteFerroviario, PesoNetoTotal es la suma de
     ToneladasNetasCarro."""
-    cp = carta_porte(ctx)
-    if cp is None or cp.mercancias is None:
+    if cp.mercancias is None:
         return
     merc = cp.mercancias
     if cp.has(AUTO, AEREO, FERROVIARIO):
@@ -880,10 +853,10 @@ def pesos_totales(ctx: Context) -> None:
 
 
 @rule("CP153")
-def logistica_inversa(ctx: Context) -> None:
+@given(carta_porte)
+def logistica_inversa(ctx: Context, cp: CartaPorte) -> None:
     """CP153: LogisticaInversaRecoleccionDevolucion sólo se registra con Autotransporte."""
-    cp = carta_porte(ctx)
-    if cp is None or cp.mercancias is None:
+    if cp.mercancias is None:
         return
     value = _v(cp.mercancias, "LogisticaInversaRecoleccionDevolucion")
     if value is not None and not cp.has(AUTO):
@@ -892,10 +865,10 @@ def logistica_inversa(ctx: Context) -> None:
 
 
 @rule("CP154")
-def num_total_mercancias(ctx: Context) -> None:
+@given(carta_porte)
+def num_total_mercancias(ctx: Context, cp: CartaPorte) -> None:
     """CP154: NumTotalMercancias es el número de nodos Mercancia."""
-    cp = carta_porte(ctx)
-    if cp is None or cp.mercancias is None:
+    if cp.mercancias is None:
         return
     value = _v(cp.mercancias, "NumTotalMercancias")
     if value is not None and to_decimal(value) != len(cp.mercancia):
@@ -904,48 +877,35 @@ def num_total_mercancias(ctx: Context) -> None:
 
 
 @rule("CP155", "CP156", "CP157")
-def material_peligroso(ctx: Context) -> None:
+@given(carta_porte)
+def material_peligroso(ctx: Context, cp: CartaPorte) -> None:
     """CP155: MaterialPeligroso existe si y sólo si BienesTransp puede ser material peligroso (columna
     "Material peligroso" de c_ClaveProdServCP con 1 o 0,1).
     CP156: con MaterialPeligroso "Sí" se registra CveMaterialPeligroso; si no, no.
     CP157: Embalaje existe si y sólo si existe CveMaterialPeligroso."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for m in cp.mercancia:
         peligroso = _v(m, "MaterialPeligroso")
         columna = _material_peligroso(ctx.catalogs, _v(m, "BienesTransp") or "")
         if columna is not None:
-            puede = bool(columna & {"1"})
-            if puede and peligroso is None:
-                ctx.fail("CP155", m, "MaterialPeligroso", detail="la clave BienesTransp puede ser material "
-                         "peligroso (c_ClaveProdServCP): debe registrarse MaterialPeligroso")
-            elif not puede and peligroso is not None:
-                ctx.fail("CP155", m, "MaterialPeligroso", value=peligroso,
-                         detail="la clave BienesTransp no es material peligroso (c_ClaveProdServCP): no se "
-                                "registra MaterialPeligroso")
+            exists_iff(ctx, "CP155", m, "MaterialPeligroso", peligroso, bool(columna & {"1"}),
+                       missing="la clave BienesTransp puede ser material peligroso (c_ClaveProdServCP): debe "
+                               "registrarse MaterialPeligroso",
+                       present="la clave BienesTransp no es material peligroso (c_ClaveProdServCP): no se "
+                               "registra MaterialPeligroso")
         clave = _v(m, "CveMaterialPeligroso")
-        if peligroso == SI and clave is None:
-            ctx.fail("CP156", m, "CveMaterialPeligroso",
-                     detail="con MaterialPeligroso \"Sí\" debe registrarse CveMaterialPeligroso")
-        elif peligroso != SI and clave is not None:
-            ctx.fail("CP156", m, "CveMaterialPeligroso", value=clave,
-                     detail="CveMaterialPeligroso sólo se registra con MaterialPeligroso \"Sí\"")
-        embalaje = _v(m, "Embalaje")
-        if clave is not None and embalaje is None:
-            ctx.fail("CP157", m, "Embalaje", detail="con CveMaterialPeligroso debe registrarse Embalaje")
-        elif clave is None and embalaje is not None:
-            ctx.fail("CP157", m, "Embalaje", value=embalaje,
-                     detail="Embalaje sólo se registra con CveMaterialPeligroso")
+        exists_iff(ctx, "CP156", m, "CveMaterialPeligroso", clave, peligroso == SI,
+                   missing="con MaterialPeligroso \"Sí\" debe registrarse CveMaterialPeligroso",
+                   present="CveMaterialPeligroso sólo se registra con MaterialPeligroso \"Sí\"")
+        exists_iff(ctx, "CP157", m, "Embalaje", _v(m, "Embalaje"), clave is not None,
+                   missing="con CveMaterialPeligroso debe registrarse Embalaje",
+                   present="Embalaje sólo se registra con CveMaterialPeligroso")
 
 
 @rule("CP159", "CP160", "CP161", "CP162", "CP163")
-def sector_cofepris(ctx: Context) -> None:
+@given(carta_porte)
+def sector_cofepris(ctx: Context, cp: CartaPorte) -> None:
     """CP159-CP163: cada SectorCOFEPRIS (01 medicamento, 02 precursores, 03 psicotrópicos, 04 sustancias
     tóxicas, 05 plaguicidas) exige sus atributos en la Mercancia."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for m in cp.mercancia:
         sector = _v(m, "SectorCOFEPRIS")
         if sector not in SECTOR_COFEPRIS:
@@ -956,79 +916,65 @@ def sector_cofepris(ctx: Context) -> None:
                 ctx.fail(code, m, attr, detail=f"con SectorCOFEPRIS {sector} ({nombre}) debe registrarse {attr}")
 
 
+# (code, attribute, sectors, the detail when it exists and should not)
+_IMPORTACION_COFEPRIS_SOLO = tuple(
+    (code, attr, sectores, f"{attr} sólo se registra en un traslado internacional de Entrada con SectorCOFEPRIS "
+                           f"{', '.join(sorted(sectores))}")
+    for code, attr, sectores in IMPORTACION_COFEPRIS)
+
+
 @rule("CP164", "CP165", "CP166")
-def importacion_cofepris(ctx: Context) -> None:
+@given(carta_porte)
+def importacion_cofepris(ctx: Context, cp: CartaPorte) -> None:
     """CP164: PermisoImportacion (sectores 01-03), CP165: FolioImpoVUCEM (01, 02, 04, 05) y CP166:
     RazonSocialEmpImp (04) existen si y sólo si el traslado es internacional de Entrada con ese sector."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     entrada = cp.internacional and cp.entrada_salida == ENTRADA
     for m in cp.mercancia:
         sector = _v(m, "SectorCOFEPRIS")
-        for code, attr, sectores in IMPORTACION_COFEPRIS:
-            value = _v(m, attr)
-            required = entrada and sector in sectores
-            if required and value is None:
-                ctx.fail(code, m, attr, detail=f"en un traslado internacional de Entrada con SectorCOFEPRIS "
-                                               f"{sector} debe registrarse {attr}")
-            elif not required and value is not None:
-                ctx.fail(code, m, attr, value=value,
-                         detail=f"{attr} sólo se registra en un traslado internacional de Entrada con "
-                                f"SectorCOFEPRIS {', '.join(sorted(sectores))}")
+        for code, attr, sectores, solo in _IMPORTACION_COFEPRIS_SOLO:
+            exists_iff(ctx, code, m, attr, _v(m, attr), entrada and sector in sectores, present=solo,
+                       missing=f"en un traslado internacional de Entrada con SectorCOFEPRIS {sector} debe "
+                               f"registrarse {attr}")
 
 
 @rule("CP167", "CP168")
-def valor_mercancia(ctx: Context) -> None:
+@given(carta_porte)
+def valor_mercancia(ctx: Context, cp: CartaPorte) -> None:
     """CP167: con TransporteAereo cada Mercancia registra ValorMercancia.
     CP168: Moneda existe si y sólo si existe ValorMercancia."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     aereo = cp.has(AEREO)
     for m in cp.mercancia:
         valor, moneda = _v(m, "ValorMercancia"), _v(m, "Moneda")
         if aereo and valor is None:
             ctx.fail("CP167", m, "ValorMercancia", detail="con TransporteAereo debe registrarse ValorMercancia")
-        if valor is not None and moneda is None:
-            ctx.fail("CP168", m, "Moneda", detail="con ValorMercancia debe registrarse Moneda")
-        elif valor is None and moneda is not None:
-            ctx.fail("CP168", m, "Moneda", value=moneda, detail="Moneda sólo se registra con ValorMercancia")
+        exists_iff(ctx, "CP168", m, "Moneda", moneda, valor is not None,
+                   missing="con ValorMercancia debe registrarse Moneda",
+                   present="Moneda sólo se registra con ValorMercancia")
 
 
 @rule("CP170", "CP171")
-def tipo_materia(ctx: Context) -> None:
+@given(carta_porte)
+def tipo_materia(ctx: Context, cp: CartaPorte) -> None:
     """CP170: TipoMateria existe si y sólo si TranspInternac es "Sí".
     CP171: DescripcionMateria existe si y sólo si TipoMateria es 05 (Otra)."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for m in cp.mercancia:
         tipo = _v(m, "TipoMateria")
-        if cp.internacional and tipo is None:
-            ctx.fail("CP170", m, "TipoMateria", detail="con TranspInternac \"Sí\" debe registrarse TipoMateria")
-        elif not cp.internacional and tipo is not None:
-            ctx.fail("CP170", m, "TipoMateria", value=tipo,
-                     detail="TipoMateria sólo se registra cuando TranspInternac es \"Sí\"")
-        descripcion = _v(m, "DescripcionMateria")
-        if tipo == TIPO_MATERIA_OTRA and descripcion is None:
-            ctx.fail("CP171", m, "DescripcionMateria", detail="con TipoMateria 05 (Otra) debe registrarse "
-                                                             "DescripcionMateria")
-        elif tipo != TIPO_MATERIA_OTRA and descripcion is not None:
-            ctx.fail("CP171", m, "DescripcionMateria", value=descripcion,
-                     detail="DescripcionMateria sólo se registra con TipoMateria 05 (Otra)")
+        exists_iff(ctx, "CP170", m, "TipoMateria", tipo, cp.internacional,
+                   missing="con TranspInternac \"Sí\" debe registrarse TipoMateria",
+                   present="TipoMateria sólo se registra cuando TranspInternac es \"Sí\"")
+        exists_iff(ctx, "CP171", m, "DescripcionMateria", _v(m, "DescripcionMateria"), tipo == TIPO_MATERIA_OTRA,
+                   missing="con TipoMateria 05 (Otra) debe registrarse DescripcionMateria",
+                   present="DescripcionMateria sólo se registra con TipoMateria 05 (Otra)")
 
 
 @rule("CP172", "CP173", "CP174", "CP175", "CP176")
-def documentacion_aduanera(ctx: Context) -> None:
+@given(carta_porte)
+def documentacion_aduanera(ctx: Context, cp: CartaPorte) -> None:
     """CP172: DocumentacionAduanera existe en cada Mercancia de un traslado internacional de Entrada, puede
     existir en uno de Salida y en ningún otro caso. CP173: en una Salida TipoDocumento no es 01 (Pedimento).
     CP174: NumPedimento existe si y sólo si es una Entrada con TipoDocumento 01, y es un pedimento válido.
     CP175: IdentDocAduanero existe si y sólo si TipoDocumento no es 01.
     CP176: RFCImpo existe si y sólo si existe NumPedimento, y es un RFC genérico o está en l_RFC."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     if cp.internacional and cp.entrada_salida is None:  # CP119 reports it; the direction decides the rest
         return
     sentido = cp.entrada_salida if cp.internacional else None
@@ -1053,13 +999,10 @@ def _check_documento(ctx: Context, doc: etree._Element, sentido: str | None) -> 
         ctx.fail("CP173", doc, "TipoDocumento", value=tipo, expected="distinto de 01",
                  detail="en un traslado de Salida el documento aduanero no puede ser un Pedimento (01)")
     num = doc.get("NumPedimento")  # not collapsed: the schema's pattern has double spaces
-    if sentido == ENTRADA and pedimento and num is None:
-        ctx.fail("CP174", doc, "NumPedimento", detail="en una Entrada con TipoDocumento 01 (Pedimento) debe "
-                                                      "registrarse NumPedimento")
-    elif num is not None and not (sentido == ENTRADA and pedimento):
-        ctx.fail("CP174", doc, "NumPedimento", value=num,
-                 detail="NumPedimento sólo se registra en una Entrada con TipoDocumento 01 (Pedimento)")
-    elif num is not None:
+    if not exists_iff(ctx, "CP174", doc, "NumPedimento", num, sentido == ENTRADA and pedimento,
+                      missing="en una Entrada con TipoDocumento 01 (Pedimento) debe registrarse NumPedimento",
+                      present="NumPedimento sólo se registra en una Entrada con TipoDocumento 01 (Pedimento)") \
+            and num is not None:
         problems = pedimento_problems(ctx, num)
         if problems:
             ctx.fail("CP174", doc, "NumPedimento", value=num, detail="; ".join(problems))
@@ -1071,19 +1014,18 @@ def _check_documento(ctx: Context, doc: etree._Element, sentido: str | None) -> 
         ctx.fail("CP175", doc, "IdentDocAduanero", value=ident,
                  detail="con TipoDocumento 01 (Pedimento) no se registra IdentDocAduanero")
     rfc = _v(doc, "RFCImpo")
-    if num is not None and rfc is None:
-        ctx.fail("CP176", doc, "RFCImpo", detail="con NumPedimento debe registrarse RFCImpo")
-    elif num is None and rfc is not None:
-        ctx.fail("CP176", doc, "RFCImpo", value=rfc, detail="RFCImpo sólo se registra con NumPedimento")
-    elif rfc not in RFCS_GENERICOS and no_inscrito(ctx, rfc):
+    if not exists_iff(ctx, "CP176", doc, "RFCImpo", rfc, num is not None,
+                      missing="con NumPedimento debe registrarse RFCImpo",
+                      present="RFCImpo sólo se registra con NumPedimento") \
+            and rfc not in RFCS_GENERICOS and no_inscrito(ctx, rfc):
         ctx.fail("CP176", doc, "RFCImpo", value=rfc, detail=f"el RFC del importador {rfc} {_NO_INSCRITO}")
 
 
 @rule("CP177")
-def guias_identificacion(ctx: Context) -> None:
+@given(carta_porte)
+def guias_identificacion(ctx: Context, cp: CartaPorte) -> None:
     """CP177: un Traslado de empaques (31181701) o estibas (24112700) registra GuiasIdentificacion."""
-    cp = carta_porte(ctx)
-    if cp is None or ctx.tipo != "T" or not cp.mercancia:
+    if ctx.tipo != "T" or not cp.mercancia:
         return
     claves = sorted({c for c in (_v(x, "ClaveProdServ") for x in ctx.doc.conceptos) if c in CLAVES_GUIAS})
     if not claves:
@@ -1095,15 +1037,15 @@ def guias_identificacion(ctx: Context) -> None:
 
 
 @rule("CP178", "CP179", "CP180")
-def cantidad_transporta(ctx: Context) -> None:
+@given(carta_porte)
+def cantidad_transporta(ctx: Context, cp: CartaPorte) -> None:
     """CP178/CP179: IDOrigen e IDDestino de CantidadTransporta son IDUbicacion de un Origen y de un Destino.
     CP180: CvesTransporte existe si y sólo si se registra más de un medio de transporte."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     origenes = {_v(u, "IDUbicacion") for u in _ubicaciones(cp, ORIGEN)} - {None}
     destinos = {_v(u, "IDUbicacion") for u in _ubicaciones(cp, DESTINO)} - {None}
     intermodal = len(cp.transportes) > 1
+    sin_claves = f"con más de un medio de transporte ({cp.modos()}) debe registrarse CvesTransporte" \
+        if intermodal else ""
     for m in cp.mercancia:
         for ct in m.iterchildren(q("CantidadTransporta")):
             for code, attr, ids, tipo in (("CP178", "IDOrigen", origenes, ORIGEN),
@@ -1112,29 +1054,19 @@ def cantidad_transporta(ctx: Context) -> None:
                 if value is not None and value not in ids:
                     ctx.fail(code, ct, attr, value=value, expected=", ".join(sorted(ids)) or None,
                              detail=f"{attr} debe ser el IDUbicacion de una Ubicacion {tipo}")
-            claves = _v(ct, "CvesTransporte")
-            if intermodal and claves is None:
-                ctx.fail("CP180", ct, "CvesTransporte",
-                         detail=f"con más de un medio de transporte ({cp.modos()}) debe registrarse CvesTransporte")
-            elif not intermodal and claves is not None:
-                ctx.fail("CP180", ct, "CvesTransporte", value=claves,
-                         detail="CvesTransporte sólo se registra con más de un medio de transporte")
+            exists_iff(ctx, "CP180", ct, "CvesTransporte", _v(ct, "CvesTransporte"), intermodal, missing=sin_claves,
+                       present="CvesTransporte sólo se registra con más de un medio de transporte")
 
 
 @rule("CP181")
-def detalle_mercancia(ctx: Context) -> None:
+@given(carta_porte)
+def detalle_mercancia(ctx: Context, cp: CartaPorte) -> None:
     """CP181: DetalleMercancia existe en cada Mercancia si y sólo si existe TransporteMaritimo."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     maritimo = cp.has(MARITIMO)
     for m in cp.mercancia:
-        detalle = m.find(q("DetalleMercancia"))
-        if maritimo and detalle is None:
-            _missing(ctx, "CP181", m, "DetalleMercancia", "con TransporteMaritimo cada Mercancia registra "
-                                                          "DetalleMercancia")
-        elif not maritimo and detalle is not None:
-            ctx.fail("CP181", detalle, detail="DetalleMercancia sólo se registra con TransporteMaritimo")
+        child_exists_iff(ctx, "CP181", m, "DetalleMercancia", m.find(q("DetalleMercancia")), maritimo,
+                         missing="con TransporteMaritimo cada Mercancia registra DetalleMercancia",
+                         present="DetalleMercancia sólo se registra con TransporteMaritimo")
 
 
 # ======================================================================================================
@@ -1142,78 +1074,64 @@ def detalle_mercancia(ctx: Context) -> None:
 # ======================================================================================================
 
 @rule("CP182", "CP183", "CP184")
-def autotransporte(ctx: Context) -> None:
+@given(carta_porte)
+def autotransporte(ctx: Context, cp: CartaPorte) -> None:
     """CP182: Seguros AseguraMedAmbiente existe si y sólo si alguna Mercancia es material peligroso.
     CP183: PolizaMedAmbiente existe si y sólo si existe AseguraMedAmbiente.
     CP184: Remolques existe según la columna Remolque de c_ConfigAutotransporte (1 sí, 0 no, "0,1" opcional)."""
-    cp = carta_porte(ctx)
-    if cp is None or AUTO not in cp.transportes:
+    if AUTO not in cp.transportes:
         return
     auto = cp.transportes[AUTO]
     seguros = auto.find(q("Seguros"))
     if seguros is not None:
         peligroso = any(_v(m, "MaterialPeligroso") == SI for m in cp.mercancia)
         asegura = _v(seguros, "AseguraMedAmbiente")
-        if peligroso and asegura is None:
-            ctx.fail("CP182", seguros, "AseguraMedAmbiente",
-                     detail="una Mercancia es material peligroso: debe registrarse AseguraMedAmbiente")
-        elif not peligroso and asegura is not None:
-            ctx.fail("CP182", seguros, "AseguraMedAmbiente", value=asegura,
-                     detail="AseguraMedAmbiente sólo se registra cuando alguna Mercancia es material peligroso")
-        poliza = _v(seguros, "PolizaMedAmbiente")
-        if asegura is not None and poliza is None:
-            ctx.fail("CP183", seguros, "PolizaMedAmbiente", detail="con AseguraMedAmbiente debe registrarse "
-                                                                   "PolizaMedAmbiente")
-        elif asegura is None and poliza is not None:
-            ctx.fail("CP183", seguros, "PolizaMedAmbiente", value=poliza,
-                     detail="PolizaMedAmbiente sólo se registra con AseguraMedAmbiente")
+        exists_iff(ctx, "CP182", seguros, "AseguraMedAmbiente", asegura, peligroso,
+                   missing="una Mercancia es material peligroso: debe registrarse AseguraMedAmbiente",
+                   present="AseguraMedAmbiente sólo se registra cuando alguna Mercancia es material peligroso")
+        exists_iff(ctx, "CP183", seguros, "PolizaMedAmbiente", _v(seguros, "PolizaMedAmbiente"), asegura is not None,
+                   missing="con AseguraMedAmbiente debe registrarse PolizaMedAmbiente",
+                   present="PolizaMedAmbiente sólo se registra con AseguraMedAmbiente")
     vehiculo = auto.find(q("IdentificacionVehicular"))
     config = _v(vehiculo, "ConfigVehicular")
     row = None if config is None else ctx.catalogs.row("ccp_31_configuraciones_autotransporte", config)
     if row is None:  # not in c_ConfigAutotransporte: claves.py
         return
     remolque = {p.strip() for p in str(row.get("remolque", "")).split(",")}
-    remolques = auto.find(q("Remolques"))
-    if remolque == {"1"} and remolques is None:
-        _missing(ctx, "CP184", auto, "Remolques",
-                 f"la configuración vehicular {config} lleva remolque: debe registrarse el nodo Remolques")
-    elif remolque == {"0"} and remolques is not None:
-        ctx.fail("CP184", remolques, value=config,
-                 detail=f"la configuración vehicular {config} no lleva remolque: no se registra el nodo Remolques")
+    if remolque in ({"1"}, {"0"}):  # "0,1": optional
+        child_exists_iff(ctx, "CP184", auto, "Remolques", auto.find(q("Remolques")), remolque == {"1"}, value=config,
+                         missing=f"la configuración vehicular {config} lleva remolque: debe registrarse el nodo "
+                                 "Remolques",
+                         present=f"la configuración vehicular {config} no lleva remolque: no se registra el nodo "
+                                 "Remolques")
 
 
 @rule("CP185", "CP186", "CP187")
-def transporte_maritimo(ctx: Context) -> None:
+@given(carta_porte)
+def transporte_maritimo(ctx: Context, cp: CartaPorte) -> None:
     """CP185: PermisoTempNavegacion existe si y sólo si NacionalidadEmbarc no es MEX.
     CP186: un Contenedor tipo CM011 (Ferri) registra IdCCPRelacionado, PlacaVMCCP y FechaCertificacionCCP y
     no MatriculaContenedor ni NumPrecinto; cualquier otro, al revés.
     CP187: RemolquesCCP sólo se registra en un Contenedor CM011."""
-    cp = carta_porte(ctx)
-    if cp is None or MARITIMO not in cp.transportes:
+    if MARITIMO not in cp.transportes:
         return
     mar = cp.transportes[MARITIMO]
-    nacionalidad, permiso = _v(mar, "NacionalidadEmbarc"), _v(mar, "PermisoTempNavegacion")
-    extranjera = nacionalidad is not None and nacionalidad != MEX
-    if extranjera and permiso is None:
-        ctx.fail("CP185", mar, "PermisoTempNavegacion",
-                 detail=f"la embarcación es de nacionalidad {nacionalidad}: debe registrarse PermisoTempNavegacion")
-    elif not extranjera and permiso is not None:
-        ctx.fail("CP185", mar, "PermisoTempNavegacion", value=permiso,
-                 detail="PermisoTempNavegacion sólo se registra para una embarcación de nacionalidad extranjera")
+    nacionalidad = _v(mar, "NacionalidadEmbarc")
+    exists_iff(ctx, "CP185", mar, "PermisoTempNavegacion", _v(mar, "PermisoTempNavegacion"),
+               nacionalidad is not None and nacionalidad != MEX,
+               missing=f"la embarcación es de nacionalidad {nacionalidad}: debe registrarse PermisoTempNavegacion",
+               present="PermisoTempNavegacion sólo se registra para una embarcación de nacionalidad extranjera")
     for cont in mar.iterchildren(q("Contenedor")):
         ferri = _v(cont, "TipoContenedor") == CONTENEDOR_FERRI
         with_ferri, without_ferri = (("IdCCPRelacionado", "PlacaVMCCP", "FechaCertificacionCCP"),
                                      ("MatriculaContenedor", "NumPrecinto"))
         required, forbidden = (with_ferri, without_ferri) if ferri else (without_ferri, with_ferri)
-        for attr in required:
-            if _v(cont, attr) is None:
-                ctx.fail("CP186", cont, attr, detail=f"con TipoContenedor {_v(cont, 'TipoContenedor')} debe "
-                                                      f"registrarse {attr}")
-        for attr in forbidden:
-            value = _v(cont, attr)
-            if value is not None:
-                ctx.fail("CP186", cont, attr, value=value,
-                         detail=f"con TipoContenedor {_v(cont, 'TipoContenedor')} no se registra {attr}")
+        tipo = _v(cont, "TipoContenedor")
+        for attrs, needed in ((required, True), (forbidden, False)):
+            for attr in attrs:
+                exists_iff(ctx, "CP186", cont, attr, _v(cont, attr), needed,
+                           missing=f"con TipoContenedor {tipo} debe registrarse {attr}",
+                           present=f"con TipoContenedor {tipo} no se registra {attr}")
         remolques = cont.find(q("RemolquesCCP"))
         if remolques is not None and not ferri:
             ctx.fail("CP187", remolques, value=_v(cont, "TipoContenedor"),
@@ -1221,32 +1139,17 @@ def transporte_maritimo(ctx: Context) -> None:
 
 
 @rule("CP188", "CP189", "CP190")
-def transporte_aereo(ctx: Context) -> None:
+@given(carta_porte)
+def transporte_aereo(ctx: Context, cp: CartaPorte) -> None:
     """CP188: RFCEmbarcador está en l_RFC y no se registra junto con NumRegIdTribEmbarc.
     CP189: sin RFCEmbarcador se registra NumRegIdTribEmbarc.
     CP190: ResidenciaFiscalEmbarc existe si y sólo si existe NumRegIdTribEmbarc, y no es MEX."""
-    cp = carta_porte(ctx)
-    if cp is None or AEREO not in cp.transportes:
+    if AEREO not in cp.transportes:
         return
     aereo = cp.transportes[AEREO]
-    rfc, num = _v(aereo, "RFCEmbarcador"), _v(aereo, "NumRegIdTribEmbarc")
-    if rfc is not None and num is not None:
-        ctx.fail("CP188", aereo, "RFCEmbarcador", value=rfc,
-                 detail="se registró NumRegIdTribEmbarc: el embarcador se identifica con uno de los dos")
-    elif rfc is None and num is None:
-        ctx.fail("CP189", aereo, "NumRegIdTribEmbarc", detail="sin RFCEmbarcador debe registrarse NumRegIdTribEmbarc")
-    elif no_inscrito(ctx, rfc):
-        ctx.fail("CP188", aereo, "RFCEmbarcador", value=rfc, detail=f"el RFC del embarcador {rfc} {_NO_INSCRITO}")
-    residencia = _v(aereo, "ResidenciaFiscalEmbarc")
-    if num is not None and residencia is None:
-        ctx.fail("CP190", aereo, "ResidenciaFiscalEmbarc", detail="con NumRegIdTribEmbarc debe registrarse "
-                                                                 "ResidenciaFiscalEmbarc")
-    elif num is None and residencia is not None:
-        ctx.fail("CP190", aereo, "ResidenciaFiscalEmbarc", value=residencia,
-                 detail="ResidenciaFiscalEmbarc sólo se registra con NumRegIdTribEmbarc")
-    elif residencia == MEX:
-        ctx.fail("CP190", aereo, "ResidenciaFiscalEmbarc", value=residencia, expected="distinta de MEX",
-                 detail="ResidenciaFiscalEmbarc es la residencia en el extranjero: no puede ser MEX")
+    num = _rfc_o_num_reg_id_trib(ctx, aereo, "RFCEmbarcador", "NumRegIdTribEmbarc", "CP188", "CP189",
+                                 ("el embarcador", "del embarcador"))
+    _residencia_extranjera(ctx, "CP190", aereo, "ResidenciaFiscalEmbarc", "NumRegIdTribEmbarc", num)
 
 
 def _toneladas(kg: Decimal, decimals: int) -> tuple[Decimal, Decimal]:
@@ -1257,11 +1160,11 @@ def _toneladas(kg: Decimal, decimals: int) -> tuple[Decimal, Decimal]:
 
 
 @rule("CP191", "CP192")
-def transporte_ferroviario(ctx: Context) -> None:
+@given(carta_porte)
+def transporte_ferroviario(ctx: Context, cp: CartaPorte) -> None:
     """CP191: con Contenedor, ToneladasNetasCarro es la suma de PesoNetoMercancia (kg) en toneladas.
     CP192: Carro Contenedor existe si y sólo si TipoDeServicio lleva contenedor (columna Contenedor = 1)."""
-    cp = carta_porte(ctx)
-    if cp is None or FERROVIARIO not in cp.transportes:
+    if FERROVIARIO not in cp.transportes:
         return
     ferro = cp.transportes[FERROVIARIO]
     servicio = _v(ferro, "TipoDeServicio")
@@ -1269,12 +1172,12 @@ def transporte_ferroviario(ctx: Context) -> None:
     con_contenedor = None if row is None else str(row.get("contenedor", "")).strip() == "1"
     for carro in ferro.iterchildren(q("Carro")):
         contenedores = list(carro.iterchildren(q("Contenedor")))
-        if con_contenedor is True and not contenedores:
-            _missing(ctx, "CP192", carro, "Contenedor",
-                     f"el TipoDeServicio {servicio} es con contenedor: cada Carro registra Contenedor")
-        elif con_contenedor is False and contenedores:
-            ctx.fail("CP192", contenedores[0], value=servicio,
-                     detail=f"el TipoDeServicio {servicio} es sin contenedor: el Carro no registra Contenedor")
+        if con_contenedor is not None:  # a TipoDeServicio not in c_TipoDeServicio: claves.py
+            child_exists_iff(ctx, "CP192", carro, "Contenedor", contenedores[0] if contenedores else None,
+                             con_contenedor, value=servicio,
+                             missing=f"el TipoDeServicio {servicio} es con contenedor: cada Carro registra Contenedor",
+                             present=f"el TipoDeServicio {servicio} es sin contenedor: el Carro no registra "
+                                     "Contenedor")
         kg = _sum(_v(c, "PesoNetoMercancia") for c in contenedores)
         value = _v(carro, "ToneladasNetasCarro")
         toneladas = to_decimal(value)
@@ -1292,11 +1195,11 @@ def transporte_ferroviario(ctx: Context) -> None:
 # ======================================================================================================
 
 @rule("CP193", "CP194")
-def figura_transporte(ctx: Context) -> None:
+@given(carta_porte)
+def figura_transporte(ctx: Context, cp: CartaPorte) -> None:
     """CP193: con Autotransporte existe FiguraTransporte.
     CP194: con Autotransporte una de sus TiposFigura es el Operador (TipoFigura 01)."""
-    cp = carta_porte(ctx)
-    if cp is None or AUTO not in cp.transportes:
+    if AUTO not in cp.transportes:
         return
     if cp.figura_transporte is None:
         _missing(ctx, "CP193", cp.el, "FiguraTransporte", "con Autotransporte debe registrarse FiguraTransporte")
@@ -1308,58 +1211,34 @@ def figura_transporte(ctx: Context) -> None:
 
 
 @rule("CP195", "CP196", "CP197", "CP198", "CP199")
-def tipos_figura(ctx: Context) -> None:
+@given(carta_porte)
+def tipos_figura(ctx: Context, cp: CartaPorte) -> None:
     """CP195: RFCFigura está en l_RFC y no se registra junto con NumRegIdTribFigura.
     CP196: NumLicencia existe si y sólo si TipoFigura es 01 (Operador).
     CP197: sin RFCFigura se registra NumRegIdTribFigura.
     CP198: ResidenciaFiscalFigura existe si y sólo si existe NumRegIdTribFigura, y no es MEX.
     CP199: PartesTransporte existe si y sólo si TipoFigura es 02 (Propietario) o 03 (Arrendador)."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for f in cp.figuras:
         tipo = _v(f, "TipoFigura")
-        rfc, num = _v(f, "RFCFigura"), _v(f, "NumRegIdTribFigura")
-        if rfc is not None and num is not None:
-            ctx.fail("CP195", f, "RFCFigura", value=rfc,
-                     detail="se registró NumRegIdTribFigura: la figura se identifica con uno de los dos")
-        elif rfc is None and num is None:
-            ctx.fail("CP197", f, "NumRegIdTribFigura", detail="sin RFCFigura debe registrarse NumRegIdTribFigura")
-        elif no_inscrito(ctx, rfc):
-            ctx.fail("CP195", f, "RFCFigura", value=rfc, detail=f"el RFC de la figura {rfc} {_NO_INSCRITO}")
-        licencia = _v(f, "NumLicencia")
-        if tipo == FIGURA_OPERADOR and licencia is None:
-            ctx.fail("CP196", f, "NumLicencia", detail="el Operador (TipoFigura 01) debe registrar NumLicencia")
-        elif tipo != FIGURA_OPERADOR and licencia is not None:
-            ctx.fail("CP196", f, "NumLicencia", value=licencia,
-                     detail="NumLicencia sólo se registra para el Operador (TipoFigura 01)")
-        residencia = _v(f, "ResidenciaFiscalFigura")
-        if num is not None and residencia is None:
-            ctx.fail("CP198", f, "ResidenciaFiscalFigura", detail="con NumRegIdTribFigura debe registrarse "
-                                                                  "ResidenciaFiscalFigura")
-        elif num is None and residencia is not None:
-            ctx.fail("CP198", f, "ResidenciaFiscalFigura", value=residencia,
-                     detail="ResidenciaFiscalFigura sólo se registra con NumRegIdTribFigura")
-        elif residencia == MEX:
-            ctx.fail("CP198", f, "ResidenciaFiscalFigura", value=residencia, expected="distinta de MEX",
-                     detail="ResidenciaFiscalFigura es la residencia en el extranjero: no puede ser MEX")
-        partes = f.find(q("PartesTransporte"))
-        if tipo in FIGURAS_CON_PARTES and partes is None:
-            _missing(ctx, "CP199", f, "PartesTransporte",
-                     f"la figura TipoFigura {tipo} debe registrar las partes del transporte (PartesTransporte)")
-        elif tipo not in FIGURAS_CON_PARTES and partes is not None:
-            ctx.fail("CP199", partes, value=tipo,
-                     detail="PartesTransporte sólo se registra para el Propietario (02) o el Arrendador (03)")
+        num = _rfc_o_num_reg_id_trib(ctx, f, "RFCFigura", "NumRegIdTribFigura", "CP195", "CP197",
+                                     ("la figura", "de la figura"))
+        exists_iff(ctx, "CP196", f, "NumLicencia", _v(f, "NumLicencia"), tipo == FIGURA_OPERADOR,
+                   missing="el Operador (TipoFigura 01) debe registrar NumLicencia",
+                   present="NumLicencia sólo se registra para el Operador (TipoFigura 01)")
+        _residencia_extranjera(ctx, "CP198", f, "ResidenciaFiscalFigura", "NumRegIdTribFigura", num)
+        child_exists_iff(ctx, "CP199", f, "PartesTransporte", f.find(q("PartesTransporte")),
+                         tipo in FIGURAS_CON_PARTES, value=tipo,
+                         missing=f"la figura TipoFigura {tipo} debe registrar las partes del transporte "
+                                 "(PartesTransporte)",
+                         present="PartesTransporte sólo se registra para el Propietario (02) o el Arrendador (03)")
 
 
 @rule("CP200", "CP201", "CP202", "CP203", "CP204")
-def domicilio_figura(ctx: Context) -> None:
+@given(carta_porte)
+def domicilio_figura(ctx: Context, cp: CartaPorte) -> None:
     """CP200-CP204: el Domicilio de una figura de transporte en México usa claves de c_Colonia,
     c_Localidad, c_Municipio, c_Estado y c_CodigoPostal que concuerdan entre sí (Estado también en USA y
     CAN)."""
-    cp = carta_porte(ctx)
-    if cp is None:
-        return
     for f in cp.figuras:
         dom = f.find(q("Domicilio"))
         if dom is not None:

@@ -43,7 +43,7 @@ from decimal import ROUND_CEILING, Decimal
 from lxml import etree
 
 from timbra.cfdi.document import path_of
-from timbra.cfdi.rules import Context, rule, to_decimal
+from timbra.cfdi.rules import Context, child_exists_iff, exists_iff, for_each, rule, to_decimal, when
 from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.emisor import FISICA, MORAL, RFC_GENERICO_NACIONAL, no_inscrito, persona_de_rfc
 from timbra.sat.catalogs import collapse
@@ -242,10 +242,9 @@ _COMPROBANTE_FIJO = (("NOM1", "Moneda", "MXN"), ("NOM2", "TipoDeComprobante", "N
 
 
 @rule("NOM1", "NOM2", "NOM3")
+@when(_nominas)
 def comprobante(ctx: Context) -> None:
     """NOM1: Moneda MXN. NOM2: TipoDeComprobante N. NOM3: Exportacion 01 (CFDI con complemento de nómina)."""
-    if not _nominas(ctx):
-        return
     for code, attr, expected in _COMPROBANTE_FIJO:
         value = ctx.root.get(attr)
         if value != expected:
@@ -254,10 +253,9 @@ def comprobante(ctx: Context) -> None:
 
 
 @rule("NOM4")
+@when(_nominas)
 def informacion_global(ctx: Context) -> None:
     """NOM4: el nodo InformacionGlobal no debe existir en un CFDI de nómina."""
-    if not _nominas(ctx):
-        return
     ig = ctx.doc.child("InformacionGlobal")
     if ig is not None:
         ctx.fail("NOM4", ig, detail="un CFDI de nómina no es una factura global: quite InformacionGlobal")
@@ -284,10 +282,11 @@ def emisor_curp(ctx: Context) -> None:
 
 
 @rule("NOM7")
+@when(_nominas)
 def fac_atr_adquirente(ctx: Context) -> None:
     """NOM7: Emisor.FacAtrAdquirente no debe existir en un CFDI de nómina."""
     em = ctx.doc.emisor
-    if em is None or not _nominas(ctx):
+    if em is None:
         return
     value = em.get("FacAtrAdquirente")
     if value is not None:
@@ -316,10 +315,9 @@ def receptor(ctx: Context) -> None:
 # -- the Concepto ---------------------------------------------------------------------------------------
 
 @rule("NOM13")
+@when(_nominas)
 def un_concepto(ctx: Context) -> None:
     """NOM13: un CFDI de nómina registra un solo Concepto (sus nodos hijo: NOM24-NOM29)."""
-    if not _nominas(ctx):
-        return
     conceptos = ctx.doc.conceptos
     if len(conceptos) != 1:
         ctx.fail("NOM13", conceptos[1] if len(conceptos) > 1 else "Conceptos", value=len(conceptos), expected=1,
@@ -339,11 +337,10 @@ _CONCEPTO_FIJO = (
 
 
 @rule("NOM14", "NOM15", "NOM16", "NOM17", "NOM18", "NOM19", "NOM23")
+@when(_nominas)
 def concepto_fijo(ctx: Context) -> None:
     """NOM14: ClaveProdServ 84111505. NOM15: sin NoIdentificacion. NOM16: Cantidad "1" sin decimales.
     NOM17: ClaveUnidad ACT. NOM18: sin Unidad. NOM19: Descripcion "Pago de nómina". NOM23: ObjetoImp 01."""
-    if not _nominas(ctx):
-        return
     for c in ctx.doc.conceptos:
         for code, attr, expected in _CONCEPTO_FIJO:
             value = c.get(attr)
@@ -383,11 +380,10 @@ _CODIGO_HIJO = {local: code for code, local in _CONCEPTO_SIN_HIJOS}
 
 
 @rule(*(code for code, _ in _CONCEPTO_SIN_HIJOS))
+@when(_nominas)
 def concepto_sin_hijos(ctx: Context) -> None:
     """NOM24-NOM29: el concepto de nómina no tiene Impuestos, ACuentaTerceros, InformacionAduanera,
     CuentaPredial, ComplementoConcepto ni Parte."""
-    if not _nominas(ctx):
-        return
     for c in ctx.doc.conceptos:
         for child in c.iterchildren(etree.Element):
             local = etree.QName(child).localname
@@ -410,110 +406,109 @@ def nomina_en_complemento(ctx: Context) -> None:
 # -- the Nomina's own attributes -------------------------------------------------------------------------
 
 @rule("NOM31")
-def nomina_totales(ctx: Context) -> None:
+@for_each(_nominas)
+def nomina_totales(ctx: Context, n: Nomina) -> None:
     """NOM31: la Nomina registra TotalPercepciones o TotalOtrosPagos, o ambos."""
-    for n in _nominas(ctx):
-        if n.get("TotalPercepciones") is None and n.get("TotalOtrosPagos") is None:
-            ctx.fail("NOM31", n.el, "TotalPercepciones",
-                     detail="la nómina no registra TotalPercepciones ni TotalOtrosPagos: registre al menos uno")
+    if n.get("TotalPercepciones") is None and n.get("TotalOtrosPagos") is None:
+        ctx.fail("NOM31", n.el, "TotalPercepciones",
+                 detail="la nómina no registra TotalPercepciones ni TotalOtrosPagos: registre al menos uno")
 
 
 @rule("NOM33", "NOM34")
-def periodicidad(ctx: Context) -> None:
+@for_each(_nominas)
+def periodicidad(ctx: Context, n: Nomina) -> None:
     """NOM33: una nómina ordinaria (O) no tiene PeriodicidadPago 99.
     NOM34: una nómina extraordinaria (E) tiene PeriodicidadPago 99."""
-    for n in _nominas(ctx):
-        periodicidad = _text(n.receptor, "PeriodicidadPago")
-        tipo = _text(n.el, "TipoNomina")
-        if periodicidad is None:
-            continue
-        if tipo == "O" and periodicidad == "99":
-            ctx.fail("NOM33", n.receptor, "PeriodicidadPago", value=periodicidad,
-                     detail="una nómina ordinaria (TipoNomina O) no usa la periodicidad 99 (Otra periodicidad)")
-        elif tipo == "E" and periodicidad != "99":
-            ctx.fail("NOM34", n.receptor, "PeriodicidadPago", value=periodicidad, expected="99",
-                     detail="una nómina extraordinaria (TipoNomina E) usa la periodicidad 99 (Otra periodicidad)")
+    periodicidad = _text(n.receptor, "PeriodicidadPago")
+    tipo = _text(n.el, "TipoNomina")
+    if periodicidad is None:
+        return
+    if tipo == "O" and periodicidad == "99":
+        ctx.fail("NOM33", n.receptor, "PeriodicidadPago", value=periodicidad,
+                 detail="una nómina ordinaria (TipoNomina O) no usa la periodicidad 99 (Otra periodicidad)")
+    elif tipo == "E" and periodicidad != "99":
+        ctx.fail("NOM34", n.receptor, "PeriodicidadPago", value=periodicidad, expected="99",
+                 detail="una nómina extraordinaria (TipoNomina E) usa la periodicidad 99 (Otra periodicidad)")
 
 
 @rule("NOM35")
-def periodo_de_pago(ctx: Context) -> None:
+@for_each(_nominas)
+def periodo_de_pago(ctx: Context, n: Nomina) -> None:
     """NOM35: FechaInicialPago es menor o igual que FechaFinalPago."""
-    for n in _nominas(ctx):
-        inicial, final = _date(n.get("FechaInicialPago")), _date(n.get("FechaFinalPago"))
-        if inicial is not None and final is not None and inicial > final:
-            ctx.fail("NOM35", n.el, "FechaInicialPago", value=inicial.isoformat(), expected=f"<= {final.isoformat()}",
-                     detail=f"el periodo de pago empieza ({inicial}) después de terminar ({final})")
+    inicial, final = _date(n.get("FechaInicialPago")), _date(n.get("FechaFinalPago"))
+    if inicial is not None and final is not None and inicial > final:
+        ctx.fail("NOM35", n.el, "FechaInicialPago", value=inicial.isoformat(), expected=f"<= {final.isoformat()}",
+                 detail=f"el periodo de pago empieza ({inicial}) después de terminar ({final})")
 
 
 @rule("NOM36", "NOM37")
-def total_percepciones(ctx: Context) -> None:
+@for_each(_nominas)
+def total_percepciones(ctx: Context, n: Nomina) -> None:
     """NOM36: sin nodo Percepciones no existe TotalPercepciones.
     NOM37: con Percepciones, TotalPercepciones = TotalSueldos + TotalSeparacionIndemnizacion +
     TotalJubilacionPensionRetiro."""
-    for n in _nominas(ctx):
-        text = n.get("TotalPercepciones")
-        if n.percepciones is None:
-            if text is not None:
-                ctx.fail("NOM36", n.el, "TotalPercepciones", value=text,
-                         detail="la nómina no tiene nodo Percepciones: no registre TotalPercepciones")
-            continue
-        expected = _sum([n.percepciones], "TotalSueldos", "TotalSeparacionIndemnizacion",
-                        "TotalJubilacionPensionRetiro")
-        value = to_decimal(text)
-        if value is None or value != expected:
-            ctx.fail("NOM37", n.el, "TotalPercepciones", value=text, expected=_fmt(expected),
-                     detail="TotalPercepciones es la suma de TotalSueldos, TotalSeparacionIndemnizacion y "
-                            f"TotalJubilacionPensionRetiro de Percepciones ({_fmt(expected)})")
+    text = n.get("TotalPercepciones")
+    if n.percepciones is None:
+        if text is not None:
+            ctx.fail("NOM36", n.el, "TotalPercepciones", value=text,
+                     detail="la nómina no tiene nodo Percepciones: no registre TotalPercepciones")
+        return
+    expected = _sum([n.percepciones], "TotalSueldos", "TotalSeparacionIndemnizacion",
+                    "TotalJubilacionPensionRetiro")
+    value = to_decimal(text)
+    if value is None or value != expected:
+        ctx.fail("NOM37", n.el, "TotalPercepciones", value=text, expected=_fmt(expected),
+                 detail="TotalPercepciones es la suma de TotalSueldos, TotalSeparacionIndemnizacion y "
+                        f"TotalJubilacionPensionRetiro de Percepciones ({_fmt(expected)})")
 
 
 @rule("NOM38", "NOM39")
-def total_deducciones(ctx: Context) -> None:
+@for_each(_nominas)
+def total_deducciones(ctx: Context, n: Nomina) -> None:
     """NOM38: sin nodo Deducciones no existe TotalDeducciones.
     NOM39: con Deducciones, TotalDeducciones = TotalOtrasDeducciones + TotalImpuestosRetenidos."""
-    for n in _nominas(ctx):
-        text = n.get("TotalDeducciones")
-        if n.deducciones is None:
-            if text is not None:
-                ctx.fail("NOM38", n.el, "TotalDeducciones", value=text,
-                         detail="la nómina no tiene nodo Deducciones: no registre TotalDeducciones")
-            continue
-        expected = _sum([n.deducciones], "TotalOtrasDeducciones", "TotalImpuestosRetenidos")
-        value = to_decimal(text)
-        if value is None or value != expected:
-            ctx.fail("NOM39", n.el, "TotalDeducciones", value=text, expected=_fmt(expected),
-                     detail="TotalDeducciones es la suma de TotalOtrasDeducciones y TotalImpuestosRetenidos de "
-                            f"Deducciones ({_fmt(expected)})")
+    text = n.get("TotalDeducciones")
+    if n.deducciones is None:
+        if text is not None:
+            ctx.fail("NOM38", n.el, "TotalDeducciones", value=text,
+                     detail="la nómina no tiene nodo Deducciones: no registre TotalDeducciones")
+        return
+    expected = _sum([n.deducciones], "TotalOtrasDeducciones", "TotalImpuestosRetenidos")
+    value = to_decimal(text)
+    if value is None or value != expected:
+        ctx.fail("NOM39", n.el, "TotalDeducciones", value=text, expected=_fmt(expected),
+                 detail="TotalDeducciones es la suma de TotalOtrasDeducciones y TotalImpuestosRetenidos de "
+                        f"Deducciones ({_fmt(expected)})")
 
 
 @rule("NOM40")
-def total_otros_pagos(ctx: Context) -> None:
+@for_each(_nominas)
+def total_otros_pagos(ctx: Context, n: Nomina) -> None:
     """NOM40: con nodo OtrosPagos, TotalOtrosPagos existe y es la suma de los Importe de OtroPago."""
-    for n in _nominas(ctx):
-        if n.otros_pagos is None:
-            continue
-        expected = _sum((o.el for o in n.otro_pago), "Importe")
-        text = n.get("TotalOtrosPagos")
-        value = to_decimal(text)
-        if value is None or value != expected:
-            ctx.fail("NOM40", n.el, "TotalOtrosPagos", value=text, expected=_fmt(expected),
-                     detail=f"TotalOtrosPagos es la suma de los Importe de OtroPago ({_fmt(expected)})")
+    if n.otros_pagos is None:
+        return
+    expected = _sum((o.el for o in n.otro_pago), "Importe")
+    text = n.get("TotalOtrosPagos")
+    value = to_decimal(text)
+    if value is None or value != expected:
+        ctx.fail("NOM40", n.el, "TotalOtrosPagos", value=text, expected=_fmt(expected),
+                 detail=f"TotalOtrosPagos es la suma de los Importe de OtroPago ({_fmt(expected)})")
 
 
 # -- Nomina.Emisor -------------------------------------------------------------------------------------
 
 @rule("NOM42", "NOM43")
-def registro_patronal(ctx: Context) -> None:
+@for_each(_nominas)
+def registro_patronal(ctx: Context, n: Nomina) -> None:
     """NOM42: con TipoContrato 01 a 08 existe Nomina.Emisor.RegistroPatronal.
     NOM43: con TipoContrato 09, 10 o 99 no existe RegistroPatronal."""
-    for n in _nominas(ctx):
-        contrato = _text(n.receptor, "TipoContrato")
-        registro = _text(n.emisor, "RegistroPatronal")
-        if contrato in CONTRATOS_CON_REGISTRO and registro is None:
-            ctx.fail("NOM42", n.emisor if n.emisor is not None else _missing(n.el, "Emisor"), "RegistroPatronal",
-                     detail=f"con TipoContrato {contrato} (relación laboral subordinada) registre el RegistroPatronal")
-        elif contrato in CONTRATOS_SIN_REGISTRO and registro is not None:
-            ctx.fail("NOM43", n.emisor, "RegistroPatronal", value=registro,
-                     detail=f"con TipoContrato {contrato} no se registra RegistroPatronal")
+    contrato = _text(n.receptor, "TipoContrato")
+    registro = _text(n.emisor, "RegistroPatronal")
+    if contrato in CONTRATOS_CON_REGISTRO or contrato in CONTRATOS_SIN_REGISTRO:
+        exists_iff(ctx, "NOM42", n.emisor if n.emisor is not None else _missing(n.el, "Emisor"), "RegistroPatronal",
+                   registro, contrato in CONTRATOS_CON_REGISTRO, code_present="NOM43",
+                   missing=f"con TipoContrato {contrato} (relación laboral subordinada) registre el RegistroPatronal",
+                   present=f"con TipoContrato {contrato} no se registra RegistroPatronal")
 
 
 _CON_REGISTRO_PATRONAL = ("NumSeguridadSocial", "FechaInicioRelLaboral", "Antigüedad", "RiesgoPuesto",
@@ -521,41 +516,38 @@ _CON_REGISTRO_PATRONAL = ("NumSeguridadSocial", "FechaInicioRelLaboral", "Antig�
 
 
 @rule("NOM44")
-def datos_seguridad_social(ctx: Context) -> None:
+@for_each(_nominas)
+def datos_seguridad_social(ctx: Context, n: Nomina) -> None:
     """NOM44: con RegistroPatronal, el Receptor registra NumSeguridadSocial, FechaInicioRelLaboral, Antigüedad,
     RiesgoPuesto y SalarioDiarioIntegrado (un hallazgo por atributo que falta)."""
-    for n in _nominas(ctx):
-        registro = _text(n.emisor, "RegistroPatronal")
-        if registro is None or n.receptor is None:
-            continue
-        for attr in _CON_REGISTRO_PATRONAL:
-            if n.receptor.get(attr) is None:
-                ctx.fail("NOM44", n.receptor, attr,
-                         detail=f"el emisor registra RegistroPatronal {registro}: el receptor debe registrar {attr}")
+    registro = _text(n.emisor, "RegistroPatronal")
+    if registro is None or n.receptor is None:
+        return
+    for attr in _CON_REGISTRO_PATRONAL:
+        if n.receptor.get(attr) is None:
+            ctx.fail("NOM44", n.receptor, attr,
+                     detail=f"el emisor registra RegistroPatronal {registro}: el receptor debe registrar {attr}")
 
 
 @rule("NOM48", "NOM49", "NOM50")
-def entidad_sncf(ctx: Context) -> None:
+@for_each(_nominas)
+def entidad_sncf(ctx: Context, n: Nomina) -> None:
     """NOM48: con OrigenRecurso IM (ingresos mixtos) existe MontoRecursoPropio. NOM49: con otro origen no existe.
     NOM50: MontoRecursoPropio es menor que TotalPercepciones + TotalOtrosPagos."""
-    for n in _nominas(ctx):
-        sncf = n.entidad_sncf
-        if sncf is None:
-            continue
-        origen = _text(sncf, "OrigenRecurso")
-        monto_text = sncf.get("MontoRecursoPropio")
-        if origen == "IM" and monto_text is None:
-            ctx.fail("NOM48", sncf, "MontoRecursoPropio",
-                     detail="con OrigenRecurso IM (ingresos mixtos) registre MontoRecursoPropio")
-        elif origen != "IM" and monto_text is not None:
-            ctx.fail("NOM49", sncf, "MontoRecursoPropio", value=monto_text,
-                     detail=f"MontoRecursoPropio sólo se registra con OrigenRecurso IM; el origen es {origen}")
-        monto = to_decimal(monto_text)
-        limite = _amount(n.el, "TotalPercepciones") + _amount(n.el, "TotalOtrosPagos")
-        if monto is not None and monto >= limite:
-            ctx.fail("NOM50", sncf, "MontoRecursoPropio", value=monto_text, expected=f"< {_fmt(limite)}",
-                     detail="MontoRecursoPropio debe ser menor que TotalPercepciones más TotalOtrosPagos "
-                            f"({_fmt(limite)})")
+    sncf = n.entidad_sncf
+    if sncf is None:
+        return
+    origen = _text(sncf, "OrigenRecurso")
+    monto_text = sncf.get("MontoRecursoPropio")
+    exists_iff(ctx, "NOM48", sncf, "MontoRecursoPropio", monto_text, origen == "IM", code_present="NOM49",
+               missing="con OrigenRecurso IM (ingresos mixtos) registre MontoRecursoPropio",
+               present=f"MontoRecursoPropio sólo se registra con OrigenRecurso IM; el origen es {origen}")
+    monto = to_decimal(monto_text)
+    limite = _amount(n.el, "TotalPercepciones") + _amount(n.el, "TotalOtrosPagos")
+    if monto is not None and monto >= limite:
+        ctx.fail("NOM50", sncf, "MontoRecursoPropio", value=monto_text, expected=f"< {_fmt(limite)}",
+                 detail="MontoRecursoPropio debe ser menor que TotalPercepciones más TotalOtrosPagos "
+                        f"({_fmt(limite)})")
 
 
 # -- Nomina.Receptor ------------------------------------------------------------------------------------
@@ -584,54 +576,54 @@ def _ymd(months: int, days: int) -> str:
 
 
 @rule("NOM53", "NOM54", "NOM55")
-def antiguedad(ctx: Context) -> None:
+@for_each(_nominas)
+def antiguedad(ctx: Context, n: Nomina) -> None:
     """NOM53: FechaInicioRelLaboral es menor o igual que FechaFinalPago.
     NOM54: una Antigüedad en semanas (PnW) no pasa de (días de FechaInicioRelLaboral a FechaFinalPago + 1) / 7.
     NOM55: una Antigüedad en años, meses y días (PnYnMnD) es el tiempo de FechaInicioRelLaboral a FechaFinalPago."""
-    for n in _nominas(ctx):
-        rec = n.receptor
-        inicio = _date(_text(rec, "FechaInicioRelLaboral"))
-        final = _date(n.get("FechaFinalPago"))
-        if rec is None or inicio is None or final is None:
-            continue
-        if inicio > final:
-            ctx.fail("NOM53", rec, "FechaInicioRelLaboral", value=inicio.isoformat(),
-                     expected=f"<= {final.isoformat()}",
-                     detail=f"la relación laboral empieza ({inicio}) después del fin del periodo de pago ({final})")
-            continue
-        text = _text(rec, "Antigüedad")
-        m = _ANTIGUEDAD.fullmatch(text or "")
-        if m is None:
-            continue
-        if m["w"] is not None:
-            dias = (final - inicio).days + 1
-            if int(m["w"]) > dias // 7:
-                ctx.fail("NOM54", rec, "Antigüedad", value=text, expected=f"<= P{dias // 7}W",
-                         detail=f"de {inicio} a {final} hay {dias} días: a lo más {dias // 7} semanas")
-            continue
-        declared = (int(m["y"] or 0) * 12 + int(m["m"] or 0), int(m["d"]))
-        exact = elapsed(inicio, final)
-        counting_last_day = elapsed(inicio, final + timedelta(days=1))
-        if declared not in (exact, counting_last_day):
-            ctx.fail("NOM55", rec, "Antigüedad", value=text, expected=_ymd(*exact),
-                     detail=f"de {inicio} a {final} transcurren {_ymd(*exact)} "
-                            f"({_ymd(*counting_last_day)} contando el último día)")
+    rec = n.receptor
+    inicio = _date(_text(rec, "FechaInicioRelLaboral"))
+    final = _date(n.get("FechaFinalPago"))
+    if rec is None or inicio is None or final is None:
+        return
+    if inicio > final:
+        ctx.fail("NOM53", rec, "FechaInicioRelLaboral", value=inicio.isoformat(),
+                 expected=f"<= {final.isoformat()}",
+                 detail=f"la relación laboral empieza ({inicio}) después del fin del periodo de pago ({final})")
+        return
+    text = _text(rec, "Antigüedad")
+    m = _ANTIGUEDAD.fullmatch(text or "")
+    if m is None:
+        return
+    if m["w"] is not None:
+        dias = (final - inicio).days + 1
+        if int(m["w"]) > dias // 7:
+            ctx.fail("NOM54", rec, "Antigüedad", value=text, expected=f"<= P{dias // 7}W",
+                     detail=f"de {inicio} a {final} hay {dias} días: a lo más {dias // 7} semanas")
+        return
+    declared = (int(m["y"] or 0) * 12 + int(m["m"] or 0), int(m["d"]))
+    exact = elapsed(inicio, final)
+    counting_last_day = elapsed(inicio, final + timedelta(days=1))
+    if declared not in (exact, counting_last_day):
+        ctx.fail("NOM55", rec, "Antigüedad", value=text, expected=_ymd(*exact),
+                 detail=f"de {inicio} a {final} transcurren {_ymd(*exact)} "
+                        f"({_ymd(*counting_last_day)} contando el último día)")
 
 
 @rule("NOM57", "NOM58")
-def tipo_regimen(ctx: Context) -> None:
+@for_each(_nominas)
+def tipo_regimen(ctx: Context, n: Nomina) -> None:
     """NOM57: con TipoContrato 01 a 08, TipoRegimen es 02, 03 o 04.
     NOM58: con TipoContrato 09 o superior, TipoRegimen está entre 05 y 99."""
-    for n in _nominas(ctx):
-        contrato, regimen = _text(n.receptor, "TipoContrato"), _text(n.receptor, "TipoRegimen")
-        if contrato is None or regimen is None:
-            continue
-        if contrato in CONTRATOS_CON_REGISTRO and regimen not in REGIMENES_ASALARIADOS:
-            ctx.fail("NOM57", n.receptor, "TipoRegimen", value=regimen, expected="02, 03, 04",
-                     detail=f"con TipoContrato {contrato} el régimen es de sueldos, jubilados o pensionados")
-        elif contrato in CONTRATOS_SIN_REGISTRO and not (regimen.isdigit() and 5 <= int(regimen) <= 99):
-            ctx.fail("NOM58", n.receptor, "TipoRegimen", value=regimen, expected="05 a 99",
-                     detail=f"con TipoContrato {contrato} el régimen no es de sueldos, jubilados ni pensionados")
+    contrato, regimen = _text(n.receptor, "TipoContrato"), _text(n.receptor, "TipoRegimen")
+    if contrato is None or regimen is None:
+        return
+    if contrato in CONTRATOS_CON_REGISTRO and regimen not in REGIMENES_ASALARIADOS:
+        ctx.fail("NOM57", n.receptor, "TipoRegimen", value=regimen, expected="02, 03, 04",
+                 detail=f"con TipoContrato {contrato} el régimen es de sueldos, jubilados o pensionados")
+    elif contrato in CONTRATOS_SIN_REGISTRO and not (regimen.isdigit() and 5 <= int(regimen) <= 99):
+        ctx.fail("NOM58", n.receptor, "TipoRegimen", value=regimen, expected="05 a 99",
+                 detail=f"con TipoContrato {contrato} el régimen no es de sueldos, jubilados ni pensionados")
 
 
 def clabe_check_digit(first17: str) -> int:
@@ -641,57 +633,57 @@ def clabe_check_digit(first17: str) -> int:
 
 
 @rule("NOM62", "NOM63", "NOM64", "NOM65")
-def cuenta_bancaria(ctx: Context) -> None:
+@for_each(_nominas)
+def cuenta_bancaria(ctx: Context, n: Nomina) -> None:
     """NOM62: CuentaBancaria tiene 10, 11, 16 o 18 posiciones. NOM63: con una CLABE (18) no existe Banco.
     NOM64: el dígito de control de la CLABE es correcto. NOM65: con 10, 11 o 16 posiciones existe Banco."""
-    for n in _nominas(ctx):
-        rec = n.receptor
-        cuenta = _text(rec, "CuentaBancaria")
-        if rec is None or cuenta is None:
-            continue
-        size = len(cuenta)
-        banco = _text(rec, "Banco")
-        if size not in LONGITUDES_CUENTA:
-            ctx.fail("NOM62", rec, "CuentaBancaria", value=cuenta, expected="10, 11, 16 o 18 posiciones",
-                     detail=f"la cuenta tiene {size} posiciones: celular (10), cuenta (11), tarjeta (16) o CLABE (18)")
-        elif size == CLABE:
-            if banco is not None:
-                ctx.fail("NOM63", rec, "Banco", value=banco,
-                         detail="con una CLABE (18 posiciones) no se registra Banco: la CLABE ya lo identifica")
-            if cuenta.isdigit():
-                digit = clabe_check_digit(cuenta[:17])
-                if int(cuenta[17]) != digit:
-                    ctx.fail("NOM64", rec, "CuentaBancaria", value=cuenta, expected=f"{cuenta[:17]}{digit}",
-                             detail=f"el dígito de control de la CLABE es {digit}, no {cuenta[17]}")
-        elif banco is None:
-            ctx.fail("NOM65", rec, "Banco", detail=f"con una cuenta de {size} posiciones (no CLABE) registre el Banco")
+    rec = n.receptor
+    cuenta = _text(rec, "CuentaBancaria")
+    if rec is None or cuenta is None:
+        return
+    size = len(cuenta)
+    banco = _text(rec, "Banco")
+    if size not in LONGITUDES_CUENTA:
+        ctx.fail("NOM62", rec, "CuentaBancaria", value=cuenta, expected="10, 11, 16 o 18 posiciones",
+                 detail=f"la cuenta tiene {size} posiciones: celular (10), cuenta (11), tarjeta (16) o CLABE (18)")
+    elif size == CLABE:
+        if banco is not None:
+            ctx.fail("NOM63", rec, "Banco", value=banco,
+                     detail="con una CLABE (18 posiciones) no se registra Banco: la CLABE ya lo identifica")
+        if cuenta.isdigit():
+            digit = clabe_check_digit(cuenta[:17])
+            if int(cuenta[17]) != digit:
+                ctx.fail("NOM64", rec, "CuentaBancaria", value=cuenta, expected=f"{cuenta[:17]}{digit}",
+                         detail=f"el dígito de control de la CLABE es {digit}, no {cuenta[17]}")
+    elif banco is None:
+        ctx.fail("NOM65", rec, "Banco", detail=f"con una cuenta de {size} posiciones (no CLABE) registre el Banco")
 
 
 @rule("NOM66")
-def clave_ent_fed(ctx: Context) -> None:
+@for_each(_nominas)
+def clave_ent_fed(ctx: Context, n: Nomina) -> None:
     """NOM66: ClaveEntFed es una clave de c_Estado del país MEX (la que no está en c_Estado: claves.py)."""
-    for n in _nominas(ctx):
-        clave = _text(n.receptor, "ClaveEntFed")
-        if clave is None or not ctx.catalogs.has_table("nomina_estados"):
-            continue
-        row = ctx.catalogs.row("nomina_estados", clave, "estado")
-        if row is not None and row.get("pais") != "MEX":
-            ctx.fail("NOM66", n.receptor, "ClaveEntFed", value=clave,
-                     detail=f"{clave} ({row.get('texto', '')}) es un estado de {row.get('pais')}: la entidad "
-                            "donde se prestó el servicio es una de México")
+    clave = _text(n.receptor, "ClaveEntFed")
+    if clave is None or not ctx.catalogs.has_table("nomina_estados"):
+        return
+    row = ctx.catalogs.row("nomina_estados", clave, "estado")
+    if row is not None and row.get("pais") != "MEX":
+        ctx.fail("NOM66", n.receptor, "ClaveEntFed", value=clave,
+                 detail=f"{clave} ({row.get('texto', '')}) es un estado de {row.get('pais')}: la entidad "
+                        "donde se prestó el servicio es una de México")
 
 
 @rule("NOM68")
-def subcontratacion(ctx: Context) -> None:
+@for_each(_nominas)
+def subcontratacion(ctx: Context, n: Nomina) -> None:
     """NOM68: la suma de PorcentajeTiempo de los nodos SubContratacion es 100."""
-    for n in _nominas(ctx):
-        subs = n.subcontratacion
-        if not subs:
-            continue
-        total = _sum(subs, "PorcentajeTiempo")
-        if total != 100:
-            ctx.fail("NOM68", subs[0], "PorcentajeTiempo", value=f"{total:f}", expected="100",
-                     detail=f"los {len(subs)} nodos SubContratacion suman {total:f}% del tiempo; deben sumar 100%")
+    subs = n.subcontratacion
+    if not subs:
+        return
+    total = _sum(subs, "PorcentajeTiempo")
+    if total != 100:
+        ctx.fail("NOM68", subs[0], "PorcentajeTiempo", value=f"{total:f}", expected="100",
+                 detail=f"los {len(subs)} nodos SubContratacion suman {total:f}% del tiempo; deben sumar 100%")
 
 
 # -- Percepciones ---------------------------------------------------------------------------------------
@@ -790,21 +782,13 @@ def percepciones_por_tipo(ctx: Context) -> None:
                 ctx.fail("NOM78", _missing(ps, "SeparacionIndemnizacion"),
                          detail=f"hay una percepción {separacion}: registre el nodo SeparacionIndemnizacion")
         jubilacion = next((t for t in tipos if t in JUBILACION), None)
-        total = ps.get("TotalJubilacionPensionRetiro")
-        if jubilacion is not None:
-            if total is None:
-                ctx.fail("NOM79", ps, "TotalJubilacionPensionRetiro",
-                         detail=f"hay una percepción {jubilacion}: registre TotalJubilacionPensionRetiro")
-            if n.jubilacion is None:
-                ctx.fail("NOM79", _missing(ps, "JubilacionPensionRetiro"),
-                         detail=f"hay una percepción {jubilacion}: registre el nodo JubilacionPensionRetiro")
-        else:
-            if total is not None:
-                ctx.fail("NOM79", ps, "TotalJubilacionPensionRetiro", value=total,
-                         detail="no hay percepciones 039 ni 044: no registre TotalJubilacionPensionRetiro")
-            if n.jubilacion is not None:
-                ctx.fail("NOM79", n.jubilacion,
-                         detail="no hay percepciones 039 ni 044: no registre el nodo JubilacionPensionRetiro")
+        exists_iff(ctx, "NOM79", ps, "TotalJubilacionPensionRetiro", ps.get("TotalJubilacionPensionRetiro"),
+                   jubilacion is not None,
+                   missing=f"hay una percepción {jubilacion}: registre TotalJubilacionPensionRetiro",
+                   present="no hay percepciones 039 ni 044: no registre TotalJubilacionPensionRetiro")
+        child_exists_iff(ctx, "NOM79", ps, "JubilacionPensionRetiro", n.jubilacion, jubilacion is not None,
+                         missing=f"hay una percepción {jubilacion}: registre el nodo JubilacionPensionRetiro",
+                         present="no hay percepciones 039 ni 044: no registre el nodo JubilacionPensionRetiro")
 
 
 # (code, TipoPercepcion, JubilacionPensionRetiro attributes required, forbidden, how it is paid)
@@ -827,13 +811,11 @@ def jubilacion_por_tipo(ctx: Context) -> None:
         for code, tipo, required, forbidden, forma in _JUBILACION_POR_TIPO:
             if tipo not in tipos:
                 continue
-            for attr in required:
-                if jub.get(attr) is None:
-                    ctx.fail(code, jub, attr, detail=f"hay una percepción {tipo} (jubilación {forma}): registre {attr}")
-            for attr in forbidden:
-                if jub.get(attr) is not None:
-                    ctx.fail(code, jub, attr, value=jub.get(attr),
-                             detail=f"hay una percepción {tipo} (jubilación {forma}): no registre {attr}")
+            for attrs, needed in ((required, True), (forbidden, False)):
+                for attr in attrs:
+                    exists_iff(ctx, code, jub, attr, jub.get(attr), needed,
+                               missing=f"hay una percepción {tipo} (jubilación {forma}): registre {attr}",
+                               present=f"hay una percepción {tipo} (jubilación {forma}): no registre {attr}")
 
 
 @rule("NOM82", "NOM83", "NOM84", "NOM85")
@@ -845,12 +827,10 @@ def percepcion_hijos(ctx: Context) -> None:
             horas = p.horas_extra[0] if p.horas_extra else None
             for required, forbidden, clave, local, child in (("NOM82", "NOM83", "045", "AccionesOTitulos", p.acciones),
                                                              ("NOM84", "NOM85", "019", "HorasExtra", horas)):
-                if p.tipo == clave and child is None:
-                    ctx.fail(required, _missing(p.el, local), value=p.tipo,
-                             detail=f"la percepción {clave} debe tener el nodo {local}")
-                elif p.tipo != clave and child is not None:
-                    ctx.fail(forbidden, child, value=p.tipo,
-                             detail=f"el nodo {local} sólo se registra en percepciones {clave}; esta es {p.tipo}")
+                child_exists_iff(ctx, required, p.el, local, child, p.tipo == clave, code_present=forbidden,
+                                 value=p.tipo, missing_value=p.tipo,
+                                 missing=f"la percepción {clave} debe tener el nodo {local}",
+                                 present=f"el nodo {local} sólo se registra en percepciones {clave}; esta es {p.tipo}")
 
 
 def _importe_monetario(n: Nomina) -> Decimal:
@@ -902,52 +882,52 @@ def jubilacion_forma(ctx: Context) -> None:
 # -- Deducciones ----------------------------------------------------------------------------------------
 
 @rule("NOM91", "NOM92")
-def impuestos_retenidos(ctx: Context) -> None:
+@for_each(_nominas)
+def impuestos_retenidos(ctx: Context, n: Nomina) -> None:
     """NOM91: TotalImpuestosRetenidos = suma de Importe de las deducciones 002 (ISR).
     NOM92: sin deducciones 002 no existe TotalImpuestosRetenidos."""
-    for n in _nominas(ctx):
-        ds = n.deducciones
-        if ds is None:
-            continue
-        isr = [d.el for d in n.deduccion if d.tipo == "002"]
-        text = ds.get("TotalImpuestosRetenidos")
-        if not isr:
-            if text is not None:
-                ctx.fail("NOM92", ds, "TotalImpuestosRetenidos", value=text,
-                         detail="no hay deducciones 002 (ISR): no registre TotalImpuestosRetenidos")
-            continue
-        expected = _sum(isr, "Importe")
-        if to_decimal(text) != expected:
-            ctx.fail("NOM91", ds, "TotalImpuestosRetenidos", value=text, expected=_fmt(expected),
-                     detail=f"TotalImpuestosRetenidos es la suma de las deducciones 002 (ISR): {_fmt(expected)}")
+    ds = n.deducciones
+    if ds is None:
+        return
+    isr = [d.el for d in n.deduccion if d.tipo == "002"]
+    text = ds.get("TotalImpuestosRetenidos")
+    if not isr:
+        if text is not None:
+            ctx.fail("NOM92", ds, "TotalImpuestosRetenidos", value=text,
+                     detail="no hay deducciones 002 (ISR): no registre TotalImpuestosRetenidos")
+        return
+    expected = _sum(isr, "Importe")
+    if to_decimal(text) != expected:
+        ctx.fail("NOM91", ds, "TotalImpuestosRetenidos", value=text, expected=_fmt(expected),
+                 detail=f"TotalImpuestosRetenidos es la suma de las deducciones 002 (ISR): {_fmt(expected)}")
 
 
 @rule("NOM94", "NOM95")
-def deduccion_incapacidad(ctx: Context) -> None:
+@for_each(_nominas)
+def deduccion_incapacidad(ctx: Context, n: Nomina) -> None:
     """NOM94: con una deducción 006 (descuento por incapacidad) existe el nodo Incapacidades.
     NOM95: el Importe de la deducción 006 es la suma de ImporteMonetario de las incapacidades."""
-    for n in _nominas(ctx):
-        for d in n.deduccion:
-            if d.tipo != "006":
-                continue
-            if n.incapacidades is None:
-                ctx.fail("NOM94", _missing(n.el, "Incapacidades"), value="006",
-                         detail="hay una deducción 006 (descuento por incapacidad): registre el nodo Incapacidades")
-                break
-            monetario = _importe_monetario(n)
-            if _amount(d.el, "Importe") != monetario:
-                ctx.fail("NOM95", d.el, "Importe", value=d.el.get("Importe"), expected=_fmt(monetario),
-                         detail=f"las incapacidades suman {_fmt(monetario)} de ImporteMonetario")
+    for d in n.deduccion:
+        if d.tipo != "006":
+            continue
+        if n.incapacidades is None:
+            ctx.fail("NOM94", _missing(n.el, "Incapacidades"), value="006",
+                     detail="hay una deducción 006 (descuento por incapacidad): registre el nodo Incapacidades")
+            break
+        monetario = _importe_monetario(n)
+        if _amount(d.el, "Importe") != monetario:
+            ctx.fail("NOM95", d.el, "Importe", value=d.el.get("Importe"), expected=_fmt(monetario),
+                     detail=f"las incapacidades suman {_fmt(monetario)} de ImporteMonetario")
 
 
 @rule("NOM96")
-def deduccion_positiva(ctx: Context) -> None:
+@for_each(_nominas)
+def deduccion_positiva(ctx: Context, n: Nomina) -> None:
     """NOM96: el Importe de cada Deduccion es mayor que cero."""
-    for n in _nominas(ctx):
-        for d in n.deduccion:
-            if _amount(d.el, "Importe") <= ZERO:
-                ctx.fail("NOM96", d.el, "Importe", value=d.el.get("Importe"), expected="> 0",
-                         detail=f"la deducción {d.tipo} no tiene importe: una deducción en cero no se registra")
+    for d in n.deduccion:
+        if _amount(d.el, "Importe") <= ZERO:
+            ctx.fail("NOM96", d.el, "Importe", value=d.el.get("Importe"), expected="> 0",
+                     detail=f"la deducción {d.tipo} no tiene importe: una deducción en cero no se registra")
 
 
 # -- OtrosPagos ------------------------------------------------------------------------------------------
@@ -1029,33 +1009,33 @@ def compensacion_saldos(ctx: Context) -> None:
 
 
 @rule("NOM105", "NOM106")
-def subsidio_por_regimen(ctx: Context) -> None:
+@for_each(_nominas)
+def subsidio_por_regimen(ctx: Context, n: Nomina) -> None:
     """NOM105: con TipoRegimen 02 hay un OtroPago 002 (subsidio para el empleo), salvo que haya uno 007 u 008,
     con los que no se registra. NOM106: con otro TipoRegimen no hay OtroPago 002, 007 ni 008."""
-    for n in _nominas(ctx):
-        regimen = _text(n.receptor, "TipoRegimen")
-        if regimen is None:
-            continue
-        by_tipo: dict[str, OtroPago] = {}
-        for o in n.otro_pago:
-            by_tipo.setdefault(o.tipo, o)
-        subsidio = by_tipo.get(SUBSIDIO)
-        ajuste = by_tipo.get(ISR_AJUSTADO, by_tipo.get(SUBSIDIO_NO_CORRESPONDIA))
-        if regimen == "02":
-            if subsidio is None and ajuste is None:
-                ctx.fail("NOM105", n.receptor, "TipoRegimen", value=regimen,
-                         detail="con TipoRegimen 02 (sueldos) registre un OtroPago 002 (subsidio para el empleo), "
-                                "aunque su importe sea cero")
-            elif subsidio is not None and ajuste is not None:
-                ctx.fail("NOM105", subsidio.el, "TipoOtroPago", value=SUBSIDIO,
-                         detail=f"el OtroPago 002 no se registra junto con un OtroPago {ajuste.tipo}")
-            continue
-        for clave in (SUBSIDIO, ISR_AJUSTADO, SUBSIDIO_NO_CORRESPONDIA):
-            o = by_tipo.get(clave)
-            if o is not None:
-                ctx.fail("NOM106", o.el, "TipoOtroPago", value=clave,
-                         detail=f"el OtroPago {clave} sólo aplica con TipoRegimen 02 (sueldos); el régimen es "
-                                f"{regimen}")
+    regimen = _text(n.receptor, "TipoRegimen")
+    if regimen is None:
+        return
+    by_tipo: dict[str, OtroPago] = {}
+    for o in n.otro_pago:
+        by_tipo.setdefault(o.tipo, o)
+    subsidio = by_tipo.get(SUBSIDIO)
+    ajuste = by_tipo.get(ISR_AJUSTADO, by_tipo.get(SUBSIDIO_NO_CORRESPONDIA))
+    if regimen == "02":
+        if subsidio is None and ajuste is None:
+            ctx.fail("NOM105", n.receptor, "TipoRegimen", value=regimen,
+                     detail="con TipoRegimen 02 (sueldos) registre un OtroPago 002 (subsidio para el empleo), "
+                            "aunque su importe sea cero")
+        elif subsidio is not None and ajuste is not None:
+            ctx.fail("NOM105", subsidio.el, "TipoOtroPago", value=SUBSIDIO,
+                     detail=f"el OtroPago 002 no se registra junto con un OtroPago {ajuste.tipo}")
+        return
+    for clave in (SUBSIDIO, ISR_AJUSTADO, SUBSIDIO_NO_CORRESPONDIA):
+        o = by_tipo.get(clave)
+        if o is not None:
+            ctx.fail("NOM106", o.el, "TipoOtroPago", value=clave,
+                     detail=f"el OtroPago {clave} sólo aplica con TipoRegimen 02 (sueldos); el régimen es "
+                            f"{regimen}")
 
 
 @rule("NOM107")

@@ -57,7 +57,7 @@ from functools import lru_cache
 from lxml import etree
 
 from timbra.cfdi.document import NS_PAGOS20
-from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
+from timbra.cfdi.rules import Context, decimals_of, exists_iff, for_each, rule, to_decimal, when
 from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.comprobante import limites_tipo_cambio
 from timbra.cfdi.rules.emisor import no_inscrito
@@ -257,11 +257,10 @@ _ABSENT_ROOT = (("CRP20105", "FormaPago"), ("CRP20106", "MetodoPago"), ("CRP2010
 
 @rule("CRP20101", "CRP20102", "CRP20103", "CRP20104", "CRP20105", "CRP20106", "CRP20107", "CRP20108",
       "CRP20109", "CRP20110")
+@when(pagos)
 def comprobante_de_pago(ctx: Context) -> None:
     """CRP20101-CRP20110: a CFDI with Pagos is tipo P, Exportacion 01, Moneda XXX, SubTotal and Total 0,
     without FormaPago, MetodoPago, CondicionesDePago, Descuento or TipoCambio."""
-    if not pagos(ctx):
-        return
     root = ctx.root
     for code, attr, expected in (("CRP20101", "TipoDeComprobante", "P"), ("CRP20102", "Exportacion", "01"),
                                  ("CRP20104", "Moneda", "XXX")):
@@ -289,12 +288,11 @@ _CONCEPTO_ABSENT = (("CRP20114", "NoIdentificacion"), ("CRP20117", "Unidad"), ("
 
 @rule("CRP20111", "CRP20112", "CRP20113", "CRP20114", "CRP20115", "CRP20116", "CRP20117", "CRP20118",
       "CRP20119", "CRP20120", "CRP20121", "CRP20122", "CRP20123")
+@when(pagos)
 def concepto_de_pago(ctx: Context) -> None:
     """CRP20111-CRP20123: one Concepto, ClaveProdServ 84111506, Cantidad 1, ClaveUnidad ACT, Descripcion
     "Pago", ValorUnitario and Importe 0, ObjetoImp 01, without NoIdentificacion, Unidad, Descuento, Impuestos
     or any child node other than ACuentaTerceros."""
-    if not pagos(ctx):
-        return
     conceptos = ctx.doc.conceptos
     for extra in conceptos[1:]:
         ctx.fail("CRP20111", extra, value=len(conceptos), expected="1",
@@ -504,36 +502,36 @@ def _pattern(text: str) -> re.Pattern[str] | None:
 
 
 @rule("CRP20221", "CRP20223", "CRP20224", "CRP20225", "CRP20226", "CRP20227", "CRP20228", "CRP20229")
-def pago_cuentas(ctx: Context) -> None:
+@for_each(_all_pagos)
+def pago_cuentas(ctx: Context, p: Pago) -> None:
     """CRP20221-CRP20229: the ordering account (RfcEmisorCtaOrd, CtaOrdenante) exists only with FormaDePagoP
     02, 03, 04, 05, 06, 28 or 29, the beneficiary's (RfcEmisorCtaBen, CtaBeneficiario) only with 02, 03, 04,
     05, 28 or 29, TipoCadPago only with 03; the accounts follow c_FormaPago's patterns; a foreign ordering
     bank (XEXX010101000) needs NomBancoOrdExt."""
-    for p in _all_pagos(ctx):
-        el = p.el
-        forma = el.get("FormaDePagoP") or ""
-        row = ctx.catalogs.row("cfdi_40_formas_pago", forma)
-        for code, attr, formas in _CUENTAS:
-            value = el.get(attr)
-            if value is not None and forma not in formas:
-                ctx.fail(code, el, attr, value=value,
-                         detail=(f"con FormaDePagoP {forma} no se registra {attr} "
-                                 f"(solo con {', '.join(sorted(formas))})"))
-        for code, attr, column, formas in _PATRONES:
-            value = el.get(attr)
-            text = str(row.get(column) or "") if row else ""
-            pattern = _pattern(text) if text else None
-            if value is not None and forma in formas and pattern is not None and not pattern.fullmatch(value):
-                ctx.fail(code, el, attr, value=value, expected=text,
-                         detail=f"{attr} no cumple con el patrón {text} de c_FormaPago para la forma de pago {forma}")
-        rfc = el.get("RfcEmisorCtaOrd")
-        if rfc == RFC_EXTRANJERO and el.get("NomBancoOrdExt") is None:
-            ctx.fail("CRP20223", el, "NomBancoOrdExt",
-                     detail=f"RfcEmisorCtaOrd es {RFC_EXTRANJERO} (banco extranjero): se debe registrar NomBancoOrdExt")
-        cadena = el.get("TipoCadPago")
-        if cadena is not None and forma != "03":
-            ctx.fail("CRP20229", el, "TipoCadPago", value=cadena,
-                     detail=f"TipoCadPago solo se registra con FormaDePagoP 03 (transferencia); la forma es {forma}")
+    el = p.el
+    forma = el.get("FormaDePagoP") or ""
+    row = ctx.catalogs.row("cfdi_40_formas_pago", forma)
+    for code, attr, formas in _CUENTAS:
+        value = el.get(attr)
+        if value is not None and forma not in formas:
+            ctx.fail(code, el, attr, value=value,
+                     detail=(f"con FormaDePagoP {forma} no se registra {attr} "
+                             f"(solo con {', '.join(sorted(formas))})"))
+    for code, attr, column, formas in _PATRONES:
+        value = el.get(attr)
+        text = str(row.get(column) or "") if row else ""
+        pattern = _pattern(text) if text else None
+        if value is not None and forma in formas and pattern is not None and not pattern.fullmatch(value):
+            ctx.fail(code, el, attr, value=value, expected=text,
+                     detail=f"{attr} no cumple con el patrón {text} de c_FormaPago para la forma de pago {forma}")
+    rfc = el.get("RfcEmisorCtaOrd")
+    if rfc == RFC_EXTRANJERO and el.get("NomBancoOrdExt") is None:
+        ctx.fail("CRP20223", el, "NomBancoOrdExt",
+                 detail=f"RfcEmisorCtaOrd es {RFC_EXTRANJERO} (banco extranjero): se debe registrar NomBancoOrdExt")
+    cadena = el.get("TipoCadPago")
+    if cadena is not None and forma != "03":
+        ctx.fail("CRP20229", el, "TipoCadPago", value=cadena,
+                 detail=f"TipoCadPago solo se registra con FormaDePagoP 03 (transferencia); la forma es {forma}")
 
 
 _CADENA = (("CertPago", "CRP20230", "CRP20231"), ("CadPago", "CRP20232", "CRP20233"),
@@ -541,19 +539,17 @@ _CADENA = (("CertPago", "CRP20230", "CRP20231"), ("CadPago", "CRP20232", "CRP202
 
 
 @rule("CRP20230", "CRP20231", "CRP20232", "CRP20233", "CRP20234", "CRP20235")
-def pago_cadena(ctx: Context) -> None:
+@for_each(_all_pagos)
+def pago_cadena(ctx: Context, p: Pago) -> None:
     """CRP20230-CRP20235: with TipoCadPago, CertPago, CadPago and SelloPago are required; without it,
     none of them may exist."""
-    for p in _all_pagos(ctx):
-        el = p.el
-        con_cadena = el.get("TipoCadPago") is not None
-        for attr, code_required, code_forbidden in _CADENA:
-            value = el.get(attr)
-            if con_cadena and value is None:
-                ctx.fail(code_required, el, attr, detail=f"el pago tiene TipoCadPago: se debe registrar {attr}")
-            elif not con_cadena and value is not None:
-                ctx.fail(code_forbidden, el, attr, value=value[:40],
-                         detail=f"el pago no tiene TipoCadPago: no se registra {attr}")
+    el = p.el
+    con_cadena = el.get("TipoCadPago") is not None
+    for attr, code_required, code_forbidden in _CADENA:
+        value = el.get(attr)
+        exists_iff(ctx, code_required, el, attr, value and value[:40], con_cadena, code_present=code_forbidden,
+                   missing=f"el pago tiene TipoCadPago: se debe registrar {attr}",
+                   present=f"el pago no tiene TipoCadPago: no se registra {attr}")
 
 
 # == Monto against the ImpPagado of the documents (CRP20217, CRP20276) ================================
@@ -570,36 +566,36 @@ def _limits_imp_pagado(d: Docto, pagado_text: str, pagado: Decimal, eq: Decimal,
 
 
 @rule("CRP20217", "CRP20276")
-def monto_contra_pagado(ctx: Context) -> None:
+@for_each(_all_pagos)
+def monto_contra_pagado(ctx: Context, p: Pago) -> None:
     """CRP20217: with every document in MonedaP, sum(ImpPagado) <= Monto. CRP20276: with documents in other
     currencies, when sum(ImpPagado / EquivalenciaDR) > Monto, Monto must be >= the sum of the lower limits."""
-    for p in _all_pagos(ctx):
-        if p.monto is None or not p.doctos:
-            continue
-        pagados = [(d, d.el.get("ImpPagado"), to_decimal(d.el.get("ImpPagado")), _equivalencia(d)) for d in p.doctos]
-        if not all(v is not None and eq is not None for _, _, v, eq in pagados):
-            continue  # an unreadable amount or a missing EquivalenciaDR (CRP20237)
-        if all(d.same_currency for d in p.doctos):
-            total = ZERO
-            for _, _, v, _ in pagados:
-                total = _D.add(total, v)
-            if total > p.monto:
-                ctx.fail("CRP20217", p.el, "Monto", value=p.monto_text, expected=f">= {_fmt(total)}",
-                         detail=(f"la suma de los ImpPagado de los documentos relacionados ({_fmt(total)} "
-                                 f"{p.moneda}) es mayor que el Monto del pago"))
-            continue
-        n = _decimals(ctx, p.moneda)
-        n = 2 if n is None else n
-        converted = low = high = ZERO
-        for d, text, v, eq in pagados:
-            converted = _D.add(converted, _convert(v, eq))
-            lo, hi = _limits_imp_pagado(d, text, v, eq, n)
-            low, high = _D.add(low, lo), _D.add(high, hi)
-        if converted <= p.monto or p.monto >= low:
-            continue
-        ctx.fail("CRP20276", p.el, "Monto", value=p.monto_text, expected=f"{_fmt(low)} .. {_fmt(high)}",
-                 detail=(f"los ImpPagado convertidos a {p.moneda} con su EquivalenciaDR suman {_fmt(converted)}, más "
-                         f"que el Monto, y el Monto no llega a la suma de sus límites inferiores ({_fmt(low)})"))
+    if p.monto is None or not p.doctos:
+        return
+    pagados = [(d, d.el.get("ImpPagado"), to_decimal(d.el.get("ImpPagado")), _equivalencia(d)) for d in p.doctos]
+    if not all(v is not None and eq is not None for _, _, v, eq in pagados):
+        return  # an unreadable amount or a missing EquivalenciaDR (CRP20237)
+    if all(d.same_currency for d in p.doctos):
+        total = ZERO
+        for _, _, v, _ in pagados:
+            total = _D.add(total, v)
+        if total > p.monto:
+            ctx.fail("CRP20217", p.el, "Monto", value=p.monto_text, expected=f">= {_fmt(total)}",
+                     detail=(f"la suma de los ImpPagado de los documentos relacionados ({_fmt(total)} "
+                             f"{p.moneda}) es mayor que el Monto del pago"))
+        return
+    n = _decimals(ctx, p.moneda)
+    n = 2 if n is None else n
+    converted = low = high = ZERO
+    for d, text, v, eq in pagados:
+        converted = _D.add(converted, _convert(v, eq))
+        lo, hi = _limits_imp_pagado(d, text, v, eq, n)
+        low, high = _D.add(low, lo), _D.add(high, hi)
+    if converted <= p.monto or p.monto >= low:
+        return
+    ctx.fail("CRP20276", p.el, "Monto", value=p.monto_text, expected=f"{_fmt(low)} .. {_fmt(high)}",
+             detail=(f"los ImpPagado convertidos a {p.moneda} con su EquivalenciaDR suman {_fmt(converted)}, más "
+                     f"que el Monto, y el Monto no llega a la suma de sus límites inferiores ({_fmt(low)})"))
 
 
 # == DoctoRelacionado (CRP20236-CRP20248, CRP20278, CRP20279) =========================================
@@ -608,122 +604,122 @@ _SALDOS = (("ImpSaldoAnt", "CRP20240"), ("ImpPagado", "CRP20242"), ("ImpSaldoIns
 
 
 @rule("CRP20236", "CRP20237", "CRP20238", "CRP20239", "CRP20240", "CRP20241", "CRP20242", "CRP20243", "CRP20244")
-def docto_moneda_y_saldos(ctx: Context) -> None:
+@for_each(_all_pagos)
+def docto_moneda_y_saldos(ctx: Context, p: Pago) -> None:
     """CRP20236-CRP20244: MonedaDR is not XXX; EquivalenciaDR exists when MonedaDR differs from MonedaP and is
     "1" when they are equal; ImpSaldoAnt and ImpPagado are > 0; the three amounts have at most the decimals
     of MonedaDR, and ImpSaldoInsoluto = ImpSaldoAnt - ImpPagado >= 0."""
-    for p in _all_pagos(ctx):
-        for d in p.doctos:
-            el = d.el
-            if d.moneda == "XXX":
-                ctx.fail("CRP20236", el, "MonedaDR", value="XXX",
-                         detail="el documento relacionado tiene una moneda; XXX no procede")
-            if d.same_currency:
-                if d.equivalencia_text != "1":
-                    ctx.fail("CRP20238", el, "EquivalenciaDR", value=d.equivalencia_text, expected="1",
-                             detail=(f"MonedaDR y MonedaP son {d.moneda}: EquivalenciaDR debe registrarse con el "
-                                     f"valor 1"))
-            elif d.equivalencia_text is None:
-                ctx.fail("CRP20237", el, "EquivalenciaDR",
-                         detail=(f"MonedaDR {d.moneda} es distinta de MonedaP {p.moneda}: se debe registrar "
-                                 f"EquivalenciaDR (unidades de {d.moneda} por unidad de {p.moneda})"))
-            texts = {attr: el.get(attr) for attr, _ in _SALDOS}
-            values = {attr: to_decimal(t) for attr, t in texts.items()}
-            for code, attr in (("CRP20239", "ImpSaldoAnt"), ("CRP20241", "ImpPagado")):
-                if values[attr] is not None and values[attr] <= 0:
-                    ctx.fail(code, el, attr, value=texts[attr], expected="> 0",
-                             detail=f"{attr} debe ser mayor que cero")
-            allowed = _decimals(ctx, d.moneda)
-            if allowed is not None:
-                for attr, code in _SALDOS:
-                    if texts[attr] is not None and decimals_of(texts[attr]) > allowed:
-                        ctx.fail(code, el, attr, value=texts[attr], expected=f"hasta {allowed} decimales",
-                                 detail=(f"{attr} tiene {decimals_of(texts[attr])} decimales y la moneda "
-                                         f"{d.moneda} admite {allowed}"))
-            ant, pagado, insoluto = values["ImpSaldoAnt"], values["ImpPagado"], values["ImpSaldoInsoluto"]
-            if ant is None or pagado is None or insoluto is None:
-                continue
-            expected = _D.subtract(ant, pagado)
-            if insoluto != expected or insoluto < 0:
-                ctx.fail("CRP20244", el, "ImpSaldoInsoluto", value=texts["ImpSaldoInsoluto"], expected=_fmt(expected),
-                         detail=(f"ImpSaldoInsoluto debe ser ImpSaldoAnt {texts['ImpSaldoAnt']} menos ImpPagado "
-                                 f"{texts['ImpPagado']} = {_fmt(expected)}"
-                                 + ("; un saldo insoluto no puede ser negativo" if expected < 0 else "")))
+    for d in p.doctos:
+        el = d.el
+        if d.moneda == "XXX":
+            ctx.fail("CRP20236", el, "MonedaDR", value="XXX",
+                     detail="el documento relacionado tiene una moneda; XXX no procede")
+        if d.same_currency:
+            if d.equivalencia_text != "1":
+                ctx.fail("CRP20238", el, "EquivalenciaDR", value=d.equivalencia_text, expected="1",
+                         detail=(f"MonedaDR y MonedaP son {d.moneda}: EquivalenciaDR debe registrarse con el "
+                                 f"valor 1"))
+        elif d.equivalencia_text is None:
+            ctx.fail("CRP20237", el, "EquivalenciaDR",
+                     detail=(f"MonedaDR {d.moneda} es distinta de MonedaP {p.moneda}: se debe registrar "
+                             f"EquivalenciaDR (unidades de {d.moneda} por unidad de {p.moneda})"))
+        texts = {attr: el.get(attr) for attr, _ in _SALDOS}
+        values = {attr: to_decimal(t) for attr, t in texts.items()}
+        for code, attr in (("CRP20239", "ImpSaldoAnt"), ("CRP20241", "ImpPagado")):
+            if values[attr] is not None and values[attr] <= 0:
+                ctx.fail(code, el, attr, value=texts[attr], expected="> 0",
+                         detail=f"{attr} debe ser mayor que cero")
+        allowed = _decimals(ctx, d.moneda)
+        if allowed is not None:
+            for attr, code in _SALDOS:
+                if texts[attr] is not None and decimals_of(texts[attr]) > allowed:
+                    ctx.fail(code, el, attr, value=texts[attr], expected=f"hasta {allowed} decimales",
+                             detail=(f"{attr} tiene {decimals_of(texts[attr])} decimales y la moneda "
+                                     f"{d.moneda} admite {allowed}"))
+        ant, pagado, insoluto = values["ImpSaldoAnt"], values["ImpPagado"], values["ImpSaldoInsoluto"]
+        if ant is None or pagado is None or insoluto is None:
+            continue
+        expected = _D.subtract(ant, pagado)
+        if insoluto != expected or insoluto < 0:
+            ctx.fail("CRP20244", el, "ImpSaldoInsoluto", value=texts["ImpSaldoInsoluto"], expected=_fmt(expected),
+                     detail=(f"ImpSaldoInsoluto debe ser ImpSaldoAnt {texts['ImpSaldoAnt']} menos ImpPagado "
+                             f"{texts['ImpPagado']} = {_fmt(expected)}"
+                             + ("; un saldo insoluto no puede ser negativo" if expected < 0 else "")))
 
 
 _SIN_IMPUESTOS_DR = frozenset({"01", "03", "04", "05"})
 
 
 @rule("CRP20246", "CRP20247", "CRP20248", "CRP20278", "CRP20279")
-def docto_objeto_impuesto(ctx: Context) -> None:
+@for_each(_all_pagos)
+def docto_objeto_impuesto(ctx: Context, p: Pago) -> None:
     """CRP20246-CRP20248, CRP20278, CRP20279: ObjetoImpDR 02 needs ImpuestosDR; 01, 03, 04 and 05 forbid it;
     an ImpuestosDR holds traslados or retenciones; with 06 or 08 no IVA (002) nor IEPS (003), with 07 no IVA
     and a TrasladoDR of IEPS."""
-    for p in _all_pagos(ctx):
-        for d in p.doctos:
-            objeto, imp = d.objeto, d.impuestos
-            if objeto == "02" and imp is None:
-                ctx.fail("CRP20246", d.el, "ObjetoImpDR", value=objeto,
-                         detail="el documento es objeto de impuesto (02): debe registrar el nodo ImpuestosDR")
-            elif objeto in _SIN_IMPUESTOS_DR and imp is not None:
-                ctx.fail("CRP20247", imp, value=objeto,
-                         detail=f"con ObjetoImpDR {objeto} no se registra el nodo ImpuestosDR")
-            if imp is not None and not d.traslados and not d.retenciones:
-                ctx.fail("CRP20248", imp, detail="el nodo ImpuestosDR no tiene TrasladosDR ni RetencionesDR")
-            taxes = d.traslados + d.retenciones
-            if objeto in ("06", "08"):
-                for t in taxes:
-                    if t.impuesto in (IVA, IEPS):
-                        ctx.fail("CRP20278", t.el, "ImpuestoDR", value=t.impuesto,
-                                 detail=(f"con ObjetoImpDR {objeto} no se registran impuestos de IVA (002) ni IEPS "
-                                         f"(003); solo retenciones de ISR (001)"))
-            elif objeto == "07":
-                for t in taxes:
-                    if t.impuesto == IVA:
-                        ctx.fail("CRP20279", t.el, "ImpuestoDR", value=t.impuesto,
-                                 detail="con ObjetoImpDR 07 no se registran impuestos de IVA (002)")
-                if not any(t.impuesto == IEPS for t in d.traslados):
-                    ctx.fail("CRP20279", d.el, "ObjetoImpDR", value=objeto,
-                             detail="con ObjetoImpDR 07 se debe registrar un TrasladoDR de IEPS (003)")
+    for d in p.doctos:
+        objeto, imp = d.objeto, d.impuestos
+        if objeto == "02" and imp is None:
+            ctx.fail("CRP20246", d.el, "ObjetoImpDR", value=objeto,
+                     detail="el documento es objeto de impuesto (02): debe registrar el nodo ImpuestosDR")
+        elif objeto in _SIN_IMPUESTOS_DR and imp is not None:
+            ctx.fail("CRP20247", imp, value=objeto,
+                     detail=f"con ObjetoImpDR {objeto} no se registra el nodo ImpuestosDR")
+        if imp is not None and not d.traslados and not d.retenciones:
+            ctx.fail("CRP20248", imp, detail="el nodo ImpuestosDR no tiene TrasladosDR ni RetencionesDR")
+        taxes = d.traslados + d.retenciones
+        if objeto in ("06", "08"):
+            for t in taxes:
+                if t.impuesto in (IVA, IEPS):
+                    ctx.fail("CRP20278", t.el, "ImpuestoDR", value=t.impuesto,
+                             detail=(f"con ObjetoImpDR {objeto} no se registran impuestos de IVA (002) ni IEPS "
+                                     f"(003); solo retenciones de ISR (001)"))
+        elif objeto == "07":
+            for t in taxes:
+                if t.impuesto == IVA:
+                    ctx.fail("CRP20279", t.el, "ImpuestoDR", value=t.impuesto,
+                             detail="con ObjetoImpDR 07 no se registran impuestos de IVA (002)")
+            if not any(t.impuesto == IEPS for t in d.traslados):
+                ctx.fail("CRP20279", d.el, "ObjetoImpDR", value=objeto,
+                         detail="con ObjetoImpDR 07 se debe registrar un TrasladoDR de IEPS (003)")
 
 
 # == ImpuestosDR (CRP20252-CRP20261) ==================================================================
 
 @rule("CRP20252", "CRP20253", "CRP20254")
-def retenciones_dr(ctx: Context) -> None:
+@for_each(_all_pagos)
+def retenciones_dr(ctx: Context, p: Pago) -> None:
     """CRP20252-CRP20254: a RetencionDR is not Exento, its TasaOCuotaDR is in c_TasaOCuota for its tax and
     factor, and its ImporteDR is within the limits of BaseDR × TasaOCuotaDR."""
-    for p in _all_pagos(ctx):
-        for d in p.doctos:
-            for r in d.retenciones:
-                if r.factor == EXENTO:
-                    ctx.fail("CRP20252", r.el, "TipoFactorDR", value=r.factor, expected="Tasa o Cuota",
-                             detail="una retención no puede tener TipoFactorDR Exento")
-                elif r.factor in TASA_O_CUOTA:
-                    check_rate_and_amount(ctx, r, "retencion", "CRP20253", "CRP20254", suffix="DR")
+    for d in p.doctos:
+        for r in d.retenciones:
+            if r.factor == EXENTO:
+                ctx.fail("CRP20252", r.el, "TipoFactorDR", value=r.factor, expected="Tasa o Cuota",
+                         detail="una retención no puede tener TipoFactorDR Exento")
+            elif r.factor in TASA_O_CUOTA:
+                check_rate_and_amount(ctx, r, "retencion", "CRP20253", "CRP20254", suffix="DR")
 
 
 @rule("CRP20258", "CRP20259", "CRP20260", "CRP20261")
-def traslados_dr(ctx: Context) -> None:
+@for_each(_all_pagos)
+def traslados_dr(ctx: Context, p: Pago) -> None:
     """CRP20258-CRP20261: an Exento TrasladoDR has no TasaOCuotaDR nor ImporteDR; a Tasa or Cuota one has
     both, its TasaOCuotaDR in c_TasaOCuota and its ImporteDR within the limits of BaseDR × TasaOCuotaDR."""
-    for p in _all_pagos(ctx):
-        for d in p.doctos:
-            for t in d.traslados:
-                present = [a for a, v in (("TasaOCuotaDR", t.tasa_text), ("ImporteDR", t.importe_text))
-                           if v is not None]
-                if t.factor == EXENTO:
-                    if present:
-                        ctx.fail("CRP20258", t.el, "TipoFactorDR", value=t.factor,
-                                 detail=f"el traslado es Exento pero registra {' e '.join(present)}")
-                    continue
-                if t.factor not in TASA_O_CUOTA:
-                    continue  # not in c_TipoFactor: CRP20257
-                if len(present) < 2:
-                    missing = [a for a in ("TasaOCuotaDR", "ImporteDR") if a not in present]
-                    ctx.fail("CRP20259", t.el, "TipoFactorDR", value=t.factor,
-                             detail=f"el traslado es {t.factor} pero no registra {' ni '.join(missing)}")
-                check_rate_and_amount(ctx, t, "traslado", "CRP20260", "CRP20261", suffix="DR")
+    for d in p.doctos:
+        for t in d.traslados:
+            present = [a for a, v in (("TasaOCuotaDR", t.tasa_text), ("ImporteDR", t.importe_text))
+                       if v is not None]
+            if t.factor == EXENTO:
+                if present:
+                    ctx.fail("CRP20258", t.el, "TipoFactorDR", value=t.factor,
+                             detail=f"el traslado es Exento pero registra {' e '.join(present)}")
+                continue
+            if t.factor not in TASA_O_CUOTA:
+                continue  # not in c_TipoFactor: CRP20257
+            if len(present) < 2:
+                missing = [a for a in ("TasaOCuotaDR", "ImporteDR") if a not in present]
+                ctx.fail("CRP20259", t.el, "TipoFactorDR", value=t.factor,
+                         detail=f"el traslado es {t.factor} pero no registra {' ni '.join(missing)}")
+            check_rate_and_amount(ctx, t, "traslado", "CRP20260", "CRP20261", suffix="DR")
 
 
 # == ImpuestosP (CRP20263, CRP20265, CRP20266, CRP20268, CRP20269, CRP20271, CRP20272, CRP20274) =========
@@ -748,77 +744,77 @@ def _where(p: Pago, group: str) -> etree._Element:
 
 
 @rule("CRP20263", "CRP20265")
-def retenciones_p(ctx: Context) -> None:
+@for_each(_all_pagos)
+def retenciones_p(ctx: Context, p: Pago) -> None:
     """CRP20263: one RetencionP per ImpuestoP. CRP20265: its ImporteP is the sum of the documents'
     ImporteDR of that tax, in the payment's currency (÷ EquivalenciaDR), rounded to MonedaP's decimals."""
-    for p in _all_pagos(ctx):
-        seen: set[str | None] = set()
-        for r in p.retenciones:
-            if r.impuesto in seen:
-                ctx.fail("CRP20263", r.el, "ImpuestoP", value=r.impuesto,
-                         detail=f"hay más de una RetencionP de {_name(r.impuesto)} en el pago")
-            seen.add(r.impuesto)
-        conv = _conversions(p)
-        if conv is None:
+    seen: set[str | None] = set()
+    for r in p.retenciones:
+        if r.impuesto in seen:
+            ctx.fail("CRP20263", r.el, "ImpuestoP", value=r.impuesto,
+                     detail=f"hay más de una RetencionP de {_name(r.impuesto)} en el pago")
+        seen.add(r.impuesto)
+    conv = _conversions(p)
+    if conv is None:
+        return
+    n = _decimals(ctx, p.moneda)
+    n = 2 if n is None else n
+    groups: dict[str | None, _Sum] = {}
+    for d, eq in conv:
+        for r in d.retenciones:
+            g = groups.setdefault(r.impuesto, _Sum())
+            if r.importe is not None:
+                g.add(_convert(r.importe, eq), n)
+    for r in p.retenciones:
+        if r.importe is None:
             continue
-        n = _decimals(ctx, p.moneda)
-        n = 2 if n is None else n
-        groups: dict[str | None, _Sum] = {}
-        for d, eq in conv:
-            for r in d.retenciones:
-                g = groups.setdefault(r.impuesto, _Sum())
-                if r.importe is not None:
-                    g.add(_convert(r.importe, eq), n)
-        for r in p.retenciones:
-            if r.importe is None:
-                continue
-            g = groups.get(r.impuesto, _Sum())
-            if not g.accepts(r.importe, n):
-                expected = _round(g.exact, n)
-                ctx.fail("CRP20265", r.el, "ImporteP", value=r.importe_text, expected=_fmt(expected),
-                         detail=(f"las retenciones de {_name(r.impuesto)} de los documentos "
-                                 f"relacionados suman {_fmt(g.exact)} {p.moneda} (ImporteDR ÷ EquivalenciaDR); "
-                                 f"redondeado a {n} decimales: {_fmt(expected)}"))
-        for impuesto, g in groups.items():
-            if impuesto not in seen:
-                expected = _round(g.exact, n)
-                ctx.fail("CRP20265", _where(p, "RetencionesP"), None, expected=_fmt(expected),
-                         detail=(f"los documentos relacionados retienen {_name(impuesto)} "
-                                 f"({_fmt(expected)} {p.moneda}) pero el pago no tiene una RetencionP de ese impuesto"))
+        g = groups.get(r.impuesto, _Sum())
+        if not g.accepts(r.importe, n):
+            expected = _round(g.exact, n)
+            ctx.fail("CRP20265", r.el, "ImporteP", value=r.importe_text, expected=_fmt(expected),
+                     detail=(f"las retenciones de {_name(r.impuesto)} de los documentos "
+                             f"relacionados suman {_fmt(g.exact)} {p.moneda} (ImporteDR ÷ EquivalenciaDR); "
+                             f"redondeado a {n} decimales: {_fmt(expected)}"))
+    for impuesto, g in groups.items():
+        if impuesto not in seen:
+            expected = _round(g.exact, n)
+            ctx.fail("CRP20265", _where(p, "RetencionesP"), None, expected=_fmt(expected),
+                     detail=(f"los documentos relacionados retienen {_name(impuesto)} "
+                             f"({_fmt(expected)} {p.moneda}) pero el pago no tiene una RetencionP de ese impuesto"))
 
 
 @rule("CRP20266", "CRP20268", "CRP20269", "CRP20271", "CRP20272", "CRP20274")
-def traslados_p(ctx: Context) -> None:
+@for_each(_all_pagos)
+def traslados_p(ctx: Context, p: Pago) -> None:
     """CRP20266: an Exento TrasladoP has only BaseP, ImpuestoP and TipoFactorP. CRP20271: one TrasladoP per
     (ImpuestoP, TipoFactorP, TasaOCuotaP). CRP20272: TasaOCuotaP is in c_TasaOCuota. CRP20268/CRP20269 and
     CRP20274: BaseP and ImporteP are the sums of the documents' BaseDR and ImporteDR of the same tax and
     rate in the payment's currency (CRP20269 when every TrasladoDR is Exento)."""
-    for p in _all_pagos(ctx):
-        seen: set[tuple] = set()
-        for t in p.traslados:
-            key = _tasa_key(t)
-            if key in seen:
-                ctx.fail("CRP20271", t.el, "ImpuestoP", value=t.impuesto,
-                         detail=f"hay más de un TrasladoP de {_describe(key)} en el pago")
-            seen.add(key)
-            if t.factor == EXENTO:
-                present = [a for a, v in (("TasaOCuotaP", t.tasa_text), ("ImporteP", t.importe_text)) if v is not None]
-                if present:
-                    ctx.fail("CRP20266", t.el, present[0], value=t.el.get(present[0]),
-                             detail=(f"un TrasladoP Exento solo lleva BaseP, ImpuestoP y TipoFactorP; registra "
-                                     f"{' e '.join(present)}"))
-            elif t.factor in TASA_O_CUOTA:
-                if t.tasa is None:
-                    ctx.fail("CRP20272", t.el, "TasaOCuotaP",
-                             detail=f"un TrasladoP con TipoFactorP {t.factor} debe registrar TasaOCuotaP")
-                elif t.impuesto in IMPUESTO_NAMES:  # else CRP20270 (claves.py)
-                    ok, admitted = _tasa_check(ctx, "traslado", t.impuesto, t.factor, t.tasa)
-                    if not ok:
-                        ctx.fail("CRP20272", t.el, "TasaOCuotaP", value=t.tasa_text, expected=admitted or None,
-                                 detail=(f"c_TasaOCuota no admite {t.tasa_text} para traslado de "
-                                         f"{IMPUESTO_NAMES[t.impuesto]} con TipoFactor {t.factor}"
-                                         + (f"; admite {admitted}" if admitted else "; no admite ninguna")))
-        _traslados_p_sums(ctx, p, seen)
+    seen: set[tuple] = set()
+    for t in p.traslados:
+        key = _tasa_key(t)
+        if key in seen:
+            ctx.fail("CRP20271", t.el, "ImpuestoP", value=t.impuesto,
+                     detail=f"hay más de un TrasladoP de {_describe(key)} en el pago")
+        seen.add(key)
+        if t.factor == EXENTO:
+            present = [a for a, v in (("TasaOCuotaP", t.tasa_text), ("ImporteP", t.importe_text)) if v is not None]
+            if present:
+                ctx.fail("CRP20266", t.el, present[0], value=t.el.get(present[0]),
+                         detail=(f"un TrasladoP Exento solo lleva BaseP, ImpuestoP y TipoFactorP; registra "
+                                 f"{' e '.join(present)}"))
+        elif t.factor in TASA_O_CUOTA:
+            if t.tasa is None:
+                ctx.fail("CRP20272", t.el, "TasaOCuotaP",
+                         detail=f"un TrasladoP con TipoFactorP {t.factor} debe registrar TasaOCuotaP")
+            elif t.impuesto in IMPUESTO_NAMES:  # else CRP20270 (claves.py)
+                ok, admitted = _tasa_check(ctx, "traslado", t.impuesto, t.factor, t.tasa)
+                if not ok:
+                    ctx.fail("CRP20272", t.el, "TasaOCuotaP", value=t.tasa_text, expected=admitted or None,
+                             detail=(f"c_TasaOCuota no admite {t.tasa_text} para traslado de "
+                                     f"{IMPUESTO_NAMES[t.impuesto]} con TipoFactor {t.factor}"
+                                     + (f"; admite {admitted}" if admitted else "; no admite ninguna")))
+    _traslados_p_sums(ctx, p, seen)
 
 
 def _traslados_p_sums(ctx: Context, p: Pago, found: set[tuple]) -> None:
