@@ -1,14 +1,14 @@
 import pytest
 
-from timbra.cfdi.rfc import FISICA, GENERICO_EXTRANJERO, GENERICO_NACIONAL, MORAL, Rfc, persona, well_formed
+from timbra.cfdi.rfc import FISICA, MORAL, RFC_GENERICO_EXTRANJERO, RFC_GENERICO_NACIONAL, Rfc, persona_de_rfc, well_formed
 
 
 @pytest.mark.parametrize("rfc, kind", [
-    ("EKU9003173C9", MORAL), ("XOJI740919U48", FISICA), (GENERICO_NACIONAL, FISICA),
-    (GENERICO_EXTRANJERO, FISICA), ("HAÑ930228SM9", MORAL), ("", None), (None, None), ("ABC", None),
+    ("EKU9003173C9", MORAL), ("XOJI740919U48", FISICA), (RFC_GENERICO_NACIONAL, FISICA),
+    (RFC_GENERICO_EXTRANJERO, FISICA), ("HAÑ930228SM9", MORAL), ("", None), (None, None), ("ABC", None),
 ])
 def test_persona_from_length(rfc, kind):
-    assert persona(rfc) == kind
+    assert persona_de_rfc(rfc) == kind
 
 
 @pytest.mark.parametrize("rfc", ["EKU9003173C9", "XOJI740919U48", "HAÑ930228SM9", "A&C010101AA1", "XAXX010101000"])
@@ -26,7 +26,7 @@ def test_malformed_is_refused(rfc):
 
 
 def test_generic_rfcs():
-    assert Rfc.parse(GENERICO_NACIONAL).generico and not Rfc.parse(GENERICO_NACIONAL).extranjero
-    assert Rfc.parse(GENERICO_EXTRANJERO).extranjero
+    assert Rfc.parse(RFC_GENERICO_NACIONAL).generico and not Rfc.parse(RFC_GENERICO_NACIONAL).extranjero
+    assert Rfc.parse(RFC_GENERICO_EXTRANJERO).extranjero
     assert not Rfc.parse("EKU9003173C9").generico
     assert str(Rfc.parse("eku9003173c9")) == "EKU9003173C9"

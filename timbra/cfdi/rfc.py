@@ -15,16 +15,16 @@ Persona = Literal["física", "moral"]
 FISICA: Persona = "física"
 MORAL: Persona = "moral"
 
-GENERICO_NACIONAL = "XAXX010101000"
-GENERICO_EXTRANJERO = "XEXX010101000"
-GENERICOS = frozenset({GENERICO_NACIONAL, GENERICO_EXTRANJERO})
+RFC_GENERICO_NACIONAL = "XAXX010101000"
+RFC_GENERICO_EXTRANJERO = "XEXX010101000"
+RFCS_GENERICOS = frozenset({RFC_GENERICO_NACIONAL, RFC_GENERICO_EXTRANJERO})
 
 # Anexo 20's t_Rfc (cfdv40.xsd) without its anchors.
 PATTERN = r"[A-ZÑ&]{3,4}[0-9]{2}(0[1-9]|1[012])(0[1-9]|[12][0-9]|3[01])[A-Z0-9]{2}[0-9A]"
 _SHAPE = re.compile(PATTERN)
 
 
-def persona(rfc: str | None) -> Persona | None:
+def persona_de_rfc(rfc: str | None) -> Persona | None:
     """FISICA for a 13-character RFC (the generic ones included), MORAL for 12, None otherwise."""
     if not rfc:
         return None
@@ -51,15 +51,15 @@ class Rfc:
 
     @property
     def persona(self) -> Persona | None:
-        return persona(self.value)
+        return persona_de_rfc(self.value)
 
     @property
     def generico(self) -> bool:
-        return self.value in GENERICOS
+        return self.value in RFCS_GENERICOS
 
     @property
     def extranjero(self) -> bool:
-        return self.value == GENERICO_EXTRANJERO
+        return self.value == RFC_GENERICO_EXTRANJERO
 
     def __str__(self) -> str:
         return self.value

@@ -27,6 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
+from timbra.cfdi.rfc import well_formed as rfc_well_formed
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
 from timbra.pac.throttle import LoginThrottle
@@ -41,7 +42,6 @@ KEY_CACHE_SECONDS = 5.0
 # process; a login that cannot start one within ARGON2_WAIT_SECONDS is refused (T151).
 ARGON2_SLOTS = max(1, os.cpu_count() or 1)
 ARGON2_WAIT_SECONDS = 5.0
-_RFC = re.compile(r"[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}")
 _KEY = re.compile(r"tbk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})")
 _hasher = PasswordHasher()
 
@@ -458,7 +458,7 @@ def _check_nombre(nombre: str | None) -> str | None:
 
 def _check_rfc(rfc: str) -> str:
     rfc = (rfc or "").strip().upper()
-    if not _RFC.fullmatch(rfc):
+    if not rfc_well_formed(rfc):  # Anexo 20's t_Rfc
         raise error("T100", message=f"RFC inválido: {rfc!r}", message_en=f"Invalid RFC: {rfc!r}")
     return rfc
 

@@ -21,8 +21,9 @@ from decimal import Context as DecimalContext
 from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR
+from timbra.cfdi.rfc import FISICA, MORAL, persona_de_rfc
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
-from timbra.cfdi.rules.emisor import FISICA, MORAL, check_registrado, en_padron, padron_del_emisor, persona_de_rfc
+from timbra.cfdi.rules.emisor import check_registrado, en_padron, padron_del_emisor
 from timbra.sat.catalogs import Catalogs, collapse
 
 # Exact arithmetic for the limits: t_Importe has up to 24 digits, a product up to 48; the default

@@ -13,7 +13,7 @@ the one registered for the RFC is reported once, with the first code when no RFC
 An RFC the padrón does not know is reported by its own code (402, CFDI40143, CFDI40187) in a strict
 padrón, and skipped by every padrón rule in a permissive one.
 
-The helpers `persona_de_rfc`, `regimen_row`, `en_padron` and `check_registrado` are shared with
+The helpers `regimen_row`, `en_padron` and `check_registrado` are shared with
 receptor.py and conceptos.py.
 """
 from __future__ import annotations
@@ -23,28 +23,14 @@ from typing import Any
 
 from lxml import etree
 
+from timbra.cfdi.rfc import FISICA, persona_de_rfc
 from timbra.cfdi.rules import Context, rule
 from timbra.sat.catalogs import Catalogs, collapse
 from timbra.sat.padron import Contribuyente, Padron
 
-FISICA = "física"
-MORAL = "moral"
-
-RFC_GENERICO_NACIONAL = "XAXX010101000"
-RFC_GENERICO_EXTRANJERO = "XEXX010101000"
-RFCS_GENERICOS = frozenset({RFC_GENERICO_NACIONAL, RFC_GENERICO_EXTRANJERO})
-
 # c_RegimenFiscal, CFDI 4.0 table first; codes that SAT's catCFDI still lists but the 4.0 table lacks
 # (609, 628, 629, 630) come from the older table, which carries the same columns.
 _REGIMEN_TABLES = ("cfdi_40_regimenes_fiscales", "cfdi_regimenes_fiscales")
-
-
-def persona_de_rfc(rfc: str | None) -> str | None:
-    """FISICA for a 13-character RFC (the generic ones included), MORAL for 12, None otherwise."""
-    if not rfc:
-        return None
-    n = len(rfc)
-    return FISICA if n == 13 else MORAL if n == 12 else None
 
 
 def flag(value: object) -> bool:

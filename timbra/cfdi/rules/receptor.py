@@ -22,17 +22,19 @@ import re
 from functools import lru_cache
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR
-from timbra.cfdi.rules import Context, rule
-from timbra.cfdi.rules.emisor import (
+from timbra.cfdi.rfc import (
     FISICA,
     RFC_GENERICO_EXTRANJERO,
     RFC_GENERICO_NACIONAL,
     RFCS_GENERICOS,
+    persona_de_rfc,
+)
+from timbra.cfdi.rules import Context, rule
+from timbra.cfdi.rules.emisor import (
     aplica_a,
     check_regimen_persona,
     check_registrado,
     en_padron,
-    persona_de_rfc,
 )
 from timbra.sat.catalogs import collapse
 

@@ -39,6 +39,7 @@ from typing import cast
 from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR, NS_TFD, path_of
+from timbra.cfdi.rfc import RFC_GENERICO_EXTRANJERO, RFCS_GENERICOS
 from timbra.cfdi.rules import (
     Context,
     child_exists_iff,
@@ -51,7 +52,7 @@ from timbra.cfdi.rules import (
 )
 from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.conceptos import pedimento_problems
-from timbra.cfdi.rules.emisor import RFC_GENERICO_EXTRANJERO, RFCS_GENERICOS, no_inscrito
+from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.sat.catalogs import Catalogs, collapse
 
 NS = "http://www.sat.gob.mx/CartaPorte31"

@@ -43,9 +43,18 @@ from decimal import ROUND_CEILING, Decimal
 from lxml import etree
 
 from timbra.cfdi.document import path_of
-from timbra.cfdi.rules import Context, child_exists_iff, exists_iff, for_each, rule, to_decimal, when
+from timbra.cfdi.rfc import FISICA, MORAL, RFC_GENERICO_NACIONAL, persona_de_rfc
+from timbra.cfdi.rules import (
+    Context,
+    child_exists_iff,
+    exists_iff,
+    for_each,
+    rule,
+    to_decimal,
+    when,
+)
 from timbra.cfdi.rules.claves import catalog_codes
-from timbra.cfdi.rules.emisor import FISICA, MORAL, RFC_GENERICO_NACIONAL, no_inscrito, persona_de_rfc
+from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.sat.catalogs import collapse
 
 NS = "http://www.sat.gob.mx/nomina12"

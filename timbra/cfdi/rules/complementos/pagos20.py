@@ -57,13 +57,37 @@ from functools import lru_cache
 from lxml import etree
 
 from timbra.cfdi.document import NS_PAGOS20
-from timbra.cfdi.rules import Context, decimals_of, exists_iff, for_each, rule, to_decimal, when
+from timbra.cfdi.rfc import RFC_GENERICO_EXTRANJERO
+from timbra.cfdi.rules import (
+    Context,
+    decimals_of,
+    exists_iff,
+    for_each,
+    rule,
+    to_decimal,
+    when,
+)
 from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.comprobante import limites_tipo_cambio
 from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.cfdi.rules.impuestos import (
-    EXENTO, IEPS, IMPUESTO_NAMES, ISR, IVA, ONE, TASA_O_CUOTA, ZERO, Tax, _QUANT, _describe, _fmt, _name, _read_tax,
-    _tasa_check, _tasa_key, check_rate_and_amount,
+    _QUANT,
+    EXENTO,
+    IEPS,
+    IMPUESTO_NAMES,
+    ISR,
+    IVA,
+    ONE,
+    TASA_O_CUOTA,
+    ZERO,
+    Tax,
+    _describe,
+    _fmt,
+    _name,
+    _read_tax,
+    _tasa_check,
+    _tasa_key,
+    check_rate_and_amount,
 )
 
 NS = NS_PAGOS20
@@ -84,7 +108,6 @@ _CACHE = "pagos20"
 # c_FormaPago keys that admit the ordering account (RfcEmisorCtaOrd, CtaOrdenante) and the beneficiary's.
 FORMAS_CTA_ORDENANTE = frozenset({"02", "03", "04", "05", "06", "28", "29"})
 FORMAS_CTA_BENEFICIARIO = frozenset({"02", "03", "04", "05", "28", "29"})
-RFC_EXTRANJERO = "XEXX010101000"
 
 # Totales: the attribute of each retained tax, and of each IVA traslado (Impuesto, TipoFactor, TasaOCuota).
 TOTAL_RETENCIONES = {IVA: ("TotalRetencionesIVA", "CRP20201"), ISR: ("TotalRetencionesISR", "CRP20202"),
@@ -473,7 +496,7 @@ def rfc_emisor_cta_ord_en_padron(ctx: Context) -> None:
         return
     for p in _all_pagos(ctx):
         rfc = (p.el.get("RfcEmisorCtaOrd") or "").strip()
-        if not rfc or rfc == RFC_EXTRANJERO:
+        if not rfc or rfc == RFC_GENERICO_EXTRANJERO:
             continue
         if no_inscrito(ctx, rfc):
             ctx.fail("CRP20222", p.el, "RfcEmisorCtaOrd", value=rfc,
@@ -525,9 +548,9 @@ def pago_cuentas(ctx: Context, p: Pago) -> None:
             ctx.fail(code, el, attr, value=value, expected=text,
                      detail=f"{attr} no cumple con el patrón {text} de c_FormaPago para la forma de pago {forma}")
     rfc = el.get("RfcEmisorCtaOrd")
-    if rfc == RFC_EXTRANJERO and el.get("NomBancoOrdExt") is None:
+    if rfc == RFC_GENERICO_EXTRANJERO and el.get("NomBancoOrdExt") is None:
         ctx.fail("CRP20223", el, "NomBancoOrdExt",
-                 detail=f"RfcEmisorCtaOrd es {RFC_EXTRANJERO} (banco extranjero): se debe registrar NomBancoOrdExt")
+                 detail=f"RfcEmisorCtaOrd es {RFC_GENERICO_EXTRANJERO} (banco extranjero): se debe registrar NomBancoOrdExt")
     cadena = el.get("TipoCadPago")
     if cadena is not None and forma != "03":
         ctx.fail("CRP20229", el, "TipoCadPago", value=cadena,
