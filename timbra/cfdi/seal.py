@@ -15,11 +15,11 @@ from datetime import datetime
 from lxml import etree
 
 from timbra.cfdi.cadena import cadena_original
-from timbra.cfdi.credentials import Certificate, CredentialError, Credential
+from timbra.cfdi.credentials import Certificate, Credential, CredentialError
 from timbra.cfdi.document import Document
+from timbra.cfdi.trust import TrustStore
 from timbra.codes import finding
 from timbra.errors import Finding
-from timbra.cfdi.trust import TrustStore
 
 
 def sign_root(root: etree._Element, credential: Credential) -> str:

@@ -19,10 +19,10 @@ from lxml import etree
 from timbra.cfdi.document import Document, parse
 from timbra.cfdi.rules import Context, run_rules
 from timbra.cfdi.seal import verify_seal
+from timbra.cfdi.trust import TrustStore
 from timbra.codes import finding
 from timbra.errors import Finding, TimbraError
 from timbra.sat.catalogs import Catalogs, catalogs
-from timbra.cfdi.trust import TrustStore
 from timbra.sat.padron import Padron
 from timbra.sat.schemas import schema
 from timbra.sat.vigencias import VIGENCIAS, vigencia

@@ -24,12 +24,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any, TypeVar
 
 from lxml import etree
 
+# The rules' amounts come from one module; re-exported because every rule module reads them from here.
+from timbra.cfdi.amounts import decimals_of as decimals_of
+from timbra.cfdi.amounts import to_decimal as to_decimal
 from timbra.cfdi.document import Document, path_of
 from timbra.codes import finding
 from timbra.errors import Finding
@@ -75,25 +77,6 @@ def rule(*codes: str, version: str = "4.0") -> Callable[[RuleFn], RuleFn]:
         return fn
 
     return deco
-
-
-def to_decimal(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        d = Decimal(text.strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
-
-
-def decimals_of(text: str | None) -> int:
-    """How many decimal digits a number is written with ("10.50" -> 2, "3" -> 0)."""
-    if not text:
-        return 0
-    text = text.strip()
-    dot = text.find(".")
-    return 0 if dot < 0 else len(text) - dot - 1
 
 
 @dataclass

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 from lxml import etree
 
+from timbra.cfdi.amounts import round_half_up
 from timbra.cfdi.document import NS_PAGOS20
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.cfdi.rules.emisor import padron_del_emisor
@@ -50,10 +51,6 @@ _TIPOS_SIN_FORMA_PAGO = frozenset({"T", "N", "P"})
 _TIPOS_SIN_METODO_PAGO = frozenset({"T", "P"})
 _TIPOS_SUBTOTAL_CERO = frozenset({"T", "P"})
 _MONEDAS_SIN_TIPO_CAMBIO_VARIABLE = frozenset({"MXN", "XXX"})
-
-
-def _round(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 class _Sumas:
@@ -174,7 +171,7 @@ def subtotal(ctx: Context) -> None:
     s = _sumas(ctx)
     if not s.importe_valido:
         return
-    expected = _round(s.importe, ctx.currency_decimals)
+    expected = round_half_up(s.importe, ctx.currency_decimals)
     if value != expected:
         n = len(ctx.doc.conceptos)
         ctx.fail("CFDI40108", root, "SubTotal", value=text, expected=str(expected),
@@ -220,7 +217,7 @@ def descuento_conceptos(ctx: Context) -> None:
             ctx.fail("CFDI40111", root, "Descuento", value=text,
                      detail="ningún concepto incluye Descuento: el Descuento del comprobante debe omitirse")
         return
-    expected = _round(s.descuento, ctx.currency_decimals)
+    expected = round_half_up(s.descuento, ctx.currency_decimals)
     if text is None:
         ctx.fail("CFDI40111", root, "Descuento", expected=str(expected),
                  detail=f"{s.con_descuento} concepto(s) incluyen Descuento: el comprobante debe registrar "
@@ -294,7 +291,7 @@ def total(ctx: Context) -> None:
     if locales is not None:
         expected += locales[0] - locales[1]
         formula += f" + TotaldeTraslados locales {locales[0]} - TotaldeRetenciones locales {locales[1]}"
-    expected = _round(expected, ctx.currency_decimals)
+    expected = round_half_up(expected, ctx.currency_decimals)
     if value != expected:
         ctx.fail("CFDI40119", root, "Total", value=text, expected=str(expected),
                  detail=f"el Total {text} no es igual a {expected} = {formula}")

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from lxml import etree
 
+from timbra.cfdi.amounts import quantum, round_half_up
 from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.sat.catalogs import Catalogs
@@ -41,17 +42,6 @@ TASA_O_CUOTA = ("Tasa", "Cuota")
 
 def _name(impuesto: str | None) -> str:
     return IMPUESTO_NAMES.get(impuesto or "", repr(impuesto))
-
-
-def _quantum(decimals: int) -> Decimal:
-    return ONE.scaleb(-decimals)
-
-
-def _round(value: Decimal, decimals: int) -> Decimal:
-    try:
-        return value.quantize(_quantum(decimals), rounding=ROUND_HALF_UP, context=_D)
-    except ArithmeticError:  # more digits than the context holds: compare unrounded
-        return value
 
 
 def _fmt(value: Decimal | None) -> str:
@@ -189,13 +179,12 @@ def _sum(values) -> Decimal:
 
 
 _HALF = [ONE.scaleb(-d) / 2 for d in range(30)]
-_QUANT = [ONE.scaleb(-d) for d in range(30)]
 
 
 def _limits(base: Decimal, base_text: str | None, tasa: Decimal, importe_text: str | None) -> tuple[Decimal, Decimal]:
     """SAT's LimInf and LimSup of a tax Importe."""
     half = _HALF[min(decimals_of(base_text), 29)]
-    q = _QUANT[min(decimals_of(importe_text), 29)]
+    q = quantum(decimals_of(importe_text))
     lo = _D.multiply(_D.subtract(base, half), tasa).quantize(q, rounding=ROUND_DOWN, context=_D)
     hi = _D.multiply(_D.add(base, half), tasa).quantize(q, rounding=ROUND_CEILING, context=_D)
     return lo, hi
@@ -209,7 +198,7 @@ def _within_limits(base: Decimal, base_text: str | None, tasa: Decimal, importe:
     Importe <= ceil_q(y) <=> Importe < y + q; with x, y = Base·Tasa ∓ half·Tasa (both >= 0 for Base > 0):
     |Importe - Base·Tasa| < half·Tasa + q."""
     half = _HALF[min(decimals_of(base_text), 29)]
-    q = _QUANT[min(decimals_of(importe_text), 29)]
+    q = quantum(decimals_of(importe_text))
     diff = _D.abs(_D.subtract(importe, _D.multiply(base, tasa)))
     return diff < _D.add(_D.multiply(half, tasa), q)
 
@@ -466,7 +455,7 @@ def retenciones_por_impuesto(ctx: Context) -> None:
         found.add(r.impuesto)
         if r.importe is None:
             continue
-        expected = _round(groups.get(r.impuesto, ZERO), n)
+        expected = round_half_up(groups.get(r.impuesto, ZERO), n)
         if r.importe != expected:
             ctx.fail("CFDI40211", r.el, "Importe", value=r.importe_text, expected=_fmt(expected),
                      detail=(f"la suma de las retenciones de {_name(r.impuesto)} de los conceptos, redondeada a "
@@ -475,7 +464,7 @@ def retenciones_por_impuesto(ctx: Context) -> None:
         return  # CFDI40209 says it
     for imp, total in groups.items():
         if imp not in found:
-            expected = _round(total, n)
+            expected = round_half_up(total, n)
             ctx.fail("CFDI40211", _where(s, s.retenciones_node), None, expected=_fmt(expected),
                      detail=(f"los conceptos retienen {_name(imp)} ({_fmt(expected)}) pero el comprobante no "
                              f"tiene una Retencion de {_name(imp)}"))
@@ -510,7 +499,7 @@ def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
                          detail=(f"un Traslado Exento del resumen solo lleva Base, Impuesto y TipoFactor; "
                                  f"registra {' e '.join(present)}"))
         if t.base is not None:
-            expected = _round(base_sum, n)
+            expected = round_half_up(base_sum, n)
             if t.base != expected:
                 code = "CFDI40216" if exento and solo_exentos else "CFDI40215"
                 ctx.fail(code, t.el, "Base", value=t.base_text, expected=_fmt(expected),
@@ -528,7 +517,7 @@ def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
                          detail=(f"c_TasaOCuota no admite {t.tasa_text} para traslado de {_name(t.impuesto)} "
                                  f"con TipoFactor {t.factor}"
                                  + (f"; admite {admitted}" if admitted else "; no admite ninguna")))
-        expected = _round(importe_sum, n)
+        expected = round_half_up(importe_sum, n)
         if t.importe is None:
             ctx.fail("CFDI40221", t.el, "Importe", expected=_fmt(expected),
                      detail=f"un Traslado con TipoFactor {t.factor} debe registrar Importe")
@@ -544,10 +533,10 @@ def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
         if not exento and skip_tasa:
             continue
         code = ("CFDI40216" if solo_exentos else "CFDI40215") if exento else "CFDI40221"
-        what = (f"Base {_fmt(_round(base_sum, n))}" if exento
-                else f"Base {_fmt(_round(base_sum, n))}, Importe {_fmt(_round(importe_sum, n))}")
+        what = (f"Base {_fmt(round_half_up(base_sum, n))}" if exento
+                else f"Base {_fmt(round_half_up(base_sum, n))}, Importe {_fmt(round_half_up(importe_sum, n))}")
         ctx.fail(code, _where(s, s.traslados_node), None,
-                 expected=_fmt(_round(base_sum if exento else importe_sum, n)),
+                 expected=_fmt(round_half_up(base_sum if exento else importe_sum, n)),
                  detail=(f"los conceptos trasladan {_describe(key)} ({what}) pero el comprobante no tiene "
                          f"un Traslado con ese Impuesto, TipoFactor y TasaOCuota"))
 

@@ -56,6 +56,7 @@ from functools import lru_cache
 
 from lxml import etree
 
+from timbra.cfdi.amounts import quantum, round_half_up
 from timbra.cfdi.document import NS_PAGOS20
 from timbra.cfdi.rfc import RFC_GENERICO_EXTRANJERO
 from timbra.cfdi.rules import (
@@ -71,7 +72,6 @@ from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.comprobante import limites_tipo_cambio
 from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.cfdi.rules.impuestos import (
-    _QUANT,
     EXENTO,
     IEPS,
     IMPUESTO_NAMES,
@@ -216,20 +216,9 @@ def _all_pagos(ctx: Context) -> list[Pago]:
 # -- amounts -----------------------------------------------------------------------------------------
 
 
-def _q(decimals: int) -> Decimal:
-    return _QUANT[max(0, min(decimals, 29))]
-
-
-def _round(value: Decimal, decimals: int, rounding: str = ROUND_HALF_UP) -> Decimal:
-    try:
-        return value.quantize(_q(decimals), rounding=rounding, context=_D)
-    except ArithmeticError:  # more digits than the context holds: compare unrounded
-        return value
-
-
 def _half(text: str | None, decimals: int | None = None) -> Decimal:
     """Half a unit of the last decimal a number is written with (or of `decimals`)."""
-    return _q(decimals_of(text) if decimals is None else decimals) / 2
+    return quantum(decimals_of(text) if decimals is None else decimals) / 2
 
 
 def _decimals(ctx: Context, moneda: str) -> int | None:
@@ -260,12 +249,12 @@ class _Sum:
 
     def add(self, value: Decimal, decimals: int) -> None:
         self.exact = _D.add(self.exact, value)
-        self.low = _D.add(self.low, _round(value, decimals, ROUND_DOWN))
-        self.high = _D.add(self.high, _round(value, decimals, ROUND_CEILING))
+        self.low = _D.add(self.low, round_half_up(value, decimals, ROUND_DOWN))
+        self.high = _D.add(self.high, round_half_up(value, decimals, ROUND_CEILING))
         self.count += 1
 
     def accepts(self, value: Decimal, decimals: int) -> bool:
-        return value == _round(self.exact, decimals) or self.low <= value <= self.high
+        return value == round_half_up(self.exact, decimals) or self.low <= value <= self.high
 
 
 def _known(values) -> bool:
@@ -390,7 +379,7 @@ def totales(ctx: Context) -> None:
         for attr, code in TOTALES:
             total, exists = sums.get(attr, (ZERO, False))
             text = tot.get(attr)
-            expected = _round(total, 2)
+            expected = round_half_up(total, 2)
             if text is None:
                 if exists and attr != "MontoTotalPagos":  # MontoTotalPagos: the schema requires it
                     _missing_total(ctx, tot, attr, expected)
@@ -585,7 +574,7 @@ def _limits_imp_pagado(d: Docto, pagado_text: str, pagado: Decimal, eq: Decimal,
     low = _D.divide(_D.subtract(pagado, h_pagado), _D.add(eq, h_eq))
     # EquivalenciaDR >= 10^-d, so EquivalenciaDR - 10^-d / 2 > 0
     high = _D.divide(_D.add(pagado, h_pagado), _D.subtract(eq, h_eq))
-    return _round(low, decimals, ROUND_DOWN), _round(high, decimals, ROUND_CEILING)
+    return round_half_up(low, decimals, ROUND_DOWN), round_half_up(high, decimals, ROUND_CEILING)
 
 
 @rule("CRP20217", "CRP20276")
@@ -793,14 +782,14 @@ def retenciones_p(ctx: Context, p: Pago) -> None:
             continue
         g = groups.get(r.impuesto, _Sum())
         if not g.accepts(r.importe, n):
-            expected = _round(g.exact, n)
+            expected = round_half_up(g.exact, n)
             ctx.fail("CRP20265", r.el, "ImporteP", value=r.importe_text, expected=_fmt(expected),
                      detail=(f"las retenciones de {_name(r.impuesto)} de los documentos "
                              f"relacionados suman {_fmt(g.exact)} {p.moneda} (ImporteDR ÷ EquivalenciaDR); "
                              f"redondeado a {n} decimales: {_fmt(expected)}"))
     for impuesto, g in groups.items():
         if impuesto not in seen:
-            expected = _round(g.exact, n)
+            expected = round_half_up(g.exact, n)
             ctx.fail("CRP20265", _where(p, "RetencionesP"), None, expected=_fmt(expected),
                      detail=(f"los documentos relacionados retienen {_name(impuesto)} "
                              f"({_fmt(expected)} {p.moneda}) pero el pago no tiene una RetencionP de ese impuesto"))
@@ -862,13 +851,13 @@ def _traslados_p_sums(ctx: Context, p: Pago, found: set[tuple]) -> None:
         exento = t.factor == EXENTO
         if t.base is not None and not base.accepts(t.base, n):
             code = "CRP20269" if exento and solo_exentos and groups else "CRP20268"
-            ctx.fail(code, t.el, "BaseP", value=t.base_text, expected=_fmt(_round(base.exact, n)),
+            ctx.fail(code, t.el, "BaseP", value=t.base_text, expected=_fmt(round_half_up(base.exact, n)),
                      detail=(f"las BaseDR de los traslados {_describe(key)} de los documentos relacionados suman "
                              f"{_fmt(base.exact)} {p.moneda} (÷ EquivalenciaDR); redondeado a {n} decimales: "
-                             f"{_fmt(_round(base.exact, n))}"))
+                             f"{_fmt(round_half_up(base.exact, n))}"))
         if exento or t.factor not in TASA_O_CUOTA:
             continue
-        expected = _round(importe.exact, n)
+        expected = round_half_up(importe.exact, n)
         if t.importe is None:
             ctx.fail("CRP20274", t.el, "ImporteP", expected=_fmt(expected),
                      detail=f"un TrasladoP con TipoFactorP {t.factor} debe registrar ImporteP")
@@ -884,10 +873,10 @@ def _traslados_p_sums(ctx: Context, p: Pago, found: set[tuple]) -> None:
         where = _where(p, "TrasladosP")
         missing = f"pero el pago no tiene un TrasladoP de {_describe(key)}"
         ctx.fail("CRP20269" if exento and solo_exentos else "CRP20268", where, None,
-                 expected=_fmt(_round(base.exact, n)),
-                 detail=(f"las BaseDR de los documentos relacionados suman {_fmt(_round(base.exact, n))} "
+                 expected=_fmt(round_half_up(base.exact, n)),
+                 detail=(f"las BaseDR de los documentos relacionados suman {_fmt(round_half_up(base.exact, n))} "
                          f"{p.moneda} {missing}"))
         if not exento:
-            ctx.fail("CRP20274", where, None, expected=_fmt(_round(importe.exact, n)),
-                     detail=(f"los ImporteDR de los documentos relacionados suman {_fmt(_round(importe.exact, n))} "
+            ctx.fail("CRP20274", where, None, expected=_fmt(round_half_up(importe.exact, n)),
+                     detail=(f"los ImporteDR de los documentos relacionados suman {_fmt(round_half_up(importe.exact, n))} "
                              f"{p.moneda} {missing}"))
