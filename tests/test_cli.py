@@ -1,6 +1,7 @@
 """The CLI as a user runs it: a real subprocess in a temporary data directory."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,22 @@ def test_validate_checks_the_padron_like_a_stamp(workdir, tmp_path):
     proc = timbra("validate", "--json", str(sealed), cwd=workdir, check=False)
     codes = [f["code"] for f in json.loads(proc.stdout)["findings"]]
     assert proc.returncode == 1 and set(codes) & {"CFDI40144", "CFDI40145"}, codes
+
+
+def test_validate_says_what_it_could_not_check(workdir, tmp_path):
+    """An RFC the sandbox's permissive padrón does not know is not checked against SAT's lists: the output
+    says so rather than letting it look checked."""
+    timbra("demo", "-o", str(tmp_path / "demo"), cwd=workdir)
+    keys = workdir / "data" / "keys" / "csd"
+    xml = (tmp_path / "demo" / "factura.xml").read_text(encoding="utf-8")
+    other = tmp_path / "other.xml"
+    other.write_text(re.sub(r'(<cfdi:Receptor[^>]*?)Rfc="[^"]+"', r'\1Rfc="MAS0810247C0"', xml), encoding="utf-8")
+    sealed = tmp_path / "other-sealed.xml"
+    proc = subprocess.run([sys.executable, "-m", "timbra.cli", "seal", str(other), "--cer", str(keys / "EKU9003173C9.cer"),
+                           "--key", str(keys / "EKU9003173C9.key"), "--password", "12345678a", "-o", str(sealed)],
+                          env={**os.environ, "TIMBRA_DATA_DIR": str(workdir / "data")}, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = timbra("validate", str(sealed), cwd=workdir, check=False).stdout
+    assert "no evaluado" in text and "MAS0810247C0" in text
+    line = json.loads(timbra("validate", "--json", str(sealed), cwd=workdir, check=False).stdout)
+    assert [n["what"] for n in line["not_evaluated"]] == ["padrón:MAS0810247C0"]

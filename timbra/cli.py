@@ -206,7 +206,7 @@ def validate(paths: tuple[str, ...], as_json: bool, at: str | None, quiet: bool)
         if result.findings:
             failed += 1
         if result.findings or not quiet:
-            _print_file(out, path, result.findings, None, as_json)
+            _print_file(out, path, result.findings, None, as_json, result.not_evaluated)
 
     if len(files) >= PROGRESS_THRESHOLD and not as_json:
         with click.progressbar(files, label="Validando", file=sys.stderr) as bar:
@@ -220,10 +220,12 @@ def validate(paths: tuple[str, ...], as_json: bool, at: str | None, quiet: bool)
     sys.exit(1 if failed else 0)
 
 
-def _print_file(out, path: Path, findings, error: str | None, as_json: bool) -> None:
+def _print_file(out, path: Path, findings, error: str | None, as_json: bool, not_evaluated=()) -> None:
     if as_json:
         payload = {"file": str(path), "ok": not findings and error is None,
                    "findings": [f.as_dict() for f in findings or []]}
+        if not_evaluated:
+            payload["not_evaluated"] = [n.as_dict() for n in not_evaluated]
         if error:
             payload["error"] = error
         out.write(json.dumps(payload, ensure_ascii=False) + "\n")
@@ -246,6 +248,8 @@ def _print_file(out, path: Path, findings, error: str | None, as_json: bool) -> 
             if extras:
                 line += "\n             " + "; ".join(extras)
             out.write(line + "\n")
+    for n in not_evaluated:
+        out.write(f"  no evaluado / not checked: {n.reason}\n")
 
 
 @main.command()

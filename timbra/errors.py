@@ -37,6 +37,19 @@ class Finding:
         return text
 
 
+@dataclass(frozen=True, slots=True)
+class NotEvaluated:
+    """Checks that could not run on a document, and why (e.g. SAT's list of RFCs does not know an RFC in a
+    permissive sandbox padrón): a caller can tell "not checked" from "passed"."""
+
+    what: str  # e.g. "padrón", "padrón:XAXX010101000"
+    reason: str
+    reason_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "reason": self.reason, "reason_en": self.reason_en}
+
+
 class TimbraError(Exception):
     """An operation that cannot go on. `source` says whose side the problem is on."""
 

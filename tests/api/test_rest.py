@@ -520,9 +520,9 @@ def test_validate_answers_without_stamping_or_spending(api: Api):
     erp = api.erp()
     xml = api.document("7")
     r = erp.post("/v1/validate", content=xml, headers={"Content-Type": "application/xml"})
-    assert ok(r) == {"valid": True, "findings": []}
+    assert ok(r) == {"valid": True, "findings": [], "not_evaluated": []}
     r = erp.post("/v1/validate", json={"xml": base64.b64encode(xml).decode()})
-    assert ok(r) == {"valid": True, "findings": []}
+    assert ok(r) == {"valid": True, "findings": [], "not_evaluated": []}
     assert ok(erp.get("/v1/credits"))["available"] == DEMO_CREDITS
     assert ok(erp.get("/v1/cfdi")) == {"items": [], "next_cursor": None}
     # nothing was remembered either: the same document is then stamped for the first time
@@ -589,3 +589,16 @@ def test_me_for_each_role(api: Api):
         r = anonymous.get("/v1/me")
         assert_error(r, 401, "T101")
         assert r.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_validate_says_what_the_sandbox_padron_could_not_check(api: Api):
+    """A receptor's RFC that the (permissive) sandbox padrón does not know passes, and the answer says it was
+    not checked against SAT's lists, instead of letting "not checked" look like "passed"."""
+    receptor = {"Rfc": "MAS0810247C0", "Nombre": "MADERAS ASERRADAS", "DomicilioFiscalReceptor": "06000",
+                "RegimenFiscalReceptor": "601", "UsoCFDI": "G03"}
+    r = api.erp().post("/v1/validate", content=api.document("8", receptor=receptor),
+                       headers={"Content-Type": "application/xml"})
+    body = ok(r)
+    assert body["valid"] is True
+    assert [n["what"] for n in body["not_evaluated"]] == ["padrón:MAS0810247C0"]
+    assert "MAS0810247C0" in body["not_evaluated"][0]["reason"] and body["not_evaluated"][0]["reason_en"]

@@ -173,7 +173,8 @@ async def validate(request: Request, who: Who) -> dict:
     """Every finding, as the stamp would report them; no stamp and no credit."""
     data = await document_body(request)
     result = await to_thread.run_sync(pac_of(request).stamps.validate, who, data, limiter=_cpu(request))
-    return {"valid": not result.findings, "findings": [f.as_dict() for f in result.findings]}
+    return {"valid": not result.findings, "findings": [f.as_dict() for f in result.findings],
+            "not_evaluated": [n.as_dict() for n in result.not_evaluated]}
 
 
 @router.post("/verify", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY,

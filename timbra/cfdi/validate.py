@@ -21,7 +21,7 @@ from timbra.cfdi.rules import Context, run_rules
 from timbra.cfdi.seal import verify_seal
 from timbra.cfdi.trust import TrustStore
 from timbra.codes import finding
-from timbra.errors import Finding, TimbraError
+from timbra.errors import Finding, NotEvaluated, TimbraError
 from timbra.sat.catalogs import Catalogs, catalogs
 from timbra.sat.padron import Padron
 from timbra.sat.schemas import schema
@@ -69,6 +69,8 @@ class Validation:
     doc: Document | None = None
     cadena: str | None = None
     fecha_utc: datetime | None = None
+    # Checks that could not run (no padrón, an RFC a permissive padrón does not know): not "passed".
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -159,7 +161,7 @@ def validate_document(doc: Document, opts: Options) -> Validation:
         findings.append(finding("307", "Complemento/TimbreFiscalDigital", value=doc.uuid))
     ctx = Context(doc=doc, catalogs=opts.catalogs, now=opts.now, padron=opts.padron)
     findings.extend(run_rules(ctx))
-    return Validation(_for_version(findings, doc.version), doc, seal.cadena, when)
+    return Validation(_for_version(findings, doc.version), doc, seal.cadena, when, ctx.skipped)
 
 
 def validate(data: bytes, opts: Options) -> Validation:

@@ -34,7 +34,7 @@ from timbra.cfdi.amounts import decimals_of as decimals_of
 from timbra.cfdi.amounts import to_decimal as to_decimal
 from timbra.cfdi.document import Document, path_of
 from timbra.codes import finding
-from timbra.errors import Finding
+from timbra.errors import Finding, NotEvaluated
 from timbra.sat.catalogs import Catalogs
 from timbra.sat.padron import Padron
 
@@ -91,6 +91,13 @@ class Context:
     cache: dict[str, object] = field(default_factory=dict)
     # SAT's lists (l_RFC, l_LCO, Confirmacion keys...); None: the rules that need them do not run.
     padron: Padron | None = None
+    # What could not be checked, and why (see `not_evaluated`).
+    skipped: list[NotEvaluated] = field(default_factory=list)
+
+    def not_evaluated(self, what: str, reason: str, reason_en: str) -> None:
+        """Say that the checks of `what` did not run on this document (once per `what`)."""
+        if all(n.what != what for n in self.skipped):
+            self.skipped.append(NotEvaluated(what, reason, reason_en))
 
     @property
     def root(self) -> etree._Element:
@@ -277,6 +284,11 @@ def _load_rule_modules() -> None:
 def run_rules(ctx: Context) -> list[Finding]:
     """Run every rule of the document's version; a rule that crashes becomes CFDI40999, never a crash."""
     found: dict[Callable[[Context], Any], Any] = {}  # scope's find -> what it found in this document
+    if ctx.padron is None:
+        ctx.not_evaluated("padrón", "sin padrón del SAT: no se revisaron las reglas de sus listas (l_RFC, l_LCO, "
+                                    "claves de confirmación, tipos de cambio)",
+                          "no SAT padrón: the rules of SAT's lists (l_RFC, l_LCO, confirmation keys, exchange "
+                          "rates) were not checked")
     for r in rules_for(ctx.doc.version):
         try:
             s = r.scope

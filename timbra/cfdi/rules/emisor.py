@@ -104,6 +104,11 @@ def en_padron(ctx: Context, rfc: str) -> tuple[Padron, Contribuyente | None] | N
         return None
     c = padron.lookup(rfc)
     if c is None and padron.permissive:
+        ctx.not_evaluated(f"padrón:{rfc}",
+                          f"el padrón permisivo no conoce el RFC {rfc}: no se revisó contra las listas del SAT "
+                          "(l_RFC, l_LCO)",
+                          f"the permissive padrón does not know the RFC {rfc}: it was not checked against SAT's "
+                          "lists (l_RFC, l_LCO)")
         return None
     return padron, c
 
