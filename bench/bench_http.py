@@ -135,7 +135,7 @@ def main() -> None:
             print(f"timbra serve --workers {args.workers}, {backend}, stamps committed before each answer")
             asyncio.run(load(base, key, [sealed_sample(csd, now, folio=f"x{i}") for i in range(warm_load)],
                              min(4, warm_load), 2))
-            for level, docs in zip(levels, sets):
+            for level, docs in zip(levels, sets, strict=True):
                 lat, errors, elapsed = asyncio.run(load(base, key, docs, level, args.seconds))
                 failed += errors
                 per_s = len(lat) / elapsed

@@ -22,9 +22,9 @@ from bench_stamp import add_size_options, moment, percentile  # noqa: E402
 
 from timbra.cfdi.credentials import Credential  # noqa: E402
 from timbra.clock import FixedClock  # noqa: E402
+from timbra.gateway.sandbox_ca import create_sandbox_keys  # noqa: E402
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Principal  # noqa: E402
 from timbra.pac.runtime import Pac  # noqa: E402
-from timbra.gateway.sandbox_ca import create_sandbox_keys  # noqa: E402
 from timbra.settings import Settings  # noqa: E402
 
 IVA16 = {"Traslados": [{"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": "0.16"}]}

@@ -20,10 +20,8 @@ import argparse
 import csv
 import gzip
 import json
-import re
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 
 from lxml import etree

@@ -15,10 +15,10 @@ from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS40
 from timbra.cfdi.sample import sample_invoice
 from timbra.cfdi.seal import sign_root
-from timbra.clock import FixedClock
-from timbra.pac.stamping import Certifier
 from timbra.cfdi.trust import TrustStore
+from timbra.clock import FixedClock
 from timbra.gateway.sandbox_ca import SandboxCA
+from timbra.pac.stamping import Certifier
 from timbra.store.db import Database
 from timbra.store.models import Base
 

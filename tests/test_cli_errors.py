@@ -128,7 +128,7 @@ def test_production_has_no_default_pac_key_password(data, monkeypatch):
     monkeypatch.delenv("TIMBRA_PAC_KEY_PASSWORD", raising=False)
     assert Settings.from_env().pac_key_password is None
     with pytest.raises(Exception) as refused:
-        Settings.from_env().pac_password
+        _ = Settings.from_env().pac_password
     assert getattr(refused.value, "code", None) == "T171"
     monkeypatch.setenv("TIMBRA_ENV", "sandbox")
     assert Settings.from_env().pac_password == "12345678a"  # the sandbox keys' password, no fiscal validity

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.test_cli_accounts import Run, _runner, failed_code, ok
+from timbra.gateway.sandbox_ca import SandboxCA, save_credential
 from timbra.pac.stamping import trust_store
 from timbra.pac.vault import MasterKeys, Vault
-from timbra.gateway.sandbox_ca import SandboxCA, save_credential
 from timbra.settings import Settings
 from timbra.store.db import Database
 

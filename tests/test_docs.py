@@ -11,7 +11,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_code_table_is_up_to_date():
-    assert README == with_table(README), "run: .venv/bin/python scripts/codes_table.py"
+    assert with_table(README) == README, "run: .venv/bin/python scripts/codes_table.py"
 
 
 def test_readme_lists_every_timbra_code():

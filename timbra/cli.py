@@ -346,7 +346,8 @@ def keys_sandbox(force: bool, as_json: bool) -> None:
     pac = manifest["pac"]
     click.echo(f"  PAC   {pac['rfc']:<14} NoCertificado {pac['no_certificado']}  {pac['cer']}")
     for c in manifest["csd"]:
-        click.echo(f"  CSD   {c['rfc']:<14} NoCertificado {c['no_certificado']}  {c['cer']}  contraseña {c['password']}")
+        click.echo(f"  CSD   {c['rfc']:<14} NoCertificado {c['no_certificado']}  {c['cer']}  "
+                   f"contraseña {c['password']}")
 
 
 @main.command()

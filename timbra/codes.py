@@ -7,7 +7,7 @@ are SAT's own. timbra's own codes start with "T".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from timbra.errors import Finding, Source
 
@@ -188,7 +188,7 @@ def finding(code: str, node: str = "", *, detail: str | None = None, value: str 
     return Finding(code, matrix_text(code), node, value, expected, detail)
 
 
-@lru_cache(maxsize=None)
+@cache
 def matrix_text(code: str) -> str:
     from timbra.sat.matrices import matrix_texts
 

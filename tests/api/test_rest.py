@@ -28,9 +28,9 @@ from timbra.cfdi.credentials import Credential
 from timbra.cfdi.sample import sample_invoice
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock, FixedClock
+from timbra.gateway.sandbox_ca import create_sandbox_keys
 from timbra.pac.cfdis import CSV_COLUMNS
 from timbra.pac.runtime import DEMO_CREDITS, DemoAccount, Pac
-from timbra.gateway.sandbox_ca import create_sandbox_keys
 from timbra.settings import Settings
 
 PASSWORD = "una clave bastante larga"

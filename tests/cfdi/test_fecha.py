@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from tests.conftest import NOW, X
+from tests.conftest import NOW
 
 
 def test_401_older_than_72_hours(make_xml, findings):

@@ -1,6 +1,14 @@
 import pytest
 
-from timbra.cfdi.rfc import FISICA, MORAL, RFC_GENERICO_EXTRANJERO, RFC_GENERICO_NACIONAL, Rfc, persona_de_rfc, well_formed
+from timbra.cfdi.rfc import (
+    FISICA,
+    MORAL,
+    RFC_GENERICO_EXTRANJERO,
+    RFC_GENERICO_NACIONAL,
+    Rfc,
+    persona_de_rfc,
+    well_formed,
+)
 
 
 @pytest.mark.parametrize("rfc, kind", [

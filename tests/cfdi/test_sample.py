@@ -1,4 +1,3 @@
-from tests.conftest import NOW
 
 
 def test_sample_invoice_is_valid(make_xml, findings):

@@ -2,12 +2,11 @@
 import base64
 import re
 import uuid
-from datetime import datetime
 
 import pytest
 from lxml import etree
 
-from tests.conftest import DATA, NOW, X
+from tests.conftest import NOW
 from timbra.cfdi.document import NS_TFD, parse
 from timbra.sat import XML_ROOT
 from timbra.sat.schemas import schema

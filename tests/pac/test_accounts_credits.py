@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import NOW
 from timbra.errors import TimbraError
 from timbra.pac.accounts import KEY_CACHE_SECONDS, SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits, spend
-from tests.conftest import NOW
 
 
 @pytest.fixture
@@ -102,10 +102,9 @@ def test_packages_spend_first_expiring_and_never_below_zero(db, accounts, credit
 def test_rolled_back_stamp_spends_nothing(db, accounts, credits, clock):
     e = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E").account
     credits.add_package(SYSTEM_PRINCIPAL, e.id, 1)
-    with pytest.raises(RuntimeError):
-        with db.session() as s:
-            spend(s, e.id, clock.now())
-            raise RuntimeError("storage failed after spending")
+    with pytest.raises(RuntimeError), db.session() as s:
+        spend(s, e.id, clock.now())
+        raise RuntimeError("storage failed after spending")
     assert credits.balance(SYSTEM_PRINCIPAL, e.id).available == 1
 
 
@@ -228,9 +227,8 @@ def test_the_database_keeps_one_owner_per_rfc(accounts):
 
     a = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="A", rfcs=["EKU9003173C9"]).account
     b = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="B").account
-    with pytest.raises(IntegrityError):
-        with accounts.db.session() as s:
-            s.add(AccountRfc(account_id=b.id, rfc="EKU9003173C9", created_at=NOW))
+    with pytest.raises(IntegrityError), accounts.db.session() as s:
+        s.add(AccountRfc(account_id=b.id, rfc="EKU9003173C9", created_at=NOW))
     with accounts.db.session() as s:  # a shared row (the admin's decision) is allowed
         s.add(AccountRfc(account_id=b.id, rfc="EKU9003173C9", created_at=NOW, shared=True))
     assert accounts.rfcs(a.id) == accounts.rfcs(b.id) == ["EKU9003173C9"]

@@ -17,9 +17,9 @@ from tests.gateway.sandbox import empty_sandbox, sat_credential
 from tests.gateway.test_sandbox import forged_sello_sat
 from timbra.cfdi.document import parse
 from timbra.cfdi.tfd import MEXICO_CITY
+from timbra.gateway.sandbox import Receipt, SandboxGateway
 from timbra.pac.delivery import Delivery, Worker, backoff
 from timbra.pac.stamping import Stamp
-from timbra.gateway.sandbox import Receipt, SandboxGateway
 from timbra.store.db import Database
 from timbra.store.models import Account, Cfdi, CfdiXml, Outbox, SatAcuse
 

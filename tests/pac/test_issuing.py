@@ -15,8 +15,7 @@ from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal, RfcEntry
 from timbra.pac.credits import Credits
 from timbra.pac.issuing import IssueService
-from timbra.pac.stamping import StampService
-from timbra.pac.stamping import Certifier
+from timbra.pac.stamping import Certifier, StampService
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.sat.padron import SandboxPadron
 

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.credits import Credits
-from timbra.pac.stamping import StampService
-from timbra.pac.stamping import Certifier
+from timbra.pac.stamping import Certifier, StampService
 from timbra.store.models import Cfdi, CfdiXml, IdempotencyKey, Outbox
 
 

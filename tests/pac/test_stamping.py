@@ -1,5 +1,4 @@
 """The stamp path end to end, in process."""
-import base64
 from dataclasses import replace
 from datetime import timedelta
 
@@ -10,7 +9,6 @@ from tests.conftest import DATA, NOW, X
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS33, NS_XSI
 from timbra.cfdi.seal import sign_root
-from timbra.clock import FixedClock
 from timbra.errors import TimbraError
 from timbra.pac.stamping import Certifier
 from timbra.settings import Settings
@@ -62,12 +60,12 @@ def cfdi33(csd, fecha):
                  ("Moneda", "MXN"), ("Total", "116.00"), ("TipoDeComprobante", "I"), ("MetodoPago", "PUE"),
                  ("LugarExpedicion", "06000")):
         root.set(k, v)
-    e = etree.SubElement(root, f"{{{NS33}}}Emisor", Rfc="EKU9003173C9", Nombre="ESCUELA KEMPER URGATE", RegimenFiscal="601")
+    etree.SubElement(root, f"{{{NS33}}}Emisor", Rfc="EKU9003173C9", Nombre="ESCUELA KEMPER URGATE", RegimenFiscal="601")
     etree.SubElement(root, f"{{{NS33}}}Receptor", Rfc="URE180429TM6", UsoCFDI="G03")
     cs = etree.SubElement(root, f"{{{NS33}}}Conceptos")
     c = etree.SubElement(cs, f"{{{NS33}}}Concepto", ClaveProdServ="84111506", Cantidad="1", ClaveUnidad="E48",
                          Descripcion="Servicio", ValorUnitario="100.00", Importe="100.00")
-    t = etree.SubElement(etree.SubElement(etree.SubElement(c, f"{{{NS33}}}Impuestos"), f"{{{NS33}}}Traslados"),
+    etree.SubElement(etree.SubElement(etree.SubElement(c, f"{{{NS33}}}Impuestos"), f"{{{NS33}}}Traslados"),
                          f"{{{NS33}}}Traslado", Base="100.00", Impuesto="002", TipoFactor="Tasa", TasaOCuota="0.160000",
                          Importe="16.00")
     imp = etree.SubElement(root, f"{{{NS33}}}Impuestos", TotalImpuestosTrasladados="16.00")

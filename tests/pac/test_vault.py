@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.conftest import NOW
 from timbra.cfdi.credentials import Credential
+from timbra.cfdi.trust import TrustStore
 from timbra.clock import FixedClock
 from timbra.errors import TimbraError
-from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
-from timbra.pac.vault import (MasterKeyError, MasterKeys, Sealed, Vault, associated_data, derived_key_id)
-from timbra.cfdi.trust import TrustStore
 from timbra.gateway.sandbox_ca import SandboxCA
+from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
+from timbra.pac.vault import MasterKeyError, MasterKeys, Sealed, Vault, associated_data, derived_key_id
 from timbra.settings import Settings
 from timbra.store.db import Database
 from timbra.store.models import Base, CsdKey
@@ -195,9 +195,8 @@ def test_one_active_per_account_and_rfc_is_a_database_rule(vault: Vault, who: Pr
                                                            creds: Creds, clock: FixedClock):
     vault.upload(who, csd.certificate.der, key_file(csd), PASSWORD)
     vault.upload(who, creds.second.certificate.der, key_file(creds.second), PASSWORD)
-    with pytest.raises(sa.exc.IntegrityError):
-        with vault.db.session() as s:
-            s.execute(sa.update(CsdKey).values(active=True))
+    with pytest.raises(sa.exc.IntegrityError), vault.db.session() as s:
+        s.execute(sa.update(CsdKey).values(active=True))
 
 
 def test_an_expired_csd_cannot_be_activated(vault: Vault, who: Principal, csd: Credential, creds: Creds,

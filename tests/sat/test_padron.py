@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from timbra.gateway.sandbox_ca import DEMO_EMISORES
 from timbra.pac.stamping import padron_from_settings
 from timbra.sat.catalogs import catalogs
 from timbra.sat.padron import Contribuyente, MemoryPadron, SandboxPadron, sandbox_contribuyentes
-from timbra.gateway.sandbox_ca import DEMO_EMISORES
 from timbra.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data"

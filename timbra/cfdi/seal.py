@@ -105,7 +105,7 @@ def verify_seal(doc: Document, *, trust: TrustStore, fecha: datetime | None, now
 
 def _rsa(cert: Certificate) -> bool:
     try:
-        cert.public_key
+        _ = cert.public_key  # parses the key: a certificate without an RSA key raises
         return True
     except CredentialError:
         return False

@@ -95,7 +95,8 @@ def insert_tfd(doc: Document, tfd_xml: bytes) -> bytes:
     qname = (f"{prefix}:" if prefix else "").encode("ascii")
     comp = re.escape(qname + b"Complemento")
     addenda = re.search(rb"<" + re.escape(qname + b"Addenda") + rb"[\s/>]", raw)
-    limit = addenda.start() if addenda else _last(re.compile(rb"</" + re.escape(qname + b"Comprobante") + rb"\s*>"), raw, len(raw))
+    closing = re.compile(rb"</" + re.escape(qname + b"Comprobante") + rb"\s*>")
+    limit = addenda.start() if addenda else _last(closing, raw, len(raw))
     if limit is None:
         raise InsertError("no se encontró el cierre de cfdi:Comprobante")
     if doc.complemento is not None:

@@ -119,7 +119,8 @@ def _sello_sat(doc: Document, pac_certificates: dict[str, Certificate], when: da
     if cert is None:
         f = finding("T165", f"{node}@NoCertificadoSAT", value=no_cert,
                     detail=f"el certificado {no_cert} del PAC {tfd.get('RfcProvCertif')} no está entre los "
-                           f"certificados de PAC que timbra conoce ({', '.join(sorted(pac_certificates)) or 'ninguno'}); "
+                           "certificados de PAC que timbra conoce "
+                           f"({', '.join(sorted(pac_certificates)) or 'ninguno'}); "
                            "el SelloSAT no se puede verificar aquí")
         return Check("sello_sat", "not_verifiable", [f], "certificado del PAC desconocido")
     out = []

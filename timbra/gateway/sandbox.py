@@ -14,18 +14,30 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
-from sqlalchemy import (Column, DateTime, Engine, LargeBinary, MetaData, String, Table, Text, TypeDecorator,
-                        create_engine, event, select)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from timbra.cfdi.credentials import Certificate, Credential
 from timbra.cfdi.document import Document, parse
 from timbra.cfdi.seal import verify_seal
 from timbra.cfdi.tfd import MEXICO_CITY, tfd_cadena
+from timbra.cfdi.trust import TrustStore
 from timbra.clock import Clock
 from timbra.errors import TimbraError
 from timbra.gateway import GatewayUnavailable, Receipt
-from timbra.cfdi.trust import TrustStore
 
 # SAT does not publish the acuse it gives a PAC for a delivered CFDI: this namespace and the
 # AcuseRecepcion element below are the sandbox's own format.

@@ -15,9 +15,9 @@ from timbra.cfdi.tfd import fecha_timbrado_iso
 from timbra.codes import error
 from timbra.pac.accounts import Accounts, Principal
 from timbra.store import repo
-from timbra.store.repo import CfdiFilter  # the query's filter, the adapters' input (they never import store/)
 from timbra.store.db import Database
 from timbra.store.models import Cfdi, SatAcuse
+from timbra.store.repo import CfdiFilter  # the query's filter, the adapters' input (they never import store/)
 
 MAX_PAGE = 500
 CSV_COLUMNS = ("uuid", "fecha_timbrado", "fecha", "serie", "folio", "tipo", "rfc_emisor", "rfc_receptor",

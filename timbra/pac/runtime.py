@@ -11,11 +11,10 @@ from functools import cached_property
 from timbra.clock import SYSTEM, Clock
 from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
-from timbra.pac.credits import Credits
 from timbra.pac.cfdis import StoredCfdis
+from timbra.pac.credits import Credits
 from timbra.pac.issuing import IssueService
-from timbra.pac.stamping import StampService
-from timbra.pac.stamping import certifier_from_settings
+from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
 from timbra.store.db import Database
@@ -41,8 +40,8 @@ class DemoAccount:
 class Pac:
     def __init__(self, settings: Settings, *, clock: Clock = SYSTEM, migrate: bool = True,
                  worker: bool | None = None) -> None:
-        from timbra.pac.delivery import Delivery, Worker
         from timbra.gateway.sandbox import SandboxGateway
+        from timbra.pac.delivery import Delivery, Worker
 
         self.settings = settings
         self.clock = clock

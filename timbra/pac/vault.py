@@ -36,10 +36,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy.orm import Session
 
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError, PrivateKey
+from timbra.cfdi.trust import TrustStore
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
 from timbra.pac.accounts import Accounts, Principal
-from timbra.cfdi.trust import TrustStore
 from timbra.settings import Settings
 from timbra.store import repo
 from timbra.store.db import Database

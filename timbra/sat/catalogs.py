@@ -70,7 +70,7 @@ class Catalogs:
     def rows(self, table: str) -> list[dict[str, Any]]:
         t = self._tables_raw[table]
         cols = t["columns"]
-        return [dict(zip(cols, r)) for r in t["rows"]]
+        return [dict(zip(cols, r, strict=False)) for r in t["rows"]]
 
     def index(self, table: str, key: str = "id") -> dict[str, dict[str, Any]]:
         got = self._indexes.get((table, key))

@@ -3,7 +3,7 @@ SAT's public test CSDs. Which of them a PAC trusts is decided in `timbra.cfdi.tr
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from cryptography import x509
@@ -21,11 +21,11 @@ def _load_dir(folder: Path) -> list[x509.Certificate]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def sat_production_cas() -> tuple[x509.Certificate, ...]:
     return tuple(_load_dir(DATA / "certs" / "sat-ca-prod"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def sat_test_cas() -> tuple[x509.Certificate, ...]:
     return tuple(_load_dir(DATA / "certs" / "sat-ca-test"))

@@ -6,7 +6,7 @@ the columns num, elemento, atributo, validacion, codigo, descripcion (and aclara
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from timbra.sat import DATA
 
@@ -22,7 +22,7 @@ MATRICES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def matrix(name: str) -> tuple[dict[str, str], ...]:
     """The rows of one matrix, in SAT's order, each with a non-empty `codigo`."""
     with (DATA / "matrices" / MATRICES[name]).open(encoding="utf-8", newline="") as fh:

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from timbra.sat import DATA
+
 # Names and postal codes compare after XSD's whitespace collapse; case and accents count, as SAT asks for the
 # name exactly as the Constancia de Situación Fiscal writes it.
 from timbra.sat.catalogs import collapse

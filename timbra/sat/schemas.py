@@ -7,7 +7,7 @@ message for one bad ClaveProdServ. The structure of every schema is SAT's.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 
 from lxml import etree
 
@@ -20,7 +20,7 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(version: str) -> etree.XMLSchema:
     """The schema set for "4.0" or "3.3": the Comprobante, TFD 1.1 and every complement SAT publishes."""
     name = {"4.0": "cfdi40.xsd", "3.3": "cfdi33.xsd"}[version]

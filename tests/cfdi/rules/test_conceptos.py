@@ -17,10 +17,10 @@ from fractions import Fraction
 import pytest
 from lxml import etree
 
+from tests.conftest import X
 from timbra.cfdi.document import NS40
 from timbra.cfdi.rules import conceptos
 from timbra.cfdi.rules.conceptos import NOMBRE_EXTRANJERO_INTERMEDIACION, importe_limits, required_complements
-from tests.conftest import X
 
 CENT = Decimal("0.01")
 ORDER = ["Impuestos", "ACuentaTerceros", "InformacionAduanera", "CuentaPredial", "ComplementoConcepto", "Parte"]

@@ -9,11 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
+from tests.conftest import NOW, X
 from timbra.cfdi.document import NS40, parse
 from timbra.cfdi.rules import Context
 from timbra.cfdi.rules import impuestos as rules
 from timbra.sat.catalogs import catalogs
-from tests.conftest import NOW, X
 
 C = f"{{{NS40}}}"
 NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"

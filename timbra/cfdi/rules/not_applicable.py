@@ -39,7 +39,8 @@ NOT_APPLICABLE.update({
     "CRP20275": "Con la fórmula del SAT los límites de cada ImpPagado se calculan desde el propio ImpPagado y su "
                 "EquivalenciaDR, así que cada importe convertido queda siempre entre ellos; donde la comparación sí "
                 "puede fallar, la suma de esos límites contra Monto, timbra reporta CRP20276.",
-    "CRP20277": "No es una condición de error sino una regla de cálculo: timbra la aplica en CRP20276 (EquivalenciaDR 1 "
+    "CRP20277": "No es una condición de error sino una regla de cálculo: timbra la aplica en CRP20276 "
+                "(EquivalenciaDR 1 "
                 "con 10 decimales para los documentos en la moneda del pago); una EquivalenciaDR distinta de 1 en la "
                 "misma moneda la reporta CRP20238.",
     "CRP20999": "Error no clasificado del SAT, sin condición propia; una regla de timbra que falla al evaluarse se "

@@ -176,7 +176,7 @@ def _totales(totales: etree._Element, pagos: list[Pago], amounts: list[dict]) ->
         if attr is not None:
             sums[attr] = sums.get(attr, Decimal(0)) + value
 
-    for p, a in zip(pagos, amounts):
+    for p, a in zip(pagos, amounts, strict=True):
         tc = Decimal(p.tipo_cambio or "1")
         add("MontoTotalPagos", a["monto"] * tc)
         for impuesto, importe in a["retenciones"].items():

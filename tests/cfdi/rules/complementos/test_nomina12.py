@@ -20,9 +20,10 @@ from tests.cfdi.rules.complementos.nomina12_builder import (
     NOMINA,
     NOMINA_RECEPTOR,
     NS_NOMINA,
+    RECEPTOR,
     Deduccion,
     Incapacidad,
-    RECEPTOR,
+    N,
     NominaSpec,
     OtroPago,
     Percepcion,
@@ -30,7 +31,6 @@ from tests.cfdi.rules.complementos.nomina12_builder import (
     base_otros_pagos,
     base_percepciones,
     horas,
-    N,
 )
 from tests.conftest import DATA, NOW
 from timbra.cfdi.document import NS40, parse

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.cfdi.rules.complementos.pagos20_builder import (
-    NS_PAGOS, Docto, Pago, Tax, iva16, pagos_root)
+from tests.cfdi.rules.complementos.pagos20_builder import NS_PAGOS, Docto, Pago, Tax, iva16, pagos_root
 from tests.conftest import DATA, NOW
 from timbra.cfdi.document import NS40, parse
 from timbra.cfdi.rules import Context, run_rules

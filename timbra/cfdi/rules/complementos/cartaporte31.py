@@ -86,11 +86,13 @@ TRANSPORTES = {AUTO: "Autotransporte", MARITIMO: "TransporteMaritimo", AEREO: "T
 CON_ESTACIONES = (MARITIMO, AEREO, FERROVIARIO)
 
 # CP109: the service keys an Ingreso with Carta Porte must bill; CP110: the intermodal ones.
-CLAVES_SERVICIO_TRANSPORTE = frozenset("""
-    78101500 78101501 78101502 78101503 78101600 78101601 78101602 78101603 78101604 78101700 78101701
-    78101702 78101703 78101704 78101705 78101706 78101800 78101801 78101802 78101803 78101804 78101806
-    78101807 78101900 78101901 78101902 78101903 78101904 78101905 78102200 78102201 78102203 78102204
-    78102205 78121603 78141500 78141501 84121806 92121800 92121801 92121802""".split())
+CLAVES_SERVICIO_TRANSPORTE = frozenset([
+    "78101500", "78101501", "78101502", "78101503", "78101600", "78101601", "78101602", "78101603", "78101604",
+    "78101700", "78101701", "78101702", "78101703", "78101704", "78101705", "78101706", "78101800", "78101801",
+    "78101802", "78101803", "78101804", "78101806", "78101807", "78101900", "78101901", "78101902", "78101903",
+    "78101904", "78101905", "78102200", "78102201", "78102203", "78102204", "78102205", "78121603", "78141500",
+    "78141501", "84121806", "92121800", "92121801", "92121802",
+])
 CLAVES_INTERMODAL = frozenset({"78101900", "78101901", "78101902", "78101903", "78101904"})
 # CP177: "Empaques" and "Estibas".
 CLAVES_GUIAS = frozenset({"31181701", "24112700"})
@@ -404,7 +406,7 @@ def claves_ingreso(ctx: Context, cp: CartaPorte) -> None:
                  expected=", ".join(sorted(CLAVES_SERVICIO_TRANSPORTE)),
                  detail="un CFDI de Ingreso con Carta Porte debe facturar al menos un concepto con una clave "
                         "de servicio de transporte")
-    for c, clave in zip(conceptos, claves):
+    for c, clave in zip(conceptos, claves, strict=True):
         if clave in CLAVES_INTERMODAL and len(cp.transportes) < 2:
             ctx.fail("CP110", c, "ClaveProdServ", value=clave, expected="más de un medio de transporte",
                      detail=f"la clave {clave} es de transporte intermodal y la Carta Porte registra un solo "

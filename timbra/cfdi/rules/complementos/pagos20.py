@@ -539,7 +539,8 @@ def pago_cuentas(ctx: Context, p: Pago) -> None:
     rfc = el.get("RfcEmisorCtaOrd")
     if rfc == RFC_GENERICO_EXTRANJERO and el.get("NomBancoOrdExt") is None:
         ctx.fail("CRP20223", el, "NomBancoOrdExt",
-                 detail=f"RfcEmisorCtaOrd es {RFC_GENERICO_EXTRANJERO} (banco extranjero): se debe registrar NomBancoOrdExt")
+                 detail=f"RfcEmisorCtaOrd es {RFC_GENERICO_EXTRANJERO} (banco extranjero): se debe registrar "
+                        "NomBancoOrdExt")
     cadena = el.get("TipoCadPago")
     if cadena is not None and forma != "03":
         ctx.fail("CRP20229", el, "TipoCadPago", value=cadena,
@@ -878,5 +879,6 @@ def _traslados_p_sums(ctx: Context, p: Pago, found: set[tuple]) -> None:
                          f"{p.moneda} {missing}"))
         if not exento:
             ctx.fail("CRP20274", where, None, expected=_fmt(round_half_up(importe.exact, n)),
-                     detail=(f"los ImporteDR de los documentos relacionados suman {_fmt(round_half_up(importe.exact, n))} "
+                     detail=(f"los ImporteDR de los documentos relacionados suman "
+                             f"{_fmt(round_half_up(importe.exact, n))} "
                              f"{p.moneda} {missing}"))

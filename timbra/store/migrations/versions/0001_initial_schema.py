@@ -1,12 +1,12 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
-from alembic import op
 import sqlalchemy as sa
-import timbra.store.models
+from alembic import op
 
+import timbra.store.models
 
 revision = '0001'
 down_revision = None

@@ -3,10 +3,10 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-import timbra.store.models
+from alembic import op
 
+import timbra.store.models
 
 revision = '0002'
 down_revision = '0001'

@@ -7,9 +7,8 @@ the account that has held it longest (lowest id) stays its owner, the others are
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
