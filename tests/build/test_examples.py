@@ -11,7 +11,8 @@ from lxml import etree
 
 from tests.conftest import NOW
 from timbra.api.rest import IssueBody, IssueNominaBody, IssuePagosBody
-from timbra.build.invoice import Emisor, build
+from timbra.build.common import Emisor
+from timbra.build.invoice import build
 from timbra.build.nomina import build_nomina
 from timbra.build.pagos import build_pagos
 from timbra.cfdi.seal import sign_root

@@ -9,7 +9,8 @@ from lxml import etree
 from pydantic import ValidationError
 
 from tests.conftest import NOW, X
-from timbra.build.invoice import BuildError, Emisor, Invoice, build, json_path
+from timbra.build.common import BuildError, Emisor
+from timbra.build.invoice import Invoice, build, json_path
 from timbra.cfdi.seal import sign_root
 
 EMISOR = Emisor("EKU9003173C9", "ESCUELA KEMPER URGATE", "601")
@@ -174,7 +175,7 @@ def satcfdi_agrees(d: dict, root) -> None:
     from satcfdi.create.cfd import cfdi40
 
     conceptos = []
-    for c, node in zip(d["Conceptos"], root.iterfind(".//{*}Conceptos/{*}Concepto")):
+    for c, node in zip(d["Conceptos"], root.iterfind(".//{*}Conceptos/{*}Concepto"), strict=True):
         written = {(t.getparent().tag.rsplit("}")[1], i): t for i, t in enumerate(node.iterfind("{*}Impuestos/*/*"))}
         tras, rets = [], []
         for (group, _), t in written.items():
@@ -196,7 +197,7 @@ def satcfdi_agrees(d: dict, root) -> None:
         lugar_expedicion=d["LugarExpedicion"], conceptos=conceptos, fecha=NOW.replace(tzinfo=None),
         receptor=cfdi40.Receptor(rfc=r["Rfc"], nombre=r["Nombre"], regimen_fiscal_receptor=r["RegimenFiscalReceptor"],
                                  domicilio_fiscal_receptor=r["DomicilioFiscalReceptor"], uso_cfdi=r["UsoCFDI"]))
-    for mine, theirs in zip(root.iterfind(".//{*}Conceptos/{*}Concepto"), other["Conceptos"]):
+    for mine, theirs in zip(root.iterfind(".//{*}Conceptos/{*}Concepto"), other["Conceptos"], strict=True):
         ours = [Decimal(t.get("Importe")) for t in mine.iterfind("{*}Impuestos/*/*") if t.get("Importe")]
         got = [t["Importe"] for k in ("Traslados", "Retenciones") for t in (theirs["Impuestos"] or {}).get(k) or []
                if t["Importe"] is not None]

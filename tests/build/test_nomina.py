@@ -12,7 +12,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from tests.conftest import NOW
-from timbra.build.invoice import BuildError, Emisor
+from timbra.build.common import BuildError, Emisor
 from timbra.build.nomina import NS_NOMINA, NominaInvoice, antiguedad, build_nomina, json_path
 from timbra.cfdi.document import NS40
 from timbra.cfdi.seal import sign_root

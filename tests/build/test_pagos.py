@@ -11,7 +11,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from tests.conftest import NOW
-from timbra.build.invoice import BuildError, Emisor
+from timbra.build.common import BuildError, Emisor
 from timbra.build.invoice import Invoice, build
 from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path
 from timbra.cfdi.seal import sign_root

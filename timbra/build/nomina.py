@@ -28,7 +28,6 @@ on it through the ordinary validator.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,11 +36,22 @@ from typing import Annotated, Literal
 from lxml import etree
 from pydantic import Field
 
-from timbra.build.invoice import SCHEMA_LOCATION_40, BuildError, CfdiRelacionadosData, Emisor, _Model, _plain, _sub
+from timbra.build.common import (
+    SCHEMA_LOCATION_40,
+    BuildError,
+    CfdiRelacionadosData,
+    DataModel,
+    Emisor,
+    EmisorCfdi,
+    JsonPaths,
+    comprobante,
+    element,
+    fmt_shortest,
+    set_attrs,
+)
 from timbra.build.invoice import json_path as _cfdi_json_path
-from timbra.cfdi.document import NS40, NS_XSI
-from timbra.cfdi.rules.complementos.nomina12 import elapsed
-from timbra.sat.catalogs import catalogs
+from timbra.cfdi.amounts import fmt
+from timbra.cfdi.periods import elapsed
 
 NS_NOMINA = "http://www.sat.gob.mx/nomina12"
 SCHEMA_LOCATION = f"{SCHEMA_LOCATION_40} {NS_NOMINA} http://www.sat.gob.mx/sitio_internet/cfd/nomina/nomina12.xsd"
@@ -54,7 +64,6 @@ ISR, DESCUENTO_INCAPACIDAD = "002", "006"
 SUBSIDIO = "002"
 HORAS_EXTRA = "019"
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 
 # t_ImporteMXN: up to two decimals, never negative.
 ImporteMXN = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
@@ -65,7 +74,7 @@ Catalogo = Annotated[str, Field(min_length=1, max_length=3)]
 
 # -- the data the ERP sends -----------------------------------------------------------------------------
 
-class ReceptorNominaCfdi(_Model):
+class ReceptorNominaCfdi(DataModel):
     """cfdi:Receptor: the employee as a taxpayer (a persona física, régimen 605, UsoCFDI CN01)."""
 
     Rfc: str = Field(min_length=13, max_length=13, description="El trabajador es persona física (13)")
@@ -75,19 +84,12 @@ class ReceptorNominaCfdi(_Model):
     UsoCFDI: Literal["CN01"] = "CN01"
 
 
-class EmisorCfdi(_Model):
-    Rfc: str | None = Field(None, description="Solo si la cuenta tiene varios RFC")
-    Nombre: str | None = Field(None, max_length=254, description="Por omisión, el nombre registrado en la cuenta "
-                               "para el RFC, o el del CSD sin régimen de capital")
-    RegimenFiscal: str | None = Field(None, description="Por omisión, el régimen registrado de la cuenta")
-
-
-class EntidadSNCFData(_Model):
+class EntidadSNCFData(DataModel):
     OrigenRecurso: Literal["IP", "IF", "IM"]
     MontoRecursoPropio: ImporteMXN | None = None
 
 
-class EmisorNominaData(_Model):
+class EmisorNominaData(DataModel):
     """nomina12:Emisor: the employer's payroll data."""
 
     Curp: str | None = Field(None, pattern=r"^[A-Z][AEIOUX][A-Z]{2}[0-9]{6}[HM][A-Z]{5}[0-9A-Z][0-9]$",
@@ -97,12 +99,12 @@ class EmisorNominaData(_Model):
     EntidadSNCF: EntidadSNCFData | None = None
 
 
-class SubContratacionData(_Model):
+class SubContratacionData(DataModel):
     RfcLabora: str
     PorcentajeTiempo: Annotated[Decimal, Field(gt=0, le=100, decimal_places=3)]
 
 
-class ReceptorNominaData(_Model):
+class ReceptorNominaData(DataModel):
     """nomina12:Receptor: the employment relation. Antigüedad is computed (FormatoAntigüedad chooses its form)."""
 
     Curp: str = Field(pattern=r"^[A-Z][AEIOUX][A-Z]{2}[0-9]{6}[HM][A-Z]{5}[0-9A-Z][0-9]$")
@@ -128,19 +130,19 @@ class ReceptorNominaData(_Model):
     SubContratacion: list[SubContratacionData] = []
 
 
-class HorasExtraData(_Model):
+class HorasExtraData(DataModel):
     Dias: int = Field(ge=1)
     TipoHoras: Literal["01", "02", "03"] = Field(description="c_TipoHoras: 01 dobles, 02 triples, 03 simples")
     HorasExtra: int = Field(ge=1)
     ImportePagado: ImporteMXN
 
 
-class AccionesOTitulosData(_Model):
+class AccionesOTitulosData(DataModel):
     ValorMercado: Annotated[Decimal, Field(gt=0, decimal_places=6)]
     PrecioAlOtorgarse: Annotated[Decimal, Field(gt=0, decimal_places=6)]
 
 
-class PercepcionData(_Model):
+class PercepcionData(DataModel):
     TipoPercepcion: str = Field(pattern=r"^[0-9]{3}$")
     Clave: ClaveNomina
     Concepto: Texto100
@@ -150,7 +152,7 @@ class PercepcionData(_Model):
     HorasExtra: list[HorasExtraData] = []
 
 
-class JubilacionPensionRetiroData(_Model):
+class JubilacionPensionRetiroData(DataModel):
     """TotalUnaExhibicion is computed (the 039); TotalParcialidad defaults to the 044's sum."""
 
     TotalParcialidad: ImporteMXN | None = None
@@ -159,14 +161,14 @@ class JubilacionPensionRetiroData(_Model):
     IngresoNoAcumulable: ImporteMXN
 
 
-class SeparacionIndemnizacionData(_Model):
+class SeparacionIndemnizacionData(DataModel):
     """TotalPagado, IngresoAcumulable and IngresoNoAcumulable are computed (LISR art. 95)."""
 
     NumAniosServicio: int = Field(alias="NumAñosServicio", ge=0, le=99)
     UltimoSueldoMensOrd: ImporteMXN
 
 
-class DeduccionData(_Model):
+class DeduccionData(DataModel):
     TipoDeduccion: str = Field(pattern=r"^[0-9]{3}$")
     Clave: ClaveNomina
     Concepto: Texto100
@@ -174,17 +176,17 @@ class DeduccionData(_Model):
         None, description="Obligatorio salvo en la 006: la suma de ImporteMonetario de las incapacidades")
 
 
-class SubsidioAlEmpleoData(_Model):
+class SubsidioAlEmpleoData(DataModel):
     SubsidioCausado: ImporteMXN
 
 
-class CompensacionSaldosAFavorData(_Model):
+class CompensacionSaldosAFavorData(DataModel):
     SaldoAFavor: ImporteMXN
     Anio: int = Field(alias="Año", ge=2016, le=9999)
     RemanenteSalFav: ImporteMXN
 
 
-class OtroPagoData(_Model):
+class OtroPagoData(DataModel):
     TipoOtroPago: str = Field(pattern=r"^[0-9]{3}$")
     Clave: ClaveNomina
     Concepto: Texto100
@@ -193,14 +195,14 @@ class OtroPagoData(_Model):
     CompensacionSaldosAFavor: CompensacionSaldosAFavorData | None = None
 
 
-class IncapacidadData(_Model):
+class IncapacidadData(DataModel):
     DiasIncapacidad: int = Field(ge=1)
     TipoIncapacidad: Literal["01", "02", "03", "04"] = Field(
         description="c_TipoIncapacidad: 01 riesgo de trabajo, 02 enfermedad general, 03 maternidad, 04 hijo")
     ImporteMonetario: ImporteMXN | None = None
 
 
-class NominaData(_Model):
+class NominaData(DataModel):
     """nomina12:Nomina without its totals (computed)."""
 
     TipoNomina: Literal["O", "E"] = Field(description="O ordinaria, E extraordinaria")
@@ -218,7 +220,7 @@ class NominaData(_Model):
     Incapacidades: list[IncapacidadData] = []
 
 
-class NominaInvoice(_Model):
+class NominaInvoice(DataModel):
     """A CFDI de nómina in Anexo 20's and the complement's names. Emisor, Fecha, totals and the Concepto are
     timbra's."""
 
@@ -234,11 +236,12 @@ class NominaInvoice(_Model):
 # -- building -------------------------------------------------------------------------------------------
 
 def _money(value: Decimal) -> str:
-    return f"{value.quantize(CENT):f}"
+    """t_ImporteMXN: two decimals (the ERP's amounts have no more, so every sum is exact)."""
+    return fmt(value, 2)
 
 
-def _el(parent: etree._Element, ns: str, local: str, attrs: Iterable[tuple[str, str | None]]) -> etree._Element:
-    return _sub(parent, local, attrs, ns)
+def _nel(parent: etree._Element, local: str, attrs: Iterable[tuple[str, str | None]] = ()) -> etree._Element:
+    return element(parent, local, attrs, NS_NOMINA)
 
 
 def _opt(value: Decimal | None) -> str | None:
@@ -261,9 +264,8 @@ def build_nomina(data: NominaInvoice, *, emisor: Emisor, fecha: datetime) -> etr
     LugarExpedicion's zone.
 
     Raises BuildError (with the JSON path) for what only the data can get wrong before SAT's rules run."""
-    zone = catalogs().zone_for_postal_code(data.LugarExpedicion)
-    if zone is None:
-        raise BuildError("LugarExpedicion", "no está en el catálogo c_CodigoPostal", data.LugarExpedicion)
+    root, _ = comprobante(data, emisor=emisor, fecha=fecha, namespaces={"nomina12": NS_NOMINA},
+                          schema_location=SCHEMA_LOCATION)
     nomina, totals = _nomina(data.Nomina, emisor)
     percepciones = totals.get("TotalPercepciones", ZERO)
     otros = totals.get("TotalOtrosPagos", ZERO)
@@ -274,31 +276,14 @@ def build_nomina(data: NominaInvoice, *, emisor: Emisor, fecha: datetime) -> etr
         raise BuildError("Nomina.Deducciones", f"las deducciones ({_money(deducciones)}) pasan de las percepciones "
                                                f"y otros pagos ({_money(subtotal)})", _money(deducciones))
 
-    root = etree.Element(f"{{{NS40}}}Comprobante", nsmap={"cfdi": NS40, "xsi": NS_XSI, "nomina12": NS_NOMINA})
-    root.set(f"{{{NS_XSI}}}schemaLocation", SCHEMA_LOCATION)
-    for k, v in (("Version", "4.0"), ("Serie", data.Serie), ("Folio", data.Folio),
-                 ("Fecha", fecha.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")), ("SubTotal", _money(subtotal)),
-                 ("Descuento", _opt(deducciones)), ("Moneda", "MXN"), ("Total", _money(total)),
-                 ("TipoDeComprobante", "N"), ("Exportacion", "01"), ("MetodoPago", "PUE"),
-                 ("LugarExpedicion", data.LugarExpedicion)):
-        if v is not None:
-            root.set(k, v)
-    for rel in data.CfdiRelacionados:
-        node = _el(root, NS40, "CfdiRelacionados", [("TipoRelacion", rel.TipoRelacion)])
-        for u in rel.UUIDs:
-            _el(node, NS40, "CfdiRelacionado", [("UUID", u)])
-    _el(root, NS40, "Emisor", [("Rfc", emisor.rfc), ("Nombre", emisor.nombre),
-                               ("RegimenFiscal", data.Emisor.RegimenFiscal or emisor.regimen_fiscal)])
-    r = data.Receptor
-    _el(root, NS40, "Receptor", [("Rfc", r.Rfc.upper()), ("Nombre", r.Nombre),
-                                 ("DomicilioFiscalReceptor", r.DomicilioFiscalReceptor),
-                                 ("RegimenFiscalReceptor", r.RegimenFiscalReceptor), ("UsoCFDI", r.UsoCFDI)])
-    conceptos = _el(root, NS40, "Conceptos", [])
-    _el(conceptos, NS40, "Concepto", [
+    set_attrs(root, (("SubTotal", _money(subtotal)), ("Descuento", _opt(deducciones)), ("Moneda", "MXN"),
+                     ("Total", _money(total)), ("TipoDeComprobante", "N"), ("Exportacion", "01"),
+                     ("MetodoPago", "PUE"), ("LugarExpedicion", data.LugarExpedicion)))
+    element(element(root, "Conceptos"), "Concepto", [
         ("ClaveProdServ", CLAVE_PROD_SERV), ("Cantidad", "1"), ("ClaveUnidad", CLAVE_UNIDAD),
         ("Descripcion", DESCRIPCION), ("ValorUnitario", _money(subtotal)), ("Importe", _money(subtotal)),
         ("Descuento", _opt(deducciones)), ("ObjetoImp", "01")])
-    _el(root, NS40, "Complemento", []).append(nomina)
+    element(root, "Complemento").append(nomina)
     return root
 
 
@@ -324,14 +309,14 @@ def _nomina(n: NominaData, emisor: Emisor) -> tuple[etree._Element, dict[str, De
     if n.OtrosPagos:
         totals["TotalOtrosPagos"] = _otros_pagos(el, n)
     if n.Incapacidades:
-        inc = _el(el, NS_NOMINA, "Incapacidades", [])
+        inc = _nel(el, "Incapacidades")
         for i in n.Incapacidades:
-            _el(inc, NS_NOMINA, "Incapacidad", [("DiasIncapacidad", str(i.DiasIncapacidad)),
+            _nel(inc, "Incapacidad", [("DiasIncapacidad", str(i.DiasIncapacidad)),
                                                 ("TipoIncapacidad", i.TipoIncapacidad),
                                                 ("ImporteMonetario", _opt(i.ImporteMonetario))])
     for k, v in (("Version", "1.2"), ("TipoNomina", n.TipoNomina), ("FechaPago", n.FechaPago.isoformat()),
                  ("FechaInicialPago", n.FechaInicialPago.isoformat()), ("FechaFinalPago", n.FechaFinalPago.isoformat()),
-                 ("NumDiasPagados", f"{n.NumDiasPagados.quantize(Decimal('0.001')):f}"),
+                 ("NumDiasPagados", fmt(n.NumDiasPagados, 3)),
                  *((k, _money(v)) for k, v in totals.items())):
         el.set(k, v)
     return el, totals
@@ -346,10 +331,10 @@ def _emisor(el: etree._Element, n: NominaData, emisor: Emisor) -> None:
         raise BuildError("Nomina.Emisor.Curp", f"el emisor {emisor.rfc} es persona física: registre su CURP")
     if e.Curp is None and e.RegistroPatronal is None and e.RfcPatronOrigen is None and e.EntidadSNCF is None:
         return
-    node = _el(el, NS_NOMINA, "Emisor", [("Curp", e.Curp), ("RegistroPatronal", e.RegistroPatronal),
+    node = _nel(el, "Emisor", [("Curp", e.Curp), ("RegistroPatronal", e.RegistroPatronal),
                                          ("RfcPatronOrigen", e.RfcPatronOrigen)])
     if e.EntidadSNCF is not None:
-        _el(node, NS_NOMINA, "EntidadSNCF", [("OrigenRecurso", e.EntidadSNCF.OrigenRecurso),
+        _nel(node, "EntidadSNCF", [("OrigenRecurso", e.EntidadSNCF.OrigenRecurso),
                                              ("MontoRecursoPropio", _opt(e.EntidadSNCF.MontoRecursoPropio))])
 
 
@@ -363,7 +348,7 @@ def _receptor(el: etree._Element, n: NominaData) -> None:
                              f"es posterior al fin del periodo de pago ({n.FechaFinalPago})",
                              r.FechaInicioRelLaboral.isoformat())
         antig = antiguedad(r.FechaInicioRelLaboral, n.FechaFinalPago, r.FormatoAntiguedad)
-    node = _el(el, NS_NOMINA, "Receptor", [
+    node = _nel(el, "Receptor", [
         ("Curp", r.Curp), ("NumSeguridadSocial", r.NumSeguridadSocial),
         ("FechaInicioRelLaboral", r.FechaInicioRelLaboral.isoformat() if r.FechaInicioRelLaboral else None),
         ("Antigüedad", antig), ("TipoContrato", r.TipoContrato), ("Sindicalizado", r.Sindicalizado),
@@ -373,13 +358,13 @@ def _receptor(el: etree._Element, n: NominaData) -> None:
         ("SalarioBaseCotApor", _opt(r.SalarioBaseCotApor)),
         ("SalarioDiarioIntegrado", _opt(r.SalarioDiarioIntegrado)), ("ClaveEntFed", r.ClaveEntFed)])
     for s in r.SubContratacion:
-        _el(node, NS_NOMINA, "SubContratacion", [("RfcLabora", s.RfcLabora.upper()),
-                                                 ("PorcentajeTiempo", _plain(s.PorcentajeTiempo))])
+        _nel(node, "SubContratacion", [("RfcLabora", s.RfcLabora.upper()),
+                                                 ("PorcentajeTiempo", fmt_shortest(s.PorcentajeTiempo))])
 
 
 def _percepciones(el: etree._Element, n: NominaData) -> Decimal:
     """nomina12:Percepciones with its totals; returns TotalPercepciones (NOM37)."""
-    ps = _el(el, NS_NOMINA, "Percepciones", [])
+    ps = _nel(el, "Percepciones")
     sueldos = separacion = jubilacion = una_exhibicion = parcialidades = gravado = exento = ZERO
     kinds: set[str] = set()
     for i, p in enumerate(n.Percepciones):
@@ -391,15 +376,15 @@ def _percepciones(el: etree._Element, n: NominaData) -> Decimal:
             raise BuildError(f"{path}.HorasExtra", "una percepción 019 (horas extra) detalla sus HorasExtra")
         if p.TipoPercepcion != HORAS_EXTRA and p.HorasExtra:
             raise BuildError(f"{path}.HorasExtra", "HorasExtra sólo se registra en percepciones 019")
-        node = _el(ps, NS_NOMINA, "Percepcion", [
+        node = _nel(ps, "Percepcion", [
             ("TipoPercepcion", p.TipoPercepcion), ("Clave", p.Clave), ("Concepto", p.Concepto),
             ("ImporteGravado", _money(p.ImporteGravado)), ("ImporteExento", _money(p.ImporteExento))])
         if p.AccionesOTitulos is not None:
             a = p.AccionesOTitulos
-            _el(node, NS_NOMINA, "AccionesOTitulos", [("ValorMercado", _plain(a.ValorMercado)),
-                                                      ("PrecioAlOtorgarse", _plain(a.PrecioAlOtorgarse))])
+            _nel(node, "AccionesOTitulos", [("ValorMercado", fmt_shortest(a.ValorMercado)),
+                                                      ("PrecioAlOtorgarse", fmt_shortest(a.PrecioAlOtorgarse))])
         for h in p.HorasExtra:
-            _el(node, NS_NOMINA, "HorasExtra", [("Dias", str(h.Dias)), ("TipoHoras", h.TipoHoras),
+            _nel(node, "HorasExtra", [("Dias", str(h.Dias)), ("TipoHoras", h.TipoHoras),
                                                 ("HorasExtra", str(h.HorasExtra)),
                                                 ("ImportePagado", _money(h.ImportePagado))])
         if p.TipoPercepcion in SEPARACION:
@@ -456,7 +441,7 @@ def _jubilacion(ps: etree._Element, n: NominaData, una_exhibicion: Decimal, parc
                              "con una percepción 044 (parcialidades) es obligatorio")
         attrs = [("TotalParcialidad", _money(j.TotalParcialidad if j.TotalParcialidad is not None else parcialidades)),
                  ("MontoDiario", _money(j.MontoDiario))]
-    _el(ps, NS_NOMINA, "JubilacionPensionRetiro", [
+    _nel(ps, "JubilacionPensionRetiro", [
         *attrs, ("IngresoAcumulable", _money(j.IngresoAcumulable)),
         ("IngresoNoAcumulable", _money(j.IngresoNoAcumulable))])
 
@@ -469,7 +454,7 @@ def _separacion(ps: etree._Element, n: NominaData, total: Decimal) -> None:
         raise BuildError("Nomina.SeparacionIndemnizacion", "hay percepciones 022, 023 o 025: registre "
                                                            "NumAñosServicio y UltimoSueldoMensOrd")
     acumulable = min(total, s.UltimoSueldoMensOrd)
-    _el(ps, NS_NOMINA, "SeparacionIndemnizacion", [
+    _nel(ps, "SeparacionIndemnizacion", [
         ("TotalPagado", _money(total)), ("NumAñosServicio", str(s.NumAniosServicio)),
         ("UltimoSueldoMensOrd", _money(s.UltimoSueldoMensOrd)), ("IngresoAcumulable", _money(acumulable)),
         ("IngresoNoAcumulable", _money(total - acumulable))])
@@ -478,7 +463,7 @@ def _separacion(ps: etree._Element, n: NominaData, total: Decimal) -> None:
 def _deducciones(el: etree._Element, n: NominaData) -> Decimal:
     """nomina12:Deducciones with its totals; returns TotalDeducciones (NOM39). A 006 without Importe takes the
     incapacidades' ImporteMonetario (NOM95)."""
-    ds = _el(el, NS_NOMINA, "Deducciones", [])
+    ds = _nel(el, "Deducciones")
     otras = impuestos = ZERO
     con_otras = con_isr = False
     monetario = sum((i.ImporteMonetario or ZERO for i in n.Incapacidades), ZERO)
@@ -499,7 +484,7 @@ def _deducciones(el: etree._Element, n: NominaData) -> Decimal:
                                                          "que descuenta la deducción 006")
         elif importe is None:
             raise BuildError(path, "es obligatorio")
-        _el(ds, NS_NOMINA, "Deduccion", [("TipoDeduccion", d.TipoDeduccion), ("Clave", d.Clave),
+        _nel(ds, "Deduccion", [("TipoDeduccion", d.TipoDeduccion), ("Clave", d.Clave),
                                          ("Concepto", d.Concepto), ("Importe", _money(importe))])
         if d.TipoDeduccion == ISR:
             impuestos += importe
@@ -516,7 +501,7 @@ def _deducciones(el: etree._Element, n: NominaData) -> Decimal:
 
 def _otros_pagos(el: etree._Element, n: NominaData) -> Decimal:
     """nomina12:OtrosPagos; returns TotalOtrosPagos (NOM40)."""
-    os_ = _el(el, NS_NOMINA, "OtrosPagos", [])
+    os_ = _nel(el, "OtrosPagos")
     total = ZERO
     for i, o in enumerate(n.OtrosPagos):
         path = f"Nomina.OtrosPagos[{i}]"
@@ -524,13 +509,13 @@ def _otros_pagos(el: etree._Element, n: NominaData) -> Decimal:
             raise BuildError(f"{path}.SubsidioAlEmpleo", "un OtroPago 002 registra el SubsidioCausado")
         if o.TipoOtroPago != SUBSIDIO and o.Importe <= ZERO:
             raise BuildError(f"{path}.Importe", "debe ser mayor que cero", _money(o.Importe))
-        node = _el(os_, NS_NOMINA, "OtroPago", [("TipoOtroPago", o.TipoOtroPago), ("Clave", o.Clave),
+        node = _nel(os_, "OtroPago", [("TipoOtroPago", o.TipoOtroPago), ("Clave", o.Clave),
                                                 ("Concepto", o.Concepto), ("Importe", _money(o.Importe))])
         if o.SubsidioAlEmpleo is not None:
-            _el(node, NS_NOMINA, "SubsidioAlEmpleo", [("SubsidioCausado", _money(o.SubsidioAlEmpleo.SubsidioCausado))])
+            _nel(node, "SubsidioAlEmpleo", [("SubsidioCausado", _money(o.SubsidioAlEmpleo.SubsidioCausado))])
         if o.CompensacionSaldosAFavor is not None:
             c = o.CompensacionSaldosAFavor
-            _el(node, NS_NOMINA, "CompensacionSaldosAFavor", [
+            _nel(node, "CompensacionSaldosAFavor", [
                 ("SaldoAFavor", _money(c.SaldoAFavor)), ("Año", str(c.Anio)),
                 ("RemanenteSalFav", _money(c.RemanenteSalFav))])
         total += o.Importe
@@ -539,15 +524,18 @@ def _otros_pagos(el: etree._Element, n: NominaData) -> Decimal:
 
 # -- findings back to the JSON ------------------------------------------------------------------------------
 
-_STEP = re.compile(r"([A-Za-zñÑ]+)(?:\[(\d+)\])?")
-# XML element -> the JSON list that holds it (Percepciones, Deducciones... are lists in the JSON).
-_NOMINA_LISTS = {"Percepcion": "Percepciones", "Deduccion": "Deducciones", "OtroPago": "OtrosPagos",
-                 "Incapacidad": "Incapacidades", "HorasExtra": "HorasExtra", "SubContratacion": "SubContratacion"}
-_NOMINA_CONTAINERS = {"Percepciones", "Deducciones", "OtrosPagos", "Incapacidades"}
-# What timbra computes: a finding on it points at the node the ERP's lines make up.
-_COMPUTED = {"TotalPercepciones", "TotalDeducciones", "TotalOtrosPagos", "TotalSueldos",
-             "TotalSeparacionIndemnizacion", "TotalJubilacionPensionRetiro", "TotalGravado", "TotalExento",
-             "TotalOtrasDeducciones", "TotalImpuestosRetenidos", "TotalUnaExhibicion", "TotalPagado", "Version"}
+PATHS = JsonPaths(
+    # XML element -> the JSON list that holds it (Percepciones, Deducciones... are lists in the JSON).
+    lists={"Percepcion": "Percepciones", "Deduccion": "Deducciones", "OtroPago": "OtrosPagos",
+           "Incapacidad": "Incapacidades", "HorasExtra": "HorasExtra", "SubContratacion": "SubContratacion"},
+    skip=frozenset({"Comprobante", "Complemento"}),
+    containers=frozenset({"Percepciones", "Deducciones", "OtrosPagos", "Incapacidades"}),
+    renames={"Antigüedad": "FechaInicioRelLaboral"},  # computed from it
+    # What timbra computes: a finding on it points at the node the ERP's lines make up.
+    computed=frozenset({"TotalPercepciones", "TotalDeducciones", "TotalOtrosPagos", "TotalSueldos",
+                        "TotalSeparacionIndemnizacion", "TotalJubilacionPensionRetiro", "TotalGravado",
+                        "TotalExento", "TotalOtrasDeducciones", "TotalImpuestosRetenidos", "TotalUnaExhibicion",
+                        "TotalPagado", "Version"}))
 
 
 def json_path(node: str) -> str:
@@ -555,7 +543,7 @@ def json_path(node: str) -> str:
     "Complemento/Nomina/Percepciones/Percepcion[2]/HorasExtra[1]@Dias" -> "Nomina.Percepciones[1].HorasExtra[0].Dias";
     a computed total names its node ("Complemento/Nomina/Deducciones@TotalImpuestosRetenidos" ->
     "Nomina.Deducciones"), Antigüedad the date it comes from, the Concepto and the Comprobante's amounts
-    "Nomina"; the Comprobante's other nodes as build.json_path."""
+    "Nomina"; the Comprobante's other nodes as build.invoice.json_path."""
     elements, _, attr = node.partition("@")
     steps = [s for s in elements.split("/") if s]
     if steps[:1] == ["Comprobante"]:
@@ -564,25 +552,4 @@ def json_path(node: str) -> str:
         return "Nomina"  # the single Concepto and the Comprobante's amounts are the Nomina's totals
     if len(steps) < 2 or steps[0] != "Complemento" or not steps[1].startswith("Nomina"):
         return _cfdi_json_path(node)
-    out = ["Nomina"]
-    pending: str | None = None  # a container whose items follow
-    for step in steps[2:]:
-        m = _STEP.fullmatch(step)
-        if m is None:
-            return node
-        name, index = m.group(1), int(m.group(2) or 1) - 1
-        if name in _NOMINA_CONTAINERS:
-            pending = name
-            continue
-        if name in _NOMINA_LISTS:
-            out.append(f"{_NOMINA_LISTS[name]}[{index}]")
-        else:
-            out.append(name)
-        pending = None
-    if pending is not None:
-        out.append(pending)
-    if attr == "Antigüedad":
-        out.append("FechaInicioRelLaboral")
-    elif attr and attr not in _COMPUTED:
-        out.append(attr)
-    return ".".join(out)
+    return PATHS.walk(node)

@@ -36,21 +36,31 @@ on the result through the ordinary validator. The result is unsealed.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from lxml import etree
 from pydantic import Field, field_validator
 
-from timbra.build.invoice import (
-    BuildError, CfdiRelacionadosData, Emisor, EmisorData, Rate, _fmt, _Model, _plain, _rate, _round, _sub,
-    json_path,
+from timbra.build.common import (
+    SCHEMA_LOCATION_40,
+    BuildError,
+    CfdiRelacionadosData,
+    DataModel,
+    Emisor,
+    EmisorData,
+    JsonPaths,
+    Rate,
+    comprobante,
+    element,
+    fmt_shortest,
 )
-from timbra.cfdi.document import NS40, NS_PAGOS20, NS_XSI
+from timbra.build.invoice import json_path
+from timbra.cfdi.amounts import bounds, fmt, quantum, round_half_up
+from timbra.cfdi.document import NS_PAGOS20
 from timbra.sat.catalogs import catalogs
 
 __all__ = ["PagosInvoice", "PagoData", "DoctoRelacionadoData", "ImpuestosDRData", "TrasladoDRData",
@@ -59,8 +69,7 @@ __all__ = ["PagosInvoice", "PagoData", "DoctoRelacionadoData", "ImpuestosDRData"
 
 NS_PAGOS = NS_PAGOS20
 SCHEMA_LOCATION_PAGOS = (
-    "http://www.sat.gob.mx/cfd/4 http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd "
-    "http://www.sat.gob.mx/Pagos20 http://www.sat.gob.mx/sitio_internet/cfd/Pagos/Pagos20.xsd")
+    f"{SCHEMA_LOCATION_40} http://www.sat.gob.mx/Pagos20 http://www.sat.gob.mx/sitio_internet/cfd/Pagos/Pagos20.xsd")
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=6)]
 ONE = Decimal(1)
@@ -82,7 +91,7 @@ _IMPORTE = ("Opcional, con Base y Total: Importe de esta línea en el CFDI pagad
 LineImporte = Annotated[Decimal, Field(ge=0, max_digits=24, decimal_places=6)]
 
 
-class TrasladoDRData(_Model):
+class TrasladoDRData(DataModel):
     ImpuestoDR: Literal["002", "003"] = Field(description="c_Impuesto: 002 IVA, 003 IEPS")
     TipoFactorDR: Literal["Tasa", "Cuota", "Exento"]
     TasaOCuotaDR: Rate | None = Field(None, description="Obligatoria salvo Exento, p. ej. 0.160000")
@@ -90,7 +99,7 @@ class TrasladoDRData(_Model):
     Importe: LineImporte | None = Field(None, description=_IMPORTE)
 
 
-class RetencionDRData(_Model):
+class RetencionDRData(DataModel):
     ImpuestoDR: Literal["001", "002", "003"] = Field(description="c_Impuesto: 001 ISR, 002 IVA, 003 IEPS")
     TipoFactorDR: Literal["Tasa", "Cuota"]
     TasaOCuotaDR: Rate
@@ -98,13 +107,13 @@ class RetencionDRData(_Model):
     Importe: LineImporte | None = Field(None, description=_IMPORTE)
 
 
-class ImpuestosDRData(_Model):
+class ImpuestosDRData(DataModel):
     """The tax lines of the paid document; BaseDR and ImporteDR are timbra's."""
     TrasladosDR: list[TrasladoDRData] = []
     RetencionesDR: list[RetencionDRData] = []
 
 
-class DoctoRelacionadoData(_Model):
+class DoctoRelacionadoData(DataModel):
     IdDocumento: str = Field(description="UUID del CFDI pagado")
     Serie: str | None = Field(None, max_length=25)
     Folio: str | None = Field(None, max_length=40)
@@ -125,7 +134,7 @@ class DoctoRelacionadoData(_Model):
         return v.upper()
 
 
-class PagoData(_Model):
+class PagoData(DataModel):
     FechaPago: datetime = Field(description="Fecha y hora del pago; solo la fecha se registra a las 12:00:00")
     FormaDePagoP: str
     MonedaP: str = "MXN"
@@ -160,7 +169,7 @@ class PagoData(_Model):
         return v.upper()
 
 
-class PagosReceptorData(_Model):
+class PagosReceptorData(DataModel):
     Rfc: str
     Nombre: str
     DomicilioFiscalReceptor: str
@@ -170,7 +179,7 @@ class PagosReceptorData(_Model):
     NumRegIdTrib: str | None = None
 
 
-class PagosInvoice(_Model):
+class PagosInvoice(DataModel):
     """A CFDI de pagos: the Comprobante's fixed fields, Emisor, Fecha and every derived amount are timbra's."""
 
     Serie: str | None = Field(None, max_length=25)
@@ -212,9 +221,9 @@ def _decimals(moneda: str, path: str) -> int:
 def _as_written(value: Decimal, decimals: int, path: str) -> Decimal:
     """An amount the ERP states (ImpSaldoAnt, ImpPagado, Monto) is never rounded by timbra: more decimals
     than the currency admits is the ERP's error to fix."""
-    if _round(value, decimals) != value:
+    if round_half_up(value, decimals) != value:
         raise BuildError(path, f"tiene más de {decimals} decimales, los que admite la moneda", value)
-    return _round(value, decimals)
+    return round_half_up(value, decimals)
 
 
 def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
@@ -243,13 +252,13 @@ def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
 
     importes: list[Decimal | None] = [None] * len(lines)
     if d.Total is None:
-        for lpath, line in lines:
+        for _, line in lines:
             if line.Base is not None or line.Importe is not None:
                 raise BuildError(f"{path}.Total", "es obligatorio cuando las líneas de impuesto traen Base", None)
         _one_base_or_refuse(lines, path)
         if factor <= 0:
             raise BuildError(f"{path}.ImpuestosDR", "las retenciones igualan o superan al pago más sus traslados")
-        shared = _round(pagado / factor, decimals)
+        shared = round_half_up(pagado / factor, decimals)
         bases = [shared] * len(lines)
     else:
         if d.Total < d.ImpSaldoAnt:
@@ -259,7 +268,7 @@ def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
         so_far = (d.Total - d.ImpSaldoAnt + pagado) / d.Total
 
         def share(amount: Decimal) -> Decimal:
-            return _round(amount * so_far, decimals) - _round(amount * before, decimals)
+            return round_half_up(amount * so_far, decimals) - round_half_up(amount * before, decimals)
 
         bases = []
         for n, (lpath, line) in enumerate(lines):
@@ -270,9 +279,9 @@ def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
                 importes[n] = share(line.Importe)
 
     out: tuple[list[_TaxDR], list[_TaxDR]] = ([], [])
-    for (_, line), base, apportioned in zip(lines, bases, importes):
+    for (_, line), base, apportioned in zip(lines, bases, importes, strict=True):
         tasa = line.TasaOCuotaDR
-        importe = None if tasa is None else _round(base * tasa, decimals)
+        importe = None if tasa is None else round_half_up(base * tasa, decimals)
         if importe is not None and apportioned is not None and _within_limits(base, tasa, apportioned, decimals):
             importe = apportioned
         out[0 if isinstance(line, TrasladoDRData) else 1].append(
@@ -283,9 +292,8 @@ def _docto_taxes(d: DoctoRelacionadoData, pagado: Decimal, decimals: int,
 def _within_limits(base: Decimal, tasa: Decimal, importe: Decimal, decimals: int) -> bool:
     """SAT's limits of an ImporteDR (CRP20261-style): between (BaseDR ∓ half a unit of its last decimal) ×
     TasaOCuotaDR, truncated and rounded up to the decimals it is written with."""
-    q = Decimal(1).scaleb(-decimals)
-    lo = ((base - q / 2) * tasa).quantize(q, rounding=ROUND_DOWN)
-    hi = ((base + q / 2) * tasa).quantize(q, rounding=ROUND_CEILING)
+    half = quantum(decimals) / 2
+    lo, hi = bounds((base - half) * tasa, (base + half) * tasa, decimals)
     return lo <= importe <= hi
 
 
@@ -293,7 +301,7 @@ _NAMES = {"001": "ISR", "002": "IVA", "003": "IEPS"}
 
 
 def _describe(line: TrasladoDRData | RetencionDRData) -> str:
-    tasa = "" if line.TasaOCuotaDR is None else f" {_rate(line.TasaOCuotaDR)}"
+    tasa = "" if line.TasaOCuotaDR is None else f" {fmt(line.TasaOCuotaDR, 6)}"
     return f"{_NAMES.get(line.ImpuestoDR, line.ImpuestoDR)} {line.TipoFactorDR}{tasa}"
 
 
@@ -394,14 +402,14 @@ def with_related(data: PagosInvoice, related: Mapping[str, etree._Element]) -> P
     return out
 
 
-def _psub(parent: etree._Element, local: str, attrs: list[tuple[str, str | None]]) -> etree._Element:
-    return _sub(parent, local, attrs, NS_PAGOS)
+def _psub(parent: etree._Element, local: str, attrs: Iterable[tuple[str, str | None]] = ()) -> etree._Element:
+    return element(parent, local, attrs, NS_PAGOS)
 
 
 def _tax_dr_attrs(t: _TaxDR, decimals: int) -> list[tuple[str, str | None]]:
-    return [("BaseDR", _fmt(t.base, decimals)), ("ImpuestoDR", t.impuesto), ("TipoFactorDR", t.factor),
-            ("TasaOCuotaDR", _rate(t.tasa) if t.tasa is not None else None),
-            ("ImporteDR", _fmt(t.importe, decimals) if t.importe is not None else None)]
+    return [("BaseDR", fmt(t.base, decimals)), ("ImpuestoDR", t.impuesto), ("TipoFactorDR", t.factor),
+            ("TasaOCuotaDR", fmt(t.tasa, 6) if t.tasa is not None else None),
+            ("ImporteDR", fmt(t.importe, decimals) if t.importe is not None else None)]
 
 
 # -- the document -------------------------------------------------------------------------------------
@@ -411,40 +419,19 @@ def build_pagos(data: PagosInvoice, *, emisor: Emisor, fecha: datetime) -> etree
     LugarExpedicion's zone.
 
     Raises BuildError (with the JSON path) for what only the data can get wrong before SAT's rules run."""
-    cats = catalogs()
-    zone = cats.zone_for_postal_code(data.LugarExpedicion)
-    if zone is None:
-        raise BuildError("LugarExpedicion", "no está en el catálogo c_CodigoPostal", data.LugarExpedicion)
-    regimen = data.Emisor.RegimenFiscal or emisor.regimen_fiscal
-
-    root = etree.Element(f"{{{NS40}}}Comprobante", nsmap={"cfdi": NS40, "xsi": NS_XSI, "pago20": NS_PAGOS})
-    root.set(f"{{{NS_XSI}}}schemaLocation", SCHEMA_LOCATION_PAGOS)
-    for k, v in (("Version", "4.0"), ("Serie", data.Serie), ("Folio", data.Folio),
-                 ("Fecha", fecha.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")), ("SubTotal", "0"),
-                 ("Moneda", "XXX"), ("Total", "0"), ("TipoDeComprobante", "P"), ("Exportacion", "01"),
-                 ("LugarExpedicion", data.LugarExpedicion)):
-        if v is not None:
-            root.set(k, v)
-    for rel in data.CfdiRelacionados:
-        node = _sub(root, "CfdiRelacionados", [("TipoRelacion", rel.TipoRelacion)])
-        for u in rel.UUIDs:
-            _sub(node, "CfdiRelacionado", [("UUID", u)])
-    _sub(root, "Emisor", [("Rfc", emisor.rfc), ("Nombre", emisor.nombre), ("RegimenFiscal", regimen),
-                          ("FacAtrAdquirente", data.Emisor.FacAtrAdquirente)])
-    r = data.Receptor
-    _sub(root, "Receptor", [("Rfc", r.Rfc.upper()), ("Nombre", r.Nombre),
-                            ("DomicilioFiscalReceptor", r.DomicilioFiscalReceptor),
-                            ("ResidenciaFiscal", r.ResidenciaFiscal), ("NumRegIdTrib", r.NumRegIdTrib),
-                            ("RegimenFiscalReceptor", r.RegimenFiscalReceptor), ("UsoCFDI", r.UsoCFDI)])
-    _sub(_sub(root, "Conceptos", []), "Concepto", [
+    root, zone = comprobante(data, emisor=emisor, fecha=fecha, namespaces={"pago20": NS_PAGOS},
+                             schema_location=SCHEMA_LOCATION_PAGOS, attrs=[
+                                 ("SubTotal", "0"), ("Moneda", "XXX"), ("Total", "0"), ("TipoDeComprobante", "P"),
+                                 ("Exportacion", "01"), ("LugarExpedicion", data.LugarExpedicion)])
+    element(element(root, "Conceptos"), "Concepto", [
         ("ClaveProdServ", "84111506"), ("Cantidad", "1"), ("ClaveUnidad", "ACT"), ("Descripcion", "Pago"),
         ("ValorUnitario", "0"), ("Importe", "0"), ("ObjetoImp", "01")])
 
-    pagos_el = _psub(_sub(root, "Complemento", []), "Pagos", [("Version", "2.0")])
-    totales = _psub(pagos_el, "Totales", [])
+    pagos_el = _psub(element(root, "Complemento"), "Pagos", [("Version", "2.0")])
+    totales = _psub(pagos_el, "Totales")
     amounts = [_pago(pagos_el, p, f"Pagos[{i}]", zone) for i, p in enumerate(data.Pagos)]
     for attr, value in _totales(amounts).items():
-        totales.set(attr, _fmt(value, 2))
+        totales.set(attr, fmt(value, 2))
     return root
 
 
@@ -458,9 +445,9 @@ def _pago(parent: etree._Element, p: PagoData, path: str, zone: tzinfo) -> _Pago
     elif p.TipoCambioP is None:
         raise BuildError(f"{path}.TipoCambioP", f"es obligatorio con MonedaP {p.MonedaP}")
     else:
-        tipo_cambio, tc_text = p.TipoCambioP, _plain(p.TipoCambioP)
+        tipo_cambio, tc_text = p.TipoCambioP, fmt_shortest(p.TipoCambioP)
 
-    el = _psub(parent, "Pago", [])
+    el = _psub(parent, "Pago")
     converted = ZERO  # Σ ImpPagado / EquivalenciaDR
     same_currency_total = ZERO
     retenciones: dict[str, Decimal] = {}
@@ -481,16 +468,16 @@ def _pago(parent: etree._Element, p: PagoData, path: str, zone: tzinfo) -> _Pago
                 g[1] += t.importe / eq
 
     if p.Monto is None:
-        monto = _round(converted, n)
+        monto = round_half_up(converted, n)
     else:
         monto = _as_written(p.Monto, n, f"{path}.Monto")
         if all(d.MonedaDR == p.MonedaP for d in p.DoctoRelacionado) and monto < same_currency_total:
-            raise BuildError(f"{path}.Monto", f"es menor que la suma de los ImpPagado ({_fmt(same_currency_total, n)})",
+            raise BuildError(f"{path}.Monto", f"es menor que la suma de los ImpPagado ({fmt(same_currency_total, n)})",
                              p.Monto)
     # A FechaPago with an offset is written in LugarExpedicion's local time, like Fecha; a naive one as sent.
     fecha_pago = p.FechaPago if p.FechaPago.tzinfo is None else p.FechaPago.astimezone(zone)
     for k, v in (("FechaPago", fecha_pago.strftime("%Y-%m-%dT%H:%M:%S")), ("FormaDePagoP", p.FormaDePagoP),
-                 ("MonedaP", p.MonedaP), ("TipoCambioP", tc_text), ("Monto", _fmt(monto, n)),
+                 ("MonedaP", p.MonedaP), ("TipoCambioP", tc_text), ("Monto", fmt(monto, n)),
                  ("NumOperacion", p.NumOperacion), ("RfcEmisorCtaOrd", p.RfcEmisorCtaOrd),
                  ("NomBancoOrdExt", p.NomBancoOrdExt), ("CtaOrdenante", p.CtaOrdenante),
                  ("RfcEmisorCtaBen", p.RfcEmisorCtaBen), ("CtaBeneficiario", p.CtaBeneficiario),
@@ -501,20 +488,21 @@ def _pago(parent: etree._Element, p: PagoData, path: str, zone: tzinfo) -> _Pago
 
     out = _PagoAmounts(monto, tipo_cambio, {}, {})
     if retenciones or traslados:
-        imp = _psub(el, "ImpuestosP", [])
+        imp = _psub(el, "ImpuestosP")
         if retenciones:
-            rs = _psub(imp, "RetencionesP", [])
+            rs = _psub(imp, "RetencionesP")
             for impuesto, total in retenciones.items():
-                out.retenciones[impuesto] = _round(total, n)
-                _psub(rs, "RetencionP", [("ImpuestoP", impuesto), ("ImporteP", _fmt(total, n))])
+                out.retenciones[impuesto] = round_half_up(total, n)
+                _psub(rs, "RetencionP", [("ImpuestoP", impuesto), ("ImporteP", fmt(total, n))])
         if traslados:
-            ts = _psub(imp, "TrasladosP", [])
+            ts = _psub(imp, "TrasladosP")
             for (impuesto, factor, tasa), (base, importe) in traslados.items():
                 exento = factor == "Exento"
-                out.traslados[(impuesto, factor, tasa)] = (_round(base, n), None if exento else _round(importe, n))
-                _psub(ts, "TrasladoP", [("BaseP", _fmt(base, n)), ("ImpuestoP", impuesto), ("TipoFactorP", factor),
-                                        ("TasaOCuotaP", None if exento else _rate(tasa)),  # type: ignore[arg-type]
-                                        ("ImporteP", None if exento else _fmt(importe, n))])
+                out.traslados[(impuesto, factor, tasa)] = (round_half_up(base, n),
+                                                           None if exento else round_half_up(importe, n))
+                _psub(ts, "TrasladoP", [("BaseP", fmt(base, n)), ("ImpuestoP", impuesto), ("TipoFactorP", factor),
+                                        ("TasaOCuotaP", None if exento else fmt(tasa, 6)),  # type: ignore[arg-type]
+                                        ("ImporteP", None if exento else fmt(importe, n))])
     return out
 
 
@@ -532,11 +520,11 @@ def _docto(parent: etree._Element, d: DoctoRelacionadoData, moneda_p: str,
                          f"es obligatoria: MonedaDR {d.MonedaDR} difiere de MonedaP {moneda_p} "
                          f"(unidades de {d.MonedaDR} por unidad de {moneda_p})")
     else:
-        eq, eq_text = d.EquivalenciaDR, _plain(d.EquivalenciaDR)
+        eq, eq_text = d.EquivalenciaDR, fmt_shortest(d.EquivalenciaDR)
     ant = _as_written(d.ImpSaldoAnt, n, f"{path}.ImpSaldoAnt")
     pagado = _as_written(d.ImpPagado, n, f"{path}.ImpPagado")
     if pagado > ant:
-        raise BuildError(f"{path}.ImpPagado", f"es mayor que ImpSaldoAnt ({_fmt(ant, n)})", d.ImpPagado)
+        raise BuildError(f"{path}.ImpPagado", f"es mayor que ImpSaldoAnt ({fmt(ant, n)})", d.ImpPagado)
     has_taxes = d.ImpuestosDR is not None and bool(d.ImpuestosDR.TrasladosDR or d.ImpuestosDR.RetencionesDR)
     objeto = d.ObjetoImpDR or ("02" if has_taxes else "01")
     if objeto == "02" and not has_taxes:
@@ -546,19 +534,19 @@ def _docto(parent: etree._Element, d: DoctoRelacionadoData, moneda_p: str,
 
     el = _psub(parent, "DoctoRelacionado", [
         ("IdDocumento", d.IdDocumento), ("Serie", d.Serie), ("Folio", d.Folio), ("MonedaDR", d.MonedaDR),
-        ("EquivalenciaDR", eq_text), ("NumParcialidad", str(d.NumParcialidad)), ("ImpSaldoAnt", _fmt(ant, n)),
-        ("ImpPagado", _fmt(pagado, n)), ("ImpSaldoInsoluto", _fmt(ant - pagado, n)), ("ObjetoImpDR", objeto)])
+        ("EquivalenciaDR", eq_text), ("NumParcialidad", str(d.NumParcialidad)), ("ImpSaldoAnt", fmt(ant, n)),
+        ("ImpPagado", fmt(pagado, n)), ("ImpSaldoInsoluto", fmt(ant - pagado, n)), ("ObjetoImpDR", objeto)])
     taxes: tuple[list[_TaxDR], list[_TaxDR]] = ([], [])
     if has_taxes:
         taxes = _docto_taxes(d, pagado, n, path)
         traslados, retenciones = taxes
-        imp = _psub(el, "ImpuestosDR", [])
+        imp = _psub(el, "ImpuestosDR")
         if retenciones:
-            rs = _psub(imp, "RetencionesDR", [])
+            rs = _psub(imp, "RetencionesDR")
             for t in retenciones:
                 _psub(rs, "RetencionDR", _tax_dr_attrs(t, n))
         if traslados:
-            ts = _psub(imp, "TrasladosDR", [])
+            ts = _psub(imp, "TrasladosDR")
             for t in traslados:
                 _psub(ts, "TrasladoDR", _tax_dr_attrs(t, n))
     return eq, pagado, taxes
@@ -596,32 +584,19 @@ def _totales(amounts: list[_PagoAmounts]) -> dict[str, Decimal]:
     return {attr: sums[attr] for attr in order if attr in sums}
 
 
-
-_STEP = re.compile(r"([A-Za-z]+)(?:\[(\d+)\])?")
 # XML elements that are lists in the JSON, under the JSON list's name (the XML wraps some in a container).
-_LISTS = {"Pago": "Pagos", "DoctoRelacionado": "DoctoRelacionado", "TrasladoDR": "TrasladosDR",
-          "RetencionDR": "RetencionesDR", "TrasladoP": "TrasladosP", "RetencionP": "RetencionesP"}
-_SKIP = {"Comprobante", "Complemento", "Pagos", "TrasladosDR", "RetencionesDR", "TrasladosP", "RetencionesP"}
+PATHS = JsonPaths(
+    lists={"Pago": "Pagos", "DoctoRelacionado": "DoctoRelacionado", "TrasladoDR": "TrasladosDR",
+           "RetencionDR": "RetencionesDR", "TrasladoP": "TrasladosP", "RetencionP": "RetencionesP"},
+    skip=frozenset({"Comprobante", "Complemento", "Pagos", "TrasladosDR", "RetencionesDR", "TrasladosP",
+                    "RetencionesP"}))
 
 
 def pagos_json_path(node: str) -> str:
     """A finding's XML node path in the JSON the ERP sent:
     "Complemento/Pagos/Pago[1]/DoctoRelacionado[2]/ImpuestosDR/TrasladosDR/TrasladoDR[1]@TasaOCuotaDR"
     -> "Pagos[0].DoctoRelacionado[1].ImpuestosDR.TrasladosDR[0].TasaOCuotaDR" (JSON indexes from 0).
-    Nodes outside the complement are the Comprobante's: build.json_path reads them."""
+    Nodes outside the complement are the Comprobante's: build.invoice.json_path reads them."""
     if not node.startswith("Complemento/"):
         return json_path(node)
-    elements, _, attr = node.partition("@")
-    out: list[str] = []
-    for step in (s for s in elements.split("/") if s):
-        m = _STEP.fullmatch(step)
-        if m is None:
-            return node
-        name, index = m.group(1), m.group(2)
-        if name in _LISTS:
-            out.append(f"{_LISTS[name]}[{int(index or 1) - 1}]")
-        elif name not in _SKIP:
-            out.append(name)
-    if attr:
-        out.append(attr)
-    return ".".join(out)
+    return PATHS.walk(node)

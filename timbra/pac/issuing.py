@@ -17,7 +17,8 @@ from typing import Protocol
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
-from timbra.build.invoice import BuildError, Emisor, Invoice, build, json_path
+from timbra.build.common import BuildError, Emisor
+from timbra.build.invoice import Invoice, build, json_path
 from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
 from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path, related_uuids, with_related

@@ -33,7 +33,6 @@ Readings of the matrix:
 """
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from decimal import ROUND_CEILING, Decimal
 from lxml import etree
 
 from timbra.cfdi.document import path_of
+from timbra.cfdi.periods import elapsed
 from timbra.cfdi.rfc import FISICA, MORAL, RFC_GENERICO_NACIONAL, persona_de_rfc
 from timbra.cfdi.rules import (
     Context,
@@ -562,21 +562,6 @@ def entidad_sncf(ctx: Context, n: Nomina) -> None:
 # -- Nomina.Receptor ------------------------------------------------------------------------------------
 
 _ANTIGUEDAD = re.compile(r"P(?:(?P<w>[0-9]+)W|(?:(?P<y>[0-9]+)Y)?(?:(?P<m>[0-9]+)M)?(?P<d>[0-9]+)D)")
-
-
-def _add_months(d: date, months: int) -> date:
-    year, month0 = divmod(d.month - 1 + months, 12)
-    year += d.year
-    return date(year, month0 + 1, min(d.day, calendar.monthrange(year, month0 + 1)[1]))
-
-
-def elapsed(start: date, end: date) -> tuple[int, int]:
-    """(whole months, days) from `start` to `end` as a calendar counts them (2019-06-03 to 2026-11-15:
-    89 months and 12 days); `start` <= `end`."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if _add_months(start, months) > end:
-        months -= 1
-    return months, (end - _add_months(start, months)).days
 
 
 def _ymd(months: int, days: int) -> str:
