@@ -17,8 +17,11 @@ install: $(BIN)/.installed
 run: install
 	TIMBRA_DATA_DIR=$${TIMBRA_DATA_DIR:-$(CURDIR)/data} $(BIN)/timbra serve
 
+# The README's test command (what CI runs): the linter, the layer contracts, then every test.
 test: install
 	./scripts/services.sh
+	$(BIN)/ruff check timbra tests bench scripts
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: install
