@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tests.xmlhelp import node
 from timbra.cfdi.credentials import Credential
-from timbra.cfdi.document import NS40
 from timbra.cfdi.sample import sample_invoice
 from timbra.cfdi.seal import sign_root
 from timbra.cfdi.trust import TrustStore
@@ -24,15 +24,8 @@ from timbra.store.models import Base
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
-NSMAP = {"cfdi": NS40}
-
-
-def X(root: etree._Element, path: str) -> etree._Element:
-    """The first element at an XPath relative to the Comprobante, with the cfdi prefix: X(root, "cfdi:Emisor")."""
-    found = root.xpath(path, namespaces=NSMAP)
-    if not found:
-        raise AssertionError(f"no element at {path}")
-    return found[0]
+# tests/build/test_invoice.py still imports X from here; the other tests use xmlhelp.node.
+X = node
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from lxml import etree
 
-from tests.conftest import DATA, NOW, X
+from tests.conftest import DATA, NOW
+from tests.xmlhelp import node, set_attrs
 from timbra.cfdi.cadena import cadena_original
 from timbra.cfdi.credentials import Credential
 from timbra.gateway.sandbox_ca import SandboxCA
@@ -12,8 +13,7 @@ from timbra.gateway.sandbox_ca import SandboxCA
 
 def resign_tampered(xml: bytes, **attrs: str) -> bytes:
     root = etree.fromstring(xml)
-    for k, v in attrs.items():
-        root.set(k, v)
+    set_attrs(root, **attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -45,7 +45,7 @@ def test_cfdi40106_bad_certificate_or_number(make_xml, codes, csd):
 
 
 def test_303_certificate_of_another_rfc(make_xml, findings):
-    got = findings(make_xml(lambda r: X(r, "cfdi:Emisor").set("Rfc", "XIA190128J61")))
+    got = findings(make_xml(lambda r: node(r, "cfdi:Emisor").set("Rfc", "XIA190128J61")))
     assert [(f.code, f.node, f.expected) for f in got] == [("303", "Emisor@Rfc", "EKU9003173C9")]
 
 

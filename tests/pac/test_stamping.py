@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 
-from tests.conftest import DATA, NOW, X
+from tests.conftest import DATA, NOW
+from tests.xmlhelp import node, set_attrs
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS33, NS_XSI
 from timbra.cfdi.seal import sign_root
@@ -30,7 +31,7 @@ def test_307_document_already_stamped(make_xml, certifier):
 
 def test_all_findings_come_back_at_once(make_xml, certifier):
     def break_many(root):
-        X(root, "cfdi:Emisor").set("Rfc", "XIA190128J61")  # 303
+        node(root, "cfdi:Emisor").set("Rfc", "XIA190128J61")  # 303
         root.set("FormaPago", "77")  # CFDI40104
     with pytest.raises(TimbraError) as exc:
         certifier.stamp(make_xml(break_many, fecha=NOW - timedelta(days=5)))  # 401
@@ -56,10 +57,8 @@ def cfdi33(csd, fecha):
     """A minimal CFDI 3.3 sealed with the sandbox CSD."""
     root = etree.Element(f"{{{NS33}}}Comprobante", nsmap={"cfdi": NS33, "xsi": NS_XSI})
     root.set(f"{{{NS_XSI}}}schemaLocation", "http://www.sat.gob.mx/cfd/3 http://www.sat.gob.mx/sitio_internet/cfd/3/cfdv33.xsd")
-    for k, v in (("Version", "3.3"), ("Fecha", fecha), ("FormaPago", "01"), ("SubTotal", "100.00"),
-                 ("Moneda", "MXN"), ("Total", "116.00"), ("TipoDeComprobante", "I"), ("MetodoPago", "PUE"),
-                 ("LugarExpedicion", "06000")):
-        root.set(k, v)
+    set_attrs(root, Version="3.3", Fecha=fecha, FormaPago="01", SubTotal="100.00", Moneda="MXN", Total="116.00",
+              TipoDeComprobante="I", MetodoPago="PUE", LugarExpedicion="06000")
     etree.SubElement(root, f"{{{NS33}}}Emisor", Rfc="EKU9003173C9", Nombre="ESCUELA KEMPER URGATE", RegimenFiscal="601")
     etree.SubElement(root, f"{{{NS33}}}Receptor", Rfc="URE180429TM6", UsoCFDI="G03")
     cs = etree.SubElement(root, f"{{{NS33}}}Conceptos")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from tests.conftest import X
+from tests.xmlhelp import node
 from timbra.cfdi.document import NS40
 
 UUIDS = ["5FB2822E-396D-4725-8521-CDC4BDD20CCF", "A39DA66B-52CA-49E3-879B-5C05185B0EF7"]
@@ -12,7 +12,7 @@ UUIDS = ["5FB2822E-396D-4725-8521-CDC4BDD20CCF", "A39DA66B-52CA-49E3-879B-5C0518
 
 def relacionados(*tipos: str):
     def mut(root: etree._Element) -> None:
-        at = root.index(X(root, "cfdi:Emisor"))
+        at = root.index(node(root, "cfdi:Emisor"))
         for i, tipo in enumerate(tipos):
             rel = etree.Element(f"{{{NS40}}}CfdiRelacionados")
             rel.set("TipoRelacion", tipo)

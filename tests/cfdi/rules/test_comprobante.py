@@ -6,20 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from lxml import etree
 
-from tests.conftest import NSMAP, X
-from timbra.cfdi.document import NS40
+from tests.xmlhelp import NSMAP, money, node, q, set_attrs
 
 CENT = Decimal("0.01")
 NS_IMPLOCAL = "http://www.sat.gob.mx/implocal"
 NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"
-
-
-def q(local: str) -> str:
-    return f"{{{NS40}}}{local}"
-
-
-def money(v: Decimal) -> str:
-    return str(v.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def recompute(root: etree._Element, descuentos: dict[int, str] | None = None) -> None:
@@ -71,7 +62,7 @@ def to_traslado(root: etree._Element, moneda: str = "MXN") -> None:
     root.remove(root.find(q("Impuestos")))
     for a in ("FormaPago", "MetodoPago"):
         del root.attrib[a]
-    X(root, "cfdi:Receptor").set("UsoCFDI", "S01")
+    node(root, "cfdi:Receptor").set("UsoCFDI", "S01")
     root.set("TipoDeComprobante", "T")
     root.set("Moneda", moneda)
     root.set("SubTotal", "0")
@@ -240,9 +231,8 @@ def test_cfdi40108_subtotal_not_sum_of_importes(make_xml, findings):
 
 def _one_concepto_half_cent(r, subtotal: str) -> None:
     """One concepto with Importe 100.005: SubTotal must be 100.01 (rounded half up)."""
-    c = X(r, "cfdi:Conceptos/cfdi:Concepto[1]")
-    for k, v in (("Cantidad", "1"), ("ValorUnitario", "100.005"), ("Importe", "100.005")):
-        c.set(k, v)
+    c = node(r, "cfdi:Conceptos/cfdi:Concepto[1]")
+    set_attrs(c, Cantidad="1", ValorUnitario="100.005", Importe="100.005")
     recompute(r)
     r.set("SubTotal", subtotal)
     set_total(r)
@@ -294,7 +284,7 @@ def test_cfdi40110_descuento_greater_than_subtotal(make_xml, findings):
 
 def _full_discount(r) -> None:
     """One concepto not subject to tax, discounted completely: Descuento == SubTotal, Total 0."""
-    c = X(r, "cfdi:Conceptos/cfdi:Concepto[1]")
+    c = node(r, "cfdi:Conceptos/cfdi:Concepto[1]")
     c.set("ObjetoImp", "01")
     c.remove(c.find(q("Impuestos")))
     r.remove(r.find(q("Impuestos")))
@@ -351,7 +341,7 @@ def test_cfdi40111_descuento_without_concepto_descuentos(make_xml, findings):
 def test_cfdi40111_concepto_descuento_in_traslado(make_xml, findings):
     def mut(r):
         to_traslado(r)
-        X(r, "cfdi:Conceptos/cfdi:Concepto[2]").set("Descuento", "1.00")
+        node(r, "cfdi:Conceptos/cfdi:Concepto[2]").set("Descuento", "1.00")
 
     got = findings(make_xml(mut))
     assert [f.code for f in got] == ["CFDI40111"]
@@ -459,11 +449,9 @@ def _implocal(r, traslados: str, retenciones: str) -> etree._Element:
     il.set("TotaldeRetenciones", retenciones)
     il.set("TotaldeTraslados", traslados)
     rl = etree.SubElement(il, f"{{{NS_IMPLOCAL}}}RetencionesLocales")
-    for k, v in (("ImpLocRetenido", "Cedular"), ("TasadeRetencion", "1.00"), ("Importe", retenciones)):
-        rl.set(k, v)
+    set_attrs(rl, ImpLocRetenido="Cedular", TasadeRetencion="1.00", Importe=retenciones)
     tl = etree.SubElement(il, f"{{{NS_IMPLOCAL}}}TrasladosLocales")
-    for k, v in (("ImpLocTrasladado", "ISH"), ("TasadeTraslado", "3.00"), ("Importe", traslados)):
-        tl.set(k, v)
+    set_attrs(tl, ImpLocTrasladado="ISH", TasadeTraslado="3.00", Importe=traslados)
     return il
 
 
@@ -549,9 +537,8 @@ def test_cfdi40122_exportacion_03_without_comercio_exterior_passes(make_xml, cod
 def _cce20(r) -> None:
     comp = etree.SubElement(r, q("Complemento"))
     cce = etree.SubElement(comp, f"{{{NS_CCE20}}}ComercioExterior", nsmap={"cce20": NS_CCE20})
-    for k, v in (("Version", "2.0"), ("ClaveDePedimento", "A1"), ("CertificadoOrigen", "0"),
-                 ("TipoCambioUSD", "17.25"), ("TotalUSD", "1054.59")):
-        cce.set(k, v)
+    set_attrs(cce, Version="2.0", ClaveDePedimento="A1", CertificadoOrigen="0", TipoCambioUSD="17.25",
+              TotalUSD="1054.59")
     ms = etree.SubElement(cce, f"{{{NS_CCE20}}}Mercancias")
     m = etree.SubElement(ms, f"{{{NS_CCE20}}}Mercancia")
     m.set("NoIdentificacion", "SKU-00001")

@@ -17,8 +17,7 @@ from fractions import Fraction
 import pytest
 from lxml import etree
 
-from tests.conftest import X
-from timbra.cfdi.document import NS40
+from tests.xmlhelp import money, node, q
 from timbra.cfdi.rules import conceptos
 from timbra.cfdi.rules.conceptos import NOMBRE_EXTRANJERO_INTERMEDIACION, importe_limits, required_complements
 
@@ -31,14 +30,6 @@ PEDIMENTO_OK = "26  47  3420  6000001"  # 2026 (the tests' NOW), aduana 47, pate
 NS_LEYENDAS = "http://www.sat.gob.mx/leyendasFiscales"
 NS_IEDU = "http://www.sat.gob.mx/iedu"
 NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"
-
-
-def q(local: str) -> str:
-    return f"{{{NS40}}}{local}"
-
-
-def money(d: Decimal) -> str:
-    return str(d.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def recompute(root: etree._Element) -> None:
@@ -132,34 +123,34 @@ def patch_clave(monkeypatch, certifier):
 
 # -- catalog codes (claves.py) ----------------------------------------------------------------------
 def test_cfdi40162_clave_prod_serv_fuera_del_catalogo(make_xml, codes, findings):
-    xml = make_xml(lambda r: X(r, C2).set("ClaveProdServ", "99999999"))
+    xml = make_xml(lambda r: node(r, C2).set("ClaveProdServ", "99999999"))
     assert codes(xml) == ["CFDI40162"]
     assert one(findings(xml), "CFDI40162").node == "Conceptos/Concepto[2]@ClaveProdServ"
 
 
 def test_cfdi40162_clave_generica_del_catalogo_pasa(make_xml, codes):
-    assert codes(make_xml(lambda r: X(r, C2).set("ClaveProdServ", "01010101"))) == []
+    assert codes(make_xml(lambda r: node(r, C2).set("ClaveProdServ", "01010101"))) == []
 
 
 def test_cfdi40165_clave_unidad_fuera_del_catalogo(make_xml, codes, findings):
-    xml = make_xml(lambda r: X(r, C3).set("ClaveUnidad", "ZZ9"))
+    xml = make_xml(lambda r: node(r, C3).set("ClaveUnidad", "ZZ9"))
     assert codes(xml) == ["CFDI40165"]
     assert one(findings(xml), "CFDI40165").node == "Conceptos/Concepto[3]@ClaveUnidad"
 
 
 def test_cfdi40165_clave_unidad_del_catalogo_pasa(make_xml, codes):
-    assert codes(make_xml(lambda r: X(r, C3).set("ClaveUnidad", "ACT"))) == []
+    assert codes(make_xml(lambda r: node(r, C3).set("ClaveUnidad", "ACT"))) == []
 
 
 def test_cfdi40170_objeto_imp_fuera_del_catalogo(make_xml, codes, findings):
-    xml = make_xml(lambda r: X(r, C1).set("ObjetoImp", "09"))
+    xml = make_xml(lambda r: node(r, C1).set("ObjetoImp", "09"))
     assert codes(xml) == ["CFDI40170"]
     assert one(findings(xml), "CFDI40170").node == "Conceptos/Concepto[1]@ObjetoImp"
 
 
 def test_cfdi40170_objeto_imp_08_la_ultima_clave_pasa(make_xml, codes):
     def mutate(r):
-        drop_impuestos(X(r, C1), "08")
+        drop_impuestos(node(r, C1), "08")
         recompute(r)
 
     assert codes(make_xml(mutate)) == []
@@ -167,7 +158,7 @@ def test_cfdi40170_objeto_imp_08_la_ultima_clave_pasa(make_xml, codes):
 
 def test_cfdi40191_regimen_a_cuenta_de_terceros_fuera_del_catalogo(make_xml, codes, findings):
     def mutate(r):
-        add(X(r, C1), "ACuentaTerceros", RfcACuentaTerceros="XIA190128J61", NombreACuentaTerceros="XENON INDUSTRIAL",
+        add(node(r, C1), "ACuentaTerceros", RfcACuentaTerceros="XIA190128J61", NombreACuentaTerceros="XENON INDUSTRIAL",
             RegimenFiscalACuentaTerceros="600", DomicilioFiscalACuentaTerceros="76028")
 
     xml = make_xml(mutate)
@@ -177,7 +168,7 @@ def test_cfdi40191_regimen_a_cuenta_de_terceros_fuera_del_catalogo(make_xml, cod
 
 def test_cfdi40191_regimen_a_cuenta_de_terceros_del_catalogo_pasa(make_xml, codes):
     def mutate(r):
-        add(X(r, C1), "ACuentaTerceros", RfcACuentaTerceros="XIA190128J61", NombreACuentaTerceros="XENON INDUSTRIAL",
+        add(node(r, C1), "ACuentaTerceros", RfcACuentaTerceros="XIA190128J61", NombreACuentaTerceros="XENON INDUSTRIAL",
             RegimenFiscalACuentaTerceros="630", DomicilioFiscalACuentaTerceros="76028")
 
     assert codes(make_xml(mutate)) == []
@@ -185,7 +176,7 @@ def test_cfdi40191_regimen_a_cuenta_de_terceros_del_catalogo_pasa(make_xml, code
 
 def test_cfdi40196_clave_prod_serv_de_parte_fuera_del_catalogo(make_xml, codes, findings):
     def mutate(r):
-        add(X(r, C1), "Parte", ClaveProdServ="99999999", Cantidad="1", Descripcion="Manual impreso")
+        add(node(r, C1), "Parte", ClaveProdServ="99999999", Cantidad="1", Descripcion="Manual impreso")
 
     xml = make_xml(mutate)
     assert codes(xml) == ["CFDI40196"]
@@ -194,7 +185,7 @@ def test_cfdi40196_clave_prod_serv_de_parte_fuera_del_catalogo(make_xml, codes, 
 
 def test_cfdi40196_clave_prod_serv_de_parte_del_catalogo_pasa(make_xml, codes):
     def mutate(r):
-        add(X(r, C1), "Parte", ClaveProdServ="43232408", Cantidad="1", Descripcion="Módulo de nómina")
+        add(node(r, C1), "Parte", ClaveProdServ="43232408", Cantidad="1", Descripcion="Módulo de nómina")
 
     assert codes(make_xml(mutate)) == []
 
@@ -229,7 +220,7 @@ def test_cfdi40163_complemento_de_concepto_en_complemento_concepto(make_xml, cod
     assert nodes(findings(make_xml()), "CFDI40163") == ["Conceptos/Concepto[2]@ClaveProdServ"]
 
     def mutate(r):
-        cc = add(X(r, C2), "ComplementoConcepto")
+        cc = add(node(r, C2), "ComplementoConcepto")
         etree.SubElement(cc, f"{{{NS_IEDU}}}instEducativas", nsmap={"iedu": NS_IEDU}, version="1.0",
                          nombreAlumno="ANA LOPEZ", CURP="LOAA100101MDFPNNA9", nivelEducativo="Primaria",
                          autRVOE="1234")
@@ -268,7 +259,7 @@ def test_cfdi40163_nombres_del_catalogo():
 def test_cfdi40164_clave_que_exige_iva_sin_iva(make_xml, findings):
     # 84121603 (cambio de divisas) has IncluirIVATrasladado = Sí in our c_ClaveProdServ.
     def mutate(r):
-        c = X(r, C1)
+        c = node(r, C1)
         c.set("ClaveProdServ", "84121603")
         drop_impuestos(c, "01")
         recompute(r)
@@ -280,7 +271,7 @@ def test_cfdi40164_clave_que_exige_iva_sin_iva(make_xml, findings):
 
 
 def test_cfdi40164_clave_que_exige_iva_con_iva_pasa(make_xml, codes):
-    assert codes(make_xml(lambda r: X(r, C1).set("ClaveProdServ", "84121603"))) == []
+    assert codes(make_xml(lambda r: node(r, C1).set("ClaveProdServ", "84121603"))) == []
 
 
 def test_cfdi40164_clave_que_exige_ieps_solo_con_iva(make_xml, findings, patch_clave):
@@ -299,7 +290,7 @@ def test_cfdi40164_opcional_no_exige(make_xml, codes, patch_clave):
 # -- CFDI40166: ValorUnitario > 0 ----------------------------------------------------------------------
 def _valor_unitario(valor: str):
     def mutate(r):
-        c = X(r, C1)
+        c = node(r, C1)
         c.set("ValorUnitario", valor)
         c.set("Importe", "0.00")
         drop_impuestos(c, "01")
@@ -371,7 +362,7 @@ def test_cfdi40167_atajo_del_producto_redondeado_coincide_con_los_limites():
 
 def _importe(importe: str):
     def mutate(r):
-        c = X(r, C2)
+        c = node(r, C2)
         c.set("Cantidad", "3.000000")
         c.set("Importe", importe)
         recompute(r)
@@ -396,7 +387,7 @@ def test_cfdi40167_importe_en_el_limite_pasa(make_xml, codes, importe):
 # -- CFDI40168 / CFDI40169: Descuento -------------------------------------------------------------------
 def _descuento(valor: str, sin_impuestos: bool = False):
     def mutate(r):
-        c = X(r, C1)
+        c = node(r, C1)
         c.set("Descuento", valor)
         if sin_impuestos:
             drop_impuestos(c, "01")
@@ -431,7 +422,7 @@ def test_cfdi40169_descuento_igual_a_importe_pasa(make_xml, codes):
 # -- CFDI40171 / CFDI40172: ObjetoImp against the Impuestos node ----------------------------------------
 def test_cfdi40171_objeto_imp_02_sin_impuestos(make_xml, findings):
     def mutate(r):
-        drop_impuestos(X(r, C2))
+        drop_impuestos(node(r, C2))
         recompute(r)
 
     got = findings(make_xml(mutate))
@@ -442,7 +433,7 @@ def test_cfdi40171_objeto_imp_02_sin_impuestos(make_xml, findings):
 @pytest.mark.parametrize("objeto", ["01", "06", "08"])
 def test_cfdi40171_sin_impuestos_con_objeto_imp_que_no_los_exige_pasa(make_xml, codes, objeto):
     def mutate(r):
-        drop_impuestos(X(r, C2), objeto)
+        drop_impuestos(node(r, C2), objeto)
         recompute(r)
 
     assert codes(make_xml(mutate)) == []
@@ -450,7 +441,7 @@ def test_cfdi40171_sin_impuestos_con_objeto_imp_que_no_los_exige_pasa(make_xml, 
 
 @pytest.mark.parametrize("objeto", ["01", "03", "04", "05"])
 def test_cfdi40172_impuestos_con_objeto_imp_que_los_prohibe(make_xml, findings, objeto):
-    got = findings(make_xml(lambda r: X(r, C3).set("ObjetoImp", objeto)))
+    got = findings(make_xml(lambda r: node(r, C3).set("ObjetoImp", objeto)))
     assert [f.code for f in got] == ["CFDI40172"]
     assert got[0].node == "Conceptos/Concepto[3]@ObjetoImp"
     assert got[0].value == objeto
@@ -458,7 +449,7 @@ def test_cfdi40172_impuestos_con_objeto_imp_que_los_prohibe(make_xml, findings, 
 
 def test_cfdi40172_objeto_imp_04_sin_impuestos_pasa(make_xml, codes):
     def mutate(r):
-        drop_impuestos(X(r, C3), "04")
+        drop_impuestos(node(r, C3), "04")
         recompute(r)
 
     assert codes(make_xml(mutate)) == []
@@ -468,7 +459,7 @@ def test_cfdi40172_objeto_imp_04_sin_impuestos_pasa(make_xml, codes):
 def _tercero(rfc: str = "XIA190128J61", nombre: str = "XENON INDUSTRIAL ARTICLES", regimen: str = "601",
              domicilio: str = "76028", concepto: str = C2):
     def mutate(r):
-        add(X(r, concepto), "ACuentaTerceros", RfcACuentaTerceros=rfc, NombreACuentaTerceros=nombre,
+        add(node(r, concepto), "ACuentaTerceros", RfcACuentaTerceros=rfc, NombreACuentaTerceros=nombre,
             RegimenFiscalACuentaTerceros=regimen, DomicilioFiscalACuentaTerceros=domicilio)
 
     return mutate
@@ -533,7 +524,7 @@ def test_cfdi40189_ext_nombre_sin_acentos_no_es_el_del_sat(make_xml, codes):
 # -- InformacionAduanera -------------------------------------------------------------------------------
 def _pedimento(numero: str, en_parte: bool = False):
     def mutate(r):
-        c = X(r, C1)
+        c = node(r, C1)
         if en_parte:
             p = add(c, "Parte", ClaveProdServ="43232408", Cantidad="1", Descripcion="Licencia importada")
             etree.SubElement(p, q("InformacionAduanera"), NumeroPedimento=numero)
@@ -629,7 +620,7 @@ def test_cfdi40195_pedimento_sin_comercio_exterior_pasa(make_xml, codes):
 # -- Parte ---------------------------------------------------------------------------------------------
 def _parte(**attrs: str):
     def mutate(r):
-        add(X(r, C3), "Parte", ClaveProdServ="81111500", Descripcion="Horas de soporte", **attrs)
+        add(node(r, C3), "Parte", ClaveProdServ="81111500", Descripcion="Horas de soporte", **attrs)
 
     return mutate
 

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.conftest import X
+from tests.xmlhelp import node
 
 FISICA_RFC = "XOJI740919U48"  # one of SAT's test RFCs of a persona física
 
@@ -14,7 +14,7 @@ def csd_fisica(sandbox_ca):
 
 
 def regimen(value):
-    return lambda root: X(root, "cfdi:Emisor").set("RegimenFiscal", value)
+    return lambda root: node(root, "cfdi:Emisor").set("RegimenFiscal", value)
 
 
 # -- CFDI40140: RegimenFiscal in c_RegimenFiscal (claves.py) -------------------------------------------

@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from tests.conftest import NOW, X
+from tests.conftest import NOW
+from tests.xmlhelp import node, q, set_attrs
 from timbra.cfdi.document import NS40, parse
 from timbra.cfdi.rules import Context
 from timbra.cfdi.rules import impuestos as rules
@@ -45,32 +46,32 @@ def exento(base: str, impuesto: str = "002") -> dict[str, str]:
 
 
 def concepto(root: etree._Element, n: int) -> etree._Element:
-    return X(root, f"cfdi:Conceptos/cfdi:Concepto[{n}]")
+    return node(root, f"cfdi:Conceptos/cfdi:Concepto[{n}]")
 
 
 def set_taxes(c: etree._Element, traslados=(), retenciones=(), *, empty: bool = False) -> None:
     """Replace a concepto's Impuestos node (Traslados before Retenciones, as the schema orders them)."""
-    old = c.find(C + "Impuestos")
+    old = c.find(q("Impuestos"))
     if old is not None:
         c.remove(old)
     if not traslados and not retenciones and not empty:
         return
-    imp = etree.Element(C + "Impuestos")
+    imp = etree.Element(q("Impuestos"))
     c.insert(0, imp)
     if traslados:
-        ts = etree.SubElement(imp, C + "Traslados")
+        ts = etree.SubElement(imp, q("Traslados"))
         for attrs in traslados:
-            etree.SubElement(ts, C + "Traslado", attrs)
+            etree.SubElement(ts, q("Traslado"), attrs)
     if retenciones:
-        rs = etree.SubElement(imp, C + "Retenciones")
+        rs = etree.SubElement(imp, q("Retenciones"))
         for attrs in retenciones:
-            etree.SubElement(rs, C + "Retencion", attrs)
+            etree.SubElement(rs, q("Retencion"), attrs)
 
 
 def recompute(root: etree._Element, decimals: int = 2) -> None:
     """Rebuild Comprobante/Impuestos, SubTotal, Descuento and Total from the conceptos, with Decimal,
     rounding to the currency's `decimals`."""
-    def q(value: Decimal) -> Decimal:
+    def rounded(value: Decimal) -> Decimal:
         return q2(value, decimals)
 
     subtotal = descuento = Decimal(0)
@@ -88,42 +89,42 @@ def recompute(root: etree._Element, decimals: int = 2) -> None:
                 g[2] += Decimal(t.get("Importe"))
         for r in c.iterfind(f"{C}Impuestos/{C}Retenciones/{C}Retencion"):
             rets[r.get("Impuesto")] = rets.get(r.get("Impuesto"), Decimal(0)) + Decimal(r.get("Importe"))
-    old = root.find(C + "Impuestos")
+    old = root.find(q("Impuestos"))
     if old is not None:
         root.remove(old)
     total_tras = total_ret = Decimal(0)
     if tras or rets:
-        imp = etree.Element(C + "Impuestos")
-        root.find(C + "Conceptos").addnext(imp)
+        imp = etree.Element(q("Impuestos"))
+        root.find(q("Conceptos")).addnext(imp)
         if rets:
-            rs = etree.SubElement(imp, C + "Retenciones")
+            rs = etree.SubElement(imp, q("Retenciones"))
             for impuesto, importe in rets.items():
-                etree.SubElement(rs, C + "Retencion", {"Impuesto": impuesto, "Importe": str(q(importe))})
-                total_ret += q(importe)
+                etree.SubElement(rs, q("Retencion"), {"Impuesto": impuesto, "Importe": str(rounded(importe))})
+                total_ret += rounded(importe)
             imp.set("TotalImpuestosRetenidos", str(total_ret))
         if tras:
-            ts = etree.SubElement(imp, C + "Traslados")
+            ts = etree.SubElement(imp, q("Traslados"))
             any_tasa = False
             for (impuesto, factor, _tasa), (tasa_text, base, importe) in tras.items():
-                attrs = {"Base": str(q(base)), "Impuesto": impuesto, "TipoFactor": factor}
+                attrs = {"Base": str(rounded(base)), "Impuesto": impuesto, "TipoFactor": factor}
                 if factor != "Exento":
                     any_tasa = True
                     if tasa_text is not None:
                         attrs["TasaOCuota"] = tasa_text
-                    attrs["Importe"] = str(q(importe))
-                    total_tras += q(importe)
-                etree.SubElement(ts, C + "Traslado", attrs)
+                    attrs["Importe"] = str(rounded(importe))
+                    total_tras += rounded(importe)
+                etree.SubElement(ts, q("Traslado"), attrs)
             if any_tasa:
                 imp.set("TotalImpuestosTrasladados", str(total_tras))
-    root.set("SubTotal", str(q(subtotal)))
+    root.set("SubTotal", str(rounded(subtotal)))
     if descuento:
-        root.set("Descuento", str(q(descuento)))
-    root.set("Total", str(q(subtotal) - q(descuento) + total_tras - total_ret))
+        root.set("Descuento", str(rounded(descuento)))
+    root.set("Total", str(rounded(subtotal) - rounded(descuento) + total_tras - total_ret))
 
 
 def fix_total(root: etree._Element) -> None:
     """Total from the attributes as written (after a test changed a summary total on purpose)."""
-    imp = root.find(C + "Impuestos")
+    imp = root.find(q("Impuestos"))
     tras = Decimal(imp.get("TotalImpuestosTrasladados", "0")) if imp is not None else Decimal(0)
     ret = Decimal(imp.get("TotalImpuestosRetenidos", "0")) if imp is not None else Decimal(0)
     total = Decimal(root.get("SubTotal")) - Decimal(root.get("Descuento", "0")) + tras - ret
@@ -131,7 +132,7 @@ def fix_total(root: etree._Element) -> None:
 
 
 def summary_node(root: etree._Element, path: str) -> etree._Element:
-    return X(root, f"cfdi:Impuestos/{path}")
+    return node(root, f"cfdi:Impuestos/{path}")
 
 
 def with_taxes(n: int, traslados=(), retenciones=(), *, objeto: str | None = None, then=None):
@@ -454,18 +455,18 @@ def _traslado(root: etree._Element) -> None:
     recompute(root)
     root.set("Total", "0")
     root.set("SubTotal", "0")
-    r = root.find(C + "Receptor")
-    r.set("Rfc", root.find(C + "Emisor").get("Rfc"))
-    r.set("Nombre", root.find(C + "Emisor").get("Nombre"))
+    r = root.find(q("Receptor"))
+    r.set("Rfc", root.find(q("Emisor")).get("Rfc"))
+    r.set("Nombre", root.find(q("Emisor")).get("Nombre"))
     r.set("UsoCFDI", "S01")
 
 
 def test_cfdi40201_traslado_con_impuestos(make_xml, findings):
     def mutate(root):
         _traslado(root)
-        imp = etree.Element(C + "Impuestos", TotalImpuestosTrasladados="0.00")
-        root.find(C + "Conceptos").addnext(imp)
-        etree.SubElement(etree.SubElement(imp, C + "Traslados"), C + "Traslado", Base="0.01", Impuesto="002",
+        imp = etree.Element(q("Impuestos"), TotalImpuestosTrasladados="0.00")
+        root.find(q("Conceptos")).addnext(imp)
+        etree.SubElement(etree.SubElement(imp, q("Traslados")), q("Traslado"), Base="0.01", Impuesto="002",
                          TipoFactor="Tasa", TasaOCuota="0.000000", Importe="0.00")
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node, f.value) for f in fs] == [
@@ -488,11 +489,7 @@ def _retencion_isr(root: etree._Element) -> None:
 def _set(path: str, attr: str, value: str | None, *, total: bool = True):
     def mutate(root):
         _retencion_isr(root)
-        el = X(root, f"cfdi:Impuestos{path}")
-        if value is None:
-            el.attrib.pop(attr, None)
-        else:
-            el.set(attr, value)
+        set_attrs(node(root, f"cfdi:Impuestos{path}"), **{attr: value})
         if total:
             fix_total(root)
     return mutate
@@ -515,8 +512,8 @@ def test_cfdi40202_total_retenidos_con_un_decimal_pasa(make_xml, codes):
         set_taxes(concepto(root, 1), [tax("15390.30")], [tax("15390.30", impuesto="001", tasa="0.100000",
                                                               importe="1539.0")])
         recompute(root)
-        X(root, "cfdi:Impuestos").set("TotalImpuestosRetenidos", "1539.0")
-        X(root, "cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion").set("Importe", "1539.0")
+        node(root, "cfdi:Impuestos").set("TotalImpuestosRetenidos", "1539.0")
+        node(root, "cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion").set("Importe", "1539.0")
     assert codes(make_xml(un_decimal)) == []
 
 
@@ -543,7 +540,7 @@ def _jpy(then=None):
         root.set("TipoCambio", "0.11")
         recompute(root, decimals=0)
         if then is not None:
-            then(X(root, "cfdi:Impuestos"))
+            then(node(root, "cfdi:Impuestos"))
     return mutate
 
 
@@ -559,7 +556,7 @@ def test_cfdi40204_moneda_sin_decimales_pasa(make_xml, codes):
 
 def test_cfdi40205_total_trasladados_distinto_de_la_suma(make_xml, findings):
     def mutate(root):
-        X(root, "cfdi:Impuestos").set("TotalImpuestosTrasladados", "2910.66")  # 2462.45 + 120.00 + 328.22
+        node(root, "cfdi:Impuestos").set("TotalImpuestosTrasladados", "2910.66")  # 2462.45 + 120.00 + 328.22
         fix_total(root)
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node, f.value, f.expected) for f in fs] == [
@@ -597,7 +594,7 @@ def test_cfdi40207_retencion_impuesto_ieps_pasa(make_xml, codes):
 def test_cfdi40208_retencion_repetida(make_xml, findings):
     def mutate(root):
         _retencion_isr(root)
-        rs = X(root, "cfdi:Impuestos/cfdi:Retenciones")
+        rs = node(root, "cfdi:Impuestos/cfdi:Retenciones")
         rs[1].set("Impuesto", "001")  # two ISR, no IVA
     fs = findings(make_xml(mutate))
     assert ("CFDI40208", "Impuestos/Retenciones/Retencion[2]@Impuesto") in [(f.code, f.node) for f in fs]
@@ -609,15 +606,15 @@ def test_cfdi40208_una_por_impuesto_pasa(make_xml, codes):
         set_taxes(concepto(root, 1), [tax("15390.30")], [tax("15390.30", impuesto="001", tasa="0.100000")])
         set_taxes(concepto(root, 2), [tax("750.00")], [tax("750.00", impuesto="001", tasa="0.100000")])
         recompute(root)
-        assert len(X(root, "cfdi:Impuestos/cfdi:Retenciones")) == 1
+        assert len(node(root, "cfdi:Impuestos/cfdi:Retenciones")) == 1
     assert codes(make_xml(mutate)) == []
 
 
 def test_cfdi40209_conceptos_retienen_sin_total_ni_retenciones(make_xml, findings):
     def mutate(root):
         _retencion_isr(root)
-        imp = X(root, "cfdi:Impuestos")
-        imp.remove(imp.find(C + "Retenciones"))
+        imp = node(root, "cfdi:Impuestos")
+        imp.remove(imp.find(q("Retenciones")))
         del imp.attrib["TotalImpuestosRetenidos"]
         fix_total(root)
     fs = findings(make_xml(mutate))
@@ -632,7 +629,7 @@ def test_cfdi40209_sin_retenciones_en_conceptos_pasa(make_xml, codes):
 def test_cfdi40210_retencion_importe_con_tres_decimales(make_xml, findings):
     def mutate(root):
         _retencion_isr(root)
-        X(root, "cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion[1]").set("Importe", "1539.030")
+        node(root, "cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion[1]").set("Importe", "1539.030")
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node) for f in fs] == [("CFDI40210", "Impuestos/Retenciones/Retencion[1]@Importe")]
 
@@ -649,8 +646,8 @@ def _retencion_redondeo(summary: str):
         set_taxes(concepto(root, 2), [tax("750.00")], [tax("750.00", tasa="0.106667", importe="80.001")])
         set_taxes(concepto(root, 3), [tax("2051.38")], [tax("2051.38", tasa="0.106667", importe="218.816")])
         recompute(root)
-        X(root, "cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion").set("Importe", summary)
-        X(root, "cfdi:Impuestos").set("TotalImpuestosRetenidos", summary)
+        node(root, "cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion").set("Importe", summary)
+        node(root, "cfdi:Impuestos").set("TotalImpuestosRetenidos", summary)
         fix_total(root)
     return mutate
 
@@ -669,9 +666,9 @@ def test_cfdi40211_retencion_redondeo_de_la_suma_pasa(make_xml, codes):
 def test_cfdi40211_falta_la_retencion_de_un_impuesto(make_xml, findings):
     def mutate(root):
         _retencion_isr(root)
-        rs = X(root, "cfdi:Impuestos/cfdi:Retenciones")
+        rs = node(root, "cfdi:Impuestos/cfdi:Retenciones")
         rs.remove(rs[0])  # the ISR line
-        X(root, "cfdi:Impuestos").set("TotalImpuestosRetenidos", "1641.64")
+        node(root, "cfdi:Impuestos").set("TotalImpuestosRetenidos", "1641.64")
         fix_total(root)
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node, f.expected) for f in fs] == [("CFDI40211", "Impuestos/Retenciones", "1539.03")]
@@ -679,7 +676,7 @@ def test_cfdi40211_falta_la_retencion_de_un_impuesto(make_xml, findings):
 
 def test_cfdi40212_traslados_sin_total(make_xml, findings):
     def mutate(root):
-        del X(root, "cfdi:Impuestos").attrib["TotalImpuestosTrasladados"]
+        del node(root, "cfdi:Impuestos").attrib["TotalImpuestosTrasladados"]
         fix_total(root)
     fs = findings(make_xml(mutate))
     assert ("CFDI40212", "Impuestos@TotalImpuestosTrasladados") in [(f.code, f.node) for f in fs]
@@ -688,7 +685,7 @@ def test_cfdi40212_traslados_sin_total(make_xml, findings):
 
 def test_cfdi40212_sin_impuestos_en_el_comprobante(make_xml, findings):
     def mutate(root):
-        root.remove(X(root, "cfdi:Impuestos"))
+        root.remove(node(root, "cfdi:Impuestos"))
         fix_total(root)
     fs = findings(make_xml(mutate))
     assert ("CFDI40212", "Impuestos@TotalImpuestosTrasladados") in [(f.code, f.node) for f in fs]
@@ -700,7 +697,7 @@ def test_cfdi40212_solo_exentos_sin_total_pasa(make_xml, codes):
         for n, base in ((1, "15390.30"), (2, "750.00"), (3, "2051.38")):
             set_taxes(concepto(root, n), [exento(base)])
         recompute(root)
-        assert X(root, "cfdi:Impuestos").get("TotalImpuestosTrasladados") is None
+        assert node(root, "cfdi:Impuestos").get("TotalImpuestosTrasladados") is None
     assert codes(make_xml(mutate)) == []
 
 
@@ -710,7 +707,7 @@ def _solo_exentos(then=None):
             set_taxes(concepto(root, n), [exento(base)])
         recompute(root)
         if then is not None:
-            then(X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado"))
+            then(node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado"))
     return mutate
 
 
@@ -730,14 +727,14 @@ def test_cfdi40213_exento_solo_base_pasa(make_xml, codes):
 
 def test_cfdi40214_traslado_base_con_tres_decimales(make_xml, findings):
     def mutate(root):
-        X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Base", "18191.680")
+        node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Base", "18191.680")
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node) for f in fs] == [("CFDI40214", "Impuestos/Traslados/Traslado[1]@Base")]
 
 
 def test_cfdi40214_traslado_base_con_dos_decimales_pasa(make_xml, codes):
     def mutate(root):
-        assert X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").get("Base") == "18191.68"
+        assert node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").get("Base") == "18191.68"
     assert codes(make_xml(mutate)) == []
 
 
@@ -749,13 +746,13 @@ def _bases_seis_decimales(base_resumen: str | None = None, importe_resumen: str 
         set_taxes(concepto(root, 3), [tax("2051.38"), tax("0.125", impuesto="003", tasa="0.080000", importe="0.01"),
                                       tax("100.000001", impuesto="003", tasa="0.080000", importe="8.000001")])
         recompute(root)
-        ieps = X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado[2]")
+        ieps = node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado[2]")
         assert ieps.get("Base") == "100.38" and ieps.get("Importe") == "8.03"
         if base_resumen is not None:
             ieps.set("Base", base_resumen)
         if importe_resumen is not None:
             ieps.set("Importe", importe_resumen)
-            X(root, "cfdi:Impuestos").set("TotalImpuestosTrasladados",
+            node(root, "cfdi:Impuestos").set("TotalImpuestosTrasladados",
                                           str(Decimal("2910.67") + Decimal(importe_resumen)))
             fix_total(root)
     return mutate
@@ -775,7 +772,7 @@ def test_cfdi40215_falta_grupo_exento_con_otros_traslados(make_xml, findings):
     def mutate(root):
         set_taxes(concepto(root, 2), [exento("750.00")])
         recompute(root)
-        ts = X(root, "cfdi:Impuestos/cfdi:Traslados")
+        ts = node(root, "cfdi:Impuestos/cfdi:Traslados")
         ts.remove(ts[1])  # the exento line
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node, f.expected) for f in fs] == [("CFDI40215", "Impuestos/Traslados", "750.00")]
@@ -787,7 +784,7 @@ def _exentos_tres_decimales(base_resumen: str):
         for n, base in ((1, "15390.295"), (2, "750.00"), (3, "2051.38")):
             set_taxes(concepto(root, n), [exento(base)])
         recompute(root)
-        X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Base", base_resumen)
+        node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Base", base_resumen)
     return mutate
 
 
@@ -800,7 +797,7 @@ def test_cfdi40216_solo_exentos_base_distinta(make_xml, findings):
 def test_cfdi40216_solo_exentos_sin_traslados_en_el_resumen(make_xml, findings):
     def mutate(root):
         _solo_exentos()(root)
-        root.remove(X(root, "cfdi:Impuestos"))
+        root.remove(node(root, "cfdi:Impuestos"))
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node) for f in fs] == [("CFDI40216", "Impuestos")]
 
@@ -811,7 +808,7 @@ def test_cfdi40216_solo_exentos_base_igual_pasa(make_xml, codes):
 
 def test_cfdi40217_traslado_impuesto_fuera_de_catalogo(make_xml, findings):
     def mutate(root):
-        X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Impuesto", "IVA")
+        node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Impuesto", "IVA")
     fs = findings(make_xml(mutate))
     assert ("CFDI40217", "Impuestos/Traslados/Traslado[1]@Impuesto") in [(f.code, f.node) for f in fs]
     assert "CFDI40219" not in [f.code for f in fs]
@@ -826,11 +823,11 @@ def test_cfdi40218_traslado_repetido(make_xml, findings):
         set_taxes(concepto(root, 1), [tax("15390.30", tasa="0.16")])
         recompute(root)
         # split the one IVA 16% line in two, one written "0.16", the other "0.160000": the same rate
-        t1 = X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado")
+        t1 = node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado")
         t1.set("Base", "15390.30")
         t1.set("Importe", "2462.45")
         t1.set("TasaOCuota", "0.16")
-        t1.addnext(etree.Element(C + "Traslado", Base="2801.38", Impuesto="002", TipoFactor="Tasa",
+        t1.addnext(etree.Element(q("Traslado"), Base="2801.38", Impuesto="002", TipoFactor="Tasa",
                                  TasaOCuota="0.160000", Importe="448.22"))
     fs = findings(make_xml(mutate))
     assert nodes(fs, "CFDI40218") == ["Impuestos/Traslados/Traslado[2]@Impuesto"]
@@ -842,7 +839,7 @@ def test_cfdi40218_misma_tasa_distinto_factor_pasa(make_xml, codes):
         set_taxes(concepto(root, 1), [tax("15390.30"), tax("15390.30", impuesto="003", tasa="0.080000")])
         set_taxes(concepto(root, 2), [tax("750.00"), tax("10", impuesto="003", factor="Cuota", tasa="0.080000")])
         recompute(root)
-        assert len(X(root, "cfdi:Impuestos/cfdi:Traslados")) == 3
+        assert len(node(root, "cfdi:Impuestos/cfdi:Traslados")) == 3
     assert codes(make_xml(mutate)) == []
 
 
@@ -853,7 +850,7 @@ def test_cfdi40219_resumen_tasa_fuera_de_catalogo(make_xml, findings):
 
 def test_cfdi40219_resumen_sin_tasaocuota(make_xml, findings):
     def mutate(root):
-        del X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").attrib["TasaOCuota"]
+        del node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").attrib["TasaOCuota"]
     fs = findings(make_xml(mutate))
     assert ("CFDI40219", "Impuestos/Traslados/Traslado[1]@TasaOCuota") in [(f.code, f.node) for f in fs]
 
@@ -865,7 +862,7 @@ def test_cfdi40219_resumen_cuota_en_el_rango_pasa(make_xml, codes):
 
 def test_cfdi40220_traslado_importe_con_tres_decimales(make_xml, findings):
     def mutate(root):
-        X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Importe", "2910.670")
+        node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("Importe", "2910.670")
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node) for f in fs] == [("CFDI40220", "Impuestos/Traslados/Traslado[1]@Importe")]
 
@@ -885,9 +882,9 @@ def test_cfdi40221_falta_el_grupo(make_xml, findings):
     def mutate(root):
         set_taxes(concepto(root, 2), [tax("750.00", tasa="0.080000")])
         recompute(root)
-        ts = X(root, "cfdi:Impuestos/cfdi:Traslados")
+        ts = node(root, "cfdi:Impuestos/cfdi:Traslados")
         ts.remove(ts[1])
-        X(root, "cfdi:Impuestos").set("TotalImpuestosTrasladados", ts[0].get("Importe"))
+        node(root, "cfdi:Impuestos").set("TotalImpuestosTrasladados", ts[0].get("Importe"))
         fix_total(root)
     fs = findings(make_xml(mutate))
     assert [(f.code, f.node, f.expected) for f in fs] == [("CFDI40221", "Impuestos/Traslados", "60.00")]
@@ -902,7 +899,7 @@ def test_cfdi40221_traslado_importe_redondeo_de_la_suma_pasa(make_xml, codes):
 def _comercio_exterior(exportacion: str):
     def mutate(root):
         root.set("Exportacion", exportacion)
-        comp = etree.SubElement(root, C + "Complemento")
+        comp = etree.SubElement(root, q("Complemento"))
         cce = etree.SubElement(comp, f"{{{NS_CCE20}}}ComercioExterior", nsmap={"cce20": NS_CCE20},
                                Version="2.0", ClaveDePedimento="A1", CertificadoOrigen="0",
                                TipoCambioUSD="17.50", TotalUSD="100.00")
@@ -931,7 +928,7 @@ def test_cfdi40220_traslado_importe_con_los_decimales_de_la_moneda_pasa(make_xml
     def mutate(root):  # IVA 8% on concepto 1: 1231.224 -> 1231.22 in the summary, 2 decimals like MXN
         set_taxes(concepto(root, 1), [tax("15390.30", tasa="0.080000", importe="1231.224")])
         recompute(root)
-        assert X(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado[1]").get("Importe") == "1231.22"
+        assert node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado[1]").get("Importe") == "1231.22"
     assert codes(make_xml(mutate)) == []
 
 

@@ -6,17 +6,16 @@ from datetime import datetime, timezone
 import pytest
 from lxml import etree
 
-from tests.conftest import NOW, X
+from tests.conftest import NOW
+from tests.xmlhelp import node, set_attrs
 from timbra.cfdi.document import NS40
 
 
 def publico_en_general(root: etree._Element) -> None:
     """The Receptor of a global invoice (SAT's generic RFC, LugarExpedicion as domicilio, 616, S01)."""
-    rec = X(root, "cfdi:Receptor")
-    for k, v in (("Rfc", "XAXX010101000"), ("Nombre", "PUBLICO EN GENERAL"),
-                 ("DomicilioFiscalReceptor", root.get("LugarExpedicion")), ("RegimenFiscalReceptor", "616"),
-                 ("UsoCFDI", "S01")):
-        rec.set(k, v)
+    rec = node(root, "cfdi:Receptor")
+    set_attrs(rec, Rfc="XAXX010101000", Nombre="PUBLICO EN GENERAL",
+              DomicilioFiscalReceptor=root.get("LugarExpedicion"), RegimenFiscalReceptor="616", UsoCFDI="S01")
 
 
 def global_invoice(periodicidad: str = "04", meses: str = "11", ano: str = "2026"):
@@ -39,7 +38,7 @@ def persona_fisica(sandbox_ca):
 
 
 def rif(root: etree._Element) -> None:
-    X(root, "cfdi:Emisor").set("RegimenFiscal", "621")
+    node(root, "cfdi:Emisor").set("RegimenFiscal", "621")
 
 
 def test_global_invoice_is_valid(make_xml, codes):

@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from tests.cfdi.rules.test_impuestos import recompute, set_taxes, tax
-from tests.conftest import X
+from tests.xmlhelp import node, q, setting
 from timbra.cfdi.document import NS40, parse
 from timbra.cfdi.rules import Context, run_rules
 from timbra.errors import TimbraError
@@ -46,28 +46,16 @@ def check(certifier_p):
     return run
 
 
-def attrs(path: str, **values):
-    """A mutate function setting (None: removing) attributes of the element at `path`."""
-    def mutate(root):
-        el = root if path == "." else X(root, path)
-        for k, v in values.items():
-            if v is None:
-                el.attrib.pop(k, None)
-            else:
-                el.set(k, v)
-    return mutate
-
-
 def emisor(**kw):
-    return attrs("cfdi:Emisor", **kw)
+    return setting("cfdi:Emisor", **kw)
 
 
 def receptor(**kw):
-    return attrs("cfdi:Receptor", **kw)
+    return setting("cfdi:Receptor", **kw)
 
 
 def comprobante(**kw):
-    return attrs(".", **kw)
+    return setting(".", **kw)
 
 
 def all_of(*mutations):
@@ -250,10 +238,10 @@ def test_cfdi40154_foreign_tax_id_passes(make_xml, check):
 
 def tercero(rfc="XIA190128J61", nombre="XENON INDUSTRIAL ARTICLES", regimen="601", domicilio="76343"):
     def mutate(root):
-        c = X(root, "cfdi:Conceptos/cfdi:Concepto[2]")
-        t = etree.Element(f"{{{NS40}}}ACuentaTerceros", RfcACuentaTerceros=rfc, NombreACuentaTerceros=nombre,
+        c = node(root, "cfdi:Conceptos/cfdi:Concepto[2]")
+        t = etree.Element(q("ACuentaTerceros"), RfcACuentaTerceros=rfc, NombreACuentaTerceros=nombre,
                           RegimenFiscalACuentaTerceros=regimen, DomicilioFiscalACuentaTerceros=domicilio)
-        c.find(f"{{{NS40}}}Impuestos").addnext(t)
+        c.find(q("Impuestos")).addnext(t)
     return mutate
 
 
@@ -314,7 +302,7 @@ def resico(retencion_isr: str | None = None, objeto_01: int | None = None):
     """Emisor in régimen 626; each concepto keeps its IVA and, with `retencion_isr`, withholds ISR at that
     rate; concepto `objeto_01` becomes ObjetoImp 01 without taxes. Totals recomputed."""
     def mutate(root):
-        X(root, "cfdi:Emisor").set("RegimenFiscal", "626")
+        node(root, "cfdi:Emisor").set("RegimenFiscal", "626")
         for n, c in enumerate(root.iterfind(f"{{{NS40}}}Conceptos/{{{NS40}}}Concepto"), start=1):
             importe = c.get("Importe")
             if n == objeto_01:

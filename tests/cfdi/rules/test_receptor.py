@@ -1,7 +1,7 @@
 """cfdi:Receptor rules, CFDI40143-CFDI40161 (CFDI40150, 40157 and 40160 come from claves.py)."""
 from lxml import etree
 
-from tests.conftest import NSMAP, X
+from tests.xmlhelp import NSMAP, node, set_attrs
 from timbra.cfdi.document import NS40
 
 NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"
@@ -25,27 +25,21 @@ def receptor(base=None, *, cce=False, **attrs):
     values.update(attrs)
 
     def mutate(root):
-        rec = X(root, "cfdi:Receptor")
+        rec = node(root, "cfdi:Receptor")
         if base is not None:
             for k in list(rec.attrib):
                 del rec.attrib[k]
-        for k, v in values.items():
-            if v is None:
-                rec.attrib.pop(k, None)
-            else:
-                rec.set(k, v)
+        set_attrs(rec, **values)
         if rec.get("Rfc") == "XAXX010101000" and rec.get("Nombre") == "PUBLICO EN GENERAL":
             ig = etree.Element(f"{{{NS40}}}InformacionGlobal")
-            for k, v in (("Periodicidad", "01"), ("Meses", "11"), ("Año", "2026")):
-                ig.set(k, v)
+            set_attrs(ig, Periodicidad="01", Meses="11", Año="2026")
             root.insert(0, ig)
         if cce:
             root.set("Exportacion", "02")
             comp = etree.SubElement(root, f"{{{NS40}}}Complemento")
             ce = etree.SubElement(comp, f"{{{NS_CCE20}}}ComercioExterior", nsmap={"cce20": NS_CCE20})
-            for k, v in (("Version", "2.0"), ("ClaveDePedimento", "A1"), ("CertificadoOrigen", "0"),
-                         ("TipoCambioUSD", "20.00"), ("TotalUSD", "100.00")):
-                ce.set(k, v)
+            set_attrs(ce, Version="2.0", ClaveDePedimento="A1", CertificadoOrigen="0", TipoCambioUSD="20.00",
+                      TotalUSD="100.00")
             m = etree.SubElement(etree.SubElement(ce, f"{{{NS_CCE20}}}Mercancias"), f"{{{NS_CCE20}}}Mercancia")
             m.set("NoIdentificacion", "SKU-00001")
             m.set("ValorDolares", "100.00")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.cfdi.rules.complementos.nomina12_builder import RECEPTOR, NominaSpec
-from tests.conftest import NOW, X
+from tests.conftest import NOW
+from tests.xmlhelp import node
 from timbra.pac.stamping import Certifier
 from timbra.sat.padron import SandboxPadron
 
@@ -32,14 +33,14 @@ def test_nomina_to_the_generic_rfc_takes_605_as_nom11_asks(csd, strict):
 
 def test_cfdi40159_still_applies_outside_nomina(make_xml, codes):
     def generic(root):
-        X(root, "cfdi:Receptor").attrib.update(dict(Rfc="XAXX010101000", Nombre="PUBLICO EN GENERAL",
+        node(root, "cfdi:Receptor").attrib.update(dict(Rfc="XAXX010101000", Nombre="PUBLICO EN GENERAL",
                                                     DomicilioFiscalReceptor=root.get("LugarExpedicion"),
                                                     RegimenFiscalReceptor="605", UsoCFDI="S01"))
     assert "CFDI40159" in codes(make_xml(generic))
 
 
 def test_regimen_not_registered_for_the_rfc_is_t160_not_cfdi40159(make_xml, strict):
-    got = strict.validate(make_xml(lambda r: X(r, "cfdi:Receptor").set("RegimenFiscalReceptor", "626"))).findings
+    got = strict.validate(make_xml(lambda r: node(r, "cfdi:Receptor").set("RegimenFiscalReceptor", "626"))).findings
     assert [(f.code, f.value) for f in got] == [("T160", "626")]
     assert "regímenes del RFC" in got[0].message and got[0].message_en
 

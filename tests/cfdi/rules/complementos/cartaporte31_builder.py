@@ -4,8 +4,9 @@ changes one thing.
 `carta_porte(kind, mode, *changes)` is a `make_xml` mutate function: it turns the sample invoice into a
 Traslado ("T", the emisor moves its own goods) or an Ingreso ("I", a carrier bills the freight) and adds a
 Carta Porte 3.1 for one transport mode ("auto", "maritimo", "aereo", "ferroviario"); then each change
-runs on the Comprobante. `cp(root)`, `find(root, path)` and `el(local, **attrs)` help a change reach and
-build Carta Porte nodes ("cp:" is the Carta Porte prefix in paths).
+runs on the Comprobante. `cp(root)` and `el(local, **attrs)` help a change reach and build Carta Porte
+nodes; tests/xmlhelp.py's `node`, `nodes` and `setting` reach the rest ("cp:" is the Carta Porte prefix in
+paths).
 
 The emisor is the `csd` fixture's RFC, EKU9003173C9. Every value here is in SAT's catalogs.
 """
@@ -16,10 +17,9 @@ from decimal import Decimal
 
 from lxml import etree
 
-from timbra.cfdi.document import NS40, NS_XSI
+from tests.xmlhelp import NS_CP, node, nodes, q, set_attrs
+from timbra.cfdi.document import NS_XSI
 
-NS_CP = "http://www.sat.gob.mx/CartaPorte31"
-NSMAP = {"cfdi": NS40, "cp": NS_CP}
 SCHEMA_LOCATION_CP = ("http://www.sat.gob.mx/CartaPorte31 "
                       "http://www.sat.gob.mx/sitio_internet/cfd/CartaPorte/CartaPorte31.xsd")
 ID_CCP = "CCC3a5e4-8d2b-4c1f-9e6a-0b7d2c4f1a9e"
@@ -43,35 +43,16 @@ AEROPUERTOS = [("EA0411", "Licenciado Jesus Teran Peredo"), ("EA0413", "General 
 ESTACIONES_FERROVIARIAS = [("Q0736", "SANTO NINO"), ("SC283", "HUAXTITLA"), ("Q0486", "TERRERO")]
 
 
-def q(local: str) -> str:
-    return f"{{{NS_CP}}}{local}"
-
-
 def el(local: str, _children: list[etree._Element] | None = None, **attrs: str) -> etree._Element:
     """A Carta Porte element with attributes (None values are left out) and children."""
-    e = etree.Element(q(local), nsmap={"cartaporte31": NS_CP})
-    for k, v in attrs.items():
-        if v is not None:
-            e.set(k, v)
+    e = set_attrs(etree.Element(q(local, NS_CP), nsmap={"cartaporte31": NS_CP}), **attrs)
     for c in _children or []:
         e.append(c)
     return e
 
 
 def cp(root: etree._Element) -> etree._Element:
-    return find(root, "cfdi:Complemento/cp:CartaPorte")
-
-
-def find(root: etree._Element, path: str) -> etree._Element:
-    """The first element at an XPath relative to the Comprobante, with the cfdi and cp prefixes."""
-    found = root.xpath(path, namespaces=NSMAP)
-    if not found:
-        raise AssertionError(f"no element at {path}")
-    return found[0]
-
-
-def find_all(root: etree._Element, path: str) -> list[etree._Element]:
-    return root.xpath(path, namespaces=NSMAP)
+    return node(root, "cfdi:Complemento/cp:CartaPorte")
 
 
 def ubicacion(tipo: str, n: int, *, rfc: str, fecha: str, domicilio: dict[str, str] | None,
@@ -190,7 +171,7 @@ MODES = {"auto": _auto, "maritimo": _maritimo, "aereo": _aereo, "ferroviario": _
 
 def _peso_bruto_total(mode: str, mercancias: list[etree._Element]) -> str:
     if mode == "maritimo":
-        return str(sum(Decimal(m.find(q("DetalleMercancia")).get("PesoBruto")) for m in mercancias))
+        return str(sum(Decimal(m.find(q("DetalleMercancia", NS_CP)).get("PesoBruto")) for m in mercancias))
     return str(sum(Decimal(m.get("PesoEnKg")) for m in mercancias))
 
 
@@ -217,38 +198,34 @@ def _as_traslado(root: etree._Element) -> None:
     root.set("Total", "0")
     root.set("Moneda", "XXX")
     root.set("TipoDeComprobante", "T")
-    emisor = find(root, "cfdi:Emisor")
-    receptor = find(root, "cfdi:Receptor")
+    emisor = node(root, "cfdi:Emisor")
+    receptor = node(root, "cfdi:Receptor")
     for k in list(receptor.attrib):
         del receptor.attrib[k]
-    for k, v in (("Rfc", emisor.get("Rfc")), ("Nombre", emisor.get("Nombre")),
-                 ("DomicilioFiscalReceptor", root.get("LugarExpedicion")), ("RegimenFiscalReceptor", "601"),
-                 ("UsoCFDI", "S01")):
-        receptor.set(k, v)
-    conceptos = find(root, "cfdi:Conceptos")
+    set_attrs(receptor, Rfc=emisor.get("Rfc"), Nombre=emisor.get("Nombre"),
+              DomicilioFiscalReceptor=root.get("LugarExpedicion"), RegimenFiscalReceptor="601", UsoCFDI="S01")
+    conceptos = node(root, "cfdi:Conceptos")
     for c in list(conceptos):
         conceptos.remove(c)
-    concepto = etree.SubElement(conceptos, f"{{{NS40}}}Concepto")
-    for k, v in (("ClaveProdServ", "43211507"), ("Cantidad", "10"), ("ClaveUnidad", "H87"),
-                 ("Descripcion", "Computadoras de escritorio"), ("ValorUnitario", "0"), ("Importe", "0"),
-                 ("ObjetoImp", "01")):
-        concepto.set(k, v)
-    impuestos = root.find(f"{{{NS40}}}Impuestos")
+    set_attrs(etree.SubElement(conceptos, q("Concepto")), ClaveProdServ="43211507", Cantidad="10",
+              ClaveUnidad="H87", Descripcion="Computadoras de escritorio", ValorUnitario="0", Importe="0",
+              ObjetoImp="01")
+    impuestos = root.find(q("Impuestos"))
     if impuestos is not None:
         root.remove(impuestos)
 
 
 def _as_flete(root: etree._Element) -> None:
     """The sample invoice (Ingreso, IVA 16%) bills freight: its first concepto becomes transport by road."""
-    concepto = find(root, "cfdi:Conceptos/cfdi:Concepto")
+    concepto = node(root, "cfdi:Conceptos/cfdi:Concepto")
     concepto.set("ClaveProdServ", "78101800")
     concepto.set("Descripcion", "Flete Ciudad de México - Querétaro")
 
 
 def add_complement(root: etree._Element, complement: etree._Element) -> None:
-    comp = root.find(f"{{{NS40}}}Complemento")
+    comp = root.find(q("Complemento"))
     if comp is None:
-        comp = etree.SubElement(root, f"{{{NS40}}}Complemento")
+        comp = etree.SubElement(root, q("Complemento"))
     comp.append(complement)
 
 
@@ -267,25 +244,11 @@ def carta_porte(kind: str = "T", mode: str = "auto", *changes: Change) -> Change
     return mutate
 
 
-def set_attrs(path: str, **attrs: str | None) -> Change:
-    """A change: set (or, with None, remove) attributes of the first element at `path`."""
-
-    def change(root: etree._Element) -> None:
-        e = find(root, path)
-        for k, v in attrs.items():
-            if v is None:
-                e.attrib.pop(k, None)
-            else:
-                e.set(k, v)
-
-    return change
-
-
 def remove(path: str) -> Change:
     """A change: remove every element at `path`."""
 
     def change(root: etree._Element) -> None:
-        for e in find_all(root, path):
+        for e in nodes(root, path):
             e.getparent().remove(e)
 
     return change
@@ -297,12 +260,10 @@ def internacional(sentido: str = "Entrada") -> Change:
 
     def change(root: etree._Element) -> None:
         c = cp(root)
-        for k, v in (("TranspInternac", "Sí"), ("EntradaSalidaMerc", sentido), ("PaisOrigenDestino", "USA"),
-                     ("ViaEntradaSalida", "01")):
-            c.set(k, v)
+        set_attrs(c, TranspInternac="Sí", EntradaSalidaMerc=sentido, PaisOrigenDestino="USA", ViaEntradaSalida="01")
         regimen = "IMD" if sentido == "Entrada" else "EXD"
         c.insert(0, el("RegimenesAduaneros", [el("RegimenAduaneroCCP", RegimenAduanero=regimen)]))
-        for m in find_all(root, "cfdi:Complemento/cp:CartaPorte/cp:Mercancias/cp:Mercancia"):
+        for m in nodes(root, "cfdi:Complemento/cp:CartaPorte/cp:Mercancias/cp:Mercancia"):
             m.set("TipoMateria", "03")
             if sentido == "Entrada":
                 m.insert(0, el("DocumentacionAduanera", TipoDocumento="01", NumPedimento=PEDIMENTO,

@@ -19,14 +19,13 @@ from decimal import Decimal
 
 from lxml import etree
 
+from tests.xmlhelp import NS_NOMINA, money, q, set_attrs
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS40, NS_XSI
 from timbra.cfdi.sample import SCHEMA_LOCATION_40
 from timbra.cfdi.seal import sign_root
 from timbra.sat.catalogs import catalogs
 
-NS_NOMINA = "http://www.sat.gob.mx/nomina12"
-NSMAP = {"cfdi": NS40, "nomina12": NS_NOMINA}
 SCHEMA_LOCATION = (f"{SCHEMA_LOCATION_40} {NS_NOMINA} "
                    "http://www.sat.gob.mx/sitio_internet/cfd/nomina/nomina12.xsd")
 
@@ -130,19 +129,19 @@ class NominaSpec:
         percepciones = _to_d(nomina.get("TotalPercepciones"))
         otros = _to_d(nomina.get("TotalOtrosPagos"))
         deducciones = nomina.get("TotalDeducciones")
-        importe = _money(percepciones + otros)
+        importe = money(percepciones + otros)
 
         zone = catalogs().zone_for_postal_code("06000")
         cert = cred.certificate
-        root = etree.Element(f"{{{NS40}}}Comprobante", nsmap={"cfdi": NS40, "xsi": NS_XSI, "nomina12": NS_NOMINA})
+        root = etree.Element(q("Comprobante"), nsmap={"cfdi": NS40, "xsi": NS_XSI, "nomina12": NS_NOMINA})
         root.set(f"{{{NS_XSI}}}schemaLocation", SCHEMA_LOCATION)
         attrs = {"Version": "4.0", "Serie": "N", "Folio": "1",
                  "Fecha": fecha.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"), "SubTotal": importe}
         if deducciones is not None:
             attrs["Descuento"] = deducciones
-        attrs.update({"Moneda": "MXN", "Total": _money(_to_d(importe) - _to_d(deducciones)),
+        attrs.update({"Moneda": "MXN", "Total": money(_to_d(importe) - _to_d(deducciones)),
                       "TipoDeComprobante": "N", "Exportacion": "01", "MetodoPago": "PUE", "LugarExpedicion": "06000"})
-        _set(root, attrs)
+        set_attrs(root, **attrs)
         _sub(root, NS40, "Emisor", {"Rfc": cert.rfc, "Nombre": cert.name,
                                     "RegimenFiscal": "601" if len(cert.rfc) == 12 else "612"})
         _sub(root, NS40, "Receptor", self.receptor)
@@ -158,7 +157,7 @@ class NominaSpec:
         return root
 
     def _nomina(self) -> etree._Element:
-        n = etree.Element(f"{{{NS_NOMINA}}}Nomina")
+        n = etree.Element(q("Nomina", NS_NOMINA))
         totals: dict[str, str] = {}
         if self.emisor is not None:
             em = _sub(n, NS_NOMINA, "Emisor", self.emisor)
@@ -180,7 +179,7 @@ class NominaSpec:
                 if i.importe is not None:
                     attrs["ImporteMonetario"] = i.importe
                 _sub(inc, NS_NOMINA, "Incapacidad", attrs)
-        _set(n, {"Version": "1.2", **self.nomina, **totals})
+        set_attrs(n, **{"Version": "1.2", **self.nomina, **totals})
         return n
 
     def _percepciones(self, n: etree._Element) -> str:
@@ -203,21 +202,21 @@ class NominaSpec:
             exento += _to_d(p.exento)
         if "jubilacion" in kinds or self.jubilacion is not None:
             _sub(ps, NS_NOMINA, "JubilacionPensionRetiro", self.jubilacion or {
-                "TotalUnaExhibicion": _money(sums["jubilacion"]), "IngresoAcumulable": _money(sums["jubilacion"]),
+                "TotalUnaExhibicion": money(sums["jubilacion"]), "IngresoAcumulable": money(sums["jubilacion"]),
                 "IngresoNoAcumulable": "0.00"})
         if "separacion" in kinds or self.separacion is not None:
             _sub(ps, NS_NOMINA, "SeparacionIndemnizacion", self.separacion or {
-                "TotalPagado": _money(sums["separacion"]), "NumAñosServicio": "7",
+                "TotalPagado": money(sums["separacion"]), "NumAñosServicio": "7",
                 "UltimoSueldoMensOrd": "15000.00", "IngresoAcumulable": "15000.00",
-                "IngresoNoAcumulable": _money(max(sums["separacion"] - Decimal(15000), Decimal(0)))})
+                "IngresoNoAcumulable": money(max(sums["separacion"] - Decimal(15000), Decimal(0)))})
         attrs = {}
         for kind, attr in (("sueldos", "TotalSueldos"), ("separacion", "TotalSeparacionIndemnizacion"),
                            ("jubilacion", "TotalJubilacionPensionRetiro")):
             if kind in kinds:
-                attrs[attr] = _money(sums[kind])
-        attrs.update({"TotalGravado": _money(gravado), "TotalExento": _money(exento)})
-        _set(ps, attrs)
-        return _money(gravado + exento)
+                attrs[attr] = money(sums[kind])
+        attrs.update({"TotalGravado": money(gravado), "TotalExento": money(exento)})
+        set_attrs(ps, **attrs)
+        return money(gravado + exento)
 
     def _deducciones(self, n: etree._Element) -> str:
         ds = _sub(n, NS_NOMINA, "Deducciones", {})
@@ -234,11 +233,11 @@ class NominaSpec:
                 con_otras = True
         attrs = {}
         if con_otras:
-            attrs["TotalOtrasDeducciones"] = _money(otras)
+            attrs["TotalOtrasDeducciones"] = money(otras)
         if con_isr:
-            attrs["TotalImpuestosRetenidos"] = _money(impuestos)
-        _set(ds, attrs)
-        return _money(otras + impuestos)
+            attrs["TotalImpuestosRetenidos"] = money(impuestos)
+        set_attrs(ds, **attrs)
+        return money(otras + impuestos)
 
     def _otros_pagos(self, n: etree._Element) -> str:
         os_ = _sub(n, NS_NOMINA, "OtrosPagos", {})
@@ -251,32 +250,12 @@ class NominaSpec:
             if o.compensacion is not None:
                 _sub(el, NS_NOMINA, "CompensacionSaldosAFavor", o.compensacion)
             total += _to_d(o.importe)
-        return _money(total)
+        return money(total)
 
 
 def _to_d(text: str | None) -> Decimal:
     return Decimal(text) if text is not None else Decimal(0)
 
 
-def _money(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):f}"
-
-
-def _set(el: etree._Element, attrs: dict[str, str]) -> None:
-    for k, v in attrs.items():
-        el.set(k, v)
-
-
 def _sub(parent: etree._Element, ns: str, local: str, attrs: dict[str, str]) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{ns}}}{local}")
-    _set(el, attrs)
-    return el
-
-
-def N(root: etree._Element, path: str) -> etree._Element:
-    """The first element at an XPath relative to the Comprobante: N(root, "cfdi:Complemento/nomina12:Nomina")."""
-    found = root.xpath(path, namespaces=NSMAP)
-    if not found:
-        raise AssertionError(f"no element at {path}")
-    return found[0]
-
+    return set_attrs(etree.SubElement(parent, q(local, ns)), **attrs)

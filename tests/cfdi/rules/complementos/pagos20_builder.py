@@ -13,20 +13,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
+from tests.xmlhelp import q, set_attrs
 from timbra.cfdi.credentials import Credential
-from timbra.cfdi.document import NS40, NS_XSI
+from timbra.cfdi.document import NS40, NS_PAGOS20, NS_XSI
 from timbra.sat.catalogs import catalogs
 
-NS_PAGOS = "http://www.sat.gob.mx/Pagos20"
 SCHEMA_LOCATION = ("http://www.sat.gob.mx/cfd/4 http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd "
                    "http://www.sat.gob.mx/Pagos20 http://www.sat.gob.mx/sitio_internet/cfd/Pagos/Pagos20.xsd")
-NSMAP = {"cfdi": NS40, "pago20": NS_PAGOS}
 RECEPTOR = {"Rfc": "URE180429TM6", "Nombre": "UNIVERSIDAD ROBOTICA ESPAÑOLA", "DomicilioFiscalReceptor": "86991",
             "RegimenFiscalReceptor": "601", "UsoCFDI": "CP01"}
-
-
-def q(local: str) -> str:
-    return f"{{{NS_PAGOS}}}{local}"
 
 
 @dataclass
@@ -89,33 +84,25 @@ def _s(value: Decimal) -> str:
     return f"{value:f}"
 
 
-def _set(el: etree._Element, pairs) -> None:
-    for k, v in pairs:
-        if v is not None:
-            el.set(k, v)
-
-
 def _tax_key(t: Tax) -> tuple[str, str, str | None]:
     return (t.impuesto, t.factor, t.tasa)
 
 
 def _docto(parent: etree._Element, d: Docto) -> None:
-    el = etree.SubElement(parent, q("DoctoRelacionado"))
+    el = etree.SubElement(parent, q("DoctoRelacionado", NS_PAGOS20))
     insoluto = d.insoluto if d.insoluto is not None else _s(Decimal(d.saldo_ant) - Decimal(d.pagado))
-    _set(el, (("IdDocumento", d.id), ("MonedaDR", d.moneda), ("EquivalenciaDR", d.equivalencia),
-              ("NumParcialidad", d.parcialidad), ("ImpSaldoAnt", d.saldo_ant), ("ImpPagado", d.pagado),
-              ("ImpSaldoInsoluto", insoluto), ("ObjetoImpDR", d.objeto)))
+    set_attrs(el, IdDocumento=d.id, MonedaDR=d.moneda, EquivalenciaDR=d.equivalencia, NumParcialidad=d.parcialidad,
+              ImpSaldoAnt=d.saldo_ant, ImpPagado=d.pagado, ImpSaldoInsoluto=insoluto, ObjetoImpDR=d.objeto)
     if not d.traslados and not d.retenciones:
         return
-    imp = etree.SubElement(el, q("ImpuestosDR"))
+    imp = etree.SubElement(el, q("ImpuestosDR", NS_PAGOS20))
     for tag, plural, taxes in (("Retencion", "Retenciones", d.retenciones), ("Traslado", "Traslados", d.traslados)):
         if not taxes:
             continue
-        group = etree.SubElement(imp, q(f"{plural}DR"))
+        group = etree.SubElement(imp, q(f"{plural}DR", NS_PAGOS20))
         for t in taxes:
-            _set(etree.SubElement(group, q(f"{tag}DR")),
-                 (("BaseDR", t.base), ("ImpuestoDR", t.impuesto), ("TipoFactorDR", t.factor),
-                  ("TasaOCuotaDR", t.tasa), ("ImporteDR", t.importe)))
+            set_attrs(etree.SubElement(group, q(f"{tag}DR", NS_PAGOS20)), BaseDR=t.base, ImpuestoDR=t.impuesto,
+                      TipoFactorDR=t.factor, TasaOCuotaDR=t.tasa, ImporteDR=t.importe)
 
 
 def _pago(parent: etree._Element, p: Pago) -> dict:
@@ -123,10 +110,9 @@ def _pago(parent: etree._Element, p: Pago) -> dict:
     n = _decimals(p.moneda)
     conv = {d.id: Decimal(d.equivalencia or "1") for d in p.doctos}
     monto = p.monto or _s(_round(sum((Decimal(d.pagado) / conv[d.id] for d in p.doctos), Decimal(0)), n))
-    el = etree.SubElement(parent, q("Pago"))
-    _set(el, (("FechaPago", p.fecha), ("FormaDePagoP", p.forma), ("MonedaP", p.moneda),
-              ("TipoCambioP", p.tipo_cambio), ("Monto", monto)))
-    _set(el, p.attrs.items())
+    el = etree.SubElement(parent, q("Pago", NS_PAGOS20))
+    set_attrs(el, FechaPago=p.fecha, FormaDePagoP=p.forma, MonedaP=p.moneda, TipoCambioP=p.tipo_cambio, Monto=monto)
+    set_attrs(el, **p.attrs)
     for d in p.doctos:
         _docto(el, d)
     retenciones: dict[str, Decimal] = {}
@@ -141,22 +127,21 @@ def _pago(parent: etree._Element, p: Pago) -> dict:
                 g[1] += Decimal(t.importe) / conv[d.id]
     out = {"monto": Decimal(monto), "retenciones": {}, "traslados": {}}
     if retenciones or traslados:
-        imp = etree.SubElement(el, q("ImpuestosP"))
+        imp = etree.SubElement(el, q("ImpuestosP", NS_PAGOS20))
         if retenciones:
-            rs = etree.SubElement(imp, q("RetencionesP"))
+            rs = etree.SubElement(imp, q("RetencionesP", NS_PAGOS20))
             for impuesto, total in retenciones.items():
                 out["retenciones"][impuesto] = _round(total, n)
-                _set(etree.SubElement(rs, q("RetencionP")),
-                     (("ImpuestoP", impuesto), ("ImporteP", _s(_round(total, n)))))
+                set_attrs(etree.SubElement(rs, q("RetencionP", NS_PAGOS20)), ImpuestoP=impuesto,
+                          ImporteP=_s(_round(total, n)))
         if traslados:
-            ts = etree.SubElement(imp, q("TrasladosP"))
+            ts = etree.SubElement(imp, q("TrasladosP", NS_PAGOS20))
             for (impuesto, factor, tasa), (base, importe) in traslados.items():
                 exento = factor == "Exento"
                 out["traslados"][(impuesto, factor, tasa)] = (_round(base, n), _round(importe, n))
-                _set(etree.SubElement(ts, q("TrasladoP")),
-                     (("BaseP", _s(_round(base, n))), ("ImpuestoP", impuesto), ("TipoFactorP", factor),
-                      ("TasaOCuotaP", None if exento else tasa),
-                      ("ImporteP", None if exento else _s(_round(importe, n)))))
+                set_attrs(etree.SubElement(ts, q("TrasladoP", NS_PAGOS20)), BaseP=_s(_round(base, n)),
+                          ImpuestoP=impuesto, TipoFactorP=factor, TasaOCuotaP=None if exento else tasa,
+                          ImporteP=None if exento else _s(_round(importe, n)))
     return out
 
 
@@ -196,21 +181,20 @@ def pagos_root(cred: Credential, fecha: datetime, pagos: list[Pago] | None = Non
     zone = catalogs().zone_for_postal_code(lugar_expedicion)
     local = fecha.astimezone(zone) if fecha.tzinfo else fecha
     cert = cred.certificate
-    root = etree.Element(f"{{{NS40}}}Comprobante", nsmap={"cfdi": NS40, "xsi": NS_XSI, "pago20": NS_PAGOS})
+    root = etree.Element(q("Comprobante"), nsmap={"cfdi": NS40, "xsi": NS_XSI, "pago20": NS_PAGOS20})
     root.set(f"{{{NS_XSI}}}schemaLocation", SCHEMA_LOCATION)
-    _set(root, (("Version", "4.0"), ("Serie", "P"), ("Folio", "1"), ("Fecha", local.strftime("%Y-%m-%dT%H:%M:%S")),
-                ("SubTotal", "0"), ("Moneda", "XXX"), ("Total", "0"), ("TipoDeComprobante", "P"),
-                ("Exportacion", "01"), ("LugarExpedicion", lugar_expedicion)))
-    _set(etree.SubElement(root, f"{{{NS40}}}Emisor"),
-         (("Rfc", cert.rfc), ("Nombre", cert.name), ("RegimenFiscal", "601" if len(cert.rfc) == 12 else "612")))
-    _set(etree.SubElement(root, f"{{{NS40}}}Receptor"), RECEPTOR.items())
-    concepto = etree.SubElement(etree.SubElement(root, f"{{{NS40}}}Conceptos"), f"{{{NS40}}}Concepto")
-    _set(concepto, (("ClaveProdServ", "84111506"), ("Cantidad", "1"), ("ClaveUnidad", "ACT"),
-                    ("Descripcion", "Pago"), ("ValorUnitario", "0"), ("Importe", "0"), ("ObjetoImp", "01")))
-    complemento = etree.SubElement(root, f"{{{NS40}}}Complemento")
-    pagos_el = etree.SubElement(complemento, q("Pagos"))
+    set_attrs(root, Version="4.0", Serie="P", Folio="1", Fecha=local.strftime("%Y-%m-%dT%H:%M:%S"), SubTotal="0",
+              Moneda="XXX", Total="0", TipoDeComprobante="P", Exportacion="01", LugarExpedicion=lugar_expedicion)
+    set_attrs(etree.SubElement(root, q("Emisor")), Rfc=cert.rfc, Nombre=cert.name,
+              RegimenFiscal="601" if len(cert.rfc) == 12 else "612")
+    set_attrs(etree.SubElement(root, q("Receptor")), **RECEPTOR)
+    concepto = etree.SubElement(etree.SubElement(root, q("Conceptos")), q("Concepto"))
+    set_attrs(concepto, ClaveProdServ="84111506", Cantidad="1", ClaveUnidad="ACT", Descripcion="Pago",
+              ValorUnitario="0", Importe="0", ObjetoImp="01")
+    complemento = etree.SubElement(root, q("Complemento"))
+    pagos_el = etree.SubElement(complemento, q("Pagos", NS_PAGOS20))
     pagos_el.set("Version", "2.0")
-    totales = etree.SubElement(pagos_el, q("Totales"))
+    totales = etree.SubElement(pagos_el, q("Totales", NS_PAGOS20))
     amounts = [_pago(pagos_el, p) for p in pagos]
     _totales(totales, pagos, amounts)
     return root

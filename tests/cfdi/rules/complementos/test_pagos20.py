@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.cfdi.rules.complementos.pagos20_builder import NS_PAGOS, Docto, Pago, Tax, iva16, pagos_root
+from tests.cfdi.rules.complementos.pagos20_builder import Docto, Pago, Tax, iva16, pagos_root
 from tests.conftest import DATA, NOW
-from timbra.cfdi.document import NS40, parse
+from tests.xmlhelp import node, q, set_attrs, setting
+from timbra.cfdi.document import NS_PAGOS20, parse
 from timbra.cfdi.rules import Context, run_rules
 from timbra.cfdi.seal import sign_root
 from timbra.pac.stamping import Certifier
 from timbra.sat.catalogs import catalogs
 from timbra.sat.padron import Contribuyente, MemoryPadron
 
-NS = {"cfdi": NS40, "pago20": NS_PAGOS}
 PAGO = "Complemento/Pagos/Pago[1]"
 DR1 = f"{PAGO}/DoctoRelacionado[1]"
 DR2 = f"{PAGO}/DoctoRelacionado[2]"
@@ -31,14 +31,6 @@ TRAS_DR1 = f"{DR1}/ImpuestosDR/TrasladosDR/TrasladoDR[1]"
 RET_DR1 = f"{DR1}/ImpuestosDR/RetencionesDR/RetencionDR[1]"
 TRAS_P = f"{PAGO}/ImpuestosP/TrasladosP/TrasladoP"
 RET_P = f"{PAGO}/ImpuestosP/RetencionesP/RetencionP"
-
-
-def E(root: etree._Element, path: str) -> etree._Element:
-    """The first element at an XPath (prefixes cfdi and pago20) relative to the Comprobante."""
-    found = root.xpath(path, namespaces=NS)
-    if not found:
-        raise AssertionError(f"no element at {path}")
-    return found[0]
 
 
 def crp(findings) -> list[tuple[str, str, str | None]]:
@@ -60,20 +52,6 @@ def make_pago(csd):
     return build
 
 
-def sets(path: str, **attrs: str | None) -> Callable[[etree._Element], None]:
-    """A mutate function: set (None: remove) attributes of the element at `path`."""
-
-    def mutate(root: etree._Element) -> None:
-        el = E(root, path)
-        for k, v in attrs.items():
-            if v is None:
-                el.attrib.pop(k, None)
-            else:
-                el.set(k, v)
-
-    return mutate
-
-
 def both(*mutations: Callable[[etree._Element], None]) -> Callable[[etree._Element], None]:
     def mutate(root: etree._Element) -> None:
         for m in mutations:
@@ -84,7 +62,7 @@ def both(*mutations: Callable[[etree._Element], None]) -> Callable[[etree._Eleme
 
 def remove(path: str) -> Callable[[etree._Element], None]:
     def mutate(root: etree._Element) -> None:
-        el = E(root, path)
+        el = node(root, path)
         el.getparent().remove(el)
 
     return mutate
@@ -92,7 +70,7 @@ def remove(path: str) -> Callable[[etree._Element], None]:
 
 def duplicate(path: str) -> Callable[[etree._Element], None]:
     def mutate(root: etree._Element) -> None:
-        el = E(root, path)
+        el = node(root, path)
         el.addnext(copy.deepcopy(el))
 
     return mutate
@@ -100,10 +78,8 @@ def duplicate(path: str) -> Callable[[etree._Element], None]:
 
 def add_child(path: str, tag: str, index: int | None = None, **attrs: str) -> Callable[[etree._Element], None]:
     def mutate(root: etree._Element) -> None:
-        parent = E(root, path)
-        el = etree.Element(tag)
-        for k, v in attrs.items():
-            el.set(k, v)
+        parent = node(root, path)
+        el = set_attrs(etree.Element(tag), **attrs)
         if index is None:
             parent.append(el)
         else:
@@ -215,96 +191,100 @@ def test_the_complement_is_read_once_into_a_shared_model(make_pago):
 # code, pagos (None: the default), mutate, [(node, value)] of the findings with that code
 CASES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None, list[tuple[str, str | None]]]] = [
     # Comprobante
-    ("CRP20101", None, sets(".", TipoDeComprobante="I"), [("Comprobante@TipoDeComprobante", "I")]),
-    ("CRP20102", None, sets(".", Exportacion="03"), [("Comprobante@Exportacion", "03")]),
-    ("CRP20103", None, sets(".", SubTotal="10.00"), [("Comprobante@SubTotal", "10.00")]),
-    ("CRP20104", None, sets(".", Moneda="MXN"), [("Comprobante@Moneda", "MXN")]),
-    ("CRP20105", None, sets(".", FormaPago="03"), [("Comprobante@FormaPago", "03")]),
-    ("CRP20106", None, sets(".", MetodoPago="PUE"), [("Comprobante@MetodoPago", "PUE")]),
-    ("CRP20107", None, sets(".", CondicionesDePago="Contado"), [("Comprobante@CondicionesDePago", "Contado")]),
-    ("CRP20108", None, sets(".", Descuento="0"), [("Comprobante@Descuento", "0")]),
-    ("CRP20109", None, sets(".", TipoCambio="1"), [("Comprobante@TipoCambio", "1")]),
-    ("CRP20110", None, sets(".", Total="1"), [("Comprobante@Total", "1")]),
+    ("CRP20101", None, setting(".", TipoDeComprobante="I"), [("Comprobante@TipoDeComprobante", "I")]),
+    ("CRP20102", None, setting(".", Exportacion="03"), [("Comprobante@Exportacion", "03")]),
+    ("CRP20103", None, setting(".", SubTotal="10.00"), [("Comprobante@SubTotal", "10.00")]),
+    ("CRP20104", None, setting(".", Moneda="MXN"), [("Comprobante@Moneda", "MXN")]),
+    ("CRP20105", None, setting(".", FormaPago="03"), [("Comprobante@FormaPago", "03")]),
+    ("CRP20106", None, setting(".", MetodoPago="PUE"), [("Comprobante@MetodoPago", "PUE")]),
+    ("CRP20107", None, setting(".", CondicionesDePago="Contado"), [("Comprobante@CondicionesDePago", "Contado")]),
+    ("CRP20108", None, setting(".", Descuento="0"), [("Comprobante@Descuento", "0")]),
+    ("CRP20109", None, setting(".", TipoCambio="1"), [("Comprobante@TipoCambio", "1")]),
+    ("CRP20110", None, setting(".", Total="1"), [("Comprobante@Total", "1")]),
     # Concepto
     ("CRP20111", None, duplicate(X_CONCEPTO), [("Conceptos/Concepto[2]", "2")]),
-    ("CRP20112", None, add_child(X_CONCEPTO, f"{{{NS40}}}CuentaPredial", Numero="123456"),
+    ("CRP20112", None, add_child(X_CONCEPTO, q("CuentaPredial"), Numero="123456"),
      [("Conceptos/Concepto[1]/CuentaPredial[1]", "CuentaPredial")]),
-    ("CRP20113", None, sets(X_CONCEPTO, ClaveProdServ="84111505"),
+    ("CRP20113", None, setting(X_CONCEPTO, ClaveProdServ="84111505"),
      [("Conceptos/Concepto[1]@ClaveProdServ", "84111505")]),
-    ("CRP20114", None, sets(X_CONCEPTO, NoIdentificacion="P-1"), [("Conceptos/Concepto[1]@NoIdentificacion", "P-1")]),
-    ("CRP20115", None, sets(X_CONCEPTO, Cantidad="2"), [("Conceptos/Concepto[1]@Cantidad", "2")]),
-    ("CRP20116", None, sets(X_CONCEPTO, ClaveUnidad="E48"), [("Conceptos/Concepto[1]@ClaveUnidad", "E48")]),
-    ("CRP20117", None, sets(X_CONCEPTO, Unidad="Actividad"), [("Conceptos/Concepto[1]@Unidad", "Actividad")]),
-    ("CRP20118", None, sets(X_CONCEPTO, Descripcion="Pago de factura"),
+    ("CRP20114", None, setting(X_CONCEPTO, NoIdentificacion="P-1"),
+     [("Conceptos/Concepto[1]@NoIdentificacion", "P-1")]),
+    ("CRP20115", None, setting(X_CONCEPTO, Cantidad="2"), [("Conceptos/Concepto[1]@Cantidad", "2")]),
+    ("CRP20116", None, setting(X_CONCEPTO, ClaveUnidad="E48"), [("Conceptos/Concepto[1]@ClaveUnidad", "E48")]),
+    ("CRP20117", None, setting(X_CONCEPTO, Unidad="Actividad"), [("Conceptos/Concepto[1]@Unidad", "Actividad")]),
+    ("CRP20118", None, setting(X_CONCEPTO, Descripcion="Pago de factura"),
      [("Conceptos/Concepto[1]@Descripcion", "Pago de factura")]),
-    ("CRP20119", None, sets(X_CONCEPTO, ValorUnitario="1"), [("Conceptos/Concepto[1]@ValorUnitario", "1")]),
-    ("CRP20120", None, sets(X_CONCEPTO, Importe="1"), [("Conceptos/Concepto[1]@Importe", "1")]),
-    ("CRP20121", None, sets(X_CONCEPTO, Descuento="0"), [("Conceptos/Concepto[1]@Descuento", "0")]),
-    ("CRP20122", None, sets(X_CONCEPTO, ObjetoImp="02"), [("Conceptos/Concepto[1]@ObjetoImp", "02")]),
+    ("CRP20119", None, setting(X_CONCEPTO, ValorUnitario="1"), [("Conceptos/Concepto[1]@ValorUnitario", "1")]),
+    ("CRP20120", None, setting(X_CONCEPTO, Importe="1"), [("Conceptos/Concepto[1]@Importe", "1")]),
+    ("CRP20121", None, setting(X_CONCEPTO, Descuento="0"), [("Conceptos/Concepto[1]@Descuento", "0")]),
+    ("CRP20122", None, setting(X_CONCEPTO, ObjetoImp="02"), [("Conceptos/Concepto[1]@ObjetoImp", "02")]),
     ("CRP20123", None, lambda root: _concepto_impuestos(root), [("Conceptos/Concepto[1]/Impuestos", None)]),
-    ("CRP20123", None, add_child(".", f"{{{NS40}}}Impuestos", 3), [("Impuestos", None)]),
+    ("CRP20123", None, add_child(".", q("Impuestos"), 3), [("Impuestos", None)]),
     # Totales
-    ("CRP20201", iva_retenido, sets(X_TOTALES, TotalRetencionesIVA="533.34"),
+    ("CRP20201", iva_retenido, setting(X_TOTALES, TotalRetencionesIVA="533.34"),
      [(f"{TOTALES}@TotalRetencionesIVA", "533.34")]),
     ("CRP20202", lambda: one_docto(traslados=[iva16("5000.00", "800.00")],
                                    retenciones=[Tax("001", "Tasa", "0.100000", "5000.00", "500.00")]),
-     sets(X_TOTALES, TotalRetencionesISR="50.00"), [(f"{TOTALES}@TotalRetencionesISR", "50.00")]),
+     setting(X_TOTALES, TotalRetencionesISR="50.00"), [(f"{TOTALES}@TotalRetencionesISR", "50.00")]),
     ("CRP20203", lambda: one_docto(traslados=[iva16("5000.00", "800.00")],
                                    retenciones=[Tax("003", "Tasa", "0.265000", "100.00", "26.50")]),
-     sets(X_TOTALES, TotalRetencionesIEPS="0.00"), [(f"{TOTALES}@TotalRetencionesIEPS", "0.00")]),
-    ("CRP20204", None, sets(X_TOTALES, TotalTrasladosBaseIVA16="5000.01"),
+     setting(X_TOTALES, TotalRetencionesIEPS="0.00"), [(f"{TOTALES}@TotalRetencionesIEPS", "0.00")]),
+    ("CRP20204", None, setting(X_TOTALES, TotalTrasladosBaseIVA16="5000.01"),
      [(f"{TOTALES}@TotalTrasladosBaseIVA16", "5000.01")]),
-    ("CRP20205", None, sets(X_TOTALES, TotalTrasladosImpuestoIVA16="800.10"),
+    ("CRP20205", None, setting(X_TOTALES, TotalTrasladosImpuestoIVA16="800.10"),
      [(f"{TOTALES}@TotalTrasladosImpuestoIVA16", "800.10")]),
     ("CRP20206", lambda: one_docto(traslados=[Tax("002", "Tasa", "0.080000", "5000.00", "400.00")]),
-     sets(X_TOTALES, TotalTrasladosBaseIVA8="500.00"), [(f"{TOTALES}@TotalTrasladosBaseIVA8", "500.00")]),
+     setting(X_TOTALES, TotalTrasladosBaseIVA8="500.00"), [(f"{TOTALES}@TotalTrasladosBaseIVA8", "500.00")]),
     ("CRP20207", lambda: one_docto(traslados=[Tax("002", "Tasa", "0.080000", "5000.00", "400.00")]),
-     sets(X_TOTALES, TotalTrasladosImpuestoIVA8="40.00"), [(f"{TOTALES}@TotalTrasladosImpuestoIVA8", "40.00")]),
+     setting(X_TOTALES, TotalTrasladosImpuestoIVA8="40.00"), [(f"{TOTALES}@TotalTrasladosImpuestoIVA8", "40.00")]),
     ("CRP20208", lambda: one_docto(traslados=[Tax("002", "Tasa", "0.000000", "5800.00", "0.00")]),
-     sets(X_TOTALES, TotalTrasladosBaseIVA0="5000.00"), [(f"{TOTALES}@TotalTrasladosBaseIVA0", "5000.00")]),
+     setting(X_TOTALES, TotalTrasladosBaseIVA0="5000.00"), [(f"{TOTALES}@TotalTrasladosBaseIVA0", "5000.00")]),
     ("CRP20209", lambda: one_docto(traslados=[Tax("002", "Tasa", "0.000000", "5800.00", "0.00")]),
-     sets(X_TOTALES, TotalTrasladosImpuestoIVA0="0.01"), [(f"{TOTALES}@TotalTrasladosImpuestoIVA0", "0.01")]),
-    ("CRP20210", exentos, sets(X_TOTALES, TotalTrasladosBaseIVAExento="5000.00"),
+     setting(X_TOTALES, TotalTrasladosImpuestoIVA0="0.01"), [(f"{TOTALES}@TotalTrasladosImpuestoIVA0", "0.01")]),
+    ("CRP20210", exentos, setting(X_TOTALES, TotalTrasladosBaseIVAExento="5000.00"),
      [(f"{TOTALES}@TotalTrasladosBaseIVAExento", "5000.00")]),
-    ("CRP20211", None, sets(X_TOTALES, MontoTotalPagos="6800.01"), [(f"{TOTALES}@MontoTotalPagos", "6800.01")]),
-    ("CRP20211", en_dolares, sets(X_TOTALES, MontoTotalPagos="290.00"), [(f"{TOTALES}@MontoTotalPagos", "290.00")]),
-    ("CRP20264", iva_retenido, sets(X_TOTALES, TotalRetencionesIVA=None), [(f"{TOTALES}@TotalRetencionesIVA", None)]),
-    ("CRP20267", None, sets(X_TOTALES, TotalTrasladosBaseIVA16=None), [(f"{TOTALES}@TotalTrasladosBaseIVA16", None)]),
-    ("CRP20267", exentos, sets(X_TOTALES, TotalTrasladosBaseIVAExento=None),
+    ("CRP20211", None, setting(X_TOTALES, MontoTotalPagos="6800.01"), [(f"{TOTALES}@MontoTotalPagos", "6800.01")]),
+    ("CRP20211", en_dolares, setting(X_TOTALES, MontoTotalPagos="290.00"), [(f"{TOTALES}@MontoTotalPagos", "290.00")]),
+    ("CRP20264", iva_retenido, setting(X_TOTALES, TotalRetencionesIVA=None),
+     [(f"{TOTALES}@TotalRetencionesIVA", None)]),
+    ("CRP20267", None, setting(X_TOTALES, TotalTrasladosBaseIVA16=None),
+     [(f"{TOTALES}@TotalTrasladosBaseIVA16", None)]),
+    ("CRP20267", exentos, setting(X_TOTALES, TotalTrasladosBaseIVAExento=None),
      [(f"{TOTALES}@TotalTrasladosBaseIVAExento", None)]),
-    ("CRP20273", None, sets(X_TOTALES, TotalTrasladosImpuestoIVA16=None),
+    ("CRP20273", None, setting(X_TOTALES, TotalTrasladosImpuestoIVA16=None),
      [(f"{TOTALES}@TotalTrasladosImpuestoIVA16", None)]),
     # Pago
-    ("CRP20212", None, sets(X_PAGO, FormaDePagoP="99"), [(f"{PAGO}@FormaDePagoP", "99")]),
-    ("CRP20213", None, sets(X_PAGO, MonedaP="XXX"), [(f"{PAGO}@MonedaP", "XXX")]),
-    ("CRP20214", None, sets(X_PAGO, MonedaP="USD", TipoCambioP=None), [(f"{PAGO}@TipoCambioP", None)]),
-    ("CRP20215", None, sets(X_PAGO, TipoCambioP=None), [(f"{PAGO}@TipoCambioP", None)]),
-    ("CRP20215", None, sets(X_PAGO, TipoCambioP="1.000000"), [(f"{PAGO}@TipoCambioP", "1.000000")]),
-    ("CRP20217", None, sets(X_PAGO, Monto="6799.99"), [(f"{PAGO}@Monto", "6799.99")]),
-    ("CRP20218", None, sets(X_PAGO, Monto="0"), [(f"{PAGO}@Monto", "0")]),
-    ("CRP20219", None, sets(X_PAGO, Monto="6800.001"), [(f"{PAGO}@Monto", "6800.001")]),
-    ("CRP20220", lambda: en_dolares(monto="99999999999999999.00"), sets(X_TOTALES, MontoTotalPagos="1.00"),
+    ("CRP20212", None, setting(X_PAGO, FormaDePagoP="99"), [(f"{PAGO}@FormaDePagoP", "99")]),
+    ("CRP20213", None, setting(X_PAGO, MonedaP="XXX"), [(f"{PAGO}@MonedaP", "XXX")]),
+    ("CRP20214", None, setting(X_PAGO, MonedaP="USD", TipoCambioP=None), [(f"{PAGO}@TipoCambioP", None)]),
+    ("CRP20215", None, setting(X_PAGO, TipoCambioP=None), [(f"{PAGO}@TipoCambioP", None)]),
+    ("CRP20215", None, setting(X_PAGO, TipoCambioP="1.000000"), [(f"{PAGO}@TipoCambioP", "1.000000")]),
+    ("CRP20217", None, setting(X_PAGO, Monto="6799.99"), [(f"{PAGO}@Monto", "6799.99")]),
+    ("CRP20218", None, setting(X_PAGO, Monto="0"), [(f"{PAGO}@Monto", "0")]),
+    ("CRP20219", None, setting(X_PAGO, Monto="6800.001"), [(f"{PAGO}@Monto", "6800.001")]),
+    ("CRP20220", lambda: en_dolares(monto="99999999999999999.00"), setting(X_TOTALES, MontoTotalPagos="1.00"),
      [(f"{PAGO}@Monto", "99999999999999999.00")]),
-    ("CRP20221", None, sets(X_PAGO, FormaDePagoP="01", RfcEmisorCtaOrd="BBA830831LJ2"),
+    ("CRP20221", None, setting(X_PAGO, FormaDePagoP="01", RfcEmisorCtaOrd="BBA830831LJ2"),
      [(f"{PAGO}@RfcEmisorCtaOrd", "BBA830831LJ2")]),
-    ("CRP20223", None, sets(X_PAGO, RfcEmisorCtaOrd="XEXX010101000"), [(f"{PAGO}@NomBancoOrdExt", None)]),
-    ("CRP20224", None, sets(X_PAGO, FormaDePagoP="01", CtaOrdenante="1234567890"),
+    ("CRP20223", None, setting(X_PAGO, RfcEmisorCtaOrd="XEXX010101000"), [(f"{PAGO}@NomBancoOrdExt", None)]),
+    ("CRP20224", None, setting(X_PAGO, FormaDePagoP="01", CtaOrdenante="1234567890"),
      [(f"{PAGO}@CtaOrdenante", "1234567890")]),
-    ("CRP20225", None, sets(X_PAGO, CtaOrdenante="ABCDEFGHIJ"), [(f"{PAGO}@CtaOrdenante", "ABCDEFGHIJ")]),
-    ("CRP20226", None, sets(X_PAGO, CtaBeneficiario="12345678901"), [(f"{PAGO}@CtaBeneficiario", "12345678901")]),
-    ("CRP20227", None, sets(X_PAGO, FormaDePagoP="06", RfcEmisorCtaBen="BNM840515VB1"),
+    ("CRP20225", None, setting(X_PAGO, CtaOrdenante="ABCDEFGHIJ"), [(f"{PAGO}@CtaOrdenante", "ABCDEFGHIJ")]),
+    ("CRP20226", None, setting(X_PAGO, CtaBeneficiario="12345678901"), [(f"{PAGO}@CtaBeneficiario", "12345678901")]),
+    ("CRP20227", None, setting(X_PAGO, FormaDePagoP="06", RfcEmisorCtaBen="BNM840515VB1"),
      [(f"{PAGO}@RfcEmisorCtaBen", "BNM840515VB1")]),
-    ("CRP20228", None, sets(X_PAGO, FormaDePagoP="06", CtaBeneficiario="1234567890"),
+    ("CRP20228", None, setting(X_PAGO, FormaDePagoP="06", CtaBeneficiario="1234567890"),
      [(f"{PAGO}@CtaBeneficiario", "1234567890")]),
     ("CRP20229", None,
-     sets(X_PAGO, FormaDePagoP="02", TipoCadPago="01", CertPago="QUJD", CadPago="x", SelloPago="QUJD"),
+     setting(X_PAGO, FormaDePagoP="02", TipoCadPago="01", CertPago="QUJD", CadPago="x", SelloPago="QUJD"),
      [(f"{PAGO}@TipoCadPago", "01")]),
-    ("CRP20230", None, sets(X_PAGO, TipoCadPago="01", CadPago="x", SelloPago="QUJD"), [(f"{PAGO}@CertPago", None)]),
-    ("CRP20231", None, sets(X_PAGO, CertPago="QUJD"), [(f"{PAGO}@CertPago", "QUJD")]),
-    ("CRP20232", None, sets(X_PAGO, TipoCadPago="01", CertPago="QUJD", SelloPago="QUJD"), [(f"{PAGO}@CadPago", None)]),
-    ("CRP20233", None, sets(X_PAGO, CadPago="||1|SPEI|"), [(f"{PAGO}@CadPago", "||1|SPEI|")]),
-    ("CRP20234", None, sets(X_PAGO, TipoCadPago="01", CertPago="QUJD", CadPago="x"), [(f"{PAGO}@SelloPago", None)]),
-    ("CRP20235", None, sets(X_PAGO, SelloPago="QUJD"), [(f"{PAGO}@SelloPago", "QUJD")]),
+    ("CRP20230", None, setting(X_PAGO, TipoCadPago="01", CadPago="x", SelloPago="QUJD"), [(f"{PAGO}@CertPago", None)]),
+    ("CRP20231", None, setting(X_PAGO, CertPago="QUJD"), [(f"{PAGO}@CertPago", "QUJD")]),
+    ("CRP20232", None, setting(X_PAGO, TipoCadPago="01", CertPago="QUJD", SelloPago="QUJD"),
+     [(f"{PAGO}@CadPago", None)]),
+    ("CRP20233", None, setting(X_PAGO, CadPago="||1|SPEI|"), [(f"{PAGO}@CadPago", "||1|SPEI|")]),
+    ("CRP20234", None, setting(X_PAGO, TipoCadPago="01", CertPago="QUJD", CadPago="x"), [(f"{PAGO}@SelloPago", None)]),
+    ("CRP20235", None, setting(X_PAGO, SelloPago="QUJD"), [(f"{PAGO}@SelloPago", "QUJD")]),
     ("CRP20276", lambda: en_dolares(monto="289.00"), None, [(f"{PAGO}@Monto", "289.00")]),
     # 5800 MXN / 17.5 = 331.43 USD; with EquivalenciaDR's one decimal the lower limit is 5799.995 / 17.55 = 330.48
     ("CRP20276", lambda: en_dolares(equivalencia="17.5", monto="330.47"), None, [(f"{PAGO}@Monto", "330.47")]),
@@ -312,82 +292,82 @@ CASES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None, list[tu
     # 10 decimals, CRP20277) + 999.995 / 0.9200005 = 1086.95: 1666.94 passes, 1666.93 does not
     ("CRP20276", lambda: mixto("1666.93"), None, [(f"{PAGO}@Monto", "1666.93")]),
     # DoctoRelacionado
-    ("CRP20236", None, sets(X_DR2, MonedaDR="XXX"), [(f"{DR2}@MonedaDR", "XXX")]),
-    ("CRP20237", None, sets(X_DR2, MonedaDR="USD", EquivalenciaDR=None), [(f"{DR2}@EquivalenciaDR", None)]),
-    ("CRP20238", None, sets(X_DR2, EquivalenciaDR="1.00"), [(f"{DR2}@EquivalenciaDR", "1.00")]),
-    ("CRP20238", None, sets(X_DR2, EquivalenciaDR=None), [(f"{DR2}@EquivalenciaDR", None)]),
-    ("CRP20239", None, sets(X_DR2, ImpSaldoAnt="0", ImpPagado="0.01", ImpSaldoInsoluto="0"),
+    ("CRP20236", None, setting(X_DR2, MonedaDR="XXX"), [(f"{DR2}@MonedaDR", "XXX")]),
+    ("CRP20237", None, setting(X_DR2, MonedaDR="USD", EquivalenciaDR=None), [(f"{DR2}@EquivalenciaDR", None)]),
+    ("CRP20238", None, setting(X_DR2, EquivalenciaDR="1.00"), [(f"{DR2}@EquivalenciaDR", "1.00")]),
+    ("CRP20238", None, setting(X_DR2, EquivalenciaDR=None), [(f"{DR2}@EquivalenciaDR", None)]),
+    ("CRP20239", None, setting(X_DR2, ImpSaldoAnt="0", ImpPagado="0.01", ImpSaldoInsoluto="0"),
      [(f"{DR2}@ImpSaldoAnt", "0")]),
-    ("CRP20240", None, sets(X_DR2, ImpSaldoAnt="1000.001", ImpSaldoInsoluto="0.001"),
+    ("CRP20240", None, setting(X_DR2, ImpSaldoAnt="1000.001", ImpSaldoInsoluto="0.001"),
      [(f"{DR2}@ImpSaldoAnt", "1000.001")]),
-    ("CRP20241", None, sets(X_DR2, ImpPagado="0", ImpSaldoInsoluto="1000.00"), [(f"{DR2}@ImpPagado", "0")]),
-    ("CRP20242", None, sets(X_DR2, ImpPagado="999.999", ImpSaldoInsoluto="0.001"), [(f"{DR2}@ImpPagado", "999.999")]),
-    ("CRP20243", None, sets(X_DR2, ImpSaldoInsoluto="0.000"), [(f"{DR2}@ImpSaldoInsoluto", "0.000")]),
-    ("CRP20244", None, sets(X_DR2, ImpSaldoInsoluto="1.00"), [(f"{DR2}@ImpSaldoInsoluto", "1.00")]),
-    ("CRP20244", None, sets(X_DR2, ImpSaldoAnt="999.00"), [(f"{DR2}@ImpSaldoInsoluto", "0.00")]),
-    ("CRP20246", None, sets(X_DR2, ObjetoImpDR="02"), [(f"{DR2}@ObjetoImpDR", "02")]),
-    ("CRP20247", None, sets(X_DR1, ObjetoImpDR="01"), [(f"{DR1}/ImpuestosDR", "01")]),
-    ("CRP20247", None, sets(X_DR1, ObjetoImpDR="05"), [(f"{DR1}/ImpuestosDR", "05")]),
+    ("CRP20241", None, setting(X_DR2, ImpPagado="0", ImpSaldoInsoluto="1000.00"), [(f"{DR2}@ImpPagado", "0")]),
+    ("CRP20242", None, setting(X_DR2, ImpPagado="999.999", ImpSaldoInsoluto="0.001"),
+     [(f"{DR2}@ImpPagado", "999.999")]),
+    ("CRP20243", None, setting(X_DR2, ImpSaldoInsoluto="0.000"), [(f"{DR2}@ImpSaldoInsoluto", "0.000")]),
+    ("CRP20244", None, setting(X_DR2, ImpSaldoInsoluto="1.00"), [(f"{DR2}@ImpSaldoInsoluto", "1.00")]),
+    ("CRP20244", None, setting(X_DR2, ImpSaldoAnt="999.00"), [(f"{DR2}@ImpSaldoInsoluto", "0.00")]),
+    ("CRP20246", None, setting(X_DR2, ObjetoImpDR="02"), [(f"{DR2}@ObjetoImpDR", "02")]),
+    ("CRP20247", None, setting(X_DR1, ObjetoImpDR="01"), [(f"{DR1}/ImpuestosDR", "01")]),
+    ("CRP20247", None, setting(X_DR1, ObjetoImpDR="05"), [(f"{DR1}/ImpuestosDR", "05")]),
     ("CRP20248", None, remove(f"{X_DR1}/pago20:ImpuestosDR/pago20:TrasladosDR"), [(f"{DR1}/ImpuestosDR", None)]),
-    ("CRP20278", None, sets(X_DR1, ObjetoImpDR="06"), [(f"{TRAS_DR1}@ImpuestoDR", "002")]),
+    ("CRP20278", None, setting(X_DR1, ObjetoImpDR="06"), [(f"{TRAS_DR1}@ImpuestoDR", "002")]),
     ("CRP20278", lambda: one_docto(objeto="08", retenciones=[Tax("003", "Tasa", "0.265000", "100.00", "26.50")]), None,
      [(f"{RET_DR1}@ImpuestoDR", "003")]),
-    ("CRP20279", None, sets(X_DR1, ObjetoImpDR="07"),
+    ("CRP20279", None, setting(X_DR1, ObjetoImpDR="07"),
      [(f"{TRAS_DR1}@ImpuestoDR", "002"), (f"{DR1}@ObjetoImpDR", "07")]),
     # ImpuestosDR
     ("CRP20252", lambda: one_docto(traslados=[iva16("5000.00", "800.00")],
                                    retenciones=[Tax("002", "Exento", "0.000000", "5000.00", "0.00")]),
      None, [(f"{RET_DR1}@TipoFactorDR", "Exento")]),
-    ("CRP20253", iva_retenido, sets(X_RET_DR1, TasaOCuotaDR="0.200000"),
+    ("CRP20253", iva_retenido, setting(X_RET_DR1, TasaOCuotaDR="0.200000"),
      [(f"{RET_DR1}@TasaOCuotaDR", "0.200000")]),
-    ("CRP20254", iva_retenido, sets(X_RET_DR1, ImporteDR="533.35"),
+    ("CRP20254", iva_retenido, setting(X_RET_DR1, ImporteDR="533.35"),
      [(f"{RET_DR1}@ImporteDR", "533.35")]),
     ("CRP20258", lambda: one_docto(traslados=[Tax("002", "Exento", None, "5800.00", "0.00")]), None,
      [(f"{TRAS_DR1}@TipoFactorDR", "Exento")]),
-    ("CRP20259", None, sets(X_TRAS_DR1, ImporteDR=None), [(f"{TRAS_DR1}@TipoFactorDR", "Tasa")]),
-    ("CRP20259", None, sets(X_TRAS_DR1, TasaOCuotaDR=None), [(f"{TRAS_DR1}@TipoFactorDR", "Tasa")]),
-    ("CRP20260", None, sets(X_TRAS_DR1, TasaOCuotaDR="0.150000"),
+    ("CRP20259", None, setting(X_TRAS_DR1, ImporteDR=None), [(f"{TRAS_DR1}@TipoFactorDR", "Tasa")]),
+    ("CRP20259", None, setting(X_TRAS_DR1, TasaOCuotaDR=None), [(f"{TRAS_DR1}@TipoFactorDR", "Tasa")]),
+    ("CRP20260", None, setting(X_TRAS_DR1, TasaOCuotaDR="0.150000"),
      [(f"{TRAS_DR1}@TasaOCuotaDR", "0.150000")]),
     ("CRP20260", lambda: one_docto(traslados=[Tax("001", "Tasa", "0.100000", "5000.00", "500.00")]), None,
      [(f"{TRAS_DR1}@TasaOCuotaDR", "0.100000")]),
-    ("CRP20261", None, sets(X_TRAS_DR1, ImporteDR="800.02"), [(f"{TRAS_DR1}@ImporteDR", "800.02")]),
+    ("CRP20261", None, setting(X_TRAS_DR1, ImporteDR="800.02"), [(f"{TRAS_DR1}@ImporteDR", "800.02")]),
     # ImpuestosP
     ("CRP20263", iva_retenido, duplicate(X_RET_P), [(f"{RET_P}[2]@ImpuestoP", "002")]),
-    ("CRP20265", iva_retenido, sets(X_RET_P, ImporteP="533.00"), [(f"{RET_P}[1]@ImporteP", "533.00")]),
+    ("CRP20265", iva_retenido, setting(X_RET_P, ImporteP="533.00"), [(f"{RET_P}[1]@ImporteP", "533.00")]),
     ("CRP20265", iva_retenido, remove(f"{X_PAGO}/pago20:ImpuestosP/pago20:RetencionesP"),
      [(f"{PAGO}/ImpuestosP", None)]),
-    ("CRP20266", exentos, sets(X_TRAS_P, ImporteP="0.00"), [(f"{TRAS_P}[1]@ImporteP", "0.00")]),
-    ("CRP20268", None, sets(X_TRAS_P, BaseP="5000.01"), [(f"{TRAS_P}[1]@BaseP", "5000.01")]),
+    ("CRP20266", exentos, setting(X_TRAS_P, ImporteP="0.00"), [(f"{TRAS_P}[1]@ImporteP", "0.00")]),
+    ("CRP20268", None, setting(X_TRAS_P, BaseP="5000.01"), [(f"{TRAS_P}[1]@BaseP", "5000.01")]),
     ("CRP20268", None, remove(f"{X_PAGO}/pago20:ImpuestosP"), [(PAGO, None)]),
-    ("CRP20269", exentos, sets(X_TRAS_P, BaseP="5000.00"), [(f"{TRAS_P}[1]@BaseP", "5000.00")]),
+    ("CRP20269", exentos, setting(X_TRAS_P, BaseP="5000.00"), [(f"{TRAS_P}[1]@BaseP", "5000.00")]),
     ("CRP20271", None, duplicate(X_TRAS_P), [(f"{TRAS_P}[2]@ImpuestoP", "002")]),
-    ("CRP20272", None, sets(X_TRAS_P, TasaOCuotaP="0.150000"),
+    ("CRP20272", None, setting(X_TRAS_P, TasaOCuotaP="0.150000"),
      [(f"{TRAS_P}[1]@TasaOCuotaP", "0.150000")]),
-    ("CRP20272", None, sets(X_TRAS_P, TasaOCuotaP=None), [(f"{TRAS_P}[1]@TasaOCuotaP", None)]),
-    ("CRP20274", None, sets(X_TRAS_P, ImporteP="800.01"), [(f"{TRAS_P}[1]@ImporteP", "800.01")]),
-    ("CRP20274", None, sets(X_TRAS_P, ImporteP=None), [(f"{TRAS_P}[1]@ImporteP", None)]),
+    ("CRP20272", None, setting(X_TRAS_P, TasaOCuotaP=None), [(f"{TRAS_P}[1]@TasaOCuotaP", None)]),
+    ("CRP20274", None, setting(X_TRAS_P, ImporteP="800.01"), [(f"{TRAS_P}[1]@ImporteP", "800.01")]),
+    ("CRP20274", None, setting(X_TRAS_P, ImporteP=None), [(f"{TRAS_P}[1]@ImporteP", None)]),
     ("CRP20274", None, remove(f"{X_PAGO}/pago20:ImpuestosP"), [(PAGO, None)]),
     ("CRP20269", exentos, remove(f"{X_PAGO}/pago20:ImpuestosP"), [(PAGO, None)]),
     # catalogs (claves.py, with this matrix's codes)
-    ("CRP20245", None, sets(X_DR2, ObjetoImpDR="09"), [(f"{DR2}@ObjetoImpDR", "09")]),
-    ("CRP20250", iva_retenido, sets(X_RET_DR1, ImpuestoDR="004"),
+    ("CRP20245", None, setting(X_DR2, ObjetoImpDR="09"), [(f"{DR2}@ObjetoImpDR", "09")]),
+    ("CRP20250", iva_retenido, setting(X_RET_DR1, ImpuestoDR="004"),
      [(f"{RET_DR1}@ImpuestoDR", "004")]),
-    ("CRP20251", iva_retenido, sets(X_RET_DR1, TipoFactorDR="Otro"),
+    ("CRP20251", iva_retenido, setting(X_RET_DR1, TipoFactorDR="Otro"),
      [(f"{RET_DR1}@TipoFactorDR", "Otro")]),
-    ("CRP20256", None, sets(X_TRAS_DR1, ImpuestoDR="004"), [(f"{TRAS_DR1}@ImpuestoDR", "004")]),
-    ("CRP20257", None, sets(X_TRAS_DR1, TipoFactorDR="Otro"),
+    ("CRP20256", None, setting(X_TRAS_DR1, ImpuestoDR="004"), [(f"{TRAS_DR1}@ImpuestoDR", "004")]),
+    ("CRP20257", None, setting(X_TRAS_DR1, TipoFactorDR="Otro"),
      [(f"{TRAS_DR1}@TipoFactorDR", "Otro")]),
-    ("CRP20262", iva_retenido, sets(X_RET_P, ImpuestoP="004"), [(f"{RET_P}[1]@ImpuestoP", "004")]),
-    ("CRP20270", None, sets(X_TRAS_P, ImpuestoP="004"), [(f"{TRAS_P}[1]@ImpuestoP", "004")]),
+    ("CRP20262", iva_retenido, setting(X_RET_P, ImpuestoP="004"), [(f"{RET_P}[1]@ImpuestoP", "004")]),
+    ("CRP20270", None, setting(X_TRAS_P, ImpuestoP="004"), [(f"{TRAS_P}[1]@ImpuestoP", "004")]),
 ]
 
 
 def _concepto_impuestos(root: etree._Element) -> None:
-    concepto = E(root, X_CONCEPTO)
-    imp = etree.SubElement(concepto, f"{{{NS40}}}Impuestos")
-    t = etree.SubElement(etree.SubElement(imp, f"{{{NS40}}}Traslados"), f"{{{NS40}}}Traslado")
-    for k, v in (("Base", "1"), ("Impuesto", "002"), ("TipoFactor", "Exento")):
-        t.set(k, v)
+    concepto = node(root, X_CONCEPTO)
+    imp = etree.SubElement(concepto, q("Impuestos"))
+    t = etree.SubElement(etree.SubElement(imp, q("Traslados")), q("Traslado"))
+    set_attrs(t, Base="1", Impuesto="002", TipoFactor="Exento")
 
 
 @pytest.mark.parametrize("code, pagos, mutate, expected", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
@@ -425,14 +405,14 @@ def test_crp20216_tipo_cambio_p_out_of_range_needs_confirmacion(make_pago, with_
 
 def test_crp20216_passes_in_range_with_confirmacion_or_without_a_rate(make_pago, with_padron):
     assert [f for f in with_padron(padron_usd("19.80"), make_pago(pagos=en_dolares())) if f.code == "CRP20216"] == []
-    confirmado = make_pago(sets(".", Confirmacion="ECVH1"), pagos=en_dolares())
+    confirmado = make_pago(setting(".", Confirmacion="ECVH1"), pagos=en_dolares())
     assert [f for f in with_padron(padron_usd("18.50"), confirmado) if f.code == "CRP20216"] == []
     assert [f for f in with_padron(MemoryPadron(permissive=True), make_pago(pagos=en_dolares()))
             if f.code == "CRP20216"] == []
 
 
 def test_crp20222_rfc_emisor_cta_ord_not_in_l_rfc(make_pago, with_padron):
-    xml = make_pago(sets(X_PAGO, RfcEmisorCtaOrd="BBA830831LJ2"))
+    xml = make_pago(setting(X_PAGO, RfcEmisorCtaOrd="BBA830831LJ2"))
     got = [f for f in with_padron(MemoryPadron(), xml) if f.code == "CRP20222"]
     assert [(f.node, f.value) for f in got] == [(f"{PAGO}@RfcEmisorCtaOrd", "BBA830831LJ2")]
 
@@ -440,10 +420,10 @@ def test_crp20222_rfc_emisor_cta_ord_not_in_l_rfc(make_pago, with_padron):
 def test_crp20222_passes_when_registered_foreign_or_unknown_to_a_permissive_padron(make_pago, with_padron):
     registrado = MemoryPadron()
     registrado.register(Contribuyente(rfc="BBA830831LJ2", nombre="BBVA MEXICO"))
-    xml = make_pago(sets(X_PAGO, RfcEmisorCtaOrd="BBA830831LJ2"))
+    xml = make_pago(setting(X_PAGO, RfcEmisorCtaOrd="BBA830831LJ2"))
     assert [f for f in with_padron(registrado, xml) if f.code == "CRP20222"] == []
     assert [f for f in with_padron(MemoryPadron(permissive=True), xml) if f.code == "CRP20222"] == []
-    extranjero = make_pago(sets(X_PAGO, RfcEmisorCtaOrd="XEXX010101000", NomBancoOrdExt="BANK OF AMERICA"))
+    extranjero = make_pago(setting(X_PAGO, RfcEmisorCtaOrd="XEXX010101000", NomBancoOrdExt="BANK OF AMERICA"))
     assert [f for f in with_padron(MemoryPadron(), extranjero) if f.code == "CRP20222"] == []
 
 
@@ -452,45 +432,45 @@ def test_every_reported_code_has_a_case():
     from timbra.cfdi.rules.claves import COMPLEMENT_CODES
 
     mine = {c for c in implemented_codes() if c.startswith("CRP")} | {
-        c for (ns, _, _), c in COMPLEMENT_CODES.items() if ns == NS_PAGOS}
+        c for (ns, _, _), c in COMPLEMENT_CODES.items() if ns == NS_PAGOS20}
     assert mine == {c[0] for c in CASES} | {"CRP20216", "CRP20222"}
 
 
 # -- each code: a document near its boundary that passes -------------------------------------------------
 
 PASSES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None]] = [
-    ("CRP20103", None, sets(".", SubTotal="0.00", Total="0.00")),
-    ("CRP20110", None, sets(".", SubTotal="0.00", Total="0.00")),
-    ("CRP20112", None, add_child(X_CONCEPTO, f"{{{NS40}}}ACuentaTerceros", RfcACuentaTerceros="URE180429TM6",
+    ("CRP20103", None, setting(".", SubTotal="0.00", Total="0.00")),
+    ("CRP20110", None, setting(".", SubTotal="0.00", Total="0.00")),
+    ("CRP20112", None, add_child(X_CONCEPTO, q("ACuentaTerceros"), RfcACuentaTerceros="URE180429TM6",
                                  NombreACuentaTerceros="UNIVERSIDAD ROBOTICA ESPAÑOLA",
                                  RegimenFiscalACuentaTerceros="601", DomicilioFiscalACuentaTerceros="86991")),
-    ("CRP20115", None, sets(X_CONCEPTO, Cantidad="1.00")),
-    ("CRP20215", None, sets(X_PAGO, TipoCambioP="1")),
+    ("CRP20115", None, setting(X_CONCEPTO, Cantidad="1.00")),
+    ("CRP20215", None, setting(X_PAGO, TipoCambioP="1")),
     ("CRP20214", en_dolares, None),
-    ("CRP20217", None, sets(X_PAGO, Monto="6800.01")),  # paying more than the documents is allowed
+    ("CRP20217", None, setting(X_PAGO, Monto="6800.01")),  # paying more than the documents is allowed
     ("CRP20219", lambda: [Pago([Docto(moneda="CLF", saldo_ant="10.1234", pagado="10.1234", objeto="01")],
                                moneda="CLF", tipo_cambio="39000.123456")], None),
     ("CRP20220", lambda: en_dolares(monto="99999999999999999.00"),
-     both(sets(X_TOTALES, MontoTotalPagos="1.00"), sets(".", Confirmacion="ECVH1"))),
-    ("CRP20221", None, sets(X_PAGO, FormaDePagoP="28", RfcEmisorCtaOrd="BBA830831LJ2")),
-    ("CRP20223", None, sets(X_PAGO, RfcEmisorCtaOrd="XEXX010101000", NomBancoOrdExt="BANK OF AMERICA")),
-    ("CRP20225", None, sets(X_PAGO, CtaOrdenante="1234567890")),
-    ("CRP20226", None, sets(X_PAGO, CtaBeneficiario="012345678901234567")),
-    ("CRP20227", None, sets(X_PAGO, FormaDePagoP="29", RfcEmisorCtaBen="BNM840515VB1")),
-    ("CRP20228", None, sets(X_PAGO, FormaDePagoP="05", CtaBeneficiario="1234567890")),
-    ("CRP20229", None, sets(X_PAGO, TipoCadPago="01", CertPago="QUJD", CadPago="x", SelloPago="QUJD")),
-    ("CRP20230", None, sets(X_PAGO, TipoCadPago="01", CertPago="QUJD", CadPago="x", SelloPago="QUJD")),
+     both(setting(X_TOTALES, MontoTotalPagos="1.00"), setting(".", Confirmacion="ECVH1"))),
+    ("CRP20221", None, setting(X_PAGO, FormaDePagoP="28", RfcEmisorCtaOrd="BBA830831LJ2")),
+    ("CRP20223", None, setting(X_PAGO, RfcEmisorCtaOrd="XEXX010101000", NomBancoOrdExt="BANK OF AMERICA")),
+    ("CRP20225", None, setting(X_PAGO, CtaOrdenante="1234567890")),
+    ("CRP20226", None, setting(X_PAGO, CtaBeneficiario="012345678901234567")),
+    ("CRP20227", None, setting(X_PAGO, FormaDePagoP="29", RfcEmisorCtaBen="BNM840515VB1")),
+    ("CRP20228", None, setting(X_PAGO, FormaDePagoP="05", CtaBeneficiario="1234567890")),
+    ("CRP20229", None, setting(X_PAGO, TipoCadPago="01", CertPago="QUJD", CadPago="x", SelloPago="QUJD")),
+    ("CRP20230", None, setting(X_PAGO, TipoCadPago="01", CertPago="QUJD", CadPago="x", SelloPago="QUJD")),
     ("CRP20276", lambda: en_dolares(equivalencia="17.5", monto="330.48"), None),
     ("CRP20276", lambda: en_dolares(monto="289.99"), None),
     ("CRP20276", lambda: mixto("1666.94"), None),
     ("CRP20276", lambda: en_dolares(monto="290.01"), None),
     ("CRP20237", en_dolares, None),
-    ("CRP20244", None, sets(X_DR2, ImpSaldoInsoluto="0.00")),
+    ("CRP20244", None, setting(X_DR2, ImpSaldoInsoluto="0.00")),
     ("CRP20246", lambda: one_docto(objeto="02", retenciones=[ISR_10]), None),
     ("CRP20278", lambda: one_docto(objeto="06", retenciones=[ISR_10]), None),
     ("CRP20279", lambda: one_docto(objeto="07", traslados=[Tax("003", "Tasa", "0.080000", "5000.00", "400.00")],
                                    retenciones=[Tax("001", "Tasa", "0.100000", "5000.00", "500.00")]), None),
-    ("CRP20254", iva_retenido, sets(X_RET_DR1, ImporteDR="533.34")),
+    ("CRP20254", iva_retenido, setting(X_RET_DR1, ImporteDR="533.34")),
     ("CRP20261", lambda: one_docto(traslados=[iva16("5000.03", "800.01")]), None),
     ("CRP20261", lambda: one_docto(traslados=[iva16("5000.03", "800.00")]), None),
     ("CRP20260", lambda: one_docto(traslados=[Tax("003", "Cuota", "1.200000", "10.00", "12.00")]), None),
@@ -500,7 +480,7 @@ PASSES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None]] = [
                                 Docto(id=SEGUNDO, equivalencia="17.000000", saldo_ant="116.00", pagado="116.00",
                                       traslados=[iva16("100.00", "16.00")])],
                                moneda="USD", tipo_cambio="17.000000")],
-     both(sets(X_TRAS_P, ImporteP="1.89"), sets(X_TOTALES, TotalTrasladosImpuestoIVA16="32.13"))),
+     both(setting(X_TRAS_P, ImporteP="1.89"), setting(X_TOTALES, TotalTrasladosImpuestoIVA16="32.13"))),
 ]
 
 
@@ -512,12 +492,12 @@ def test_a_valid_document_near_the_boundary_passes(make_pago, findings, code, pa
 
 
 def test_findings_say_what_was_expected(make_pago, findings):
-    got = [f for f in findings(make_pago(sets(X_TRAS_P, ImporteP="800.01"))) if f.code == "CRP20274"]
+    got = [f for f in findings(make_pago(setting(X_TRAS_P, ImporteP="800.01"))) if f.code == "CRP20274"]
     assert got[0].expected == "800.00"
     assert "800" in got[0].detail
     got = [f for f in findings(make_pago(pagos=en_dolares(monto="289.00"))) if f.code == "CRP20276"]
     assert got[0].expected == "289.99 .. 290.01"
-    got = [f for f in findings(make_pago(sets(X_DR2, ImpSaldoInsoluto="1.00"))) if f.code == "CRP20244"]
+    got = [f for f in findings(make_pago(setting(X_DR2, ImpSaldoInsoluto="1.00"))) if f.code == "CRP20244"]
     assert got[0].expected == "0.00"
 
 
@@ -582,7 +562,7 @@ def test_sat_samples(name):
 
 
 def test_every_sample_with_pagos_is_listed():
-    assert {p.name for p in SAMPLES.glob("*.xml") if NS_PAGOS.encode() in p.read_bytes()} == set(SAMPLE_FINDINGS)
+    assert {p.name for p in SAMPLES.glob("*.xml") if NS_PAGOS20.encode() in p.read_bytes()} == set(SAMPLE_FINDINGS)
 
 
 def test_not_applicable_codes_have_reasons_and_no_rule():
@@ -607,6 +587,6 @@ def test_every_code_of_the_matrix_is_covered():
 def test_a_payment_that_needs_a_confirmacion_passes_the_base_rules(make_pago, findings):
     """CFDI40127 (Confirmacion must be omitted when the Total is in range) does not apply to a tipo P: its
     Total is 0 in XXX, but a payment's Monto or TipoCambioP may need the key (CRP20220, CRP20216)."""
-    got = findings(make_pago(both(sets(X_TOTALES, MontoTotalPagos="1.00"), sets(".", Confirmacion="ECVH1")),
+    got = findings(make_pago(both(setting(X_TOTALES, MontoTotalPagos="1.00"), setting(".", Confirmacion="ECVH1")),
                              pagos=en_dolares(monto="99999999999999999.00")))
     assert [f for f in got if f.code in ("CFDI40127", "CRP20220")] == []
