@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.xmlhelp import node
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.sample import sample_invoice
 from timbra.cfdi.seal import sign_root
@@ -24,8 +23,6 @@ from timbra.store.models import Base
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
-# tests/build/test_invoice.py still imports X from here; the other tests use xmlhelp.node.
-X = node
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ import pytest
 from lxml import etree
 from pydantic import ValidationError
 
-from tests.conftest import NOW, X
+from tests.conftest import NOW
+from tests.xmlhelp import attrs_at, node
 from timbra.build.common import BuildError, Emisor
 from timbra.build.invoice import Invoice, build, json_path
 from timbra.cfdi.seal import sign_root
@@ -44,18 +45,14 @@ def issue(csd, certifier):
     return run
 
 
-def attrs(root, path):
-    return dict(X(root, path).attrib)
-
-
 def test_one_rate_with_rounding(issue):
     root = issue(data(concepto("33.335", "3", Impuestos=IVA16), concepto("0.10", "7", Impuestos=IVA16)))
     # 3 x 33.335 = 100.005 -> 100.01; 7 x 0.10 = 0.70; IVA 16.0016 -> 16.00, 0.112 -> 0.11
     assert [c.get("Importe") for c in root.iterfind(".//{*}Concepto")] == ["100.01", "0.70"]
-    t = attrs(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado")
+    t = attrs_at(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado")
     assert (t["Base"], t["TasaOCuota"], t["Importe"]) == ("100.71", "0.160000", "16.11")
     assert (root.get("SubTotal"), root.get("Total")) == ("100.71", "116.82")
-    assert X(root, "cfdi:Impuestos").get("TotalImpuestosTrasladados") == "16.11"
+    assert node(root, "cfdi:Impuestos").get("TotalImpuestosTrasladados") == "16.11"
 
 
 def test_several_rates_exento_and_discounts(issue):
@@ -75,7 +72,7 @@ def test_retenciones_de_honorarios(issue):
                   "Retenciones": [{"Impuesto": "001", "TipoFactor": "Tasa", "TasaOCuota": "0.10"},
                                   {"Impuesto": "002", "TipoFactor": "Tasa", "TasaOCuota": "0.106667"}]}
     root = issue(data(concepto("10000", Impuestos=honorarios)))
-    imp = X(root, "cfdi:Impuestos")
+    imp = node(root, "cfdi:Impuestos")
     assert (imp.get("TotalImpuestosRetenidos"), imp.get("TotalImpuestosTrasladados")) == ("2066.67", "1600.00")
     assert [r.get("Impuesto") for r in imp.iterfind("{*}Retenciones/{*}Retencion")] == ["001", "002"]
     assert root.get("Total") == "9533.33"
@@ -92,12 +89,12 @@ def test_publico_en_general_with_informacion_global(issue):
                 "RegimenFiscalReceptor": "616", "UsoCFDI": "S01"}
     root = issue(data(concepto("500", Impuestos=IVA16), Receptor=receptor,
                       InformacionGlobal={"Periodicidad": "01", "Meses": "11", "Año": 2026}))
-    assert attrs(root, "cfdi:InformacionGlobal") == {"Periodicidad": "01", "Meses": "11", "Año": "2026"}
+    assert attrs_at(root, "cfdi:InformacionGlobal") == {"Periodicidad": "01", "Meses": "11", "Año": "2026"}
 
 
 def test_no_objeto_de_impuesto(issue):
     root = issue(data(concepto("250")))
-    assert X(root, "cfdi:Conceptos/cfdi:Concepto").get("ObjetoImp") == "01"
+    assert node(root, "cfdi:Conceptos/cfdi:Concepto").get("ObjetoImp") == "01"
     assert root.find("{*}Impuestos") is None and root.get("Total") == "250.00"
 
 
@@ -175,8 +172,8 @@ def satcfdi_agrees(d: dict, root) -> None:
     from satcfdi.create.cfd import cfdi40
 
     conceptos = []
-    for c, node in zip(d["Conceptos"], root.iterfind(".//{*}Conceptos/{*}Concepto"), strict=True):
-        written = {(t.getparent().tag.rsplit("}")[1], i): t for i, t in enumerate(node.iterfind("{*}Impuestos/*/*"))}
+    for c, concepto_el in zip(d["Conceptos"], root.iterfind(".//{*}Conceptos/{*}Concepto"), strict=True):
+        written = {(t.getparent().tag.rsplit("}")[1], i): t for i, t in enumerate(concepto_el.iterfind("{*}Impuestos/*/*"))}
         tras, rets = [], []
         for (group, _), t in written.items():
             kw = dict(impuesto=t.get("Impuesto"), tipo_factor=t.get("TipoFactor"), base=Decimal(t.get("Base")))
@@ -203,7 +200,7 @@ def satcfdi_agrees(d: dict, root) -> None:
                if t["Importe"] is not None]
         assert sorted(ours) == sorted(got)
     assert Decimal(root.get("SubTotal")) == other["SubTotal"] and Decimal(root.get("Total")) == other["Total"]
-    imp = X(root, "cfdi:Impuestos")
+    imp = node(root, "cfdi:Impuestos")
     for attr in ("TotalImpuestosTrasladados", "TotalImpuestosRetenidos"):
         assert (imp.get(attr) and Decimal(imp.get(attr))) == other["Impuestos"].get(attr)
 
@@ -218,7 +215,7 @@ def test_iva_base_includes_the_ieps_trasladado(issue):
               for t in root.iterfind("{*}Impuestos/{*}Traslados/{*}Traslado")]
     assert groups == [("002", "1138.50", "182.16"), ("003", "900.00", "238.50")]
     assert (root.get("SubTotal"), root.get("Descuento"), root.get("Total")) == ("1000.00", "100.00", "1320.66")
-    assert X(root, "cfdi:Impuestos").get("TotalImpuestosTrasladados") == "420.66"
+    assert node(root, "cfdi:Impuestos").get("TotalImpuestosTrasladados") == "420.66"
     satcfdi_agrees(d, root)
 
 

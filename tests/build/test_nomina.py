@@ -12,6 +12,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from tests.conftest import NOW
+from tests.xmlhelp import attrs_at
 from timbra.build.common import BuildError, Emisor
 from timbra.build.nomina import NS_NOMINA, NominaInvoice, antiguedad, build_nomina, json_path
 from timbra.cfdi.document import NS40
@@ -72,12 +73,6 @@ def issue(csd, certifier):
     return run
 
 
-def at(root: etree._Element, path: str) -> dict[str, str]:
-    found = root.xpath(path, namespaces=NS)
-    assert found, f"no element at {path}"
-    return dict(found[0].attrib)
-
-
 def comprobante(root: etree._Element) -> tuple[str | None, ...]:
     return root.get("SubTotal"), root.get("Descuento"), root.get("Total")
 
@@ -88,19 +83,19 @@ def test_ordinary_quincenal_payroll(issue):
     assert {k: root.get(k) for k in ("TipoDeComprobante", "Moneda", "Exportacion", "MetodoPago")} == {
         "TipoDeComprobante": "N", "Moneda": "MXN", "Exportacion": "01", "MetodoPago": "PUE"}
     assert root.get("FormaPago") is None
-    assert at(root, "cfdi:Receptor") == {**RECEPTOR, "RegimenFiscalReceptor": "605", "UsoCFDI": "CN01"}
-    assert at(root, "cfdi:Conceptos/cfdi:Concepto") == {
+    assert attrs_at(root, "cfdi:Receptor") == {**RECEPTOR, "RegimenFiscalReceptor": "605", "UsoCFDI": "CN01"}
+    assert attrs_at(root, "cfdi:Conceptos/cfdi:Concepto") == {
         "ClaveProdServ": "84111505", "Cantidad": "1", "ClaveUnidad": "ACT", "Descripcion": "Pago de nómina",
         "ValorUnitario": "7500.00", "Importe": "7500.00", "Descuento": "1190.47", "ObjetoImp": "01"}
-    n = at(root, NOM)
+    n = attrs_at(root, NOM)
     assert (n["NumDiasPagados"], n["TotalPercepciones"], n["TotalDeducciones"], n["TotalOtrosPagos"]) == (
         "15.000", "7500.00", "1190.47", "0.00")
-    assert at(root, f"{NOM}/nomina12:Percepciones") == {"TotalSueldos": "7500.00", "TotalGravado": "7500.00",
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones") == {"TotalSueldos": "7500.00", "TotalGravado": "7500.00",
                                                          "TotalExento": "0.00"}
-    assert at(root, f"{NOM}/nomina12:Deducciones") == {"TotalOtrasDeducciones": "210.35",
+    assert attrs_at(root, f"{NOM}/nomina12:Deducciones") == {"TotalOtrasDeducciones": "210.35",
                                                         "TotalImpuestosRetenidos": "980.12"}
     # 2019-06-03 to 2026-11-15: 7 years, 5 months and 12 days.
-    assert at(root, f"{NOM}/nomina12:Receptor")["Antigüedad"] == "P7Y5M12D"
+    assert attrs_at(root, f"{NOM}/nomina12:Receptor")["Antigüedad"] == "P7Y5M12D"
     assert root.find(f"{{{NS40}}}Emisor").get("RegimenFiscal") == "601"
 
 
@@ -112,11 +107,11 @@ def test_subsidio_al_empleo_as_otro_pago(issue):
     nom["Receptor"].update(SalarioBaseCotApor="278.80", SalarioDiarioIntegrado="291.42")
     root = issue(data(Nomina=nom))
     assert comprobante(root) == ("4304.50", "52.10", "4252.40")
-    assert at(root, "cfdi:Conceptos/cfdi:Concepto")["ValorUnitario"] == "4304.50"
-    n = at(root, NOM)
+    assert attrs_at(root, "cfdi:Conceptos/cfdi:Concepto")["ValorUnitario"] == "4304.50"
+    n = attrs_at(root, NOM)
     assert (n["TotalPercepciones"], n["TotalOtrosPagos"], n["TotalDeducciones"]) == ("4185.75", "118.75", "52.10")
-    assert at(root, f"{NOM}/nomina12:Deducciones") == {"TotalOtrasDeducciones": "52.10"}
-    assert at(root, f"{NOM}/nomina12:OtrosPagos/nomina12:OtroPago/nomina12:SubsidioAlEmpleo") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Deducciones") == {"TotalOtrasDeducciones": "52.10"}
+    assert attrs_at(root, f"{NOM}/nomina12:OtrosPagos/nomina12:OtroPago/nomina12:SubsidioAlEmpleo") == {
         "SubsidioCausado": "237.50"}
 
 
@@ -127,9 +122,9 @@ def test_horas_extra(issue):
     premio = {"TipoPercepcion": "010", "Clave": "P010", "Concepto": "Premio de puntualidad",
               "ImporteGravado": "125.50", "ImporteExento": "0"}
     root = issue(data(Nomina=nomina(Percepciones=[dict(SUELDO), extra, premio])))
-    assert at(root, f"{NOM}/nomina12:Percepciones") == {"TotalSueldos": "8425.50", "TotalGravado": "8025.50",
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones") == {"TotalSueldos": "8425.50", "TotalGravado": "8025.50",
                                                          "TotalExento": "400.00"}
-    assert at(root, f"{NOM}/nomina12:Percepciones/nomina12:Percepcion[2]/nomina12:HorasExtra") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones/nomina12:Percepcion[2]/nomina12:HorasExtra") == {
         "Dias": "2", "TipoHoras": "01", "HorasExtra": "4", "ImportePagado": "800.00"}
     assert comprobante(root) == ("8425.50", "1190.47", "7235.03")
 
@@ -140,10 +135,10 @@ def test_incapacidad_with_its_descuento(issue):
     nom = nomina(Deducciones=[dict(IMSS), dict(ISR), descuento],
                  Incapacidades=[{"DiasIncapacidad": 3, "TipoIncapacidad": "02", "ImporteMonetario": "1500"}])
     root = issue(data(Nomina=nom))
-    assert at(root, f"{NOM}/nomina12:Deducciones/nomina12:Deduccion[3]")["Importe"] == "1500.00"
-    assert at(root, f"{NOM}/nomina12:Deducciones") == {"TotalOtrasDeducciones": "1710.35",
+    assert attrs_at(root, f"{NOM}/nomina12:Deducciones/nomina12:Deduccion[3]")["Importe"] == "1500.00"
+    assert attrs_at(root, f"{NOM}/nomina12:Deducciones") == {"TotalOtrasDeducciones": "1710.35",
                                                         "TotalImpuestosRetenidos": "980.12"}
-    assert at(root, f"{NOM}/nomina12:Incapacidades/nomina12:Incapacidad") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Incapacidades/nomina12:Incapacidad") == {
         "DiasIncapacidad": "3", "TipoIncapacidad": "02", "ImporteMonetario": "1500.00"}
     assert comprobante(root) == ("7500.00", "2690.47", "4809.53")
 
@@ -155,7 +150,7 @@ def test_incapacidad_paid_by_the_employer(issue):
     nom = nomina(Percepciones=[{**SUELDO, "ImporteGravado": "6000.00"}, subsidio],
                  Incapacidades=[{"DiasIncapacidad": 3, "TipoIncapacidad": "01", "ImporteMonetario": "1560.00"}])
     root = issue(data(Nomina=nom))
-    assert at(root, f"{NOM}/nomina12:Percepciones") == {"TotalSueldos": "7560.00", "TotalGravado": "6000.00",
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones") == {"TotalSueldos": "7560.00", "TotalGravado": "6000.00",
                                                          "TotalExento": "1560.00"}
 
 
@@ -167,18 +162,18 @@ def test_extraordinary_aguinaldo_payroll(issue):
                  Deducciones=[{**ISR, "Importe": "1046.73"}])
     nom["Receptor"]["PeriodicidadPago"] = "99"
     root = issue(data(Nomina=nom))
-    n = at(root, NOM)
+    n = attrs_at(root, NOM)
     assert (n["TipoNomina"], n["NumDiasPagados"], n["TotalPercepciones"], n["TotalDeducciones"]) == (
         "E", "1.000", "8000.00", "1046.73")
-    assert at(root, f"{NOM}/nomina12:Deducciones") == {"TotalImpuestosRetenidos": "1046.73"}
-    assert at(root, f"{NOM}/nomina12:Receptor")["Antigüedad"] == "P7Y6M12D"
+    assert attrs_at(root, f"{NOM}/nomina12:Deducciones") == {"TotalImpuestosRetenidos": "1046.73"}
+    assert attrs_at(root, f"{NOM}/nomina12:Receptor")["Antigüedad"] == "P7Y6M12D"
     assert comprobante(root) == ("8000.00", "1046.73", "6953.27")
 
 
 def test_persona_fisica_emisor_with_curp(issue, fisica_csd):
     nom = nomina(Emisor={"Curp": "MISC491214MDFRNC01", "RegistroPatronal": "B5510768108"})
     root = issue(data(Nomina=nom), emisor=FISICA, cred=fisica_csd)
-    assert at(root, f"{NOM}/nomina12:Emisor") == {"Curp": "MISC491214MDFRNC01", "RegistroPatronal": "B5510768108"}
+    assert attrs_at(root, f"{NOM}/nomina12:Emisor") == {"Curp": "MISC491214MDFRNC01", "RegistroPatronal": "B5510768108"}
     assert root.find(f"{{{NS40}}}Emisor").get("RegimenFiscal") == "612"
 
 
@@ -192,11 +187,11 @@ def test_asimilado_without_registro_patronal_or_deducciones(issue):
     del nom["Emisor"]
     root = issue(data(Nomina=nom))
     assert comprobante(root) == ("7500.00", None, "7500.00")
-    assert at(root, "cfdi:Conceptos/cfdi:Concepto").get("Descuento") is None
-    n = at(root, NOM)
+    assert attrs_at(root, "cfdi:Conceptos/cfdi:Concepto").get("Descuento") is None
+    n = attrs_at(root, NOM)
     assert "TotalDeducciones" not in n and "TotalOtrosPagos" not in n
     assert root.find(f"{{{NS40}}}Complemento/{{{NS_NOMINA}}}Nomina/{{{NS_NOMINA}}}Emisor") is None
-    assert "Antigüedad" not in at(root, f"{NOM}/nomina12:Receptor")
+    assert "Antigüedad" not in attrs_at(root, f"{NOM}/nomina12:Receptor")
 
 
 def test_separacion_e_indemnizacion(issue):
@@ -208,10 +203,10 @@ def test_separacion_e_indemnizacion(issue):
     nom = nomina(Percepciones=[dict(SUELDO), prima, indemnizacion],
                  SeparacionIndemnizacion={"NumAñosServicio": 7, "UltimoSueldoMensOrd": "15000"})
     root = issue(data(Nomina=nom))
-    assert at(root, f"{NOM}/nomina12:Percepciones") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones") == {
         "TotalSueldos": "7500.00", "TotalSeparacionIndemnizacion": "60000.00", "TotalGravado": "59500.00",
         "TotalExento": "8000.00"}
-    assert at(root, f"{NOM}/nomina12:Percepciones/nomina12:SeparacionIndemnizacion") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones/nomina12:SeparacionIndemnizacion") == {
         "TotalPagado": "60000.00", "NumAñosServicio": "7", "UltimoSueldoMensOrd": "15000.00",
         "IngresoAcumulable": "15000.00", "IngresoNoAcumulable": "45000.00"}
     assert comprobante(root) == ("67500.00", "1190.47", "66309.53")
@@ -225,9 +220,9 @@ def test_pension_en_parcialidades(issue):
                  JubilacionPensionRetiro={"MontoDiario": "600", "IngresoAcumulable": "9000",
                                           "IngresoNoAcumulable": "0"})
     root = issue(data(Nomina=nom))
-    assert at(root, f"{NOM}/nomina12:Percepciones") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones") == {
         "TotalJubilacionPensionRetiro": "9000.00", "TotalGravado": "9000.00", "TotalExento": "0.00"}
-    assert at(root, f"{NOM}/nomina12:Percepciones/nomina12:JubilacionPensionRetiro") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones/nomina12:JubilacionPensionRetiro") == {
         "TotalParcialidad": "9000.00", "MontoDiario": "600.00", "IngresoAcumulable": "9000.00",
         "IngresoNoAcumulable": "0.00"}
 
@@ -239,7 +234,7 @@ def test_jubilacion_en_una_exhibicion(issue):
                  Deducciones=[{**ISR, "Importe": "30000"}],
                  JubilacionPensionRetiro={"IngresoAcumulable": "15000", "IngresoNoAcumulable": "135000"})
     root = issue(data(Nomina=nom))
-    assert at(root, f"{NOM}/nomina12:Percepciones/nomina12:JubilacionPensionRetiro") == {
+    assert attrs_at(root, f"{NOM}/nomina12:Percepciones/nomina12:JubilacionPensionRetiro") == {
         "TotalUnaExhibicion": "200000.00", "IngresoAcumulable": "15000.00", "IngresoNoAcumulable": "135000.00"}
     assert comprobante(root) == ("200000.00", "30000.00", "170000.00")
 
@@ -249,7 +244,7 @@ def test_antiguedad_in_weeks_and_short_relations(issue):
     nom["Receptor"]["FormatoAntigüedad"] = "semanas"
     root = issue(data(Nomina=nom))
     # 2019-06-03 to 2026-11-15 counting the last day: 2723 days, 389 whole weeks.
-    assert at(root, f"{NOM}/nomina12:Receptor")["Antigüedad"] == "P389W"
+    assert attrs_at(root, f"{NOM}/nomina12:Receptor")["Antigüedad"] == "P389W"
     assert antiguedad(date(2026, 10, 31), date(2026, 11, 15)) == "P15D"
     assert antiguedad(date(2026, 11, 15), date(2026, 11, 15)) == "P0D"
     assert antiguedad(date(2025, 11, 15), date(2026, 11, 15)) == "P1Y0D"
@@ -259,7 +254,7 @@ def test_antiguedad_in_weeks_and_short_relations(issue):
 def test_cfdi_relacionados_for_a_substitution(issue):
     root = issue(data(CfdiRelacionados=[{"TipoRelacion": "04",
                                          "UUIDs": ["5FB2822E-396D-4725-8521-CDC4BDD20CCF"]}]))
-    assert at(root, "cfdi:CfdiRelacionados") == {"TipoRelacion": "04"}
+    assert attrs_at(root, "cfdi:CfdiRelacionados") == {"TipoRelacion": "04"}
 
 
 # -- data errors name the JSON field ------------------------------------------------------------------------
