@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from timbra.cfdi.rfc import RFC_GENERICO_EXTRANJERO, RFC_GENERICO_NACIONAL
-
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
+from timbra.cfdi.tfd import MEXICO_CITY
 
 MONTO_SIN_ACEPTACION = Decimal("1000.00")
 """RMF 2.7.1.35 fr. I: a CFDI whose total is up to $1,000.00 MXN cancels without acceptance."""
