@@ -42,6 +42,16 @@ _TABLE = [
          "The Emisor's RFC is not in SAT's list of taxpayers (LCO)."),
     Code("403", "La fecha de emisión es anterior a la entrada en vigor de la versión del comprobante.",
          "The issue date is earlier than the start of this CFDI version."),
+    # SAT's cancellation codes (CancelaCFD) that the stamping table does not already have.
+    Code("208", "Folio Sustitución inválido: el motivo 01 requiere el UUID del CFDI que sustituye al cancelado.",
+         "Invalid FolioSustitucion: Motivo 01 requires the UUID of the CFDI that replaces the cancelled one."),
+    Code("209", "Folio Sustitución no requerido: solo el motivo 01 lleva FolioSustitucion.",
+         "FolioSustitucion not required: only Motivo 01 carries a FolioSustitucion."),
+    Code("310", "CSD inválido: la solicitud debe firmarse con el Certificado de Sello Digital (CSD) del emisor, "
+                "no con la e.firma.",
+         "Invalid CSD: the request must be signed with the emisor's digital seal certificate (CSD), not with "
+         "the e.firma."),
+    Code("311", "Motivo inválido: se espera 01, 02, 03 o 04.", "Invalid Motivo: 01, 02, 03 or 04 expected."),
     Code("T001", "Versión de CFDI no admitida para timbrado.", "CFDI version not accepted for stamping."),
     # The service (timbra's own codes; HTTP status is what REST answers).
     Code("T100", "Solicitud inválida.", "Bad request.", http_status=400),
@@ -125,6 +135,9 @@ _TABLE = [
                  "guarda): en producción se timbra con POST /v1/stamp.",
          "`timbra stamp` and `timbra demo` only work in the sandbox (no fiscal validity, nothing stored): in "
          "production stamp with POST /v1/stamp.", http_status=400),
+    Code("T180", "La solicitud de cancelación admite de 1 a 500 folios.",
+         "A cancellation request carries from 1 to 500 folios."),
+    Code("T181", "UUID repetido en la solicitud de cancelación.", "UUID repeated in the cancellation request."),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 
