@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+# SAT's time: FechaTimbrado, SAT's deadlines and the days of its calendar are Mexico City time.
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
 
 class Clock(Protocol):

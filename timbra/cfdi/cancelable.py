@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from timbra.cfdi.rfc import RFC_GENERICO_EXTRANJERO, RFC_GENERICO_NACIONAL
-from timbra.cfdi.tfd import MEXICO_CITY
+from timbra.clock import MEXICO_CITY
 
 MONTO_SIN_ACEPTACION = Decimal("1000.00")
 """RMF 2.7.1.35 fr. I: a CFDI whose total is up to $1,000.00 MXN cancels without acceptance."""

@@ -37,7 +37,7 @@ from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignatur
 
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError
 from timbra.cfdi.document import DEFAULT_MAX_BYTES, _parser
-from timbra.cfdi.tfd import MEXICO_CITY
+from timbra.clock import MEXICO_CITY
 from timbra.codes import error
 
 if TYPE_CHECKING:

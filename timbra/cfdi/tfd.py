@@ -11,16 +11,15 @@ import re
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import NS_TFD, NS_XSI, Document, parse
+from timbra.clock import MEXICO_CITY
 
 TFD_SCHEMA_LOCATION = ("http://www.sat.gob.mx/TimbreFiscalDigital "
                        "http://www.sat.gob.mx/sitio_internet/cfd/TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd")
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-SAT_ZONE = ZoneInfo("America/Mexico_City")
+from timbra.clock import MEXICO_CITY
 
 NS_CCE11 = "http://www.sat.gob.mx/ComercioExterior11"
 NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"
@@ -30,12 +29,12 @@ class Vigencia:
     fin: date | None  # last day accepted; None: still in force
 
     def en_vigor(self, moment: datetime | date) -> bool:
-        day = moment.astimezone(SAT_ZONE).date() if isinstance(moment, datetime) else moment
+        day = moment.astimezone(MEXICO_CITY).date() if isinstance(moment, datetime) else moment
         return (self.inicio is None or day >= self.inicio) and (self.fin is None or day <= self.fin)
 
     def retirada(self, moment: datetime | date) -> bool:
         """Whether `moment` is after the last day accepted."""
-        day = moment.astimezone(SAT_ZONE).date() if isinstance(moment, datetime) else moment
+        day = moment.astimezone(MEXICO_CITY).date() if isinstance(moment, datetime) else moment
         return self.fin is not None and day > self.fin
 
     def texto(self) -> str:

@@ -11,9 +11,9 @@ the moment of validation (ctx.now) in the zone of LugarExpedicion, where the Fec
 from __future__ import annotations
 
 from datetime import timezone
-from zoneinfo import ZoneInfo
 
 from timbra.cfdi.rules import Context, rule
+from timbra.clock import MEXICO_CITY
 from timbra.sat.catalogs import collapse
 
 RFC_PUBLICO_GENERAL = "XAXX010101000"
@@ -23,7 +23,6 @@ REGIMEN_RIF = "621"
 MESES = frozenset(f"{m:02d}" for m in range(1, 13))
 BIMESTRES = frozenset(f"{m:02d}" for m in range(13, 19))
 ANOS_ANTERIORES = 5
-_MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
 
 @rule("CFDI40130")
@@ -44,7 +43,7 @@ def informacion_global_requerida(ctx: Context) -> None:
 
 
 def _current_year(ctx: Context) -> int:
-    zone = ctx.catalogs.zone_for_postal_code(ctx.root.get("LugarExpedicion") or "") or _MEXICO_CITY
+    zone = ctx.catalogs.zone_for_postal_code(ctx.root.get("LugarExpedicion") or "") or MEXICO_CITY
     now = ctx.now if ctx.now.tzinfo else ctx.now.replace(tzinfo=timezone.utc)
     return now.astimezone(zone).year
 
