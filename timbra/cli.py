@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -180,16 +179,10 @@ def validate(paths: tuple[str, ...], as_json: bool, at: str | None, quiet: bool)
     """Valida CFDI (archivos o carpetas) y muestra cada hallazgo / validate CFDI files or folders.
 
     Exit status 1 when any file has a finding."""
-    from timbra.cfdi.validate import Options
     from timbra.cfdi.validate import validate as validate_bytes
-    from timbra.pac.stamping import padron_from_settings, trust_store
+    from timbra.pac.stamping import options_from_settings
 
-    s = _settings()
-    clock = _clock(at)
-    # The same padrón as the stamp path, so `timbra validate` says what a stamp would say.
-    opts = Options(trust=trust_store(s), now=clock.now(), stamp_window_hours=s.stamp_window_hours,
-                   future_tolerance_seconds=s.future_tolerance_seconds, allow_cfdi33=s.allow_cfdi33,
-                   max_bytes=s.max_document_bytes, padron=padron_from_settings(s))
+    opts = options_from_settings(_settings(), _clock(at).now())  # the stamp path's trust, padrón and limits
     files = _collect(paths)
     failed = 0
     out = sys.stdout
@@ -387,11 +380,6 @@ def demo(conceptos: int, output: str | None) -> None:
 _JSON_HELP = "Salida JSON (un documento) / JSON output (one document)."
 
 
-def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """Kept for the commands that carry it: every command of the group reports its errors (TimbraCommand)."""
-    return command
-
-
 def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -478,7 +466,6 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def db_upgrade(as_json: bool) -> None:
     """Aplica las migraciones pendientes / apply pending migrations."""
     with _operator(upgrade=False) as op:
@@ -491,7 +478,6 @@ def db_upgrade(as_json: bool) -> None:
 
 @db_group.command("current")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def db_current(as_json: bool) -> None:
     """Muestra la revisión actual y la más reciente / show the current and the latest revision."""
     with _operator(upgrade=False) as op:
@@ -522,7 +508,6 @@ def accounts() -> None:
 @click.option("--username", help="Primer usuario / first user.")
 @click.option("--password", help="Contraseña del usuario (si falta se genera) / user password (generated if absent).")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def accounts_create(kind: str, name: str, parent_id: int | None, rfcs: tuple[str, ...], nombre: str | None,
                     shared: bool, username: str | None, password: str | None, as_json: bool) -> None:
     """Crea una cuenta; una contraseña generada se muestra solo esta vez / create an account."""
@@ -555,7 +540,6 @@ def accounts_create(kind: str, name: str, parent_id: int | None, rfcs: tuple[str
 @click.option("--nombre", help=_NOMBRE_HELP)
 @click.option("--shared", is_flag=True, help=_SHARED_HELP)
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def accounts_add_rfc(account_id: int, rfc: str, nombre: str | None, shared: bool, as_json: bool) -> None:
     """Agrega un RFC a una cuenta de emisor (o fija su nombre registrado) / add an RFC to an emisor account."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
@@ -574,7 +558,6 @@ def _rfc_lines(nombres: dict[str, str | None]) -> list[str]:
 
 @accounts.command("list")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def accounts_list(as_json: bool) -> None:
     """Lista todas las cuentas / list every account."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
@@ -589,7 +572,6 @@ def accounts_list(as_json: bool) -> None:
 @accounts.command("show")
 @click.argument("account_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def accounts_show(account_id: int, as_json: bool) -> None:
     """Una cuenta con sus RFC, usuarios y créditos / one account with its RFCs, users and balance."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
@@ -620,7 +602,6 @@ def users() -> None:
 @click.argument("username")
 @click.option("--password", help="Contraseña (si falta se genera) / password (generated if absent).")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def users_add(account_id: int, username: str, password: str | None, as_json: bool) -> None:
     """Agrega un usuario; una contraseña generada se muestra solo esta vez / add a user."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
@@ -644,7 +625,6 @@ def credits() -> None:
 @click.option("--activation", help="Inicio de vigencia, ISO 8601 (sin zona: Ciudad de México) / start.")
 @click.option("--expiry", help="Caducidad, ISO 8601 (sin zona: Ciudad de México) / expiry.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def credits_add(account_id: int, size: int, activation: str | None, expiry: str | None, as_json: bool) -> None:
     """Crea un paquete de créditos para una cuenta (venta del PAC) / add a credit package."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
@@ -663,7 +643,6 @@ def credits_add(account_id: int, size: int, activation: str | None, expiry: str 
 @click.option("--to", "to_id", type=int, required=True, help="Cuenta del cliente / client id.")
 @click.argument("amount", type=int)
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def credits_transfer(from_id: int, to_id: int, amount: int, as_json: bool) -> None:
     """Un distribuidor asigna créditos a su cliente / a distributor hands credits to its client."""
     with _operator() as op:
@@ -677,7 +656,6 @@ def credits_transfer(from_id: int, to_id: int, amount: int, as_json: bool) -> No
 @credits.command("show")
 @click.argument("account_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def credits_show(account_id: int, as_json: bool) -> None:
     """Saldo y paquetes de una cuenta / balance and packages of an account."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
@@ -696,7 +674,6 @@ def apikeys() -> None:
 @click.argument("username")
 @click.option("--name", default="", help="Para qué es la llave / what the key is for.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def apikeys_create(username: str, name: str, as_json: bool) -> None:
     """Crea una llave para un usuario y la muestra una sola vez / create a key, shown once.
 
@@ -716,7 +693,6 @@ def apikeys_create(username: str, name: str, as_json: bool) -> None:
 @apikeys.command("list")
 @click.argument("account_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def apikeys_list(account_id: int, as_json: bool) -> None:
     """Llaves de una cuenta (nunca la llave, solo su prefijo) / an account's keys (prefix only)."""
     with _operator() as op:
@@ -731,7 +707,6 @@ def apikeys_list(account_id: int, as_json: bool) -> None:
 @click.argument("account_id", type=int)
 @click.argument("key_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def apikeys_revoke(account_id: int, key_id: int, as_json: bool) -> None:
     """Revoca una llave de la cuenta / revoke one of the account's keys."""
     with _operator() as op:
@@ -809,7 +784,6 @@ def csd() -> None:
               help="Certificado y llave .pfx (en lugar de --cer/--key)")
 @click.option("--password", prompt=True, hide_input=True, help="Contraseña de la llave / key password.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def csd_upload(account_id: int, cer: str | None, key: str | None, pfx: str | None, password: str,
                as_json: bool) -> None:
     """Guarda un CSD cifrado en la bóveda; queda activo para su RFC / store a CSD (it becomes active)."""
@@ -830,7 +804,6 @@ def csd_upload(account_id: int, cer: str | None, key: str | None, pfx: str | Non
 @csd.command("list")
 @click.option("--account", "account_id", type=int, required=True, help="Cuenta del emisor / emisor account id.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def csd_list(account_id: int, as_json: bool) -> None:
     """CSD de una cuenta (sin llaves) / an account's CSDs (no key material)."""
     from timbra.pac.accounts import SYSTEM_PRINCIPAL
@@ -848,7 +821,6 @@ def vault() -> None:
 
 @vault.command("rotate")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def vault_rotate(as_json: bool) -> None:
     """Vuelve a cifrar cada llave con la llave maestra actual (la primera de TIMBRA_MASTER_KEY) /
     re-encrypt every stored key under the current master key."""
@@ -869,7 +841,6 @@ def vault_rotate(as_json: bool) -> None:
 @click.option("--referencia", help="Id del ERP: un reintento devuelve el mismo CFDI / the ERP's own id.")
 @click.option("--output", "-o", help="Guardar el XML timbrado / write the stamped XML here.")
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
-@_reports_errors
 def issue_cmd(file: str, account_id: int, kind: str, referencia: str | None, output: str | None,
               as_json: bool) -> None:
     """Emite un CFDI desde un JSON con los nombres del Anexo 20, sellado con el CSD activo de la cuenta.

@@ -350,6 +350,14 @@ def trust_store(settings: Settings) -> TrustStore:
     return TrustStore.for_environment(settings.sandbox, extra)
 
 
+def options_from_settings(settings: Settings, now: datetime) -> Options:
+    """The stamp path's trust anchors, padrón and limits from settings, as of `now`: what `timbra validate`
+    and `timbra verify` check with, so they say what a stamp would say."""
+    return Options(trust=trust_store(settings), now=now, stamp_window_hours=settings.stamp_window_hours,
+                   future_tolerance_seconds=settings.future_tolerance_seconds, allow_cfdi33=settings.allow_cfdi33,
+                   max_bytes=settings.max_document_bytes, padron=padron_from_settings(settings))
+
+
 def certifier_from_settings(settings: Settings, *, clock: Clock = SYSTEM) -> Certifier:
     pac = load_pac_credential(settings)
     return Certifier(pac=pac, trust=trust_store(settings), clock=clock, settings=settings,

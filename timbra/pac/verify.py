@@ -3,12 +3,14 @@ options to check with. Nothing is stored and no credit is spent."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from timbra.cfdi.credentials import Certificate, CredentialError
 from timbra.cfdi.validate import Options
 from timbra.cfdi.verify import Verification, verify
-from timbra.pac.stamping import Certifier, padron_from_settings, trust_store
+from timbra.clock import SYSTEM
+from timbra.pac.stamping import Certifier, options_from_settings
 from timbra.sat import DATA
 from timbra.settings import Settings
 
@@ -24,14 +26,20 @@ def _load(path: Path) -> Certificate | None:
         return None
 
 
-def shipped_pac_certificates() -> dict[str, Certificate]:
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[tuple[str, Certificate], ...]:
+    """SAT's PAC certificates shipped with timbra, read once (package data does not change while running)."""
     out: dict[str, Certificate] = {}
     if SAT_PAC_CERTS.is_dir():
         for f in sorted(SAT_PAC_CERTS.glob("*.cer")):
             cert = _load(f)
             if cert is not None:
                 out[cert.no_certificado] = cert
-    return out
+    return tuple(out.items())
+
+
+def shipped_pac_certificates() -> dict[str, Certificate]:
+    return dict(_shipped())
 
 
 def pac_certificates(own: Certificate | None) -> dict[str, Certificate]:
@@ -57,17 +65,9 @@ def own_pac_certificate(settings: Settings) -> Certificate | None:
     return None
 
 
-def options_from_settings(settings: Settings) -> Options:
-    """The stamp path's trust anchors, padrón and limits (the instant is FechaTimbrado, set by verify)."""
-    from timbra.clock import SYSTEM
-
-    return Options(trust=trust_store(settings), now=SYSTEM.now(), stamp_window_hours=settings.stamp_window_hours,
-                   future_tolerance_seconds=settings.future_tolerance_seconds, allow_cfdi33=settings.allow_cfdi33,
-                   max_bytes=settings.max_document_bytes, padron=padron_from_settings(settings))
-
-
 def verify_with_settings(settings: Settings) -> tuple[Options, dict[str, Certificate]]:
-    return options_from_settings(settings), pac_certificates(own_pac_certificate(settings))
+    """The instant is FechaTimbrado, set by verify."""
+    return options_from_settings(settings, SYSTEM.now()), pac_certificates(own_pac_certificate(settings))
 
 
 def verify_stamped(certifier: Certifier, data: bytes) -> Verification:
