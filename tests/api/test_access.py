@@ -1,0 +1,46 @@
+"""Every route of the app is enumerated: each one refuses a caller without credentials (401 T101), unless it
+is on the short list of public pages below. A new route that forgets authentication fails here."""
+import re
+
+from fastapi.routing import APIRoute
+from starlette.routing import Mount, Route
+
+from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
+
+# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check.
+PUBLIC = {("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+          ("GET", "/healthz")}
+PUBLIC_MOUNTS = {"/static"}
+
+
+def _routes(app_or_router):
+    for r in app_or_router.routes:
+        if hasattr(r, "original_router"):  # an included router (its routes carry the router's prefix)
+            yield from _routes(r.original_router)
+        elif isinstance(r, Mount):
+            yield "MOUNT", r.path
+        elif isinstance(r, APIRoute | Route):
+            for m in sorted((r.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield m, r.path
+
+
+def test_every_route_needs_credentials_or_is_public(api: Api):
+    anonymous = api.client()
+    seen = list(_routes(api.app))
+    assert len(seen) > 20  # the enumeration itself works
+    for method, path in seen:
+        if method == "MOUNT":
+            assert path in PUBLIC_MOUNTS, f"unexpected mounted app at {path}"
+            continue
+        if (method, path) in PUBLIC:
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        r = anonymous.request(method, concrete)
+        assert r.status_code == 401 and r.json()["code"] == "T101", (method, path, r.status_code, r.text[:200])
+
+
+def test_public_pages_answer_without_credentials(api: Api):
+    anonymous = api.client()
+    for method, path in PUBLIC:
+        if path != "/docs/oauth2-redirect" or any(p == path for _, p in _routes(api.app)):
+            assert anonymous.request(method, path).status_code == 200, path
