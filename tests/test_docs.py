@@ -1,10 +1,10 @@
-"""The README is part of the product: its code table is generated from timbra/codes.py, the files it names
+"""The README is part of the product: its code tables are generated from timbra/codes.py, the files it names
 exist, and nothing a user follows points outside the repository."""
 import re
 from pathlib import Path
 
-from scripts.codes_table import with_table
-from timbra.codes import CODES
+from scripts.codes_table import CANCELLATION_END, CANCELLATION_START, END, START, with_table
+from timbra.codes import CANCELLATION_CODES, CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -14,9 +14,20 @@ def test_readme_code_table_is_up_to_date():
     assert with_table(README) == README, "run: .venv/bin/python scripts/codes_table.py"
 
 
+def _listed(start: str, end: str) -> list[str]:
+    block = README.split(start)[1].split(end)[0]
+    return re.findall(r"^\| `([0-9A-Z]+)` \|", block, re.M)
+
+
 def test_readme_lists_every_timbra_code():
-    listed = set(re.findall(r"^\| `([0-9A-Z]+)` \|", README, re.M))
-    assert listed == set(CODES)
+    assert _listed(START, END) == list(CODES)
+
+
+def test_readme_lists_the_cancellation_codes_in_their_own_table():
+    """SAT's cancellation service codes are a second table: 301-308 mean other things there than in stamping."""
+    listed = _listed(CANCELLATION_START, CANCELLATION_END)
+    assert listed == list(CANCELLATION_CODES)
+    assert {"303", "306", "308"} <= set(listed) & set(_listed(START, END))
 
 
 def test_files_the_readme_names_exist():

@@ -1,15 +1,19 @@
-"""The table of every code a client can get, with Spanish (first) and English text.
+"""The tables of every code a client can get, with Spanish (first) and English text.
 
 SAT's stamping codes (301-308, 401-403) keep SAT's numbers and meaning. The CFDI 4.0/3.3 matrix codes
 (CFDI40101...) take their Spanish text from SAT's matrix file itself (timbra.sat.matrices), so the words
 are SAT's own. timbra's own codes start with "T".
+
+SAT's cancellation service has its own codes (CANCELLATION_CODES), a second table: 301-308 there mean other
+things than in stamping (303, 306, 308 name the request's signer, not a CFDI's Emisor), so the two tables
+never merge; `error()` is for the first, `cancellation_error()` for the second.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 
-from timbra.errors import Finding, Source
+from timbra.errors import Finding, Source, TimbraError
 
 
 @dataclass(frozen=True)
@@ -42,16 +46,6 @@ _TABLE = [
          "The Emisor's RFC is not in SAT's list of taxpayers (LCO)."),
     Code("403", "La fecha de emisión es anterior a la entrada en vigor de la versión del comprobante.",
          "The issue date is earlier than the start of this CFDI version."),
-    # SAT's cancellation codes (CancelaCFD) that the stamping table does not already have.
-    Code("208", "Folio Sustitución inválido: el motivo 01 requiere el UUID del CFDI que sustituye al cancelado.",
-         "Invalid FolioSustitucion: Motivo 01 requires the UUID of the CFDI that replaces the cancelled one."),
-    Code("209", "Folio Sustitución no requerido: solo el motivo 01 lleva FolioSustitucion.",
-         "FolioSustitucion not required: only Motivo 01 carries a FolioSustitucion."),
-    Code("310", "CSD inválido: la solicitud debe firmarse con el Certificado de Sello Digital (CSD) del emisor, "
-                "no con la e.firma.",
-         "Invalid CSD: the request must be signed with the emisor's digital seal certificate (CSD), not with "
-         "the e.firma."),
-    Code("311", "Motivo inválido: se espera 01, 02, 03 o 04.", "Invalid Motivo: 01, 02, 03 or 04 expected."),
     Code("T001", "Versión de CFDI no admitida para timbrado.", "CFDI version not accepted for stamping."),
     # The service (timbra's own codes; HTTP status is what REST answers).
     Code("T100", "Solicitud inválida.", "Bad request.", http_status=400),
@@ -143,6 +137,79 @@ _TABLE = [
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
 
+# SAT's cancellation service (CancelaCFD and its companions), SAT's texts first. HTTP: the per-UUID codes are
+# answers that come back, one per folio, in a 200; the request-level ones (300-312) refuse the whole request.
+_CANCELLATION = [
+    # Cancelacion: EstatusUUID, one per Folio.
+    Code("201", "Solicitud de cancelación exitosa.",
+         "Cancellation request accepted (the CFDI is not cancelled until SAT finishes).", "sat", 200),
+    Code("202", "Folio fiscal previamente cancelado.", "The UUID was already cancelled.", "sat", 200),
+    Code("203", "Folio fiscal no corresponde al emisor.", "The UUID does not belong to the emisor.", "sat", 200),
+    Code("204", "Folio fiscal no aplicable a cancelación.", "The UUID cannot be cancelled.", "sat", 200),
+    Code("205", "Folio fiscal no existente.",
+         "The UUID does not exist at SAT (a new UUID can take up to 48 h to appear).", "sat", 200),
+    Code("206", "UUID no corresponde a un CFDI del sector primario.", "The UUID is not a sector primario CFDI.",
+         "sat", 200),
+    Code("207", "No se especificó el motivo de cancelación o el motivo no es válido.",
+         "The Motivo is missing or invalid.", "sat", 200),
+    Code("208", "Folio Sustitución inválido: el motivo 01 requiere el UUID del CFDI del mismo emisor que "
+                "sustituye al cancelado.",
+         "Invalid FolioSustitucion: Motivo 01 requires the UUID of the emisor's CFDI that replaces the "
+         "cancelled one.", "sat", 200),
+    Code("209", "Folio Sustitución no requerido: solo el motivo 01 lleva FolioSustitucion.",
+         "FolioSustitucion not required: only Motivo 01 carries a FolioSustitucion.", "sat", 200),
+    Code("210", "La fecha de solicitud de cancelación es mayor a la fecha de declaración.",
+         "The cancellation request is after the deadline of the annual tax return of the CFDI's year.",
+         "sat", 200),
+    Code("211", "La fecha de solicitud de cancelación límite para factura global.",
+         "The cancellation request is past the deadline for a factura global.", "sat", 200),
+    Code("212", "Relación no válida o inexistente.",
+         "The relation is invalid or does not exist (the substitute must relate to the cancelled CFDI with "
+         "TipoRelacion 04).", "sat", 200),
+    # Cancelacion and SolicitudAceptacionRechazo: CodEstatus of the whole request.
+    Code("300", "Usuario no válido.", "Invalid user.", "sat", 401),
+    Code("301", "XML mal formado.", "Malformed XML: the request is not well-formed or does not follow SAT's "
+                                    "schema.", "sat", 400),
+    Code("302", "Sello mal formado.", "The request's signature is malformed or invalid.", "sat", 422),
+    Code("303", "Sello no corresponde al RFC emisor.",
+         "The signature does not belong to the RFC: the certificate's RFC is another one.", "sat", 422),
+    Code("304", "Certificado revocado o caduco.",
+         "The certificate is revoked or expired (or not valid yet at the request's Fecha).", "sat", 422),
+    Code("305", "Certificado inválido.", "Invalid certificate.", "sat", 422),
+    Code("306", "El certificado no es de tipo CSD.", "The certificate is not a CSD.", "sat", 422),
+    Code("308", "Certificado no expedido por el SAT.", "The certificate was not issued by SAT.", "sat", 422),
+    Code("309", "Certificado inválido.", "Invalid certificate.", "sat", 422),
+    Code("310", "CSD inválido: la solicitud debe firmarse con un Certificado de Sello Digital (CSD), no con la "
+                "e.firma.",
+         "Invalid CSD: the request must be signed with a digital seal certificate (CSD), not with the e.firma.",
+         "sat", 422),
+    Code("311", "Motivo inválido: se espera 01, 02, 03 o 04.", "Invalid Motivo: 01, 02, 03 or 04 expected.",
+         "sat", 422),
+    Code("312", "UUID no relacionado de acuerdo a la clave de motivo de cancelación.",
+         "The UUID is not related as the Motivo requires.", "sat", 422),
+    # SolicitudAceptacionRechazo (the receptor's answer): one per UUID.
+    Code("1000", "Se recibió la respuesta de la petición de forma exitosa.",
+         "The answer to the cancellation request was received.", "sat", 200),
+    Code("1001", "No existen peticiones de cancelación en espera de respuesta para el UUID.",
+         "There is no cancellation request waiting for an answer for the UUID.", "sat", 200),
+    Code("1002", "Ya se recibió una respuesta para la petición de cancelación del UUID.",
+         "The cancellation request of the UUID was already answered.", "sat", 200),
+    Code("1003", "Sello no corresponde al RFC receptor.",
+         "The signature does not belong to the receptor's RFC.", "sat", 200),
+    Code("1004", "Existen más de una petición de cancelación para el mismo UUID.",
+         "There is more than one cancellation request for the same UUID.", "sat", 200),
+    Code("1005", "El UUID es nulo no posee el formato correcto.", "The UUID is missing or malformed.", "sat", 200),
+    Code("1006", "Se rebasó el número máximo de solicitudes permitidas.",
+         "The maximum number of answers in one request was exceeded.", "sat", 200),
+    # ConsultaPendientes (the receptor's pending requests).
+    Code("1100", "Se obtuvieron las peticiones del RFC receptor de forma exitosa.",
+         "The receptor's pending cancellation requests were retrieved.", "sat", 200),
+    Code("1101", "No existen peticiones para el RFC receptor.",
+         "There are no pending cancellation requests for the receptor's RFC.", "sat", 200),
+]
+
+CANCELLATION_CODES: dict[str, Code] = {c.code: c for c in _CANCELLATION}
+
 
 def error(code: str, *, detail: dict | None = None, message: str | None = None, message_en: str | None = None,
           findings: list[Finding] | None = None):
@@ -158,6 +225,20 @@ def error(code: str, *, detail: dict | None = None, message: str | None = None, 
                        detail=detail, findings=findings)
 
 
+def cancellation_error(code: str, *, detail: dict | None = None, message: str | None = None,
+                       message_en: str | None = None) -> TimbraError:
+    """A TimbraError for one of SAT's cancellation service codes (CANCELLATION_CODES, not the stamping table:
+    a 303 here is the cancellation's "Sello no corresponde al RFC emisor"), with its texts and source."""
+    c = CANCELLATION_CODES[code]
+    return TimbraError(code, message or c.es, source=c.source, message_en=message_en or c.en, detail=detail)
+
+
+def cancellation_text(code: str) -> tuple[str, str]:
+    """(es-MX, en) text of a cancellation service code; KeyError for a code SAT's service does not answer."""
+    c = CANCELLATION_CODES[code]
+    return c.es, c.en
+
+
 # T103 says what was not found, from the detail's first key it knows.
 _NOT_FOUND = {"uuid": ("CFDI no encontrado", "CFDI not found"),
               "account_id": ("Cuenta no encontrada", "Account not found"),
@@ -171,8 +252,17 @@ _NOT_FOUND = {"uuid": ("CFDI no encontrado", "CFDI not found"),
 def codes_markdown() -> str:
     """SAT's stamping codes and timbra's own as a Markdown table (the README's, kept in step by a test);
     the matrix codes (CFDI40xxx, CRP, NOM, CP) are in docs/validations.md."""
+    return _markdown(_TABLE)
+
+
+def cancellation_codes_markdown() -> str:
+    """SAT's cancellation service codes as a Markdown table (the README's second one)."""
+    return _markdown(_CANCELLATION)
+
+
+def _markdown(table: list[Code]) -> str:
     lines = ["| código | HTTP | origen | mensaje | message |", "|---|---|---|---|---|"]
-    for c in _TABLE:
+    for c in table:
         es, en = (t.replace("|", "\\|") for t in (c.es, c.en))
         lines.append(f"| `{c.code}` | {c.http_status} | {c.source} | {es} | {en} |")
     return "\n".join(lines) + "\n"
@@ -189,7 +279,9 @@ def http_status(code: str) -> int:
     c = CODES.get(code)
     if c is not None:
         return c.http_status
-    return 422  # SAT's matrix codes: the document is understood but not acceptable
+    # SAT's matrix codes: the document is understood but not acceptable; likewise a cancellation code timbra
+    # raises itself (208, 209, 310, 311...: the request is refused before SAT, not answered per folio)
+    return 422
 
 
 def finding(code: str, node: str = "", *, detail: str | None = None, value: str | None = None,

@@ -174,12 +174,12 @@ def test_every_code_has_both_languages():
 
 
 def test_every_custom_message_has_its_english():
-    """Each `error(..., message=...)` in timbra gives its own `message_en` too (else the English would be
-    the code's generic text while the Spanish says more)."""
+    """Each `error(..., message=...)` (and `cancellation_error`) in timbra gives its own `message_en` too
+    (else the English would be the code's generic text while the Spanish says more)."""
     missing = []
     for path in Path(timbra.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "error":
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("error", "cancellation_error"):
                 names = {k.arg for k in node.keywords}
                 if "message" in names and "message_en" not in names:
                     missing.append(f"{path.name}:{node.lineno}")

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from timbra.cfdi.cancelable import (
-    CODIGOS_CANCELACION,
     EsCancelable,
     Hechos,
     Sustituto,
@@ -20,6 +19,7 @@ from timbra.cfdi.cancelable import (
     revisar_motivo,
     texto_codigo,
 )
+from timbra.codes import CANCELLATION_CODES, CODES, cancellation_text
 
 UTC = timezone.utc
 MORAL = "EKU9003173C9"
@@ -240,9 +240,30 @@ def test_missing_or_unknown_motivo(motivo):
 
 # --- codes
 
-def test_codes_have_spanish_and_english_texts():
+def test_texto_codigo_is_the_cancellation_table_of_timbra_codes():
     assert texto_codigo("201")[0] == "Solicitud de cancelación exitosa."
-    assert texto_codigo("209") == ("Folio sustitución no requerido.",
-                                   "A FolioSustitucion is only allowed with Motivo 01.")
-    assert {"201", "202", "203", "205", "300", "312"} <= CODIGOS_CANCELACION.keys()
-    assert all(es and en for es, en in CODIGOS_CANCELACION.values())
+    assert texto_codigo("209") == cancellation_text("209") == (CANCELLATION_CODES["209"].es,
+                                                                CANCELLATION_CODES["209"].en)
+    assert texto_codigo("303")[0] == "Sello no corresponde al RFC emisor."  # not stamping's 303
+    with pytest.raises(KeyError):
+        texto_codigo("401")  # a stamping code the cancellation service does not answer
+
+
+def test_every_code_the_rules_answer_has_its_text():
+    """evaluar and revisar_motivo answer codes of the cancellation table, never of the stamping one."""
+    answered = {"204", "207", "208", "209", "210", "212"}
+    assert answered <= CANCELLATION_CODES.keys()
+    assert not answered & CODES.keys()
+
+
+def test_cancellation_table_has_both_languages_and_sat_as_source():
+    assert {"201", "212", "300", "303", "306", "308", "312", "1000", "1006", "1100", "1101"} \
+        <= CANCELLATION_CODES.keys()
+    for code, c in CANCELLATION_CODES.items():
+        assert c.code == code and c.es and c.en and c.es != c.en and c.source == "sat", code
+    # per-UUID answers come in a 200; the request-level codes (300-312) refuse the request
+    for code, c in CANCELLATION_CODES.items():
+        assert (400 <= c.http_status < 500) if 300 <= int(code) < 400 else c.http_status == 200, code
+    # the same numbers, other meanings: 303 and 306 are about the request's signer, not a CFDI's Emisor
+    for code in ("303", "306"):
+        assert CANCELLATION_CODES[code].es != CODES[code].es

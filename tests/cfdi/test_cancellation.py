@@ -3,6 +3,7 @@ service receives it, and a client-signed request verified before anything else."
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from lxml import etree
 from timbra.cfdi import cancellation as c
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.trust import TrustStore
+from timbra.codes import CANCELLATION_CODES, CODES, cancellation_text
 from timbra.errors import TimbraError
 from timbra.gateway.sandbox_ca import SandboxCA
 
@@ -46,9 +48,13 @@ def _xmlsec_verify(xml: bytes) -> None:
 
 
 def _code(fn, *args, **kwargs) -> str:
+    return _error(fn, *args, **kwargs).code
+
+
+def _error(fn, *args, **kwargs) -> TimbraError:
     with pytest.raises(TimbraError) as exc:
         fn(*args, **kwargs)
-    return exc.value.code
+    return exc.value
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +185,12 @@ def test_signature_by_another_rfcs_csd_fails_303(sandbox_ca):
     root = c.build_cancelacion("EKU9003173C9", FECHA, [c.Folio(U1, "02")])
     xml = c.sign_element(root, other)
     _xmlsec_verify(xml)  # a valid signature, by the wrong taxpayer
-    assert _code(c.verify_cancelacion, xml) == "303"
-    assert _code(c.sign_cancelacion, other, FECHA, [c.Folio(U1, "02")], rfc_emisor="EKU9003173C9") == "303"
+    for err in (_error(c.verify_cancelacion, xml),
+                _error(c.sign_cancelacion, other, FECHA, [c.Folio(U1, "02")], rfc_emisor="EKU9003173C9")):
+        # the cancellation service's 303, not stamping's "Sello no corresponde a emisor" about a CFDI's Emisor
+        assert err.code == "303" and err.source == "sat"
+        assert (err.message, err.message_en) == cancellation_text("303") != (CODES["303"].es, CODES["303"].en)
+        assert err.message == "Sello no corresponde al RFC emisor."
 
 
 def test_efirma_signed_request_fails_310():
@@ -232,7 +242,19 @@ def test_unsigned_or_unsafe_documents_fail():
     (c.Folio("no-es-uuid", "02"), "301"),
 ])
 def test_folio_rules_when_building(csd, folio, code):
-    assert _code(c.sign_cancelacion, csd, FECHA, [folio]) == code
+    err = _error(c.sign_cancelacion, csd, FECHA, [folio])
+    assert err.code == code
+    assert (err.message, err.message_en) == cancellation_text(code)  # SAT's cancellation texts, es and en
+
+
+def test_every_sat_code_raised_here_is_a_cancellation_code():
+    """cancellation.py raises SAT's codes from the cancellation table only; 208-311 are no stamping codes."""
+    source = Path(c.__file__).read_text(encoding="utf-8")
+    raised = set(re.findall(r'cancellation_error\("(\d+)"', source))
+    assert raised == {"208", "209", "301", "302", "303", "304", "308", "310", "311"}
+    assert raised <= CANCELLATION_CODES.keys()
+    assert not re.search(r'\berror\("\d', source)  # no SAT number through the stamping table's error()
+    assert not {"208", "209", "310", "311"} & CODES.keys()
 
 
 def _signed_raw(csd: Credential, folios: list[dict[str, str]]) -> bytes:

@@ -1,6 +1,6 @@
 """SAT's cancellation rules since 2022-01-01, pure: whether a CFDI cancels with or without the receptor's
 acceptance (EsCancelable), the receptor's three business days, the yearly deadline, the Motivo and
-FolioSustitucion rules and SAT's per-UUID answer codes.
+FolioSustitucion rules, and which of SAT's per-UUID answer codes (timbra.codes.CANCELLATION_CODES) applies.
 
 A CFDI comes in as plain facts (`Hechos`), instants as aware datetimes; nothing here reads a clock, a
 database or the network. The sandbox SAT (gateway/) and pac/ call these functions.
@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from timbra.cfdi.rfc import RFC_GENERICO_EXTRANJERO, RFC_GENERICO_NACIONAL
 from timbra.clock import MEXICO_CITY
+from timbra.codes import cancellation_text
 
 MONTO_SIN_ACEPTACION = Decimal("1000.00")
 """RMF 2.7.1.35 fr. I: a CFDI whose total is up to $1,000.00 MXN cancels without acceptance."""
@@ -42,41 +43,11 @@ class Motivo(StrEnum):
     FACTURA_GLOBAL = "04"    # Operación nominativa relacionada en una factura global
 
 
-# SAT's answer codes of the cancellation service: code -> (es-MX, en). They live here and not in
-# timbra/codes.py because 301-308 there are SAT's *stamping* codes with other meanings (e.g. 303, 306, 307).
-CODIGOS_CANCELACION: dict[str, tuple[str, str]] = {
-    "201": ("Solicitud de cancelación exitosa.",
-            "Cancellation request accepted (the CFDI is not cancelled until SAT finishes)."),
-    "202": ("Folio fiscal previamente cancelado.", "The UUID was already cancelled."),
-    "203": ("Folio fiscal no corresponde al emisor.", "The UUID does not belong to the emisor."),
-    "204": ("Folio fiscal no aplicable a cancelación.", "The UUID cannot be cancelled."),
-    "205": ("Folio fiscal no existente.",
-            "The UUID does not exist at SAT (a new UUID can take up to 48 h to appear)."),
-    "206": ("UUID no corresponde a un CFDI del sector primario.", "The UUID is not a sector primario CFDI."),
-    "207": ("No se especificó el motivo de cancelación o el motivo no es válido.",
-            "The Motivo is missing or invalid."),
-    "208": ("Folio sustitución inválido.", "The FolioSustitucion is invalid."),
-    "209": ("Folio sustitución no requerido.", "A FolioSustitucion is only allowed with Motivo 01."),
-    "210": ("La fecha de solicitud de cancelación es mayor a la fecha de declaración.",
-            "The cancellation request is after the annual tax return deadline."),
-    "211": ("La fecha de solicitud de cancelación límite para factura global.",
-            "The cancellation request is past the deadline for a factura global."),
-    "212": ("Relación no válida o inexistente.", "The relation is invalid or does not exist."),
-    "300": ("Usuario no válido.", "Invalid user."),
-    "301": ("XML mal formado.", "Malformed XML."),
-    "302": ("Sello mal formado.", "Malformed signature."),
-    "304": ("Certificado revocado o caduco.", "Certificate revoked or expired."),
-    "305": ("Certificado inválido.", "Invalid certificate."),
-    "309": ("Certificado inválido.", "Invalid certificate."),
-    "310": ("CSD inválido.", "Invalid CSD."),
-    "311": ("Motivo inválido.", "Invalid Motivo."),
-    "312": ("UUID no relacionado.", "UUID not related."),
-}
-
-
 def texto_codigo(code: str) -> tuple[str, str]:
-    """(es-MX, en) text of a cancellation answer code; KeyError for a code SAT's service does not answer."""
-    return CODIGOS_CANCELACION[code]
+    """(es-MX, en) text of a cancellation service code; KeyError for a code SAT's service does not answer.
+    An alias of timbra.codes.cancellation_text: the cancellation codes live in timbra/codes.py, in their own
+    table (CANCELLATION_CODES) apart from the stamping codes, whose 301-308 mean other things."""
+    return cancellation_text(code)
 
 
 # ---------------------------------------------------------------------------------------------- calendar

@@ -38,7 +38,7 @@ from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignatur
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError
 from timbra.cfdi.document import DEFAULT_MAX_BYTES, _parser
 from timbra.clock import MEXICO_CITY
-from timbra.codes import error
+from timbra.codes import cancellation_error, error
 
 if TYPE_CHECKING:
     from timbra.cfdi.trust import TrustStore
@@ -129,17 +129,19 @@ def check_folios(folios: Sequence[Folio]) -> None:
             raise error("T181", detail={"uuid": f.uuid, "node": node})
         seen.add(f.uuid.upper())
         if f.motivo not in MOTIVOS:
-            raise error("311", detail={"uuid": f.uuid, "motivo": f.motivo, "node": node})
+            raise cancellation_error("311", detail={"uuid": f.uuid, "motivo": f.motivo, "node": node})
         if f.motivo == "01":
             if not f.folio_sustitucion or not _UUID_RE.match(f.folio_sustitucion):
-                raise error("208", detail={"uuid": f.uuid, "folio_sustitucion": f.folio_sustitucion or "",
-                                           "node": node})
+                raise cancellation_error("208", detail={"uuid": f.uuid,
+                                                        "folio_sustitucion": f.folio_sustitucion or "",
+                                                        "node": node})
             if f.folio_sustitucion.upper() == f.uuid.upper():
-                raise error("208", detail={"uuid": f.uuid, "folio_sustitucion": f.folio_sustitucion,
-                                           "node": node})
+                raise cancellation_error("208", detail={"uuid": f.uuid,
+                                                        "folio_sustitucion": f.folio_sustitucion,
+                                                        "node": node})
         elif f.folio_sustitucion is not None:
-            raise error("209", detail={"uuid": f.uuid, "motivo": f.motivo,
-                                       "folio_sustitucion": f.folio_sustitucion, "node": node})
+            raise cancellation_error("209", detail={"uuid": f.uuid, "motivo": f.motivo,
+                                                    "folio_sustitucion": f.folio_sustitucion, "node": node})
 
 
 def build_cancelacion(rfc_emisor: str, fecha: datetime | str, folios: Sequence[Folio], *,
@@ -212,9 +214,9 @@ def sign_aceptacion_rechazo(credential: Credential, fecha: datetime | str, folio
 def _check_signing_credential(credential: Credential, rfc: str | None) -> None:
     cert = credential.certificate
     if not cert.is_csd:
-        raise error("310", detail={"no_certificado": cert.no_certificado})
+        raise cancellation_error("310", detail={"no_certificado": cert.no_certificado})
     if rfc is not None and rfc.upper() != cert.rfc:
-        raise error("303", detail={"rfc": rfc, "rfc_certificado": cert.rfc})
+        raise cancellation_error("303", detail={"rfc": rfc, "rfc_certificado": cert.rfc})
 
 
 def _key_info(cert: Certificate) -> etree._Element:
@@ -377,15 +379,16 @@ def _check_key_value(sig: etree._Element, key: rsa.RSAPublicKey) -> None:
 def _check_signer(cert: Certificate, rfc: str, fecha: str, trust: TrustStore | None, at: datetime | None) -> None:
     detail = {"no_certificado": cert.no_certificado, "rfc_certificado": cert.rfc}
     if cert.is_fiel or not cert.is_csd:
-        raise error("310", detail=detail)
+        raise cancellation_error("310", detail=detail)
     if cert.rfc != rfc.upper():
-        raise error("303", detail={**detail, "rfc": rfc})
+        raise cancellation_error("303", detail={**detail, "rfc": rfc})
     moment = at or datetime.fromisoformat(fecha).replace(tzinfo=MEXICO_CITY)
     if not cert.valid_at(moment):
-        raise error("304", detail={**detail, "at": moment.isoformat(), "not_before": cert.not_before.isoformat(),
-                                   "not_after": cert.not_after.isoformat()})
+        raise cancellation_error("304", detail={**detail, "at": moment.isoformat(),
+                                                "not_before": cert.not_before.isoformat(),
+                                                "not_after": cert.not_after.isoformat()})
     if trust is not None and trust.issuer_of(cert) is None:
-        raise error("308", detail=detail)
+        raise cancellation_error("308", detail=detail)
 
 
 def _attr(node: etree._Element, name: str) -> str:
@@ -396,8 +399,8 @@ def _attr(node: etree._Element, name: str) -> str:
 
 
 def _malformed(reason: str) -> TimbraError:
-    return error("301", detail={"reason": reason})
+    return cancellation_error("301", detail={"reason": reason})
 
 
 def _bad_seal(reason: str) -> TimbraError:
-    return error("302", detail={"reason": reason})
+    return cancellation_error("302", detail={"reason": reason})
