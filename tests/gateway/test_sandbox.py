@@ -11,30 +11,9 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
-from tests.gateway.sandbox import empty_sandbox, sat_credential
 from timbra.cfdi.trust import TrustStore
+from timbra.gateway import SatStatus
 from timbra.gateway.sandbox import ACUSE_NS, RECEIVED_CFDIS, GatewayUnavailable, SandboxGateway, verify_acuse
-
-
-@pytest.fixture(scope="module")
-def sat(sandbox_ca):
-    return sat_credential(sandbox_ca)
-
-
-@pytest.fixture
-def make_gateway(db, clock, pac, trust, sat):
-    empty_sandbox(db.engine)
-
-    def build(**kw) -> SandboxGateway:
-        args = {"clock": clock, "pac_certificates": [pac.certificate], "signer": sat, "trust": trust} | kw
-        return SandboxGateway(db.engine, **args)
-
-    return build
-
-
-@pytest.fixture
-def gateway(make_gateway) -> SandboxGateway:
-    return make_gateway()
 
 
 def acuse_attrs(xml: bytes) -> dict[str, str]:
@@ -105,13 +84,16 @@ def test_status_needs_uuid_rfcs_and_total(gateway, certifier, make_xml):
     stamp = certifier.stamp(make_xml(folio="4"))
     gateway.deliver(stamp.xml)
     total = Decimal(stamp.doc.get("Total"))
-    assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", total) == "Vigente"
-    assert gateway.status(stamp.uuid.lower(), "eku9003173c9", "URE180429TM6", f"{total}000") == "Vigente"
-    assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", total + Decimal("0.01")) is None
-    assert gateway.status(stamp.uuid, "EKU9003173C9", "XAXX010101000", total) is None
-    assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", "no es un número") is None
-    other = certifier.stamp(make_xml(folio="5"))
-    assert gateway.status(other.uuid, "EKU9003173C9", "URE180429TM6", total) is None  # never delivered
+    found = gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", total)
+    assert (found.codigo_estatus, found.estado, found.estatus_cancelacion, found.validacion_efos) == (
+        "S - Comprobante obtenido satisfactoriamente.", "Vigente", "", "200")
+    assert gateway.status(stamp.uuid.lower(), "eku9003173c9", "URE180429TM6", f"{total}000") == found
+    for uuid, receptor, amount in ((stamp.uuid, "URE180429TM6", total + Decimal("0.01")),
+                                   (stamp.uuid, "XAXX010101000", total),
+                                   (stamp.uuid, "URE180429TM6", "no es un número"),
+                                   (certifier.stamp(make_xml(folio="5")).uuid, "URE180429TM6", total)):  # never sent
+        assert gateway.status(uuid, "EKU9003173C9", receptor, amount) == SatStatus(
+            "N - 602: Comprobante no encontrado.", "No Encontrado", "", "", "")
 
 
 def forged_sello_sat(xml: bytes, pac) -> bytes:
@@ -140,7 +122,7 @@ def test_rejections(case, code, gateway, certifier, make_xml, pac, db):
     assert r.message and acuse_attrs(r.xml)["CodEstatus"] == code and acuse_attrs(r.xml)["Mensaje"] == r.message
     assert r.uuid == ("" if case in ("no_tfd", "malformed") else stamp.uuid)
     assert received_rows(db) == 0  # SAT keeps nothing of what it refused
-    assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", stamp.doc.get("Total")) is None
+    assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", stamp.doc.get("Total")).estado == "No Encontrado"
     # the untouched document is still received afterwards
     assert gateway.deliver(stamp.xml).status == "recibido"
 
@@ -193,6 +175,6 @@ def test_own_database_from_a_url(tmp_path, clock, pac, trust, certifier, make_xm
     try:
         stamp = certifier.stamp(make_xml(folio="13"))
         assert gateway.deliver(stamp.xml).status == "recibido"
-        assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", stamp.doc.get("Total")) == "Vigente"
+        assert gateway.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", stamp.doc.get("Total")).estado == "Vigente"
     finally:
         gateway.dispose()

@@ -129,7 +129,7 @@ def test_delivered_once(db, delivery, gateway, stamped):
     assert (row.done_at, row.attempts, row.last_error) == (NOW, 1, None)
     assert delivery.run_once() == 0
     assert gateway.calls == Counter({stamp.uuid: 1})
-    assert gateway.inner.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", stamp.doc.get("Total")) == "Vigente"
+    assert gateway.inner.status(stamp.uuid, "EKU9003173C9", "URE180429TM6", stamp.doc.get("Total")).estado == "Vigente"
 
 
 def requeue(db, uuid: str, now: datetime) -> None:

@@ -253,11 +253,12 @@ def _int_b64(text: str) -> int:
 # ---- verifying ------------------------------------------------------------------------------------------
 
 def verify_cancelacion(xml: bytes, *, trust: TrustStore | None = None, at: datetime | None = None,
-                       max_bytes: int = DEFAULT_MAX_BYTES) -> Cancelacion:
+                       max_bytes: int = DEFAULT_MAX_BYTES, folio_rules: bool = True) -> Cancelacion:
     """A client-signed Cancelacion, verified: its signature first, then its signer, then its folios.
 
     The certificate must have been valid at `at` (default: the request's Fecha, Mexico City time). Raises
-    TimbraError (301, 302, 303, 304, 308, 310, 311, 208, 209, T180, T181)."""
+    TimbraError (301, 302, 303, 304, 308, 310, 311, 208, 209, T180, T181). `folio_rules=False` leaves
+    `check_folios` to the caller (SAT's service answers 208, 209, 311 per UUID)."""
     root = _parse(xml, max_bytes, {f"{{{NS_CANCELACION}}}Cancelacion", f"{{{NS_RETENCIONES}}}Cancelacion"})
     ns = etree.QName(root).namespace or NS_CANCELACION
     signed, cert = _verify_signature(xml, root)
@@ -274,13 +275,15 @@ def verify_cancelacion(xml: bytes, *, trust: TrustStore | None = None, at: datet
         f = children[0]
         sustitucion = f.get("FolioSustitucion")
         folios.append(Folio(_attr(f, "UUID"), _attr(f, "Motivo"), sustitucion))
-    check_folios(folios)
+    if folio_rules:
+        check_folios(folios)
     return Cancelacion(rfc, fecha, tuple(folios), ns, cert)
 
 
 def verify_aceptacion_rechazo(xml: bytes, *, trust: TrustStore | None = None, at: datetime | None = None,
-                              max_bytes: int = DEFAULT_MAX_BYTES) -> AceptacionRechazo:
-    """A receptor-signed SolicitudAceptacionRechazo, verified like a Cancelacion (RfcReceptor is the signer)."""
+                              max_bytes: int = DEFAULT_MAX_BYTES, uuid_format: bool = True) -> AceptacionRechazo:
+    """A receptor-signed SolicitudAceptacionRechazo, verified like a Cancelacion (RfcReceptor is the signer).
+    `uuid_format=False` leaves a malformed UUID to the caller (SAT's service answers 1005 for that UUID)."""
     root = _parse(xml, max_bytes, {f"{{{NS_CANCELACION}}}SolicitudAceptacionRechazo"})
     signed, cert = _verify_signature(xml, root)
     rfc = _attr(signed, "RfcReceptor")
@@ -293,16 +296,16 @@ def verify_aceptacion_rechazo(xml: bytes, *, trust: TrustStore | None = None, at
             raise _malformed(f"elemento inesperado {etree.QName(node).localname} en SolicitudAceptacionRechazo")
         answers.append(Respuesta((node.findtext(ns + "UUID") or "").strip(),
                                  (node.findtext(ns + "Respuesta") or "").strip()))
-    _check_respuestas(answers)
+    _check_respuestas(answers, uuid_format=uuid_format)
     return AceptacionRechazo(rfc, signed.get("RfcPacEnviaSolicitud", ""), fecha, tuple(answers), cert)
 
 
-def _check_respuestas(folios: Sequence[Respuesta]) -> None:
+def _check_respuestas(folios: Sequence[Respuesta], *, uuid_format: bool = True) -> None:
     if not 1 <= len(folios) <= MAX_FOLIOS:
         raise error("T180", detail={"folios": len(folios), "max": MAX_FOLIOS})
     seen: set[str] = set()
     for i, r in enumerate(folios, 1):
-        if not _UUID_RE.match(r.uuid):
+        if uuid_format and not _UUID_RE.match(r.uuid):
             raise _malformed(f"Folios[{i}]/UUID {r.uuid!r} no es un UUID")
         if r.uuid.upper() in seen:
             raise error("T181", detail={"uuid": r.uuid})

@@ -1,9 +1,11 @@
-"""SAT's side of delivery, behind one interface: a PAC forwards every stamped CFDI and gets an acuse.
+"""SAT's side, behind one interface: a PAC forwards every stamped CFDI and gets an acuse, then cancels,
+queries status and forwards the receptor's answers.
 
 SAT cannot be reached from here, so the default `Gateway` is `SandboxGateway`: it applies on reception the
 rules SAT applies to what a PAC delivers (the TFD's SelloSAT, the CFDI's Sello, the 72-hour window) and
-remembers what it received in tables of its own (`sandbox_sat_*`, its own MetaData, never timbra's
-models or migrations), so status and cancellation queries can later be answered the way SAT would.
+remembers what it received in tables of its own (`sandbox_tables`: `sandbox_sat_*`, its own MetaData, never
+timbra's models or migrations), with the facts its cancellation rules need later. Cancellation, status,
+pending answers and related CFDI are `sandbox_cancel`'s; the methods here delegate.
 """
 from __future__ import annotations
 
@@ -11,23 +13,10 @@ import base64
 import binascii
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    TypeDecorator,
-    create_engine,
-    event,
-    select,
-)
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import IntegrityError
 
 from timbra.cfdi.credentials import Certificate, Credential
@@ -37,7 +26,21 @@ from timbra.cfdi.tfd import MEXICO_CITY, tfd_cadena
 from timbra.cfdi.trust import TrustStore
 from timbra.clock import Clock
 from timbra.errors import TimbraError
-from timbra.gateway import GatewayUnavailable, Receipt
+from timbra.gateway import (
+    AnswerResult,
+    CancelReceipt,
+    GatewayUnavailable,
+    Pending,
+    Receipt,
+    Related,
+    SatStatus,
+)
+from timbra.gateway import sandbox_facts as facts
+from timbra.gateway.sandbox_cancel import SandboxCancellation, verify_acuse_cancelacion
+from timbra.gateway.sandbox_tables import METADATA, RECEIVED_CFDIS
+
+__all__ = ["ACUSE_NS", "METADATA", "RECEIVED_CFDIS", "GatewayUnavailable", "Receipt", "SandboxGateway",
+           "verify_acuse", "verify_acuse_cancelacion"]
 
 # SAT does not publish the acuse it gives a PAC for a delivered CFDI: this namespace and the
 # AcuseRecepcion element below are the sandbox's own format.
@@ -59,44 +62,6 @@ MESSAGES = {
     "505": "SelloSAT inválido: no corresponde a la cadena original del TimbreFiscalDigital.",
     "506": "El comprobante se entregó fuera de las 72 horas siguientes a su FechaTimbrado.",
 }
-
-
-class _UTC(TypeDecorator):
-    """Aware UTC datetimes, kept naive UTC in the column so SQLite and PostgreSQL store the same thing."""
-
-    impl = DateTime()
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, D102
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):  # noqa: ANN001, D102
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-METADATA = MetaData()
-
-# What SAT keeps of each CFDI it received: enough for "consulta" (estado by UUID, RFCs and total) and
-# for cancellations, plus the acuse it gave, so a second delivery gets the same one.
-RECEIVED_CFDIS = Table(
-    "sandbox_sat_cfdis", METADATA,
-    Column("uuid", String(36), primary_key=True),
-    Column("rfc_emisor", String(13), nullable=False),
-    Column("rfc_receptor", String(13), nullable=False),
-    Column("total", String(40), nullable=False),  # as written in the CFDI; compared as Decimal
-    Column("rfc_pac", String(13), nullable=False),
-    Column("no_certificado_sat", String(20), nullable=False),
-    Column("fecha_timbrado", _UTC(), nullable=False),
-    Column("received_at", _UTC(), nullable=False),
-    Column("estado", String(16), nullable=False),
-    Column("code", String(16), nullable=False),
-    Column("message", Text, nullable=False),
-    Column("acuse", LargeBinary, nullable=False),
-)
 
 
 class _Rejection(Exception):
@@ -139,7 +104,8 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 class SandboxGateway:
-    """SAT's reception, locally. `unavailable = True` simulates SAT being down (for tests and demos)."""
+    """SAT's reception and cancellation services, locally. `unavailable = True` simulates SAT being down
+    (deliver, cancel and answer raise GatewayUnavailable; for tests and demos)."""
 
     def __init__(self, engine_or_url: Engine | str, *, clock: Clock, pac_certificates: Iterable[Certificate],
                  signer: Credential | None = None, trust: TrustStore | None = None) -> None:
@@ -246,6 +212,7 @@ class SandboxGateway:
         try:
             with self.engine.begin() as conn:
                 conn.execute(RECEIVED_CFDIS.insert().values(**row))
+                facts.record(conn, doc, uuid)
         except IntegrityError:
             # Delivered twice at the same moment: the first one recorded is SAT's answer to both.
             stored = self._stored(uuid)
@@ -277,21 +244,31 @@ class SandboxGateway:
             el.set("Sello", base64.b64encode(sello).decode("ascii"))
         return etree.tostring(el, xml_declaration=True, encoding="UTF-8")
 
-    # --- queries ------------------------------------------------------------------------------------
+    # --- cancellation, status, the receptor's answer, related CFDI (sandbox_cancel) ---------------------
 
-    def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal | str) -> str | None:
-        """The estado SAT holds for a CFDI ("Vigente", ...), or None when SAT has no CFDI with these data.
+    @property
+    def _cancellation(self) -> SandboxCancellation:
+        return SandboxCancellation(self.engine, self.clock, self.signer, self.trust)
 
-        Like SAT's consulta, all four must match: a UUID alone does not reveal a CFDI."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(RECEIVED_CFDIS).where(RECEIVED_CFDIS.c.uuid == uuid.upper())).first()
-        if row is None or row.rfc_emisor != rfc_emisor.upper() or row.rfc_receptor != rfc_receptor.upper():
-            return None
-        try:
-            same_total = Decimal(row.total) == Decimal(str(total))
-        except InvalidOperation:
-            return None
-        return row.estado if same_total else None
+    def cancel(self, xml: bytes) -> CancelReceipt:
+        if self.unavailable:
+            raise GatewayUnavailable("el SAT no está disponible (simulado)")
+        return self._cancellation.cancel(xml)
+
+    def answer(self, xml: bytes) -> list[AnswerResult]:
+        if self.unavailable:
+            raise GatewayUnavailable("el SAT no está disponible (simulado)")
+        return self._cancellation.answer(xml)
+
+    def status(self, uuid: str, rfc_emisor: str, rfc_receptor: str, total: Decimal | str) -> SatStatus:
+        """ConsultaCFDIService: like SAT's, all four must match (total as a number), or "No Encontrado"."""
+        return self._cancellation.status(uuid, rfc_emisor, rfc_receptor, total)
+
+    def pending(self, rfc_receptor: str) -> list[Pending]:
+        return self._cancellation.pending(rfc_receptor)
+
+    def related(self, uuid: str, rfc: str) -> Related | None:
+        return self._cancellation.related(uuid, rfc)
 
 
 def _rejection(code: str) -> _Rejection:
