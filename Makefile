@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python bench/bench_stamp.py
 	$(BIN)/python bench/bench_http.py
 	$(BIN)/python bench/bench_issue.py
+	$(BIN)/python bench/bench_cancel.py
 
 # Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
 data: install

@@ -42,3 +42,9 @@ def test_bench_http(tmp_path):
     levels = re.findall(r"^\s*\d+ clients: .*\((\d+) stamps, (\d+) errors\)", out, re.M)
     assert len(levels) == 2 and all(int(n) > 0 and errors == "0" for n, errors in levels), out
     assert "delivery to the sandbox SAT afterwards" in out
+
+
+@pytest.mark.parametrize("at", [None, FUTURE])
+def test_bench_cancel(tmp_path, at):
+    out = bench("bench_cancel.py", *(["--at", at] if at else []), tmp_path=tmp_path)
+    assert "cancellations/s" in out and "queries/s" in out

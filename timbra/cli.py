@@ -742,7 +742,8 @@ def serve(host: str | None, port: int | None, workers: int, log_level: str) -> N
 @main.command()
 @click.option("--interval", default=0.5, show_default=True, help="Segundos entre sondeos / poll interval.")
 def worker(interval: float) -> None:
-    """Entrega al SAT los CFDI timbrados (outbox) / deliver stamped CFDI to SAT.
+    """Entrega al SAT los CFDI timbrados y sigue las cancelaciones (outbox) / deliver stamped CFDI to SAT and
+    follow cancellations.
 
     Para varios procesos de `timbra serve` con TIMBRA_WORKER_IN_PROCESS=0; se detiene con Ctrl-C."""
     import signal
@@ -752,7 +753,7 @@ def worker(interval: float) -> None:
     from timbra.pac.runtime import Pac
 
     pac = Pac(_settings(), worker=False)
-    w = Worker(pac.delivery, interval=interval)
+    w = Worker(pac.outbox, interval=interval)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -865,6 +866,84 @@ def issue_cmd(file: str, account_id: int, kind: str, referencia: str | None, out
     if output:
         lines.append(f"XML: {output}")
     _emit(as_json, result.as_dict(), lines)
+
+
+# --- cancel and status ----------------------------------------------------------------------------------------
+
+@main.command("cancel")
+@click.argument("uuids", nargs=-1)
+@click.option("--account", "account_id", required=True, type=int, help="Cuenta del emisor / emisor account id.")
+@click.option("--motivo", type=click.Choice(["01", "02", "03", "04"]), help="c_Motivo de cancelación.")
+@click.option("--sustitucion", help="Con motivo 01: UUID del CFDI que sustituye / replacing CFDI's UUID.")
+@click.option("--cer", type=click.Path(exists=True, dir_okay=False), help="CSD .cer (si no, el del vault).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="CSD .key")
+@click.option("--pfx", type=click.Path(exists=True, dir_okay=False), help="CSD .pfx")
+@click.option("--password", help="Contraseña de la llave / key password.")
+@click.option("--signed", type=click.Path(exists=True, dir_okay=False),
+              help="Una solicitud Cancelacion ya firmada (XML) / an already signed Cancelacion.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def cancel_cmd(uuids: tuple[str, ...], account_id: int, motivo: str | None, sustitucion: str | None,
+               cer: str | None, key: str | None, pfx: str | None, password: str | None, signed: str | None,
+               as_json: bool) -> None:
+    """Cancela CFDI de la cuenta por UUID (hasta 500) como POST /v1/cancel: firma con el CSD del vault, con
+    --cer/--key o --pfx (no se guardan), o envía --signed tal cual.
+
+    Cancel the account's CFDI by UUID (up to 500) like POST /v1/cancel. Prints SAT's code per UUID (201
+    accepted) and timbra's status (cancelado, or en_proceso while the receptor decides)."""
+    from timbra.cfdi.cancellation import Folio
+    from timbra.pac.cancelling import Signing
+    from timbra.pac.runtime import Pac
+
+    if bool(signed) == bool(uuids):
+        raise click.UsageError("Indique UUIDs o --signed / give UUIDs or --signed.")
+    pac = Pac(_settings(), worker=False)
+    try:
+        who = _acting_as(pac.accounts, account_id)
+        if signed:
+            result = pac.cancels.cancel_signed(who, Path(signed).read_bytes())
+        else:
+            if not motivo:
+                raise click.UsageError("--motivo es obligatorio / --motivo is required.")
+            signing = Signing()
+            if cer or key or pfx:
+                signing = Signing(pac.vault.one_time(
+                    who, cer=Path(cer).read_bytes() if cer else None, key=Path(key).read_bytes() if key else None,
+                    pfx=Path(pfx).read_bytes() if pfx else None,
+                    password=password if password is not None else click.prompt("Contraseña", hide_input=True)))
+            result = pac.cancels.cancel(who, [Folio(u, motivo, sustitucion) for u in uuids], signing)
+    finally:
+        pac.stop()
+    lines = [f"{f.uuid}  {f.code}  {f.status:<10}  {f.estatus_cancelacion or '-'}  {f.message}"
+             + ("  (ya solicitado / replayed)" if f.replayed else "") for f in result.folios]
+    _emit(as_json, result.as_dict(), lines)
+
+
+@main.command("status")
+@click.argument("uuid", required=False)
+@click.option("--account", "account_id", type=int, help="Cuenta dueña del CFDI / account holding the CFDI.")
+@click.option("--expresion", help="URL del QR o ?id=&re=&rr=&tt= / the QR's expression.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def status_cmd(uuid: str | None, account_id: int | None, expresion: str | None, as_json: bool) -> None:
+    """Estado de un CFDI en el SAT (ConsultaCFDIService): por UUID de una cuenta o por la expresión del QR.
+
+    A CFDI's status at SAT: Estado, EsCancelable, EstatusCancelacion and ValidacionEFOS, by the UUID of one of
+    an account's CFDI (--account) or by the QR expression (--expresion)."""
+    from timbra.pac.runtime import Pac
+
+    if bool(expresion) == bool(uuid) or (uuid and account_id is None):
+        raise click.UsageError("Indique UUID y --account, o --expresion / give UUID and --account, or --expresion.")
+    pac = Pac(_settings(), worker=False)
+    try:
+        if expresion:
+            st = pac.cancels.status_by_expression(expresion)
+        else:
+            assert uuid is not None and account_id is not None
+            st = pac.cancels.status(_acting_as(pac.accounts, account_id), uuid)
+    finally:
+        pac.stop()
+    lines = [f"{k}: {st.get(k) or '-'}" for k in ("uuid", "codigo_estatus", "estado", "es_cancelable",
+                                                   "estatus_cancelacion", "validacion_efos", "status") if k in st]
+    _emit(as_json, st, lines)
 
 
 # --- verify: a receptor checks a stamped CFDI ----------------------------------------------------------------

@@ -132,6 +132,20 @@ _TABLE = [
     Code("T180", "La solicitud de cancelación admite de 1 a 500 folios.",
          "A cancellation request carries from 1 to 500 folios."),
     Code("T181", "UUID repetido en la solicitud de cancelación.", "UUID repeated in the cancellation request."),
+    Code("T182", "La solicitud de cancelación firmada incluye folios que no son CFDI de esta cuenta: fírmela solo "
+                 "con los de la cuenta.",
+         "The signed cancellation request names UUIDs that are not CFDI of this account: sign one with only "
+         "the account's.", http_status=422),
+    Code("T183", "Solicitud de cancelación guardada: el SAT no respondió y timbra la reenviará en cuanto "
+                 "responda; consulte el estado más tarde.",
+         "Cancellation request stored: SAT did not answer and timbra will send it again as soon as it does; "
+         "check the status later.", source="sat", http_status=202),
+    Code("T184", "No hay una solicitud de cancelación pendiente de su respuesta para este UUID.",
+         "There is no cancellation request waiting for your answer for this UUID.", http_status=404),
+    Code("T185", "Firme con un solo medio: el CSD guardado en timbra, un CSD (cer, key, password) o un .pfx en la "
+                 "solicitud, o una solicitud ya firmada (XML).",
+         "Sign with one means only: the CSD kept in timbra, a CSD (cer, key, password) or a .pfx in the request, "
+         "or an already signed request (XML).", http_status=400),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -98,6 +98,8 @@ class Settings:
     # The CSD vault's master keys (TIMBRA_MASTER_KEY): base64 of 32 bytes, or "id:base64,id:base64" with the
     # current key first (rotation). Unset in the sandbox: a key file made once in data_dir.
     master_key: str | None = field(default=None, repr=False)
+    # Credits a cancellation spends per UUID sent to SAT (TIMBRA_CANCEL_CREDITS); 0: cancelling is free.
+    cancel_credits: int = 0
 
     @property
     def sandbox(self) -> bool:
@@ -150,6 +152,7 @@ class Settings:
             max_request_bytes=_int("TIMBRA_MAX_REQUEST_BYTES", 25 * 1024 * 1024),
             stamp_concurrency=max(1, _int("TIMBRA_STAMP_CONCURRENCY", 2)),
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
+            cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
         )
         if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
             if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):

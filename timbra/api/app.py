@@ -154,7 +154,7 @@ def _too_large(limit: int) -> TimbraError:
 
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
-    from timbra.api import rest
+    from timbra.api import cancel, rest
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -224,6 +224,8 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
                                    swagger_ui_parameters={"validatorUrl": None})  # no call to an outside validator
 
     app.include_router(rest.router)
+    app.include_router(cancel.router)
+    cancel.register_schemas(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)
     return app

@@ -213,7 +213,7 @@ def list_cfdi(request: Request, who: Who,
               issued_from: Annotated[str | None, Query(description="Fecha de emisión (local), ISO")] = None,
               issued_to: str | None = None, rfc_receptor: str | None = None,
               tipo: Literal["I", "E", "T", "N", "P"] | None = None,
-              status: Literal["vigente", "cancelado"] | None = None,
+              status: Literal["vigente", "en_proceso", "cancelado"] | None = None,
               cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
               account_id: int | None = None,
               format: Literal["json", "csv"] | None = None) -> Response:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from timbra.clock import SYSTEM, Clock
@@ -46,8 +46,33 @@ class Job:
     """A claimed outbox row. `attempt` (its attempts after the claim) fences late writes from a stale run."""
 
     outbox_id: int
-    uuid: str
+    ref: str
     attempt: int
+
+    @property
+    def uuid(self) -> str:
+        return self.ref
+
+
+def claim(db: Database, kind: str, now: datetime, limit: int, lease: timedelta) -> list[Job]:
+    """Lease due rows of `kind` to this run and commit, so no other run takes them until the lease expires."""
+    with db.session() as s:
+        jobs = []
+        for row in repo.due_outbox(s, kind, now, limit, skip_locked=db.is_postgres):
+            row.attempts += 1
+            row.next_attempt_at = now + lease
+            jobs.append(Job(row.id, row.ref, row.attempts))
+    return jobs
+
+
+def record_failure(db: Database, job: Job, exc: Exception, now: datetime) -> None:
+    """Record the error and when to try again; a later claim (higher attempts) is left alone."""
+    text = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
+    try:
+        with db.session() as s:
+            repo.retry_outbox(s, job.outbox_id, job.attempt, error=text, at=now + backoff(job.attempt))
+    except Exception:  # noqa: BLE001 - the lease still expires, so the row is retried anyway
+        log.exception("no se pudo registrar el error del trabajo %s %s", job.outbox_id, job.ref)
 
 
 class Delivery:
@@ -65,15 +90,7 @@ class Delivery:
         return len(jobs)
 
     def claim(self, limit: int) -> list[Job]:
-        """Lease due rows to this run and commit, so no other run takes them until the lease expires."""
-        now = self.clock.now()
-        with self.db.session() as s:
-            jobs = []
-            for row in repo.due_outbox(s, KIND, now, limit, skip_locked=self.db.is_postgres):
-                row.attempts += 1
-                row.next_attempt_at = now + self.lease
-                jobs.append(Job(row.id, row.ref, row.attempts))
-        return jobs
+        return claim(self.db, KIND, self.clock.now(), limit, self.lease)
 
     def process(self, job: Job) -> bool:
         """Deliver one claimed row; True when SAT answered (received or rejected), False to retry later."""
@@ -109,18 +126,21 @@ class Delivery:
             repo.finish_outbox(s, job.outbox_id, self.clock.now())
 
     def _fail(self, job: Job, exc: Exception) -> None:
-        """Record the error and when to try again; a later claim (higher attempts) is left alone."""
-        now = self.clock.now()
-        text = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
-        try:
-            with self.db.session() as s:
-                repo.retry_outbox(s, job.outbox_id, job.attempt, error=text, at=now + backoff(job.attempt))
-        except Exception:  # noqa: BLE001 - the lease still expires, so the row is retried anyway
-            log.exception("no se pudo registrar el error de entrega de %s", job.uuid)
+        record_failure(self.db, job, exc, self.clock.now())
 
 
 class Runner(Protocol):
     def run_once(self, limit: int = 50) -> int: ...
+
+
+class Runners:
+    """Several outbox runners (delivery, cancellations) drained by one worker thread."""
+
+    def __init__(self, *runners: Runner) -> None:
+        self.runners = runners
+
+    def run_once(self, limit: int = 50) -> int:
+        return sum(r.run_once(limit) for r in self.runners)
 
 
 class Worker:

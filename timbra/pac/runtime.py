@@ -11,6 +11,7 @@ from functools import cached_property
 from timbra.clock import SYSTEM, Clock
 from timbra.errors import TimbraError
 from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
+from timbra.pac.cancelling import CancelService
 from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.credits import Credits
 from timbra.pac.issuing import IssueService
@@ -41,7 +42,7 @@ class Pac:
     def __init__(self, settings: Settings, *, clock: Clock = SYSTEM, migrate: bool = True,
                  worker: bool | None = None) -> None:
         from timbra.gateway.sandbox import SandboxGateway
-        from timbra.pac.delivery import Delivery, Worker
+        from timbra.pac.delivery import Delivery, Runners, Worker
 
         self.settings = settings
         self.clock = clock
@@ -66,7 +67,13 @@ class Pac:
                                       signer=_sandbox_sat_signer(settings), trust=self.certifier.trust)
         self.delivery = Delivery(self.db, self.gateway, clock)
         run_worker = settings.worker_in_process if worker is None else worker
-        self.worker = Worker(self.delivery, linger=0.2) if run_worker else None
+        self.cancels = CancelService(self.db, self.gateway, self.vault, self.accounts, self.certifier.trust, clock,
+                                     rfc_pac=self.certifier.pac.certificate.rfc,
+                                     credits_per_uuid=settings.cancel_credits)
+        # Everything the outbox holds: deliveries to SAT, cancellations to send and to follow.
+        self.outbox = Runners(self.delivery, self.cancels)
+        self.worker = Worker(self.outbox, linger=0.2) if run_worker else None
+        self.cancels.on_commit = self.worker.wake if self.worker else None
         self.stamps = StampService(self.db, self.certifier, clock=clock,
                                    on_commit=self.worker.wake if self.worker else None)
         self.issuing = IssueService(self.db, self.stamps, self.vault, clock=clock)

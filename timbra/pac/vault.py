@@ -243,6 +243,31 @@ class Vault:
         self._check_certificate(target, parsed)
         return self._store(target, parsed, PrivateKey(key))
 
+    def one_time(self, who: Principal, *, cer: bytes | None = None, key: bytes | None = None,
+                 pfx: bytes | None = None, password: str, account_id: int | None = None) -> Credential:
+        """A CSD sent with a request (a cancellation, a receptor's answer) to sign it once: checked like an
+        upload (a CSD of one of the account's RFCs, valid, issued by SAT, with its key), never stored."""
+        target = self.accounts.scope(who, account_id)
+        if pfx is not None:
+            try:
+                pkey, pcert, _extra = pkcs12.load_key_and_certificates(pfx, password.encode("utf-8") or None)
+            except (ValueError, TypeError) as exc:
+                raise error("T125") from exc
+            if pcert is None or not isinstance(pkey, rsa.RSAPrivateKey):
+                raise error("T125", message="El archivo .pfx no contiene un certificado y su llave privada RSA.",
+                            message_en="The .pfx file lacks a certificate and its RSA private key.")
+            cert, private = _certificate(pcert.public_bytes(serialization.Encoding.DER)), PrivateKey(pkey)
+        else:
+            cert = _certificate(cer or b"")
+            try:
+                private = PrivateKey.from_bytes(key or b"", password)
+            except CredentialError as exc:
+                raise error("T125") from exc
+        self._check_certificate(target, cert)
+        if not private.matches(cert):
+            raise error("T124", detail={"no_certificado": cert.no_certificado})
+        return Credential(cert, private)
+
     def _check_certificate(self, account_id: int, cert: Certificate) -> None:
         try:
             fiel, csd, rfc = cert.is_fiel, cert.is_csd, cert.rfc

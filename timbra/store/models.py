@@ -252,3 +252,75 @@ class CsdKey(Base):
     active: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CancelRequest(Base):
+    """One Cancelacion sent (or to be sent) to SAT: the signed XML exactly as sent, and SAT's acuse exactly as
+    received (its XMLDSig keeps verifying on these bytes). Stored before it is sent: a crash after SAT
+    accepted it loses nothing, the outbox sends the same bytes again and SAT answers with the same acuse."""
+
+    __tablename__ = "cancel_requests"
+    __table_args__ = (Index("ix_cancel_requests_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    rfc_emisor: Mapped[str] = mapped_column(String(13))
+    signed_by: Mapped[str] = mapped_column(String(8))  # "vault" | "csd" | "client"
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    code: Mapped[str | None] = mapped_column(String(8))  # SAT's request-level code when it refused the request
+    acuse: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Cancellation(Base):
+    """The cancellation of one CFDI: the request that carries it and where SAT's process stands.
+
+    `code` is SAT's EstatusUUID for it (None until SAT answers; 201 accepted; 202-212 refused);
+    `estatus` is SAT's EstatusCancelacion (En proceso, Plazo vencido, Cancelado sin aceptación, Cancelado
+    con aceptación, Solicitud rechazada) or "" when SAT refused the request. One row per UUID: a new request
+    after a refusal or a rejection replaces it (the events keep the history)."""
+
+    __tablename__ = "cancellations"
+    __table_args__ = (Index("ix_cancellations_account", "account_id", "requested_at"),)
+
+    uuid: Mapped[str] = mapped_column(ForeignKey("cfdis.uuid"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    request_id: Mapped[int] = mapped_column(ForeignKey("cancel_requests.id"), index=True)
+    motivo: Mapped[str] = mapped_column(String(2))
+    folio_sustitucion: Mapped[str | None] = mapped_column(String(36))
+    code: Mapped[str | None] = mapped_column(String(8))
+    estatus: Mapped[str] = mapped_column(String(32), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CancelAnswer(Base):
+    """A receptor's answer (Aceptacion / Rechazo) to a cancellation, as signed and as SAT answered it."""
+
+    __tablename__ = "cancel_answers"
+    __table_args__ = (Index("ix_cancel_answers_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    uuid: Mapped[str] = mapped_column(String(36))
+    rfc_receptor: Mapped[str] = mapped_column(String(13))
+    respuesta: Mapped[str] = mapped_column(String(12))  # Aceptacion | Rechazo
+    code: Mapped[str | None] = mapped_column(String(8))  # SAT's 1000-1006
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """Something that happened to a CFDI (a state change of its cancellation, ...), in order, for the
+    account it belongs to: what a webhook publishes."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_account", "account_id", "id"), Index("ix_events_uuid", "uuid", "id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    uuid: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(48))
+    data: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

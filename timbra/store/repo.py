@@ -15,9 +15,13 @@ from timbra.store.models import (
     Account,
     AccountRfc,
     ApiKey,
+    CancelAnswer,
+    Cancellation,
+    CancelRequest,
     Cfdi,
     CfdiXml,
     CsdKey,
+    Event,
     IdempotencyKey,
     Outbox,
     Package,
@@ -275,6 +279,29 @@ def record_acuse(s: Session, uuid: str, *, status: str, code: str, message: str,
     return stored
 
 
+def add_outbox(s: Session, kind: str, ref: str, at: datetime, now: datetime) -> None:
+    s.execute(_INSERT_OUTBOX, {"kind": kind, "ref": ref, "attempts": 0, "next_attempt_at": at, "created_at": now})
+
+
+def reschedule_outbox(s: Session, outbox_id: int, attempt: int, at: datetime) -> None:
+    """Not a failure: the row's work is not due yet (a cancellation still waiting for the receptor)."""
+    s.execute(update(Outbox)
+              .where(Outbox.id == outbox_id, Outbox.done_at.is_(None), Outbox.attempts == attempt)
+              .values(next_attempt_at=at, last_error=None))
+
+
+def hasten_outbox(s: Session, kind: str, ref: str, at: datetime) -> None:
+    """Make the pending rows of (kind, ref) due at `at` (e.g. the receptor answered: look now)."""
+    s.execute(update(Outbox).where(Outbox.kind == kind, Outbox.ref == ref, Outbox.done_at.is_(None))
+              .values(next_attempt_at=at))
+
+
+def finish_outbox_ref(s: Session, kind: str, ref: str, now: datetime) -> None:
+    """Every pending row of (kind, ref) is done (the work happened outside the worker)."""
+    s.execute(update(Outbox).where(Outbox.kind == kind, Outbox.ref == ref, Outbox.done_at.is_(None))
+              .values(done_at=now, last_error=None))
+
+
 def finish_outbox(s: Session, outbox_id: int, now: datetime) -> None:
     s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.done_at.is_(None))
               .values(done_at=now, last_error=None))
@@ -336,3 +363,95 @@ def csd_keys_not_under(s: Session, account_id: int, master_key_id: str) -> list[
     """The account's live keys encrypted under another master key, locked for re-encryption."""
     return list(s.scalars(select(CsdKey).where(CsdKey.account_id == account_id, *_not_under(master_key_id))
                           .order_by(CsdKey.id).with_for_update()))
+
+
+# --- cancellations --------------------------------------------------------------------------------------
+
+def cfdis_by_uuid(s: Session, account_id: int, uuids: list[str]) -> dict[str, Cfdi]:
+    rows = s.scalars(select(Cfdi).where(Cfdi.account_id == account_id, Cfdi.uuid.in_(uuids)))
+    return {r.uuid: r for r in rows}
+
+
+def cancellations_by_uuid(s: Session, account_id: int, uuids: list[str]) -> dict[str, Cancellation]:
+    rows = s.scalars(select(Cancellation).where(Cancellation.account_id == account_id, Cancellation.uuid.in_(uuids)))
+    return {r.uuid: r for r in rows}
+
+
+def cancellation(s: Session, uuid: str) -> Cancellation | None:
+    """Unscoped: for the worker and for a receptor's answer, which act for the PAC; the callers scope."""
+    return s.get(Cancellation, uuid)
+
+
+def cfdi_any(s: Session, uuid: str) -> Cfdi | None:
+    """Unscoped, like `cancellation`."""
+    return s.get(Cfdi, uuid)
+
+
+def add_cancel_request(s: Session, *, account_id: int, rfc_emisor: str, signed_by: str, xml: bytes,
+                       now: datetime) -> int:
+    req = CancelRequest(account_id=account_id, rfc_emisor=rfc_emisor, signed_by=signed_by, xml=xml, created_at=now)
+    s.add(req)
+    s.flush()
+    return req.id
+
+
+def put_cancellation(s: Session, *, uuid: str, account_id: int, request_id: int, motivo: str,
+                     folio_sustitucion: str | None, now: datetime) -> None:
+    """The UUID's cancellation now rides on `request_id` (a new request replaces a refused or rejected one)."""
+    row = s.get(Cancellation, uuid)
+    if row is None:
+        s.add(Cancellation(uuid=uuid, account_id=account_id, request_id=request_id, motivo=motivo,
+                           folio_sustitucion=folio_sustitucion, code=None, estatus="", requested_at=now,
+                           updated_at=now))
+        return
+    row.request_id, row.motivo, row.folio_sustitucion = request_id, motivo, folio_sustitucion
+    row.code, row.estatus, row.requested_at, row.updated_at = None, "", now, now
+
+
+def cancel_request(s: Session, request_id: int) -> CancelRequest | None:
+    """Unscoped (the worker sends for the PAC); scoped reads go through `cancel_acuse`."""
+    return s.get(CancelRequest, request_id)
+
+
+def lock_cancel_request(s: Session, request_id: int) -> CancelRequest | None:
+    return s.scalar(select(CancelRequest).where(CancelRequest.id == request_id).with_for_update())
+
+
+def cancellations_of_request(s: Session, request_id: int) -> list[Cancellation]:
+    return list(s.scalars(select(Cancellation).where(Cancellation.request_id == request_id)
+                          .order_by(Cancellation.uuid)))
+
+
+def cancel_acuse(s: Session, account_id: int, uuid: str) -> CancelRequest | None:
+    """The request that carries the account's cancellation of `uuid`."""
+    return s.scalar(select(CancelRequest).join(Cancellation, Cancellation.request_id == CancelRequest.id)
+                    .where(Cancellation.account_id == account_id, Cancellation.uuid == uuid))
+
+
+def set_cfdi_status(s: Session, uuid: str, status: str) -> None:
+    s.execute(update(Cfdi).where(Cfdi.uuid == uuid).values(status=status))
+
+
+def add_event(s: Session, account_id: int, uuid: str, kind: str, data: dict, now: datetime) -> None:
+    s.add(Event(account_id=account_id, uuid=uuid, kind=kind, data=json.dumps(data, ensure_ascii=False),
+                created_at=now))
+
+
+def events(s: Session, account_id: int, uuid: str | None = None, *, after_id: int = 0, limit: int = 500) -> list[Event]:
+    q = select(Event).where(Event.account_id == account_id, Event.id > after_id)
+    if uuid is not None:
+        q = q.where(Event.uuid == uuid)
+    return list(s.scalars(q.order_by(Event.id).limit(limit)))
+
+
+def add_cancel_answer(s: Session, *, account_id: int, uuid: str, rfc_receptor: str, respuesta: str, xml: bytes,
+                      now: datetime) -> CancelAnswer:
+    row = CancelAnswer(account_id=account_id, uuid=uuid, rfc_receptor=rfc_receptor, respuesta=respuesta, xml=xml,
+                       created_at=now)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def set_cancel_answer_code(s: Session, answer_id: int, code: str) -> None:
+    s.execute(update(CancelAnswer).where(CancelAnswer.id == answer_id).values(code=code))
