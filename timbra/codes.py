@@ -146,6 +146,20 @@ _TABLE = [
                  "solicitud, o una solicitud ya firmada (XML).",
          "Sign with one means only: the CSD kept in timbra, a CSD (cer, key, password) or a .pfx in the request, "
          "or an already signed request (XML).", http_status=400),
+    Code("T210", "Demasiadas consultas desde su dirección; espere antes de volver a intentar (vea Retry-After).",
+         "Too many lookups from your address; wait before trying again (see Retry-After).", http_status=429),
+    Code("T211", "No encontramos un CFDI con ese folio fiscal, RFC emisor y RFC receptor: revise los tres datos.",
+         "No CFDI matches that folio fiscal (UUID), RFC emisor and RFC receptor: check all three.",
+         http_status=404),
+    Code("T212", "El formulario caducó o no viene de esta página (CSRF): recárguela e intente de nuevo.",
+         "The form expired or does not come from this page (CSRF): reload it and try again.", http_status=403),
+    Code("T213", "Documento de registro no admitido: PDF, JPG o PNG de hasta 5 MB, uno de cada tipo.",
+         "Registration document not accepted: a PDF, JPG or PNG of up to 5 MB, one of each kind.",
+         http_status=422),
+    Code("T214", "La solicitud de registro ya fue resuelta.", "The registration request was already decided.",
+         http_status=409),
+    Code("T215", "La selección es demasiado grande para un solo archivo: acote el filtro (fechas, receptor).",
+         "The selection is too large for one file: narrow the filter (dates, receptor).", http_status=413),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -100,6 +100,11 @@ class Settings:
     master_key: str | None = field(default=None, repr=False)
     # Credits a cancellation spends per UUID sent to SAT (TIMBRA_CANCEL_CREDITS); 0: cancelling is free.
     cancel_credits: int = 0
+    # The portal's session cookie: Secure (sent over HTTPS only; TIMBRA_COOKIE_SECURE=1 behind TLS), how long
+    # a sign-in lasts at most and how long it survives without use.
+    cookie_secure: bool = False
+    session_hours: int = 12
+    session_idle_minutes: int = 60
 
     @property
     def sandbox(self) -> bool:
@@ -153,6 +158,9 @@ class Settings:
             stamp_concurrency=max(1, _int("TIMBRA_STAMP_CONCURRENCY", 2)),
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
             cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
+            cookie_secure=_bool("TIMBRA_COOKIE_SECURE", False),
+            session_hours=max(1, _int("TIMBRA_SESSION_HOURS", 12)),
+            session_idle_minutes=max(1, _int("TIMBRA_SESSION_IDLE_MINUTES", 60)),
         )
         if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
             if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):

@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from timbra.cfdi.tfd import fecha_timbrado_iso
@@ -55,6 +56,50 @@ def csv_cell(value) -> str:
 class Page:
     items: list[Cfdi]
     next_cursor: str | None
+
+
+SORTS = tuple(repo.SORTS)
+MAX_SELECTION = 5000  # CFDI in one ZIP or spreadsheet: a larger selection is T215 (narrow the filter)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search in the order a person chose: `page` from 1, `total` matching CFDI."""
+
+    items: list[Cfdi]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class TotalLine:
+    tipo: str
+    moneda: str
+    count: int = 0
+    cancelled: int = 0
+    total: Decimal = Decimal(0)            # every CFDI's Total
+    total_vigente: Decimal = Decimal(0)    # without the cancelled ones
+
+
+@dataclass
+class Summary:
+    """A period of the account: counts and amounts by tipo and moneda, and stamps per day of issue."""
+
+    lines: list[TotalLine] = field(default_factory=list)
+    per_day: list[tuple[date, int]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(line.count for line in self.lines)
+
+    @property
+    def cancelled(self) -> int:
+        return sum(line.cancelled for line in self.lines)
 
 
 class StoredCfdis:
@@ -104,6 +149,66 @@ class StoredCfdis:
         rows = rows[:limit]
         return Page(rows, repo.encode_cursor(rows[-1]) if more and rows else None)
 
+    def search(self, who: Principal, f: CfdiFilter, *, sort: str = "fecha_timbrado", descending: bool = True,
+               page: int = 1, per_page: int = 25, account_id: int | None = None) -> SearchPage:
+        """A numbered page (offset) of the matching CFDI, sorted by one of SORTS."""
+        acc = self.accounts.scope(who, account_id)
+        if sort not in repo.SORTS:
+            raise error("T100", message=f"Orden inválido: {sort!r}.", message_en=f"Invalid sort: {sort!r}.")
+        per_page = max(1, min(int(per_page), 200))
+        with self.db.reader() as s:
+            total = repo.count_cfdis(s, acc, f)
+            pages = max(1, -(-total // per_page))
+            page = max(1, min(int(page), pages))
+            rows = repo.search_cfdis(s, acc, f, sort=sort, descending=descending, offset=(page - 1) * per_page,
+                                     limit=per_page)
+        return SearchPage(rows, total, page, per_page)
+
+    def summary(self, who: Principal, f: CfdiFilter, account_id: int | None = None) -> Summary:
+        """Counts and amounts by tipo and moneda, and the number of CFDI issued each day of the period
+        (every day between the first and the last asked for, zero included, when both are given)."""
+        acc = self.accounts.scope(who, account_id)
+        with self.db.reader() as s:
+            groups = repo.totals_by_tipo_moneda(s, acc, f)
+            days = repo.count_by_issue_day(s, acc, f)
+        lines: dict[tuple[str, str], TotalLine] = {}
+        for tipo, moneda, status, n, total in groups:
+            line = lines.setdefault((tipo, moneda), TotalLine(tipo, moneda))
+            line.count += n
+            line.total += total
+            if status == "cancelado":
+                line.cancelled += n
+            else:
+                line.total_vigente += total
+        counted = {date.fromisoformat(d): n for d, n in days if _is_day(d)}
+        per_day = sorted(counted.items())
+        if f.issued_from and f.issued_to and _is_day(f.issued_from[:10]) and _is_day(f.issued_to[:10]):
+            first, end = date.fromisoformat(f.issued_from[:10]), date.fromisoformat(f.issued_to[:10])
+            if 0 < (end - first).days <= 366:
+                per_day = [(first + timedelta(days=i), counted.get(first + timedelta(days=i), 0))
+                           for i in range((end - first).days)]
+        return Summary(sorted(lines.values(), key=lambda x: (x.tipo, x.moneda)), per_day)
+
+    def selection(self, who: Principal, f: CfdiFilter, *, account_id: int | None = None,
+                  limit: int = MAX_SELECTION) -> list[Cfdi]:
+        """Every matching CFDI (newest first) for one download; more than `limit` is T215."""
+        acc = self.accounts.scope(who, account_id)
+        with self.db.reader() as s:
+            rows = repo.list_cfdis(s, acc, f, limit=limit + 1)
+        if len(rows) > limit:
+            raise error("T215", detail={"max": limit})
+        return rows
+
+    def xmls(self, who: Principal, uuids: list[str], account_id: int | None = None) -> Iterator[tuple[str, bytes]]:
+        """The stamped XML of the account's CFDI among `uuids`, a hundred at a time."""
+        acc = self.accounts.scope(who, account_id)
+        for i in range(0, len(uuids), 100):
+            with self.db.reader() as s:
+                found = dict(repo.cfdi_xmls(s, acc, uuids[i:i + 100]))
+            for u in uuids[i:i + 100]:
+                if u in found:
+                    yield u, found[u]
+
     def csv_lines(self, who: Principal, f: CfdiFilter, account_id: int | None = None) -> Iterator[str]:
         """Every matching CFDI as CSV, a page at a time (constant memory however large the report)."""
         buf = io.StringIO()
@@ -121,3 +226,11 @@ class StoredCfdis:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10

@@ -77,6 +77,22 @@ class Pac:
         self.stamps = StampService(self.db, self.certifier, clock=clock,
                                    on_commit=self.worker.wake if self.worker else None)
         self.issuing = IssueService(self.db, self.stamps, self.vault, clock=clock)
+        # The portal's services: sign-ins, distributors' registrations, the receptors' public lookup, and
+        # what the admin watches (errors answered, counted per process).
+        from timbra.pac.cancelling import status_dict
+        from timbra.pac.health import ErrorLog, Health
+        from timbra.pac.lookup import PublicLookup
+        from timbra.pac.registrations import Registrations
+        from timbra.pac.sessions import WebSessions
+
+        self.sessions = WebSessions(self.db, self.accounts, clock, hours=settings.session_hours,
+                                    idle_minutes=settings.session_idle_minutes)
+        self.registrations = Registrations(self.db, self.accounts, clock)
+        gateway = self.gateway
+        self.lookup = PublicLookup(self.db, clock,
+                                   sat_status=lambda u, re_, rr, tt: status_dict(gateway.status(u, re_, rr, tt)))
+        self.errors = ErrorLog(clock)
+        self.health = Health(self.db, self.errors, clock)
 
     def start(self) -> None:
         if self.worker is not None:

@@ -324,3 +324,62 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(48))
     data: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A signed-in browser of the portal. The cookie carries a random token; only its SHA-256 is stored, so
+    a copy of the database opens no session. Sign-out deletes the row; a password change deletes the user's
+    other sessions. `csrf` is the token every form of the session posts back."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Registration(Base):
+    """A distributor's request to register a new client (FEL's "alta de timbrado"): the client's data and
+    its documents (`registration_files`). The PAC admin approves it (the emisor account and its user are
+    created then: `account_id`) or rejects it (`note` says why). It belongs to the distributor's account."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (Index("ix_registrations_distributor", "distributor_id", "id"),
+                      Index("ix_registrations_status", "status", "id"),
+                      CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(254))
+    rfc: Mapped[str] = mapped_column(String(13))
+    nombre: Mapped[str | None] = mapped_column(String(254))  # the name SAT registers for the RFC
+    email: Mapped[str] = mapped_column(String(254), default="")
+    username: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str] = mapped_column(Text, default="")
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class RegistrationFile(Base):
+    """One document of a registration (solicitud de alta, constancia de inscripción al RFC, contrato firmado,
+    comprobante de pago), kept as uploaded."""
+
+    __tablename__ = "registration_files"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

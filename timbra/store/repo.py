@@ -5,7 +5,8 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,8 +26,11 @@ from timbra.store.models import (
     IdempotencyKey,
     Outbox,
     Package,
+    Registration,
+    RegistrationFile,
     SatAcuse,
     User,
+    WebSession,
 )
 
 # --- accounts -------------------------------------------------------------------------------------------
@@ -209,6 +213,9 @@ class CfdiFilter:
     rfc_emisor: str | None = None
     tipo: str | None = None
     status: str | None = None
+    receptor: str | None = None  # part of the receptor's RFC or name, any case
+    serie_folio: str | None = None  # "F-12", "F12", "F 12" or just the folio
+    moneda: str | None = None
 
 
 def encode_cursor(row: Cfdi) -> str:
@@ -226,10 +233,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("cursor") from exc
 
 
-def list_cfdis(s: Session, account_id: int, f: CfdiFilter, *, limit: int,
-               after: tuple[datetime, str] | None = None) -> list[Cfdi]:
-    """Newest stamp first; keyset pagination on (fecha_timbrado, uuid)."""
-    q = select(Cfdi).where(Cfdi.account_id == account_id)
+def _filtered(q, f: CfdiFilter):
     if f.stamped_from is not None:
         q = q.where(Cfdi.fecha_timbrado >= f.stamped_from)
     if f.stamped_to is not None:
@@ -239,14 +243,85 @@ def list_cfdis(s: Session, account_id: int, f: CfdiFilter, *, limit: int,
     if f.issued_to is not None:
         q = q.where(Cfdi.fecha < f.issued_to)
     for col, value in ((Cfdi.rfc_receptor, f.rfc_receptor), (Cfdi.rfc_emisor, f.rfc_emisor),
-                       (Cfdi.tipo, f.tipo), (Cfdi.status, f.status)):
+                       (Cfdi.tipo, f.tipo), (Cfdi.status, f.status), (Cfdi.moneda, f.moneda)):
         if value is not None:
             q = q.where(col == value)
+    if f.receptor:
+        # upper() on both sides: CFDI 4.0 writes names in capitals, and SQLite's upper() leaves Ñ and
+        # accented letters as they are, which Python's upper() of what a person typed then matches.
+        pattern = "%" + _like_escape(f.receptor.strip().upper()) + "%"
+        q = q.where(or_(func.upper(Cfdi.rfc_receptor).like(pattern, escape="\\"),
+                        func.upper(Cfdi.nombre_receptor).like(pattern, escape="\\")))
+    if f.serie_folio:
+        raw = f.serie_folio.strip().upper()
+        joined = "".join(ch for ch in raw if ch not in " -/")
+        q = q.where(or_(func.upper(Cfdi.serie + Cfdi.folio) == joined, func.upper(Cfdi.folio) == raw))
+    return q
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_cfdis(s: Session, account_id: int, f: CfdiFilter, *, limit: int,
+               after: tuple[datetime, str] | None = None) -> list[Cfdi]:
+    """Newest stamp first; keyset pagination on (fecha_timbrado, uuid)."""
+    q = _filtered(select(Cfdi).where(Cfdi.account_id == account_id), f)
     if after is not None:
         when, uuid = after
         q = q.where(or_(Cfdi.fecha_timbrado < when, and_(Cfdi.fecha_timbrado == when, Cfdi.uuid < uuid)))
     q = q.order_by(Cfdi.fecha_timbrado.desc(), Cfdi.uuid.desc()).limit(limit)
     return list(s.scalars(q))
+
+
+SORTS = {"fecha_timbrado": (Cfdi.fecha_timbrado,), "fecha": (Cfdi.fecha,), "total": (Cfdi.total,),
+         "receptor": (Cfdi.nombre_receptor, Cfdi.rfc_receptor), "folio": (Cfdi.serie, Cfdi.folio),
+         "status": (Cfdi.status,), "tipo": (Cfdi.tipo,)}
+
+
+def search_cfdis(s: Session, account_id: int, f: CfdiFilter, *, sort: str, descending: bool, offset: int,
+                 limit: int) -> list[Cfdi]:
+    """A page of the account's CFDI in the order a person chose (one of SORTS; the UUID breaks ties)."""
+    cols = SORTS[sort] + (Cfdi.uuid,)
+    order = [c.desc() if descending else c.asc() for c in cols]
+    q = _filtered(select(Cfdi).where(Cfdi.account_id == account_id), f).order_by(*order)
+    return list(s.scalars(q.offset(offset).limit(limit)))
+
+
+def count_cfdis(s: Session, account_id: int, f: CfdiFilter) -> int:
+    q = _filtered(select(func.count()).select_from(Cfdi).where(Cfdi.account_id == account_id), f)
+    return int(s.execute(q).scalar() or 0)
+
+
+def totals_by_tipo_moneda(s: Session, account_id: int, f: CfdiFilter) -> list[tuple[str, str, str, int, Decimal]]:
+    """(tipo, moneda, status, count, sum of Total) of the matching CFDI."""
+    q = _filtered(select(Cfdi.tipo, Cfdi.moneda, Cfdi.status, func.count(), func.coalesce(func.sum(Cfdi.total), 0))
+                  .where(Cfdi.account_id == account_id), f)
+    q = q.group_by(Cfdi.tipo, Cfdi.moneda, Cfdi.status).order_by(Cfdi.tipo, Cfdi.moneda, Cfdi.status)
+    return [(t, m, st, int(n), Decimal(str(total))) for t, m, st, n, total in s.execute(q)]
+
+
+def count_by_issue_day(s: Session, account_id: int, f: CfdiFilter) -> list[tuple[str, int]]:
+    """(YYYY-MM-DD of Fecha, count): Fecha is the local date-time as written, so its first ten characters
+    are the day the CFDI was issued, on SQLite and PostgreSQL alike."""
+    day = func.substr(Cfdi.fecha, 1, 10)
+    q = _filtered(select(day, func.count()).where(Cfdi.account_id == account_id), f).group_by(day).order_by(day)
+    return [(d, int(n)) for d, n in s.execute(q)]
+
+
+def cfdi_xmls(s: Session, account_id: int, uuids: list[str]) -> list[tuple[str, bytes]]:
+    """The stamped XML of the account's CFDI among `uuids`."""
+    q = (select(CfdiXml.uuid, CfdiXml.xml).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+         .where(Cfdi.account_id == account_id, CfdiXml.uuid.in_(uuids)))
+    return [(u, x) for u, x in s.execute(q)]
+
+
+def cfdi_any_with_xml(s: Session, uuid: str) -> tuple[Cfdi, bytes] | None:
+    """Unscoped: the public receptor lookup, which the caller checks against the RFCs it was given."""
+    row = s.get(Cfdi, uuid)
+    if row is None:
+        return None
+    return row, s.scalar(select(CfdiXml.xml).where(CfdiXml.uuid == uuid))
 
 
 # --- outbox ---------------------------------------------------------------------------------------------
@@ -455,3 +530,110 @@ def add_cancel_answer(s: Session, *, account_id: int, uuid: str, rfc_receptor: s
 
 def set_cancel_answer_code(s: Session, answer_id: int, code: str) -> None:
     s.execute(update(CancelAnswer).where(CancelAnswer.id == answer_id).values(code=code))
+
+
+# --- portal: browser sessions ---------------------------------------------------------------------------
+
+def add_web_session(s: Session, *, token_hash: str, user_id: int, account_id: int, csrf: str, now: datetime,
+                    expires_at: datetime) -> None:
+    s.add(WebSession(token_hash=token_hash, user_id=user_id, account_id=account_id, csrf=csrf, created_at=now,
+                     last_seen_at=now, expires_at=expires_at))
+
+
+_WEB_SESSION = (select(WebSession.csrf, WebSession.last_seen_at, WebSession.expires_at, User.id, User.username,
+                       User.active, Account.id, Account.kind, Account.active, Account.name)
+                .join(User, User.id == WebSession.user_id).join(Account, Account.id == WebSession.account_id)
+                .where(WebSession.token_hash == bindparam("b_hash")))
+
+
+def web_session(s: Session, token_hash: str):
+    """(csrf, last_seen_at, expires_at, user_id, username, user_active, account_id, kind, account_active,
+    account_name) of a session, or None."""
+    return s.execute(_WEB_SESSION, {"b_hash": token_hash}).one_or_none()
+
+
+def touch_web_session(s: Session, token_hash: str, now: datetime) -> None:
+    s.execute(update(WebSession).where(WebSession.token_hash == token_hash).values(last_seen_at=now))
+
+
+def delete_web_session(s: Session, token_hash: str) -> None:
+    s.execute(WebSession.__table__.delete().where(WebSession.token_hash == token_hash))
+
+
+def delete_user_web_sessions(s: Session, user_id: int, *, keep: str | None = None) -> None:
+    q = WebSession.__table__.delete().where(WebSession.user_id == user_id)
+    if keep is not None:
+        q = q.where(WebSession.token_hash != keep)
+    s.execute(q)
+
+
+def purge_web_sessions(s: Session, now: datetime) -> None:
+    s.execute(WebSession.__table__.delete().where(WebSession.expires_at <= now))
+
+
+# --- portal: registrations ------------------------------------------------------------------------------
+
+def add_registration(s: Session, row: Registration, files: list[RegistrationFile]) -> Registration:
+    s.add(row)
+    s.flush()
+    for f in files:
+        f.registration_id = row.id
+        s.add(f)
+    s.flush()
+    return row
+
+
+def registrations(s: Session, distributor_id: int | None, status: str | None = None) -> list[Registration]:
+    """A distributor's registrations (None: every distributor's, for the PAC admin), newest first."""
+    q = select(Registration).order_by(Registration.id.desc())
+    if distributor_id is not None:
+        q = q.where(Registration.distributor_id == distributor_id)
+    if status is not None:
+        q = q.where(Registration.status == status)
+    return list(s.scalars(q.limit(500)))
+
+
+def registration(s: Session, registration_id: int, distributor_id: int | None, *, lock: bool = False
+                 ) -> Registration | None:
+    q = select(Registration).where(Registration.id == registration_id)
+    if distributor_id is not None:
+        q = q.where(Registration.distributor_id == distributor_id)
+    return s.scalar(q.with_for_update() if lock else q)
+
+
+def registration_files(s: Session, registration_id: int) -> list[RegistrationFile]:
+    """The documents of a registration, without their bytes."""
+    from sqlalchemy.orm import defer
+
+    return list(s.scalars(select(RegistrationFile).options(defer(RegistrationFile.data))
+                          .where(RegistrationFile.registration_id == registration_id).order_by(RegistrationFile.id)))
+
+
+def registration_file(s: Session, registration_id: int, file_id: int) -> RegistrationFile | None:
+    return s.scalar(select(RegistrationFile).where(RegistrationFile.registration_id == registration_id,
+                                                   RegistrationFile.id == file_id))
+
+
+# --- portal: the admin's view of the system -------------------------------------------------------------
+
+def outbox_backlog(s: Session, now: datetime) -> list[tuple[str, int, int, datetime | None]]:
+    """(kind, pending, failing, oldest created_at) of the work not done yet."""
+    q = (select(Outbox.kind, func.count(), func.count(Outbox.last_error), func.min(Outbox.created_at))
+         .where(Outbox.done_at.is_(None)).group_by(Outbox.kind).order_by(Outbox.kind))
+    return [(k, int(n), int(failing), oldest) for k, n, failing, oldest in s.execute(q)]
+
+
+def acuse_delays(s: Session, since: datetime, limit: int = 5000) -> list[timedelta]:
+    """How long SAT took to acknowledge the CFDI it acknowledged since `since` (stamp to acuse)."""
+    q = (select(SatAcuse.received_at, Cfdi.fecha_timbrado).join(Cfdi, Cfdi.uuid == SatAcuse.uuid)
+         .where(SatAcuse.received_at >= since).order_by(SatAcuse.received_at.desc()).limit(limit))
+    return [received - stamped for received, stamped in s.execute(q)]
+
+
+def stamps_since(s: Session, since: datetime) -> int:
+    return int(s.execute(select(func.count()).select_from(Cfdi).where(Cfdi.fecha_timbrado >= since)).scalar() or 0)
+
+
+def used_credits(s: Session, account_id: int) -> int:
+    return int(s.execute(select(func.coalesce(func.sum(Package.used), 0)).where(Package.account_id == account_id))
+               .scalar() or 0)
