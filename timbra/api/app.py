@@ -154,6 +154,7 @@ def _too_large(limit: int) -> TimbraError:
 
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
+    from timbra import web
     from timbra.api import cancel, rest
 
     @asynccontextmanager
@@ -172,7 +173,10 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(TimbraError)
-    async def _timbra_error(_request: Request, exc: TimbraError):
+    async def _timbra_error(request: Request, exc: TimbraError):
+        if web.handles(request):
+            return web.page_for(request, exc)
+        pac.errors.record(exc.code)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
@@ -180,6 +184,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         # The CFDI's data (POST /v1/issue) has its own code, T130; the node is the JSON field and the value
         # what was refused there.
         code = "T130" if "/v1/issue" in request.url.path else "T100"
+        pac.errors.record(code)
         findings = [Finding(code, str(e.get("msg", "")), node=json_field(e.get("loc", ())), value=rejected_value(e))
                     for e in exc.errors()]
         return error_response(error(code, findings=findings))
@@ -189,6 +194,9 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         if isinstance(exc.__cause__, _BodyTooLarge):  # FastAPI reading a JSON body past the limit
             return error_response(_too_large(request_limit(pac.settings)))
         code = {401: "T101", 404: "T103", 405: "T108", 413: "T107", 415: "T109"}.get(exc.status_code, "T100")
+        if web.handles(request) and request.url.path != "/":
+            return web.page_for(request, error(code))
+        pac.errors.record(code)
         if code == "T103":
             return error_response(error(code, detail={"path": request.url.path}))
         if code == "T108":
@@ -199,21 +207,16 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         return error_response(error(code), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _crash(_request: Request, exc: Exception):
+    async def _crash(request: Request, exc: Exception):
         log.exception("unexpected error")
+        if web.handles(request):
+            return web.page_for(request, error("T900"))
+        pac.errors.record("T900")
         return error_response(error("T900"))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
-
-    @app.get("/", include_in_schema=False)
-    def home(request: Request):
-        """A small page (or JSON for `Accept: application/json`) that says where the API's documents are."""
-        if "application/json" in (request.headers.get("accept") or ""):
-            return {"name": "timbra", "version": __version__, "docs": "/docs", "openapi": "/openapi.json",
-                    "api": "/v1", "health": "/healthz"}
-        return HTMLResponse(HOME_PAGE.replace("{version}", __version__))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -225,23 +228,8 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app.include_router(rest.router)
     app.include_router(cancel.router)
+    web.install(app)  # the portal: /, /login, /consulta, /portal/..., its assets at /assets
     cancel.register_schemas(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)
     return app
-
-
-HOME_PAGE = """<!doctype html>
-<html lang="es">
-<head><meta charset="utf-8"><title>timbra</title></head>
-<body>
-<h1>timbra {version}</h1>
-<p>PAC de código abierto para CFDI 4.0. / An open-source PAC for Mexico's CFDI.</p>
-<ul>
-<li><a href="/docs">Documentación de la API (OpenAPI) / API documentation</a></li>
-<li><a href="/openapi.json">/openapi.json</a></li>
-<li><a href="/healthz">/healthz</a></li>
-</ul>
-</body>
-</html>
-"""
