@@ -18,3 +18,24 @@ if pg_up; then
 else
     echo "PostgreSQL: not reachable at 127.0.0.1:5432 and could not be started; storage tests will fail" >&2
 fi
+
+# The portal's browser tests drive Debian's headless Chromium (Playwright's Python API, pointed at it): install
+# chromium and chromium-driver when missing. They never skip: without a browser they fail and say why.
+if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "Chromium: installing Debian's chromium for the portal's browser tests..."
+        log=$(mktemp)
+        if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+                chromium chromium-driver; } >"$log" 2>&1; then
+            tail -20 "$log" >&2
+        fi
+        rm -f "$log"
+    fi
+fi
+if command -v chromium >/dev/null 2>&1; then
+    echo "Chromium: $(chromium --version 2>/dev/null | head -1)"
+else
+    echo "Chromium: not installed and could not be installed; the portal's browser tests will fail" >&2
+fi

@@ -1,5 +1,7 @@
-"""Every route of the app is enumerated: each one refuses a caller without credentials (401 T101), unless it
-is on the short list of public pages below. A new route that forgets authentication fails here."""
+"""Every route of the app is enumerated: each one refuses a caller without credentials (401 T101; the portal's
+pages send a browser to its sign-in instead, 303 to /login), unless it is on the short list of public pages
+below. A new route that forgets authentication fails here. (tests/web/test_portal.py enumerates the portal's
+routes again, signed in as another account: nothing of one account is reachable by another.)"""
 import re
 
 from fastapi.routing import APIRoute
@@ -7,10 +9,14 @@ from starlette.routing import Mount, Route
 
 from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
 
-# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check.
+# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check; the
+# portal's sign-in, its language switch, and the receptors' lookup (UUID + RFC emisor + RFC receptor: it
+# answers the same "not found" unless all three match, and is throttled per client address).
 PUBLIC = {("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
-          ("GET", "/healthz")}
-PUBLIC_MOUNTS = {"/static"}
+          ("GET", "/healthz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/idioma/{lang}"),
+          ("GET", "/consulta"), ("POST", "/consulta"), ("POST", "/consulta/{kind}")}
+PUBLIC_MOUNTS = {"/static", "/assets"}
+PORTAL = ("/portal", "/logout")  # a browser without a session is sent to the sign-in
 
 
 def _routes(app_or_router):
@@ -35,12 +41,20 @@ def test_every_route_needs_credentials_or_is_public(api: Api):
         if (method, path) in PUBLIC:
             continue
         concrete = re.sub(r"\{[^}]+\}", "1", path)
-        r = anonymous.request(method, concrete)
+        r = anonymous.request(method, concrete, follow_redirects=False)
+        if path.startswith(PORTAL):
+            assert r.status_code == 303 and r.headers["location"].startswith("/login"), (method, path, r.status_code)
+            continue
         assert r.status_code == 401 and r.json()["code"] == "T101", (method, path, r.status_code, r.text[:200])
 
 
 def test_public_pages_answer_without_credentials(api: Api):
     anonymous = api.client()
     for method, path in PUBLIC:
-        if path != "/docs/oauth2-redirect" or any(p == path for _, p in _routes(api.app)):
+        if method == "GET" and "{" not in path and (path != "/docs/oauth2-redirect"
+                                                     or any(p == path for _, p in _routes(api.app))):
             assert anonymous.request(method, path).status_code == 200, path
+    # The public forms refuse a post that does not come from their page (no CSRF token): 403 T212.
+    for path in ("/login", "/consulta", "/consulta/xml"):
+        r = anonymous.post(path, data={"username": "demo", "uuid": "x"})
+        assert r.status_code == 403 and "T212" in r.text, path

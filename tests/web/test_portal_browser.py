@@ -45,7 +45,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=["--disable-dev-shm-usage"])
+        b = pw.chromium.launch(executable_path=chromium_path(), args=["--disable-dev-shm-usage", "--lang=es-MX"])
         yield b
         b.close()
 

@@ -105,6 +105,11 @@ def when(value: Any, seconds: bool = False) -> str:
 
 
 def day(value: Any) -> str:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         return when(value)[:10]
     if isinstance(value, date):

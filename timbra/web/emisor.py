@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from timbra.cfdi.cancellation import Folio
 from timbra.clock import MEXICO_CITY
-from timbra.codes import cancellation_text, error
+from timbra.codes import cancellation_text, error, http_status
 from timbra.errors import TimbraError
 from timbra.pac.cfdis import SORTS, CfdiFilter
 from timbra.pac.reports import xlsx_file, zip_file
@@ -256,8 +256,9 @@ def cfdi_cancel(request: Request, form: Form, uuid: str) -> Response:
     except TimbraError as exc:
         pac.errors.record(exc.code)
         info = _progress(request, session, row.uuid)
-        return render(request, "cfdi_detail.html", status=422, session=session, error=exc, acuse_envio=False,
-                      pdf=downloads.pdf_service(request) is not None, motivo=motivo, sustitucion=sustitucion, **info)
+        return render(request, "cfdi_detail.html", status=http_status(exc.code), session=session, error=exc,
+                      acuse_envio=False, pdf=downloads.pdf_service(request) is not None, motivo=motivo,
+                      sustitucion=sustitucion, **info)
     return redirect(f"/portal/cfdi/{row.uuid}?resultado={result.folios[0].code}")
 
 
@@ -342,7 +343,7 @@ def issue(request: Request, form: Form) -> Response:
     except TimbraError as exc:
         pac.errors.record(exc.code)
         values = {k: v for k, v in form.form.items() if isinstance(v, str) and k != "csrf"}
-        return render(request, "emitir.html", status=422, session=session, error=exc, v=values,
+        return render(request, "emitir.html", status=http_status(exc.code), session=session, error=exc, v=values,
                       **_issue_form_context(request, session))
     return redirect(f"/portal/cfdi/{result.uuid}?nuevo=1")
 
@@ -383,7 +384,7 @@ async def csd_upload(request: Request, form: Form) -> Response:
         info = await run_in_threadpool(pac.vault.upload, session.who, cer, key, password)
     except TimbraError as exc:
         pac.errors.record(exc.code)
-        return await run_in_threadpool(_csd, request, session, 422, error=exc)
+        return await run_in_threadpool(_csd, request, session, http_status(exc.code), error=exc)
     lang_es = request.cookies.get("timbra_lang") != "en"
     notice = (f"CSD {info.no_certificado} de {info.rfc} guardado y activo." if lang_es
               else f"CSD {info.no_certificado} of {info.rfc} stored and active.")
@@ -431,7 +432,7 @@ def user_add(request: Request, form: Form) -> Response:
         user, password = pac.accounts.add_user(form.session.who, form.session.who.account_id, form.get("username"))
     except TimbraError as exc:
         pac.errors.record(exc.code)
-        return _users(request, form.session, 422, error=exc)
+        return _users(request, form.session, http_status(exc.code), error=exc)
     return _users(request, form.session, 201, once={"username": user.username, "password": password})
 
 
@@ -452,7 +453,7 @@ def password_change(request: Request, form: Form) -> Response:
                                      str(form.form.get("current_password") or ""), new)
     except TimbraError as exc:
         pac.errors.record(exc.code)
-        return render(request, "contrasena.html", status=422, session=form.session, error=exc)
+        return render(request, "contrasena.html", status=http_status(exc.code), session=form.session, error=exc)
     es = request.cookies.get("timbra_lang") != "en"
     return render(request, "contrasena.html", session=form.session,
                   notice="Contraseña cambiada; las demás sesiones se cerraron." if es
@@ -487,7 +488,7 @@ def pending_answer(request: Request, form: Form, uuid: str) -> Response:
         out = pac.cancels.answer(session.who, uuid, respuesta)
     except TimbraError as exc:
         pac.errors.record(exc.code)
-        return _pending(request, session, 422, error=exc)
+        return _pending(request, session, http_status(exc.code), error=exc)
     es = request.cookies.get("timbra_lang") != "en"
     message = out["message"] if es else out["message_en"]
     return _pending(request, session, notice=f"{out['uuid']}: {out['code']} {message}")

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from timbra.clock import MEXICO_CITY
-from timbra.codes import error
+from timbra.codes import error, http_status
 from timbra.errors import TimbraError
 from timbra.pac.credits import STANDARD_SIZES
 from timbra.pac.registrations import DOCUMENTS, MAX_FILE_BYTES, Upload
@@ -62,7 +62,7 @@ def client_credits(request: Request, form: Form, account_id: int) -> Response:
                                                            message_en="Invalid amount."))
     except TimbraError as exc:
         pac.errors.record(exc.code)
-        return _clients(request, session, 422 if exc.code != "T103" else 404, error=exc)
+        return _clients(request, session, http_status(exc.code), error=exc)
     name = pac.accounts.get(session.who, account_id)[0].name
     return _clients(request, session, notice=(f"{amount:,} timbres asignados a {name}." if _es(request)
                                               else f"{amount:,} credits assigned to {name}."))
@@ -100,8 +100,8 @@ async def registration_submit(request: Request, form: Form) -> Response:
     except TimbraError as exc:
         pac.errors.record(exc.code)
         values = {k: v for k, v in form.form.items() if isinstance(v, str) and k != "csrf"}
-        return render(request, "registro_nuevo.html", status=422, session=session, documents=DOCUMENTS, v=values,
-                      error=exc, max_mb=MAX_FILE_BYTES // (1024 * 1024))
+        return render(request, "registro_nuevo.html", status=http_status(exc.code), session=session,
+                      documents=DOCUMENTS, v=values, error=exc, max_mb=MAX_FILE_BYTES // (1024 * 1024))
     return redirect(f"/portal/registros/{row.id}?enviado=1")
 
 
@@ -157,7 +157,7 @@ def admin_approve(request: Request, form: Form, registration_id: int) -> Respons
     except TimbraError as exc:
         pac.errors.record(exc.code)
         row, files = pac.registrations.get(form.session.who, registration_id)
-        return render(request, "registro.html", status=409 if exc.code in ("T214", "T110", "T140") else 422,
+        return render(request, "registro.html", status=http_status(exc.code),
                       session=form.session, r=row, files=files, error=exc,
                       documents={k: (es, en) for k, es, en in DOCUMENTS})
     return render(request, "once.html", session=form.session, title=("Cliente dado de alta", "Client registered"),
@@ -174,7 +174,8 @@ def admin_reject(request: Request, form: Form, registration_id: int) -> Response
     except TimbraError as exc:
         pac.errors.record(exc.code)
         row, files = pac.registrations.get(form.session.who, registration_id)
-        return render(request, "registro.html", status=422, session=form.session, r=row, files=files, error=exc,
+        return render(request, "registro.html", status=http_status(exc.code), session=form.session, r=row,
+                      files=files, error=exc,
                       documents={k: (es, en) for k, es, en in DOCUMENTS})
     return redirect("/portal/admin/registros")
 
@@ -206,7 +207,7 @@ def admin_distributor_create(request: Request, form: Form) -> Response:
                                            username=form.get("username") or None)
     except TimbraError as exc:
         pac.errors.record(exc.code)
-        return _distributors(request, form.session, 422, error=exc)
+        return _distributors(request, form.session, http_status(exc.code), error=exc)
     if made.user is None:
         return redirect("/portal/admin/distribuidores")
     return render(request, "once.html", session=form.session, title=("Distribuidor creado", "Distributor created"),
@@ -241,6 +242,6 @@ def admin_package_create(request: Request, form: Form) -> Response:
         pkg = pac.credits.add_package(form.session.who, account_id, size, expiry=expiry)
     except TimbraError as exc:
         pac.errors.record(exc.code)
-        return _packages(request, form.session, 422, error=exc)
+        return _packages(request, form.session, http_status(exc.code), error=exc)
     return _packages(request, form.session, 201, notice=(f"Paquete de {pkg.size:,} timbres agregado." if _es(request)
                                                          else f"Package of {pkg.size:,} credits added."))
