@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -387,6 +387,11 @@ def cfdi_any(s: Session, uuid: str) -> Cfdi | None:
     return s.get(Cfdi, uuid)
 
 
+def cfdis_any(s: Session, uuids: list[str]) -> dict[str, Cfdi]:
+    """Unscoped, like `cancellation`: the CFDI of a request being recorded for the PAC."""
+    return {r.uuid: r for r in s.scalars(select(Cfdi).where(Cfdi.uuid.in_(uuids)))} if uuids else {}
+
+
 def add_cancel_request(s: Session, *, account_id: int, rfc_emisor: str, signed_by: str, xml: bytes,
                        now: datetime) -> int:
     req = CancelRequest(account_id=account_id, rfc_emisor=rfc_emisor, signed_by=signed_by, xml=xml, created_at=now)
@@ -395,17 +400,16 @@ def add_cancel_request(s: Session, *, account_id: int, rfc_emisor: str, signed_b
     return req.id
 
 
-def put_cancellation(s: Session, *, uuid: str, account_id: int, request_id: int, motivo: str,
-                     folio_sustitucion: str | None, now: datetime) -> None:
-    """The UUID's cancellation now rides on `request_id` (a new request replaces a refused or rejected one)."""
-    row = s.get(Cancellation, uuid)
-    if row is None:
-        s.add(Cancellation(uuid=uuid, account_id=account_id, request_id=request_id, motivo=motivo,
-                           folio_sustitucion=folio_sustitucion, code=None, estatus="", requested_at=now,
-                           updated_at=now))
-        return
-    row.request_id, row.motivo, row.folio_sustitucion = request_id, motivo, folio_sustitucion
-    row.code, row.estatus, row.requested_at, row.updated_at = None, "", now, now
+def put_cancellations(s: Session, *, account_id: int, request_id: int, now: datetime,
+                      folios: list[tuple[str, str, str | None]]) -> None:
+    """The UUIDs' cancellations now ride on `request_id` (uuid, motivo, folio_sustitucion): a new request
+    replaces the row of a refused or rejected one (the events keep the history). Two statements for any
+    number of UUIDs."""
+    uuids = [u for u, _, _ in folios]
+    s.execute(delete(Cancellation).where(Cancellation.uuid.in_(uuids)))
+    s.execute(insert(Cancellation.__table__), [
+        {"uuid": u, "account_id": account_id, "request_id": request_id, "motivo": m, "folio_sustitucion": f,
+         "code": None, "estatus": "", "requested_at": now, "updated_at": now} for u, m, f in folios])
 
 
 def cancel_request(s: Session, request_id: int) -> CancelRequest | None:
@@ -428,8 +432,9 @@ def cancel_acuse(s: Session, account_id: int, uuid: str) -> CancelRequest | None
                     .where(Cancellation.account_id == account_id, Cancellation.uuid == uuid))
 
 
-def set_cfdi_status(s: Session, uuid: str, status: str) -> None:
-    s.execute(update(Cfdi).where(Cfdi.uuid == uuid).values(status=status))
+def set_cfdi_status(s: Session, uuids: list[str], status: str) -> None:
+    s.execute(update(Cfdi).where(Cfdi.uuid.in_(uuids)).values(status=status)
+              .execution_options(synchronize_session=False))
 
 
 def add_event(s: Session, account_id: int, uuid: str, kind: str, data: dict, now: datetime) -> None:
