@@ -146,6 +146,10 @@ _TABLE = [
                  "solicitud, o una solicitud ya firmada (XML).",
          "Sign with one means only: the CSD kept in timbra, a CSD (cer, key, password) or a .pfx in the request, "
          "or an already signed request (XML).", http_status=400),
+    Code("T220", "Servicio no disponible por un momento: la base de datos no responde. No se guardó ni cobró nada "
+                 "de esta solicitud; reintente (vea Retry-After).",
+         "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "
+         "charged; retry (see Retry-After).", source="pac", http_status=503),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from timbra import __version__
@@ -200,6 +201,11 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception):
+        if isinstance(exc, OperationalError | InterfaceError):
+            # The database is down or restarting: the transaction did not commit, so nothing was stored or
+            # spent. A clean 503 the client retries, not an internal error.
+            log.warning("base de datos no disponible: %s", type(exc.orig).__name__ if exc.orig else exc)
+            return error_response(error("T220", detail={"retry_after": 1}))
         log.exception("unexpected error")
         return error_response(error("T900"))
 
