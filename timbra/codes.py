@@ -150,6 +150,10 @@ _TABLE = [
                  "de esta solicitud; reintente (vea Retry-After).",
          "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "
          "charged; retry (see Retry-After).", source="pac", http_status=503),
+    Code("T230", "El XML de este CFDI ya no se conserva: la política de retención del PAC lo depuró (sus datos, "
+                 "estado y acuses siguen disponibles).",
+         "This CFDI's XML is no longer kept: the PAC's retention policy purged it (its data, status and acuses "
+         "are still available).", http_status=410),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

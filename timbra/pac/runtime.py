@@ -15,6 +15,7 @@ from timbra.pac.cancelling import CancelService
 from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.credits import Credits
 from timbra.pac.issuing import IssueService
+from timbra.pac.retention import Retention
 from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
@@ -70,8 +71,9 @@ class Pac:
         self.cancels = CancelService(self.db, self.gateway, self.vault, self.accounts, self.certifier.trust, clock,
                                      rfc_pac=self.certifier.pac.certificate.rfc,
                                      credits_per_uuid=settings.cancel_credits)
-        # Everything the outbox holds: deliveries to SAT, cancellations to send and to follow.
-        self.outbox = Runners(self.delivery, self.cancels)
+        # The worker's jobs: deliveries to SAT, cancellations to send and to follow, retention.
+        self.retention = Retention(self.db, settings.retention_months, clock)
+        self.outbox = Runners(self.delivery, self.cancels, self.retention)
         self.worker = Worker(self.outbox, linger=0.2) if run_worker else None
         self.cancels.on_commit = self.worker.wake if self.worker else None
         self.stamps = StampService(self.db, self.certifier, clock=clock,

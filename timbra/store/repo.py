@@ -460,3 +460,18 @@ def add_cancel_answer(s: Session, *, account_id: int, uuid: str, rfc_receptor: s
 
 def set_cancel_answer_code(s: Session, answer_id: int, code: str) -> None:
     s.execute(update(CancelAnswer).where(CancelAnswer.id == answer_id).values(code=code))
+
+
+# --- retention ------------------------------------------------------------------------------------------
+
+def purge_xml_before(s: Session, before: datetime, limit: int) -> int:
+    """Delete the XML of up to `limit` CFDI stamped before `before` that SAT already received and whose
+    cancellation, if any, is not waiting on anything; the CFDI rows stay. Returns how many were purged."""
+    waiting = select(Cancellation.uuid).where(or_(Cancellation.code.is_(None), Cancellation.estatus == "En proceso"))
+    victims = (select(CfdiXml.uuid).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+               .where(Cfdi.fecha_timbrado < before, Cfdi.sat_status == "recibido", Cfdi.uuid.not_in(waiting))
+               .order_by(Cfdi.fecha_timbrado).limit(limit))
+    uuids = list(s.scalars(victims))
+    if uuids:
+        s.execute(delete(CfdiXml).where(CfdiXml.uuid.in_(uuids)))
+    return len(uuids)
