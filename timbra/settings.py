@@ -106,6 +106,8 @@ class Settings:
     # Months the stamped XML is kept (TIMBRA_RETENTION_MONTHS): 0 keeps everything; otherwise at least
     # SAT's 3 months. The CFDI's row (report data, status, acuses) stays; only its XML is purged.
     retention_months: int = 0
+    # Log lines: "text" (one readable line each) or "json" (one JSON object each); both carry the request id.
+    log_format: str = "text"
 
     @property
     def sandbox(self) -> bool:
@@ -160,6 +162,7 @@ class Settings:
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
             cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
             retention_months=_int("TIMBRA_RETENTION_MONTHS", 0),
+            log_format=(env.get("TIMBRA_LOG_FORMAT") or "text").strip().lower(),
         )
         if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
             if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):
@@ -171,6 +174,9 @@ class Settings:
                                 f"{MIN_RETENTION_MONTHS} (el mínimo del SAT), no {s.retention_months}.",
                                 f"TIMBRA_RETENTION_MONTHS must be 0 (keep everything) or at least "
                                 f"{MIN_RETENTION_MONTHS} (SAT's minimum), not {s.retention_months}.")
+        if s.log_format not in ("text", "json"):
+            raise _config_error(f"TIMBRA_LOG_FORMAT debe ser text o json, no {s.log_format!r}.",
+                                f"TIMBRA_LOG_FORMAT must be text or json, not {s.log_format!r}.")
         if s.environment not in ("sandbox", "production"):
             raise _config_error(f"TIMBRA_ENV debe ser sandbox o production, no {s.environment!r}.",
                                 f"TIMBRA_ENV must be sandbox or production, not {s.environment!r}.")

@@ -65,6 +65,9 @@ def json_field(loc) -> str:
 
 
 def error_response(exc: TimbraError, headers: dict[str, str] | None = None) -> JSONResponse:
+    from timbra.api.ops import count_error
+
+    count_error(exc.code)
     status = http_status(exc.code)
     if exc.code == "T101":
         headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="timbra", charset="UTF-8"'}
@@ -155,7 +158,7 @@ def _too_large(limit: int) -> TimbraError:
 
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
-    from timbra.api import cancel, rest
+    from timbra.api import cancel, ops, rest
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -229,11 +232,13 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
                                    swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
                                    swagger_ui_parameters={"validatorUrl": None})  # no call to an outside validator
 
+    app.include_router(ops.router)
     app.include_router(rest.router)
     app.include_router(cancel.router)
     cancel.register_schemas(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)
+    app.add_middleware(ops.RequestContext)  # outermost: the access log line carries the request id
     return app
 
 

@@ -14,6 +14,7 @@ from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.cancelling import CancelService
 from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.credits import Credits
+from timbra.pac.health import Health
 from timbra.pac.issuing import IssueService
 from timbra.pac.retention import Retention
 from timbra.pac.stamping import StampService, certifier_from_settings
@@ -73,6 +74,7 @@ class Pac:
                                      credits_per_uuid=settings.cancel_credits)
         # The worker's jobs: deliveries to SAT, cancellations to send and to follow, retention.
         self.retention = Retention(self.db, settings.retention_months, clock)
+        self.health = Health(self.db, clock)
         self.outbox = Runners(self.delivery, self.cancels, self.retention)
         self.worker = Worker(self.outbox, linger=0.2) if run_worker else None
         self.cancels.on_commit = self.worker.wake if self.worker else None

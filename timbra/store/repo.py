@@ -475,3 +475,28 @@ def purge_xml_before(s: Session, before: datetime, limit: int) -> int:
     if uuids:
         s.execute(delete(CfdiXml).where(CfdiXml.uuid.in_(uuids)))
     return len(uuids)
+
+
+# --- operations (health, metrics): PAC-wide aggregates, no customer data --------------------------------
+
+def ping(s: Session) -> None:
+    s.execute(select(1))
+
+
+def outbox_backlog(s: Session, now: datetime) -> list[tuple[str, int, datetime | None]]:
+    """(kind, rows not done, oldest created_at among them) per outbox kind."""
+    q = (select(Outbox.kind, func.count(), func.min(Outbox.created_at)).where(Outbox.done_at.is_(None))
+         .group_by(Outbox.kind).order_by(Outbox.kind))
+    return [(k, int(n), oldest) for k, n, oldest in s.execute(q)]
+
+
+def credit_totals(s: Session) -> tuple[int, int]:
+    """(credits sold: the packages the PAC created, not those a distributor handed down from its own;
+    stamps stored) across the PAC."""
+    sold = s.scalar(select(func.coalesce(func.sum(Package.size), 0)).where(Package.source_id.is_(None)))
+    stamped = s.scalar(select(func.count()).select_from(Cfdi))
+    return int(sold or 0), int(stamped or 0)
+
+
+def cfdi_counts(s: Session) -> dict[str, int]:
+    return {status: int(n) for status, n in s.execute(select(Cfdi.status, func.count()).group_by(Cfdi.status))}
