@@ -46,6 +46,7 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     api_key: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # more settings (TIMBRA_*) for this server
 
     @property
     def url(self) -> str:
@@ -53,7 +54,7 @@ class Server:
 
     def start(self) -> None:
         env = {**os.environ, "TIMBRA_DATA_DIR": str(self.data_dir), "TIMBRA_DATABASE_URL": self.db_url,
-               "TIMBRA_PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+               "TIMBRA_PORT": str(self.port), "PYTHONUNBUFFERED": "1", **self.env}
         log = open(self.data_dir / f"serve-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115 - the process keeps it
         self.proc = subprocess.Popen([sys.executable, "-m", "timbra.cli", "serve"], cwd=ROOT, env=env,
                                      stdout=log, stderr=subprocess.STDOUT)
@@ -67,7 +68,7 @@ class Server:
                 time.sleep(0.1)
         else:
             raise AssertionError("timbra serve did not start: " + Path(log.name).read_text(errors="replace"))
-        if not self.api_key:
+        if not self.api_key and "api_key" not in self.env:
             for line in Path(log.name).read_text(errors="replace").splitlines():
                 if line.strip().startswith("API key"):
                     self.api_key = line.split()[-1]
@@ -209,6 +210,13 @@ def server_db(request, data_dir: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{(data_dir / 'timbra.db').as_posix()}"
         return
+    with fresh_schema() as url:
+        yield url
+
+
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A PostgreSQL schema of its own in the test database, dropped afterwards: its URL."""
     schema = f"crash_{secrets.token_hex(4)}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as c:
