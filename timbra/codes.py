@@ -160,6 +160,14 @@ _TABLE = [
          http_status=409),
     Code("T215", "La selección es demasiado grande para un solo archivo: acote el filtro (fechas, receptor).",
          "The selection is too large for one file: narrow the filter (dates, receptor).", http_status=413),
+    Code("T220", "Servicio no disponible por un momento: la base de datos no responde. No se guardó ni cobró nada "
+                 "de esta solicitud; reintente (vea Retry-After).",
+         "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "
+         "charged; retry (see Retry-After).", source="pac", http_status=503),
+    Code("T230", "El XML de este CFDI ya no se conserva: la política de retención del PAC lo depuró (sus datos, "
+                 "estado y acuses siguen disponibles).",
+         "This CFDI's XML is no longer kept: the PAC's retention policy purged it (its data, status and acuses "
+         "are still available).", http_status=410),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -9,11 +9,12 @@ from starlette.routing import Mount, Route
 
 from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
 
-# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check; the
-# portal's sign-in, its language switch, and the receptors' lookup (UUID + RFC emisor + RFC receptor: it
-# answers the same "not found" unless all three match, and is throttled per client address).
+# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check and the
+# readiness check (a load balancer asks them; they carry no customer data); the portal's sign-in, its language
+# switch, and the receptors' lookup (UUID + RFC emisor + RFC receptor: it answers the same "not found" unless
+# all three match, and is throttled per client address).
 PUBLIC = {("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
-          ("GET", "/healthz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/idioma/{lang}"),
+          ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/idioma/{lang}"),
           ("GET", "/consulta"), ("POST", "/consulta"), ("POST", "/consulta/{kind}")}
 PUBLIC_MOUNTS = {"/static", "/assets"}
 PORTAL = ("/portal", "/logout")  # a browser without a session is sent to the sign-in

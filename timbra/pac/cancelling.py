@@ -246,9 +246,9 @@ class CancelService:
             for rfc, group, xml, signed_by in signed:
                 request_id = repo.add_cancel_request(s, account_id=acc, rfc_emisor=rfc, signed_by=signed_by, xml=xml,
                                                      now=now)
+                repo.put_cancellations(s, account_id=acc, request_id=request_id, now=now,
+                                       folios=[(f.uuid, f.motivo, f.folio_sustitucion) for f in group])
                 for f in group:
-                    repo.put_cancellation(s, uuid=f.uuid, account_id=acc, request_id=request_id, motivo=f.motivo,
-                                          folio_sustitucion=f.folio_sustitucion, now=now)
                     repo.add_event(s, acc, f.uuid, "cancelacion.solicitada",
                                    {"motivo": f.motivo, "folio_sustitucion": f.folio_sustitucion,
                                     "request_id": request_id}, now)
@@ -300,10 +300,10 @@ class CancelService:
         accepted = {f.uuid.upper() for f in receipt.folios if f.code in (ACCEPTED, ALREADY_CANCELLED)}
         with self.db.reader() as s:
             rows = repo.cancellations_of_request(s, request_id)
-            cfdis = {r.uuid: repo.cfdi_any(s, r.uuid) for r in rows if r.uuid in accepted}
+            cfdis = repo.cfdis_any(s, [r.uuid for r in rows if r.uuid in accepted])
         for uuid, c in cfdis.items():
-            if c is not None:
-                states[uuid] = self.gateway.status(uuid, c.rfc_emisor, c.rfc_receptor, str(c.total))
+            states[uuid] = self.gateway.status(uuid, c.rfc_emisor, c.rfc_receptor, str(c.total))
+        statuses: dict[str, list[str]] = {}
         codes = {f.uuid.upper(): f.code for f in receipt.folios}
         with self.db.session() as s:
             req = repo.lock_cancel_request(s, request_id)
@@ -320,19 +320,26 @@ class CancelService:
                     repo.add_event(s, row.account_id, row.uuid, "cancelacion.no_aceptada",
                                    {"code": code, "request_id": request_id}, now)
                     if code == ALREADY_CANCELLED and st is not None and st.estado == CANCELADO:
-                        self._apply(s, row, st.estado, st.estatus_cancelacion, now)
+                        self._apply(s, row, st.estado, st.estatus_cancelacion, now, statuses)
                     continue
                 self._apply(s, row, st.estado if st else "Vigente", st.estatus_cancelacion if st else EN_PROCESO,
-                            now)
+                            now, statuses)
                 if row.estatus == EN_PROCESO:
                     repo.add_outbox(s, POLL, row.uuid, self._next_poll(now, now), now)
+            for status, uuids in statuses.items():
+                repo.set_cfdi_status(s, uuids, status)
             repo.finish_outbox_ref(s, SEND, str(request_id), now)
         return True
 
-    def _apply(self, s, row: Cancellation, estado: str, estatus: str, now: datetime) -> bool:
-        """Make timbra's record follow SAT's; an event for a change. True when the process ended."""
+    def _apply(self, s, row: Cancellation, estado: str, estatus: str, now: datetime,
+               statuses: dict[str, list[str]] | None = None) -> bool:
+        """Make timbra's record follow SAT's; an event for a change. True when the process ended. With
+        `statuses` the CFDI's new status is collected there (status -> UUIDs) for one UPDATE per status."""
         status = _status_of(estado, estatus)
-        repo.set_cfdi_status(s, row.uuid, status)
+        if statuses is None:
+            repo.set_cfdi_status(s, [row.uuid], status)
+        else:
+            statuses.setdefault(status, []).append(row.uuid)
         if row.estatus != estatus:
             row.estatus, row.updated_at = estatus, now
             kind = {CANCELADO_STATUS: "cancelacion.cancelada", EN_PROCESO_STATUS: "cancelacion.en_proceso"}.get(

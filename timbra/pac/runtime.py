@@ -14,7 +14,9 @@ from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.cancelling import CancelService
 from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.credits import Credits
+from timbra.pac.health import Health
 from timbra.pac.issuing import IssueService
+from timbra.pac.retention import Retention
 from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
@@ -70,8 +72,10 @@ class Pac:
         self.cancels = CancelService(self.db, self.gateway, self.vault, self.accounts, self.certifier.trust, clock,
                                      rfc_pac=self.certifier.pac.certificate.rfc,
                                      credits_per_uuid=settings.cancel_credits)
-        # Everything the outbox holds: deliveries to SAT, cancellations to send and to follow.
-        self.outbox = Runners(self.delivery, self.cancels)
+        # The worker's jobs: deliveries to SAT, cancellations to send and to follow, retention.
+        self.retention = Retention(self.db, settings.retention_months, clock)
+        self.health = Health(self.db, clock)
+        self.outbox = Runners(self.delivery, self.cancels, self.retention)
         self.worker = Worker(self.outbox, linger=0.2) if run_worker else None
         self.cancels.on_commit = self.worker.wake if self.worker else None
         self.stamps = StampService(self.db, self.certifier, clock=clock,
@@ -80,7 +84,6 @@ class Pac:
         # The portal's services: sign-ins, distributors' registrations, the receptors' public lookup, and
         # what the admin watches (errors answered, counted per process).
         from timbra.pac.cancelling import status_dict
-        from timbra.pac.health import ErrorLog, Health
         from timbra.pac.lookup import PublicLookup
         from timbra.pac.registrations import Registrations
         from timbra.pac.sessions import WebSessions
@@ -91,8 +94,7 @@ class Pac:
         gateway = self.gateway
         self.lookup = PublicLookup(self.db, clock,
                                    sat_status=lambda u, re_, rr, tt: status_dict(gateway.status(u, re_, rr, tt)))
-        self.errors = ErrorLog(clock)
-        self.health = Health(self.db, self.errors, clock)
+        self.errors = self.health.errors
 
     def start(self) -> None:
         if self.worker is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -462,6 +462,11 @@ def cfdi_any(s: Session, uuid: str) -> Cfdi | None:
     return s.get(Cfdi, uuid)
 
 
+def cfdis_any(s: Session, uuids: list[str]) -> dict[str, Cfdi]:
+    """Unscoped, like `cancellation`: the CFDI of a request being recorded for the PAC."""
+    return {r.uuid: r for r in s.scalars(select(Cfdi).where(Cfdi.uuid.in_(uuids)))} if uuids else {}
+
+
 def add_cancel_request(s: Session, *, account_id: int, rfc_emisor: str, signed_by: str, xml: bytes,
                        now: datetime) -> int:
     req = CancelRequest(account_id=account_id, rfc_emisor=rfc_emisor, signed_by=signed_by, xml=xml, created_at=now)
@@ -470,17 +475,16 @@ def add_cancel_request(s: Session, *, account_id: int, rfc_emisor: str, signed_b
     return req.id
 
 
-def put_cancellation(s: Session, *, uuid: str, account_id: int, request_id: int, motivo: str,
-                     folio_sustitucion: str | None, now: datetime) -> None:
-    """The UUID's cancellation now rides on `request_id` (a new request replaces a refused or rejected one)."""
-    row = s.get(Cancellation, uuid)
-    if row is None:
-        s.add(Cancellation(uuid=uuid, account_id=account_id, request_id=request_id, motivo=motivo,
-                           folio_sustitucion=folio_sustitucion, code=None, estatus="", requested_at=now,
-                           updated_at=now))
-        return
-    row.request_id, row.motivo, row.folio_sustitucion = request_id, motivo, folio_sustitucion
-    row.code, row.estatus, row.requested_at, row.updated_at = None, "", now, now
+def put_cancellations(s: Session, *, account_id: int, request_id: int, now: datetime,
+                      folios: list[tuple[str, str, str | None]]) -> None:
+    """The UUIDs' cancellations now ride on `request_id` (uuid, motivo, folio_sustitucion): a new request
+    replaces the row of a refused or rejected one (the events keep the history). Two statements for any
+    number of UUIDs."""
+    uuids = [u for u, _, _ in folios]
+    s.execute(delete(Cancellation).where(Cancellation.uuid.in_(uuids)))
+    s.execute(insert(Cancellation.__table__), [
+        {"uuid": u, "account_id": account_id, "request_id": request_id, "motivo": m, "folio_sustitucion": f,
+         "code": None, "estatus": "", "requested_at": now, "updated_at": now} for u, m, f in folios])
 
 
 def cancel_request(s: Session, request_id: int) -> CancelRequest | None:
@@ -503,8 +507,9 @@ def cancel_acuse(s: Session, account_id: int, uuid: str) -> CancelRequest | None
                     .where(Cancellation.account_id == account_id, Cancellation.uuid == uuid))
 
 
-def set_cfdi_status(s: Session, uuid: str, status: str) -> None:
-    s.execute(update(Cfdi).where(Cfdi.uuid == uuid).values(status=status))
+def set_cfdi_status(s: Session, uuids: list[str], status: str) -> None:
+    s.execute(update(Cfdi).where(Cfdi.uuid.in_(uuids)).values(status=status)
+              .execution_options(synchronize_session=False))
 
 
 def add_event(s: Session, account_id: int, uuid: str, kind: str, data: dict, now: datetime) -> None:
@@ -616,11 +621,11 @@ def registration_file(s: Session, registration_id: int, file_id: int) -> Registr
 
 # --- portal: the admin's view of the system -------------------------------------------------------------
 
-def outbox_backlog(s: Session, now: datetime) -> list[tuple[str, int, int, datetime | None]]:
-    """(kind, pending, failing, oldest created_at) of the work not done yet."""
-    q = (select(Outbox.kind, func.count(), func.count(Outbox.last_error), func.min(Outbox.created_at))
-         .where(Outbox.done_at.is_(None)).group_by(Outbox.kind).order_by(Outbox.kind))
-    return [(k, int(n), int(failing), oldest) for k, n, failing, oldest in s.execute(q)]
+def outbox_failing(s: Session) -> dict[str, int]:
+    """Per kind, the pending outbox rows whose last attempt failed."""
+    q = (select(Outbox.kind, func.count()).where(Outbox.done_at.is_(None), Outbox.last_error.is_not(None))
+         .group_by(Outbox.kind))
+    return {k: int(n) for k, n in s.execute(q)}
 
 
 def acuse_delays(s: Session, since: datetime, limit: int = 5000) -> list[timedelta]:
@@ -637,3 +642,41 @@ def stamps_since(s: Session, since: datetime) -> int:
 def used_credits(s: Session, account_id: int) -> int:
     return int(s.execute(select(func.coalesce(func.sum(Package.used), 0)).where(Package.account_id == account_id))
                .scalar() or 0)
+# --- retention ------------------------------------------------------------------------------------------
+
+def purge_xml_before(s: Session, before: datetime, limit: int) -> int:
+    """Delete the XML of up to `limit` CFDI stamped before `before` that SAT already received and whose
+    cancellation, if any, is not waiting on anything; the CFDI rows stay. Returns how many were purged."""
+    waiting = select(Cancellation.uuid).where(or_(Cancellation.code.is_(None), Cancellation.estatus == "En proceso"))
+    victims = (select(CfdiXml.uuid).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+               .where(Cfdi.fecha_timbrado < before, Cfdi.sat_status == "recibido", Cfdi.uuid.not_in(waiting))
+               .order_by(Cfdi.fecha_timbrado).limit(limit))
+    uuids = list(s.scalars(victims))
+    if uuids:
+        s.execute(delete(CfdiXml).where(CfdiXml.uuid.in_(uuids)))
+    return len(uuids)
+
+
+# --- operations (health, metrics): PAC-wide aggregates, no customer data --------------------------------
+
+def ping(s: Session) -> None:
+    s.execute(select(1))
+
+
+def outbox_backlog(s: Session, now: datetime) -> list[tuple[str, int, datetime | None]]:
+    """(kind, rows not done, oldest created_at among them) per outbox kind."""
+    q = (select(Outbox.kind, func.count(), func.min(Outbox.created_at)).where(Outbox.done_at.is_(None))
+         .group_by(Outbox.kind).order_by(Outbox.kind))
+    return [(k, int(n), oldest) for k, n, oldest in s.execute(q)]
+
+
+def credit_totals(s: Session) -> tuple[int, int]:
+    """(credits sold: the packages the PAC created, not those a distributor handed down from its own;
+    stamps stored) across the PAC."""
+    sold = s.scalar(select(func.coalesce(func.sum(Package.size), 0)).where(Package.source_id.is_(None)))
+    stamped = s.scalar(select(func.count()).select_from(Cfdi))
+    return int(sold or 0), int(stamped or 0)
+
+
+def cfdi_counts(s: Session) -> dict[str, int]:
+    return {status: int(n) for status, n in s.execute(select(Cfdi.status, func.count()).group_by(Cfdi.status))}
