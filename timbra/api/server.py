@@ -44,7 +44,8 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
     base = f"http://{settings.host}:{settings.port}"
     if demo is not None:
         print_demo(demo, base)
-    click.echo(f"timbra escuchando en {base}  (OpenAPI: {base}/docs)  base de datos: {_safe(settings.database_url)}"
+    click.echo(f"timbra escuchando en {base}  (portal: {base}/  OpenAPI: {base}/docs)  "
+               f"base de datos: {_safe(settings.database_url)}"
                f"  datos / data: {settings.data_dir}")
     if workers > 1:
         _shared_metrics(settings)
