@@ -154,6 +154,8 @@ _TABLE = [
                  "estado y acuses siguen disponibles).",
          "This CFDI's XML is no longer kept: the PAC's retention policy purged it (its data, status and acuses "
          "are still available).", http_status=410),
+    Code("T231", "No se pudo hacer o restaurar la copia de seguridad.", "The backup could not be made or restored.",
+         source="pac", http_status=500),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from timbra.clock import SYSTEM, Clock
 from timbra.errors import TimbraError
@@ -158,6 +159,30 @@ class Operator:
     def revision(self) -> str | None:
         return self.db.revision()
 
+    def backup(self, dest: Path) -> dict:
+        """The database and the data directory's keys into `dest` (store/backup.py); T231 on failure."""
+        from timbra.store.backup import BackupError, backup
+
+        try:
+            return backup(self.settings.database_url, self.settings.data_dir, dest, revision=self.db.revision())
+        except (BackupError, OSError) as exc:
+            raise _backup_error(exc) from exc
+
+    def restore(self, source: Path, *, force: bool = False) -> dict:
+        """Put a backup back into the configured database, then migrate it to this version's head."""
+        from timbra.store.backup import BackupError, restore
+
+        self.db.dispose()  # no connection of ours holds the files or the tables being replaced
+        try:
+            manifest = restore(source, self.settings.database_url, self.settings.data_dir, force=force)
+        except (BackupError, OSError) as exc:
+            raise _backup_error(exc) from exc
+        self.db = Database(self.settings.database_url)
+        self.accounts = Accounts(self.db)
+        self.credits = Credits(self.db, self.accounts)
+        self.db.upgrade()
+        return manifest
+
     def head(self) -> str | None:
         return self.db.head()
 
@@ -172,6 +197,12 @@ class Operator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _backup_error(exc: Exception) -> TimbraError:
+    from timbra.codes import error
+
+    return error("T231", detail={"reason": str(exc)[:2000]})
 
 
 def sandbox_keys(settings: Settings, *, force: bool = False) -> dict:
