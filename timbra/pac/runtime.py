@@ -21,6 +21,7 @@ from timbra.pac.retention import Retention
 from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
+from timbra.store.blobs import BlobError  # noqa: F401 - adapters answer it as 503 T232
 from timbra.store.db import Database
 
 log = logging.getLogger("timbra")
@@ -49,7 +50,7 @@ class Pac:
 
         self.settings = settings
         self.clock = clock
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, blobs=blobs_of(settings))
         if migrate:
             self.db.upgrade()
         self.certifier = certifier_from_settings(settings, clock=clock)
@@ -142,7 +143,7 @@ class Operator:
 
     def __init__(self, settings: Settings, *, upgrade: bool = True) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, blobs=blobs_of(settings))
         if upgrade:
             self.db.upgrade()
         self.accounts = Accounts(self.db)
@@ -177,7 +178,7 @@ class Operator:
             manifest = restore(source, self.settings.database_url, self.settings.data_dir, force=force)
         except (BackupError, OSError) as exc:
             raise _backup_error(exc) from exc
-        self.db = Database(self.settings.database_url)
+        self.db = Database(self.settings.database_url, blobs=blobs_of(self.settings))
         self.accounts = Accounts(self.db)
         self.credits = Credits(self.db, self.accounts)
         self.db.upgrade()
@@ -197,6 +198,17 @@ class Operator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def blobs_of(settings: Settings):
+    """The object store of TIMBRA_BLOB_URL, or None (the XML stays in the database); T170 for a bad URL."""
+    from timbra.store.blobs import blobs_from_url
+
+    try:
+        return blobs_from_url(settings.blob_url)
+    except (ValueError, ImportError) as exc:
+        raise TimbraError("T170", f"Configuración inválida: {exc}", source="pac",
+                          message_en=f"Invalid configuration: {exc}") from exc
 
 
 def _backup_error(exc: Exception) -> TimbraError:
