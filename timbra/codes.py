@@ -168,6 +168,12 @@ _TABLE = [
                  "estado y acuses siguen disponibles).",
          "This CFDI's XML is no longer kept: the PAC's retention policy purged it (its data, status and acuses "
          "are still available).", http_status=410),
+    Code("T231", "No se pudo hacer o restaurar la copia de seguridad.", "The backup could not be made or restored.",
+         source="pac", http_status=500),
+    Code("T232", "Servicio no disponible por un momento: el almacén de documentos (S3) no responde. No se guardó "
+                 "ni cobró nada de esta solicitud; reintente (vea Retry-After).",
+         "Service unavailable for a moment: the document store (S3) does not answer. Nothing of this request "
+         "was stored or charged; retry (see Retry-After).", source="pac", http_status=503),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

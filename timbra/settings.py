@@ -111,6 +111,9 @@ class Settings:
     # Months the stamped XML is kept (TIMBRA_RETENTION_MONTHS): 0 keeps everything; otherwise at least
     # SAT's 3 months. The CFDI's row (report data, status, acuses) stays; only its XML is purged.
     retention_months: int = 0
+    # The stamped XML in an S3-compatible object store instead of the database (TIMBRA_BLOB_URL):
+    # s3://bucket/prefix?endpoint_url=...&region=... (credentials: the usual AWS variables).
+    blob_url: str | None = None
     # Log lines: "text" (one readable line each) or "json" (one JSON object each); both carry the request id.
     log_format: str = "text"
 
@@ -171,6 +174,7 @@ class Settings:
             session_idle_minutes=max(1, _int("TIMBRA_SESSION_IDLE_MINUTES", 60)),
             retention_months=_int("TIMBRA_RETENTION_MONTHS", 0),
             log_format=(env.get("TIMBRA_LOG_FORMAT") or "text").strip().lower(),
+            blob_url=env.get("TIMBRA_BLOB_URL") or None,
         )
         if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
             if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):

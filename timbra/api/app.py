@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from timbra import __version__
 from timbra.codes import error, http_status
 from timbra.errors import Finding, TimbraError
-from timbra.pac.runtime import Pac
+from timbra.pac.runtime import BlobError, Pac
 
 log = logging.getLogger("timbra.api")
 access_log = logging.getLogger("timbra.access")
@@ -210,15 +210,23 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
                                   headers=getattr(exc, "headers", None))
         return error_response(error(code), headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_down(request: Request, exc: OperationalError | InterfaceError):
+        # The database is down or restarting: the transaction did not commit, so nothing was stored or
+        # spent. A clean 503 the client retries, not an internal error.
+        log.warning("base de datos no disponible: %s", type(exc.orig).__name__ if exc.orig else exc)
+        if web.handles(request):
+            return web.page_for(request, error("T220", detail={"retry_after": 1}))
+        return error_response(error("T220", detail={"retry_after": 1}))
+
+    @app.exception_handler(BlobError)
+    async def _blobs_down(_request: Request, exc: BlobError):
+        log.warning("almacén de objetos no disponible: %s", exc)
+        return error_response(error("T232", detail={"retry_after": 1}))
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
-        if isinstance(exc, OperationalError | InterfaceError):
-            # The database is down or restarting: the transaction did not commit, so nothing was stored or
-            # spent. A clean 503 the client retries, not an internal error.
-            log.warning("base de datos no disponible: %s", type(exc.orig).__name__ if exc.orig else exc)
-            if web.handles(request):
-                return web.page_for(request, error("T220", detail={"retry_after": 1}))
-            return error_response(error("T220", detail={"retry_after": 1}))
         log.exception("unexpected error")
         if web.handles(request):
             return web.page_for(request, error("T900"))

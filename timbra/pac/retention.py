@@ -45,7 +45,11 @@ class Retention:
         if self._next is not None and now < self._next:
             return 0
         with self.db.session() as s:
-            purged = repo.purge_xml_before(s, months_before(now, self.months), max(limit, 1) * 10)
+            keys = repo.purge_xml_before(s, months_before(now, self.months), max(limit, 1) * 10)
+        objects = [k for k in keys if k]
+        if objects:  # after the commit: an object left behind by a failure here is harmless, a lost one is not
+            self.db.blobs.delete(objects)
+        purged = len(keys)
         if purged:
             log.info("retención: %d XML depurados (más de %d meses)", purged, self.months)
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from timbra.clock import SYSTEM, Clock
 from timbra.errors import TimbraError
@@ -20,6 +21,7 @@ from timbra.pac.retention import Retention
 from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
+from timbra.store.blobs import BlobError  # noqa: F401 - adapters answer it as 503 T232
 from timbra.store.db import Database
 
 log = logging.getLogger("timbra")
@@ -48,7 +50,7 @@ class Pac:
 
         self.settings = settings
         self.clock = clock
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, blobs=blobs_of(settings))
         if migrate:
             self.db.upgrade()
         self.certifier = certifier_from_settings(settings, clock=clock)
@@ -155,7 +157,7 @@ class Operator:
 
     def __init__(self, settings: Settings, *, upgrade: bool = True) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, blobs=blobs_of(settings))
         if upgrade:
             self.db.upgrade()
         self.accounts = Accounts(self.db)
@@ -172,6 +174,30 @@ class Operator:
     def revision(self) -> str | None:
         return self.db.revision()
 
+    def backup(self, dest: Path) -> dict:
+        """The database and the data directory's keys into `dest` (store/backup.py); T231 on failure."""
+        from timbra.store.backup import BackupError, backup
+
+        try:
+            return backup(self.settings.database_url, self.settings.data_dir, dest, revision=self.db.revision())
+        except (BackupError, OSError) as exc:
+            raise _backup_error(exc) from exc
+
+    def restore(self, source: Path, *, force: bool = False) -> dict:
+        """Put a backup back into the configured database, then migrate it to this version's head."""
+        from timbra.store.backup import BackupError, restore
+
+        self.db.dispose()  # no connection of ours holds the files or the tables being replaced
+        try:
+            manifest = restore(source, self.settings.database_url, self.settings.data_dir, force=force)
+        except (BackupError, OSError) as exc:
+            raise _backup_error(exc) from exc
+        self.db = Database(self.settings.database_url, blobs=blobs_of(self.settings))
+        self.accounts = Accounts(self.db)
+        self.credits = Credits(self.db, self.accounts)
+        self.db.upgrade()
+        return manifest
+
     def head(self) -> str | None:
         return self.db.head()
 
@@ -186,6 +212,23 @@ class Operator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def blobs_of(settings: Settings):
+    """The object store of TIMBRA_BLOB_URL, or None (the XML stays in the database); T170 for a bad URL."""
+    from timbra.store.blobs import blobs_from_url
+
+    try:
+        return blobs_from_url(settings.blob_url)
+    except (ValueError, ImportError) as exc:
+        raise TimbraError("T170", f"Configuración inválida: {exc}", source="pac",
+                          message_en=f"Invalid configuration: {exc}") from exc
+
+
+def _backup_error(exc: Exception) -> TimbraError:
+    from timbra.codes import error
+
+    return error("T231", detail={"reason": str(exc)[:2000]})
 
 
 def sandbox_keys(settings: Settings, *, force: bool = False) -> dict:

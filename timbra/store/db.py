@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from timbra.store.blobs import Blobs
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -42,8 +44,11 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 20, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, echo: bool = False, blobs: Blobs | None = None) -> None:
+        """`blobs`: the object store holding the stamped XML (None: the cfdi_xml table); sessions carry it
+        (`session.info["blobs"]`) so every query in repo.py reads and writes the XML wherever it lives."""
         self.url = make_url(url)
+        self.blobs = blobs
         self.dialect = self.url.get_backend_name()
         if self.dialect == "sqlite":
             db = self.url.database
@@ -59,7 +64,7 @@ class Database:
             self.engine = create_engine(self.url, echo=echo, pool_size=pool_size, max_overflow=10,
                                         pool_recycle=1800)
             self._write_lock = None
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"blobs": blobs})
 
     @property
     def is_postgres(self) -> bool:

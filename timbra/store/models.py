@@ -179,10 +179,14 @@ class Cfdi(Base):
 
 
 class CfdiXml(Base):
+    """The stamped XML: here (`xml`), or in the object store under `blob` (TIMBRA_BLOB_URL)."""
+
     __tablename__ = "cfdi_xml"
+    __table_args__ = (CheckConstraint("(xml IS NULL) <> (blob IS NULL)", name="xml_or_blob"),)
 
     uuid: Mapped[str] = mapped_column(ForeignKey("cfdis.uuid"), primary_key=True)
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    blob: Mapped[str | None] = mapped_column(String(200))
 
 
 class IdempotencyKey(Base):

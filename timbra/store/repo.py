@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from timbra.store.blobs import cfdi_key
 from timbra.store.models import (
     Account,
     AccountRfc,
@@ -152,9 +153,22 @@ def cfdi(s: Session, account_id: int, uuid: str) -> Cfdi | None:
     return s.scalar(select(Cfdi).where(Cfdi.account_id == account_id, Cfdi.uuid == uuid))
 
 
+def _xml_of(s: Session, row) -> bytes | None:
+    """A cfdi_xml row's document, from the table or from the object store."""
+    if row is None:
+        return None
+    xml, blob = row
+    if blob is None:
+        return xml
+    blobs = s.info.get("blobs")
+    if blobs is None:
+        raise RuntimeError("this CFDI's XML is in the object store but TIMBRA_BLOB_URL is not set")
+    return blobs.get(blob)
+
+
 def cfdi_xml(s: Session, account_id: int, uuid: str) -> bytes | None:
-    return s.scalar(select(CfdiXml.xml).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
-                    .where(Cfdi.account_id == account_id, Cfdi.uuid == uuid))
+    return _xml_of(s, s.execute(select(CfdiXml.xml, CfdiXml.blob).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+                                .where(Cfdi.account_id == account_id, Cfdi.uuid == uuid)).one_or_none())
 
 
 _c = Cfdi.__table__.c
@@ -185,8 +199,15 @@ def save_stamp(s: Session, row: dict, xml: bytes, idempotency_key: str | None, n
     and the idempotency key that answers a retry. Core inserts: the ORM's unit of work costs more than
     the database here, on every stamp. The unique indexes (uuid, sello_digest, account + key) settle
     concurrent twins: the second raises IntegrityError."""
-    s.execute(_INSERT_CFDI, row)
-    s.execute(_INSERT_XML, {"uuid": row["uuid"], "xml": xml})
+    blobs = s.info.get("blobs")
+    if blobs is None:
+        s.execute(_INSERT_CFDI, row)
+        s.execute(_INSERT_XML, {"uuid": row["uuid"], "xml": xml, "blob": None})
+    else:  # the object first: the commit that answers the stamp comes after it is durable
+        key = cfdi_key(row["uuid"])
+        blobs.put(key, xml)
+        s.execute(_INSERT_CFDI, row)
+        s.execute(_INSERT_XML, {"uuid": row["uuid"], "xml": None, "blob": key})
     s.execute(_INSERT_OUTBOX, {"kind": "deliver", "ref": row["uuid"], "attempts": 0, "next_attempt_at": now,
                                "created_at": now})
     if idempotency_key is not None:
@@ -311,9 +332,9 @@ def count_by_issue_day(s: Session, account_id: int, f: CfdiFilter) -> list[tuple
 
 def cfdi_xmls(s: Session, account_id: int, uuids: list[str]) -> list[tuple[str, bytes]]:
     """The stamped XML of the account's CFDI among `uuids`."""
-    q = (select(CfdiXml.uuid, CfdiXml.xml).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+    q = (select(CfdiXml.uuid, CfdiXml.xml, CfdiXml.blob).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
          .where(Cfdi.account_id == account_id, CfdiXml.uuid.in_(uuids)))
-    return [(u, x) for u, x in s.execute(q)]
+    return [(u, data) for u, x, b in s.execute(q) if (data := _xml_of(s, (x, b))) is not None]
 
 
 def cfdi_any_with_xml(s: Session, uuid: str) -> tuple[Cfdi, bytes] | None:
@@ -321,7 +342,7 @@ def cfdi_any_with_xml(s: Session, uuid: str) -> tuple[Cfdi, bytes] | None:
     row = s.get(Cfdi, uuid)
     if row is None:
         return None
-    return row, s.scalar(select(CfdiXml.xml).where(CfdiXml.uuid == uuid))
+    return row, stored_xml(s, uuid)
 
 
 # --- outbox ---------------------------------------------------------------------------------------------
@@ -338,7 +359,7 @@ def due_outbox(s: Session, kind: str, now: datetime, limit: int, *, skip_locked:
 def stored_xml(s: Session, uuid: str) -> bytes | None:
     """The stamped XML of `uuid`, whichever account it belongs to: for the delivery worker, which works for
     the PAC, not for a customer."""
-    return s.scalar(select(CfdiXml.xml).where(CfdiXml.uuid == uuid))
+    return _xml_of(s, s.execute(select(CfdiXml.xml, CfdiXml.blob).where(CfdiXml.uuid == uuid)).one_or_none())
 
 
 def record_acuse(s: Session, uuid: str, *, status: str, code: str, message: str, received_at: datetime,
@@ -644,17 +665,18 @@ def used_credits(s: Session, account_id: int) -> int:
                .scalar() or 0)
 # --- retention ------------------------------------------------------------------------------------------
 
-def purge_xml_before(s: Session, before: datetime, limit: int) -> int:
-    """Delete the XML of up to `limit` CFDI stamped before `before` that SAT already received and whose
-    cancellation, if any, is not waiting on anything; the CFDI rows stay. Returns how many were purged."""
+def purge_xml_before(s: Session, before: datetime, limit: int) -> list[str | None]:
+    """Delete the XML rows of up to `limit` CFDI stamped before `before` that SAT already received and
+    whose cancellation, if any, is not waiting on anything; the CFDI rows stay. Returns each purged row's
+    object-store key (None: the XML was in the row): the caller deletes those objects after the commit."""
     waiting = select(Cancellation.uuid).where(or_(Cancellation.code.is_(None), Cancellation.estatus == "En proceso"))
-    victims = (select(CfdiXml.uuid).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+    victims = (select(CfdiXml.uuid, CfdiXml.blob).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
                .where(Cfdi.fecha_timbrado < before, Cfdi.sat_status == "recibido", Cfdi.uuid.not_in(waiting))
                .order_by(Cfdi.fecha_timbrado).limit(limit))
-    uuids = list(s.scalars(victims))
-    if uuids:
-        s.execute(delete(CfdiXml).where(CfdiXml.uuid.in_(uuids)))
-    return len(uuids)
+    rows = s.execute(victims).all()
+    if rows:
+        s.execute(delete(CfdiXml).where(CfdiXml.uuid.in_([u for u, _ in rows])))
+    return [b for _, b in rows]
 
 
 # --- operations (health, metrics): PAC-wide aggregates, no customer data --------------------------------

@@ -2,7 +2,7 @@
 documents
 
 Revision ID: 0007
-Revises: 0005 (0006 is the PDF work's; when both land, this one follows it)
+Revises: 0009 (0006, the PDF work's, is not on main yet: when it lands, one of the two must follow the other)
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 import timbra.store.models
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
