@@ -100,6 +100,8 @@ class Settings:
     master_key: str | None = field(default=None, repr=False)
     # Credits a cancellation spends per UUID sent to SAT (TIMBRA_CANCEL_CREDITS); 0: cancelling is free.
     cancel_credits: int = 0
+    # Rendered PDFs kept in memory per process (TIMBRA_PDF_CACHE_MB, megabytes); 0: render every time.
+    pdf_cache_mb: int = 32
 
     @property
     def sandbox(self) -> bool:
@@ -153,6 +155,7 @@ class Settings:
             stamp_concurrency=max(1, _int("TIMBRA_STAMP_CONCURRENCY", 2)),
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
             cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
+            pdf_cache_mb=max(0, _int("TIMBRA_PDF_CACHE_MB", 32)),
         )
         if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
             if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):

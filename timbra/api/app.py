@@ -154,7 +154,7 @@ def _too_large(limit: int) -> TimbraError:
 
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
-    from timbra.api import cancel, rest
+    from timbra.api import cancel, printing, rest
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -225,6 +225,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app.include_router(rest.router)
     app.include_router(cancel.router)
+    app.include_router(printing.router)
     cancel.register_schemas(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)

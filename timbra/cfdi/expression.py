@@ -5,7 +5,8 @@ representación impresa carries and that SAT's status service (ConsultaCFDI) tak
 
 (Anexo 20, "representación impresa"; phpcfdi/cfdi-expresiones' Comprobante20170701): `tt` is the Total
 with at most six decimals, trailing zeros dropped but one decimal kept (1000.0, 2010.01); the RFCs are
-written as in XML (an '&' as '&amp;'); `fe` is the last eight characters of the Comprobante's Sello.
+written as in XML (an '&' as '&amp;'); `fe` is the last eight characters of the Comprobante's Sello; the
+UUID as the TimbreFiscalDigital writes it (phpcfdi and satcfdi do the same).
 """
 from __future__ import annotations
 
@@ -45,5 +46,5 @@ def verification_url(doc: Document) -> str:
     rfc_e = emisor.get("Rfc", "") if emisor is not None else ""
     rfc_r = receptor.get("Rfc", "") if receptor is not None else ""
     sello = doc.get("Sello") or ""
-    return (f"{VERIFICA_CFDI}?id={uuid.upper()}&re={rfc_xml(rfc_e)}&rr={rfc_xml(rfc_r)}"
+    return (f"{VERIFICA_CFDI}?id={uuid.strip()}&re={rfc_xml(rfc_e)}&rr={rfc_xml(rfc_r)}"
             f"&tt={format_total(doc.get('Total') or '0')}&fe={sello[-8:]}")

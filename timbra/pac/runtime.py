@@ -15,6 +15,7 @@ from timbra.pac.cancelling import CancelService
 from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.credits import Credits
 from timbra.pac.issuing import IssueService
+from timbra.pac.printing import Printing
 from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
@@ -77,6 +78,8 @@ class Pac:
         self.stamps = StampService(self.db, self.certifier, clock=clock,
                                    on_commit=self.worker.wake if self.worker else None)
         self.issuing = IssueService(self.db, self.stamps, self.vault, clock=clock)
+        self.printing = Printing(self.db, self.accounts, clock, cache_bytes=settings.pdf_cache_mb << 20,
+                                 max_document_bytes=settings.max_document_bytes)
 
     def start(self) -> None:
         if self.worker is not None:

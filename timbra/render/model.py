@@ -2,8 +2,8 @@
 SAT's catalog keys next to their descriptions ("G03 - Gastos en general").
 
 Pure: a parsed Document in, dataclasses out. Amounts keep the digits the document wrote them with (at least
-two decimals, thousands separated); nothing is recomputed except the tax summary by tax and rate, which
-adds the conceptos' own lines (the Comprobante's Impuestos node gives retentions per tax only).
+two decimals, thousands separated); nothing is recomputed: the tax summary is the Comprobante's Impuestos
+node (retentions, which it groups per tax only, get the rate their conceptos share).
 """
 from __future__ import annotations
 
@@ -93,8 +93,6 @@ class TaxLine:
     tasa: str            # "16%" or ""
     base: str
     importe: str
-    _base: Decimal = Decimal(0)
-    _importe: Decimal | None = None
 
     @property
     def label(self) -> str:
@@ -152,6 +150,7 @@ class Table:
     widths: list[float] | None = None                # relative widths
     notes: list[str] | None = None                   # one line under each row ("" for none)
     totals: list[tuple[str, str]] = field(default_factory=list)
+    fields: list[tuple[str, str]] = field(default_factory=list)  # shown between the title and the table
 
 
 @dataclass
@@ -239,13 +238,11 @@ class _Reader:
             if local not in ("Traslado", "Retencion"):
                 continue
             factor = clean(el.get("TipoFactor")) or "Tasa"
-            importe = to_decimal(el.get("Importe"))
             out.append(TaxLine(
                 kind="retencion" if local == "Retencion" else "traslado",
                 impuesto=TAX_NAMES.get(clean(el.get("Impuesto")), clean(el.get("Impuesto"))), factor=factor,
                 tasa=rate(el.get("TasaOCuota"), factor), base=money(el.get("Base"), decimals),
-                importe=money(el.get("Importe"), decimals) if importe is not None else "",
-                _base=to_decimal(el.get("Base")) or Decimal(0), _importe=importe))
+                importe=money(el.get("Importe"), decimals) if el.get("Importe") else ""))
         return out
 
     def line(self, c: etree._Element, decimals: int) -> Line:
@@ -282,23 +279,18 @@ class _Reader:
             taxes=self.taxes_of(c.find(f"{{{ns}}}Impuestos"), decimals), notes=notes)
 
     def summary(self, lines: list[Line], decimals: int) -> list[TaxLine]:
-        """Taxes by kind, tax, factor and rate, added over the conceptos (SAT's Impuestos node has the same
-        traslado groups; its retenciones carry no rate)."""
-        groups: dict[tuple[str, str, str, str], TaxLine] = {}
+        """The Comprobante's own tax totals, as the XML groups them: traslados by tax, factor and rate;
+        retenciones by tax, with the rate of the conceptos' retentions when they all share one."""
+        out = self.taxes_of(self.doc.impuestos, decimals)
+        rates: dict[str, set[str]] = {}
         for line in lines:
             for t in line.taxes:
-                key = (t.kind, t.impuesto, t.factor, t.tasa)
-                got = groups.get(key)
-                if got is None:
-                    got = groups[key] = TaxLine(t.kind, t.impuesto, t.factor, t.tasa, "", "", Decimal(0), None)
-                got._base += t._base
-                if t._importe is not None:
-                    got._importe = (got._importe or Decimal(0)) + t._importe
-        out = sorted(groups.values(), key=lambda t: (t.kind != "traslado", t.impuesto, t.factor, t.tasa))
+                if t.kind == "retencion":
+                    rates.setdefault(t.impuesto, set()).add(t.tasa)
         for t in out:
-            t.base = money(t._base, decimals)
-            t.importe = money(t._importe, decimals) if t._importe is not None else ""
-        return out
+            if t.kind == "retencion" and not t.tasa and len(rates.get(t.impuesto, ())) == 1:
+                t.tasa = next(iter(rates[t.impuesto]))
+        return sorted(out, key=lambda t: t.kind != "traslado")
 
     def stamp(self) -> Stamp:
         t = self.doc.tfd
@@ -339,7 +331,8 @@ def read(doc: Document, *, cancelled: bool = False, cat: Catalogs | None = None)
         metodo_pago=r.describe("metodos_pago", g("MetodoPago")), condiciones=clean(g("CondicionesDePago")),
         exportacion=r.describe("exportaciones", g("Exportacion")), no_certificado=clean(g("NoCertificado")),
         confirmacion=clean(g("Confirmacion")), subtotal=money(g("SubTotal"), decimals),
-        descuento=money(g("Descuento"), decimals) if g("Descuento") else "", total=money(g("Total"), decimals),
+        descuento=money(g("Descuento"), decimals) if to_decimal(g("Descuento")) else "",
+        total=money(g("Total"), decimals),
         total_words=words, emisor=r.party(doc.emisor, False), receptor=r.party(doc.receptor, True),
         informacion_global=informacion_global, relacionados=relacionados, lines=lines,
         taxes=r.summary(lines, decimals), local_taxes=local_taxes,
@@ -477,10 +470,10 @@ def _pagos(el: etree._Element, r: _Reader) -> Section:
         totals += [(f"Retención {TAX_NAMES.get(clean(t.get('ImpuestoP')), clean(t.get('ImpuestoP')))}",
                     money(t.get("ImporteP"))) for t in _descendants(_child(pago, "ImpuestosP"), "RetencionP")]
         s.tables.append(Table(
-            title=f"Pago {n}: " + " · ".join(f"{k}: {v}" for k, v in fields),
+            title=f"Pago {n}", fields=fields,
             headers=["Documento relacionado (UUID)", "Serie-Folio", "Moneda", "Equiv.", "Parc.", "Saldo anterior",
                      "Importe pagado", "Saldo insoluto", "Obj. imp."],
-            rows=rows, numeric={4, 5, 6, 7}, widths=[27, 9, 6, 6, 5, 12, 12, 12, 6],
+            rows=rows, numeric={3, 4, 5, 6, 7}, widths=[27, 9, 6, 6, 5, 12, 12, 12, 6],
             notes=notes if any(notes) else None, totals=totals))
     return s
 

@@ -452,7 +452,8 @@ class Renderer:
             rows.append(("Descuento", "-" + inv.descuento))
         for t in inv.taxes:
             if t.kind == "traslado":
-                rows.append((t.label, t.importe if t.importe else "exento"))
+                label = f"{t.label} (base {t.base})" if t.base else t.label
+                rows.append((label, t.importe if t.importe else "exento"))
         for t in inv.taxes:
             if t.kind == "retencion":
                 rows.append((t.label, "-" + t.importe))
@@ -479,7 +480,8 @@ class Renderer:
             y += row_h
             p.rule(x0, y, x0 + bw, y)
         p.fill(x0, y + 0.6, bw, 5.8, self.accent)
-        p.text(x0 + PAD, y + 1.6, "TOTAL", 8.6, bold=True, rgb=self.on_accent)
+        p.text(x0 + PAD, y + 1.6, "NETO A PAGAR" if inv.tipo == "N" else "TOTAL", 8.6, bold=True,
+               rgb=self.on_accent)
         p.text(x0, y + 1.6, f"{inv.total} {inv.moneda}".strip(), 8.6, bold=True, rgb=self.on_accent, align="R",
                width=bw - PAD)
         ly = y0
@@ -526,6 +528,9 @@ class Renderer:
         title_lines = p.wrap(t.title, WIDTH, BODY, bold=True)
         self.ensure(Page.height(len(title_lines), BODY) + 11.0)
         self.y += p.lines(LEFT, self.y, title_lines, BODY, bold=True) + 0.6
+        if t.fields:
+            self.grid(t.fields)
+            self.y -= 1.0
         self.table_head(cols)
         for i, row in enumerate(t.rows):
             wrapped = [p.wrap(text, c.width - 2 * PAD, SMALL + 0.4) for text, c in zip(row, cols, strict=True)]
@@ -627,10 +632,14 @@ class Renderer:
         self.parties()
         self.relations()
         self.concepts()
+        if inv.tipo == "N":  # a payroll receipt reads employee, percepciones and deducciones, then the net pay
+            for s in inv.sections:
+                self.section(s)
         if inv.tipo != "P" or inv.total_words:
             self.totals()
-        for s in inv.sections:
-            self.section(s)
+        if inv.tipo != "N":
+            for s in inv.sections:
+                self.section(s)
         self.complements_note()
         self.stamp()
         self.footers()
