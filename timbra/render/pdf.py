@@ -7,9 +7,11 @@ the font's own widths (fpdf2's cells cost ~40 us each, too much for 300 concepto
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from io import BytesIO
 
 from fpdf import FPDF
@@ -69,15 +71,47 @@ def _light(color: tuple[int, int, int], amount: float = 0.88) -> tuple[int, int,
     return (round(r + (255 - r) * amount), round(g + (255 - g) * amount), round(b + (255 - b) * amount))
 
 
+class _Widths(dict):
+    """A face's advance widths (1/1000 em) by character; a character the face lacks has its missing width."""
+
+    def __init__(self, cw: dict[int, float], missing: float) -> None:
+        super().__init__((chr(code), width) for code, width in cw.items())
+        self.missing = missing
+
+    def __missing__(self, key: str) -> float:
+        return self.missing
+
+
+_widths: dict[str, _Widths] = {}
+
+
+def _tables() -> dict[str, _Widths]:
+    if not _widths:
+        for style, face in fonts.faces().items():
+            _widths[style] = _Widths(face.proto.cw, face.proto.desc.missing_width)
+    return _widths
+
+
+@lru_cache(maxsize=1)
+def _unprintable() -> re.Pattern[str]:
+    """Any character the regular face has no glyph for (its cmap as ranges, negated)."""
+    codes = sorted(fonts.faces()[""].proto.cmap)
+    ranges, start, prev = [], codes[0], codes[0]
+    for c in codes[1:] + [-1]:
+        if c != prev + 1:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+            start = c
+        prev = c
+    return re.compile(f"[^{''.join(ranges)}]")
+
+
 class Page:
     """Text measuring, wrapping and drawing on one fpdf2 document."""
 
     def __init__(self, pdf: FPDF) -> None:
         self.pdf = pdf
-        faces = fonts.faces()
-        self._cw = {style: dict(face.proto.cw) for style, face in faces.items()}
-        self._missing = {style: face.proto.desc.missing_width for style, face in faces.items()}
-        self._cmap = faces[""].proto.cmap
+        self._w = _tables()
+        self._unprintable = _unprintable()
         self._font: tuple[str, float] | None = None
         self._color: tuple[int, int, int] | None = None
 
@@ -86,29 +120,31 @@ class Page:
         """Characters the shipped font lacks become U+FFFD (a visible mark instead of nothing)."""
         if text.isascii():
             return text
-        cmap = self._cmap
-        return "".join(ch if ord(ch) in cmap else "\ufffd" for ch in text)
+        return self._unprintable.sub("\ufffd", text)
+
+    def units(self, text: str, bold: bool = False) -> float:
+        """The advance of `text` in 1/1000 em."""
+        return sum(map(self._w["B" if bold else ""].__getitem__, text))
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
-        style = "B" if bold else ""
-        cw, miss = self._cw[style], self._missing[style]
-        return sum(cw.get(ord(ch), miss) for ch in text) * size * PT / 1000
+        return self.units(text, bold) * size * PT / 1000
 
     def wrap(self, text: str, width: float, size: float, bold: bool = False) -> list[str]:
         """Lines of at most `width` mm: breaks at spaces, and inside words longer than a line (UUIDs, sellos)."""
         text = self.printable(text)
         if not text:
             return [""]
-        style = "B" if bold else ""
-        cw, miss = self._cw[style], self._missing[style]
-        scale = size * PT / 1000
-        limit = width / scale
+        table = self._w["B" if bold else ""]
+        get = table.__getitem__
+        limit = width / (size * PT / 1000)
+        if "\n" not in text and sum(map(get, text)) <= limit:
+            return [text]
         lines: list[str] = []
+        space = table[" "]
         for paragraph in text.split("\n"):
             line, line_w = "", 0.0
-            space = cw.get(32, miss)
             for word in paragraph.split(" "):
-                w = sum(cw.get(ord(ch), miss) for ch in word)
+                w = sum(map(get, word))
                 extra = w + (space if line else 0)
                 if line_w + extra <= limit:
                     line = f"{line} {word}" if line else word
@@ -122,7 +158,7 @@ class Page:
                     continue
                 chunk, chunk_w = "", 0.0
                 for ch in word:  # a word longer than the line: break it anywhere
-                    c = cw.get(ord(ch), miss)
+                    c = table[ch]
                     if chunk_w + c > limit and chunk:
                         lines.append(chunk)
                         chunk, chunk_w = "", 0.0
@@ -398,8 +434,9 @@ class Renderer:
         self.table_head(cols)
         desc_x = LEFT + sum(c.width for c in cols[:4])
         note_w = WIDTH - (desc_x - LEFT) - 2 * PAD
+        discount = any(line.descuento for line in inv.lines)
         for i, line in enumerate(inv.lines):
-            cells = self._concept_cells(line)
+            cells = self._concept_cells(line, discount)
             wrapped = [p.wrap(text, c.width - 2 * PAD, BODY) for text, c in zip(cells, cols, strict=True)]
             unit = p.wrap(line.unidad, cols[3].width - 2 * PAD, SMALL) if line.unidad else []
             note = self._concept_note(line)
@@ -426,10 +463,10 @@ class Renderer:
             p.rule(LEFT, self.y, LEFT + WIDTH, self.y)
         self.y += 3.0
 
-    def _concept_cells(self, line: Line) -> list[str]:
+    def _concept_cells(self, line: Line, discount: bool) -> list[str]:
         cells = [line.clave_prod_serv, line.no_identificacion, line.cantidad, line.clave_unidad, line.descripcion,
                  line.valor_unitario]
-        if any(x.descuento for x in self.inv.lines):
+        if discount:
             cells.append(line.descuento)
         cells.append(line.importe)
         return cells
@@ -600,13 +637,16 @@ class Renderer:
         self.y = y + 6.0
 
     def qr(self, x: float, y: float, size: float) -> None:
+        """The code as one path of black squares, written straight into the page's content stream (fpdf2's rect()
+        per run costs ~25 us, and a code has ~700 runs)."""
         code = qr_runs(self.inv.qr_url)
         quiet = 1.2
-        module = (size - 2 * quiet) / code.size
-        pdf = self.pdf
-        pdf.set_fill_color(0, 0, 0)
-        for row, col, n in code.runs:
-            pdf.rect(x + quiet + col * module, y + quiet + row * module, n * module + 0.01, module + 0.01, style="F")
+        k = self.pdf.k
+        module = (size - 2 * quiet) / code.size * k
+        left, top = (x + quiet) * k, (PAGE_H - y - quiet) * k
+        ops = [f"{left + col * module:.3f} {top - (row + 1) * module:.3f} {n * module:.3f} {module:.3f} re"
+               for row, col, n in code.runs]
+        self.pdf._out("q 0 g\n" + "\n".join(ops) + "\nf Q")
 
     def complements_note(self) -> None:
         shown = {"Pagos", "Nómina", "Carta Porte"}
