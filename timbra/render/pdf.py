@@ -353,7 +353,8 @@ class Renderer:
 
     # -- blocks --------------------------------------------------------------------------------------
     def section_title(self, title: str, *, keep: float = 12.0) -> None:
-        self.ensure(5.5 + keep)
+        self.ensure(6.5 + keep)
+        self.y += 1.0
         p = self.p
         p.text(LEFT, self.y, title.upper(), 7.6, bold=True, rgb=self.accent)
         self.y += 3.6
