@@ -107,6 +107,7 @@ def test_an_invoice_in_mxn_with_several_rates_discounts_and_retenciones(docs):
                 assert f"importe {fmt(t.get('Importe'))}" in text
     assert LONG in text  # wrapped over lines, every word kept
     assert "Unidad de servicio" in text and "Pieza" in text  # ClaveUnidad with its name
+    assert "Clave SAT: Servicios de facturación · Objeto de impuesto" in text  # and ClaveProdServ
     assert "Traslado IVA 16%: base 10,000.00, importe 1,600.00 · Retención ISR 10%: base 10,000.00, importe " \
            "1,000.00 · Retención IVA 10.6667%: base 10,000.00, importe 1,066.67" in text
     assert_stamp_block(doc, pdf)
@@ -298,3 +299,14 @@ def test_the_qr_url_for_an_rfc_with_an_ampersand(stamp, add_tfd):
     xml = add_tfd(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     url = qr_text(render_pdf(xml))
     assert "&rr=&amp;AB010101AB1&tt=1000.0&fe=" in url
+
+
+def test_threads_render_what_one_thread_renders(docs):
+    """The fonts' prototypes and program cache are shared by every document: threads must not mix them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["mxn", "usd", "pagos", "nomina", "cartaporte", "ejemplo"] * 3
+    alone = {n: render_pdf(docs[n]) for n in set(names)}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(lambda n: render_pdf(docs[n]), names))
+    assert all(pdf == alone[n] for n, pdf in zip(names, together, strict=True))

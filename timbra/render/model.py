@@ -107,6 +107,7 @@ class TaxLine:
 @dataclass
 class Line:
     clave_prod_serv: str
+    prod_serv: str  # c_ClaveProdServ's description
     no_identificacion: str
     cantidad: str
     clave_unidad: str
@@ -270,8 +271,11 @@ class _Reader:
         for parte in c.iterfind(f"{{{ns}}}Parte"):
             notes.append(f"Parte: {quantity(parte.get('Cantidad'))} {clean(parte.get('Unidad'))} "
                          f"{clean(parte.get('Descripcion'))} ({clean(parte.get('ClaveProdServ'))})".replace("  ", " "))
+        clave = clean(g("ClaveProdServ"))
+        row = self.cat.clave_prod_serv(clave) if clave else None
         return Line(
-            clave_prod_serv=clean(g("ClaveProdServ")), no_identificacion=clean(g("NoIdentificacion")),
+            clave_prod_serv=clave, prod_serv=clean(row["Descripcion"]) if row else "",
+            no_identificacion=clean(g("NoIdentificacion")),
             cantidad=quantity(g("Cantidad")), clave_unidad=clave_unidad, unidad=unidad,
             descripcion=clean(g("Descripcion")), valor_unitario=money(g("ValorUnitario"), decimals),
             descuento=money(g("Descuento"), decimals) if g("Descuento") else "",

@@ -37,6 +37,7 @@ ZEBRA = (245, 246, 248)
 RED = (190, 30, 30)
 
 BODY, SMALL, TINY, LABEL = 7.3, 6.4, 5.7, 6.0
+NOTE = 6.1  # the line of details under a concepto
 
 
 @dataclass(frozen=True)
@@ -441,11 +442,11 @@ class Renderer:
             wrapped = [p.wrap(text, c.width - 2 * PAD, BODY) for text, c in zip(cells, cols, strict=True)]
             unit = p.wrap(line.unidad, cols[3].width - 2 * PAD, SMALL) if line.unidad else []
             note = self._concept_note(line)
-            notes = p.wrap(note, note_w, SMALL) if note else []
+            notes = p.wrap(note, note_w, NOTE) if note else []
             heights = [Page.height(len(w), BODY) for w in wrapped]
             heights[3] += Page.height(len(unit), SMALL)
             desc_h = heights[4]
-            heights[4] += Page.height(len(notes), SMALL) + (0.5 if notes else 0)
+            heights[4] += Page.height(len(notes), NOTE) + (0.5 if notes else 0)
             h = max(heights) + 2 * PAD
             if self.ensure(h):
                 self.table_head(cols)
@@ -459,7 +460,7 @@ class Renderer:
                 p.lines(LEFT + sum(c.width for c in cols[:3]) + PAD, self.y + PAD + Page.height(len(wrapped[3]), BODY),
                         unit, SMALL, rgb=MUTED)
             if notes:
-                p.lines(desc_x + PAD, self.y + PAD + desc_h + 0.5, notes, SMALL, rgb=MUTED)
+                p.lines(desc_x + PAD, self.y + PAD + desc_h + 0.5, notes, NOTE, rgb=MUTED)
             self.y += h
             p.rule(LEFT, self.y, LEFT + WIDTH, self.y)
         self.y += 3.0
@@ -474,7 +475,7 @@ class Renderer:
 
     @staticmethod
     def _concept_note(line: Line) -> str:
-        parts = []
+        parts = [f"Clave SAT: {line.prod_serv}"] if line.prod_serv else []
         if line.objeto_imp:
             parts.append(f"Objeto de impuesto: {line.objeto_imp}")
         for t in line.taxes:
