@@ -310,3 +310,21 @@ def test_threads_render_what_one_thread_renders(docs):
     with ThreadPoolExecutor(max_workers=6) as pool:
         together = list(pool.map(lambda n: render_pdf(docs[n]), names))
     assert all(pdf == alone[n] for n, pdf in zip(names, together, strict=True))
+
+
+def test_values_no_cfdi_can_hold_never_blow_up():
+    """A file from anywhere (timbra pdf): an Importe of 10^100000 prints as written, not as 100,000 digits; a
+    Total or an RFC the QR cannot hold is 301, not a crash."""
+    def sample(**changes) -> bytes:
+        root = etree.fromstring((SAMPLES / "cfdv40-ejemplo-signed-tfd.xml").read_bytes().lstrip(b"\xef\xbb\xbf"))
+        for path, attr, value in changes.values():
+            (root.find(path) if path else root).set(attr, value)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    pdf = render_pdf(sample(a=("{*}Conceptos/{*}Concepto", "Importe", "1E+100000"),
+                            b=("{*}Conceptos/{*}Concepto", "Cantidad", "-0.0000000000001")))
+    assert len(pdf) < 200_000 and "1E+100000" in flat(pdf)
+    for bad in (sample(t=(None, "Total", "1E+40")), sample(r=("{*}Receptor", "Rfc", "X" * 5000))):
+        with pytest.raises(TimbraError) as e:
+            render_pdf(bad)
+        assert e.value.code == "301" and "no se puede representar" in e.value.findings[0].detail

@@ -26,6 +26,8 @@ def format_total(total: str | Decimal) -> str:
         raise ValueError(f"Total is not a number: {total!r}") from None
     if not value.is_finite():
         raise ValueError(f"Total is not a number: {total!r}")
+    if value.adjusted() >= 18:  # t_Importe: at most 18 integer digits
+        raise ValueError(f"Total is out of range: {total!r}")
     text = f"{round_half_up(value, 6):f}"
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0") or "0"

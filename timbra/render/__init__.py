@@ -9,7 +9,7 @@ the shipped DejaVu fonts, pdf.py lays the pages out.
 """
 from __future__ import annotations
 
-from timbra.cfdi.document import DEFAULT_MAX_BYTES, parse
+from timbra.cfdi.document import DEFAULT_MAX_BYTES, parse, parse_error
 from timbra.codes import error
 from timbra.render.pdf import Branding
 
@@ -24,7 +24,11 @@ def render_pdf(xml: bytes, *, cancelled: bool = False, branding: Branding | None
     doc = parse(xml, max_bytes=max_bytes)
     if doc.tfd is None or not doc.uuid:
         raise error("T163")
-    return Renderer(read(doc, cancelled=cancelled), branding).render()
+    try:
+        invoice = read(doc, cancelled=cancelled)
+        return Renderer(invoice, branding).render()
+    except ValueError as exc:  # a value SAT's schema does not allow (a Total of 40 digits, a QR that cannot hold it)
+        raise parse_error(f"el CFDI no se puede representar: {exc}") from None
 
 
 __all__ = ["Branding", "render_pdf"]

@@ -35,32 +35,39 @@ def clean(text: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+def _number(text: str | Decimal | None) -> Decimal | None:
+    """The number an attribute holds, or None when it holds none or one no CFDI can hold (more than 24 integer
+    digits or 12 decimals: SAT's schema allows 18 and 6; such a text prints as written, never expanded)."""
+    value = text if isinstance(text, Decimal) else to_decimal(str(text))
+    if value is None or value.adjusted() > 24 or value.as_tuple().exponent < -12:
+        return None
+    return value
+
+
 def money(text: str | Decimal | None, decimals: int = 2) -> str:
     """1234.5 -> '1,234.50': thousands separated, at least `decimals` decimals, more when the document wrote
     more ('0.123456' stays)."""
     if text is None or text == "":
         return ""
-    value = text if isinstance(text, Decimal) else to_decimal(str(text))
+    value = _number(text)
     if value is None:
-        return clean(str(text))
-    places = max(decimals, -value.as_tuple().exponent if isinstance(value.as_tuple().exponent, int) else 0)
-    return f"{value:,.{places}f}"
+        return clean(str(text))[:60]
+    return f"{value:,.{max(decimals, -value.as_tuple().exponent)}f}"
 
 
 def quantity(text: str | None) -> str:
     """Cantidad as written, with thousands separators ('2.5', '1,000')."""
-    value = to_decimal(text)
+    value = _number(text)
     if value is None:
-        return clean(text)
-    exp = value.as_tuple().exponent
-    return f"{value:,.{max(0, -exp) if isinstance(exp, int) else 0}f}"
+        return clean(text)[:60]
+    return f"{value:,.{max(0, -value.as_tuple().exponent)}f}"
 
 
 def rate(text: str | None, factor: str = "Tasa") -> str:
     """TasaOCuota: a Tasa as a percentage ('0.160000' -> '16%', '0.106667' -> '10.6667%'), a Cuota as an amount."""
-    value = to_decimal(text)
+    value = _number(text)
     if value is None:
-        return ""
+        return clean(text)[:60]
     if factor == "Cuota":
         return f"cuota {money(value.normalize(), 2)}"
     pct = (value * 100).normalize()
@@ -323,8 +330,9 @@ def read(doc: Document, *, cancelled: bool = False, cat: Catalogs | None = None)
     if info is not None:
         informacion_global = (f"Periodicidad: {r.describe('periodicidades', info.get('Periodicidad'))} · "
                               f"Meses: {r.describe('meses', info.get('Meses'))} · Año: {clean(info.get('Año'))}")
-    total = to_decimal(g("Total")) or Decimal(0)
-    words = "" if moneda in ("", "XXX") else amount_in_words(total, moneda, decimals)
+    total = _number(g("Total"))
+    words = "" if moneda in ("", "XXX") or total is None or total.adjusted() >= 18 or total < 0 else \
+        amount_in_words(total, moneda, decimals)
     sections, complements, local_taxes = _complements(doc, r)
     tipo = clean(g("TipoDeComprobante"))
     return Invoice(
