@@ -267,8 +267,7 @@ class Renderer:
         bx, bw = LEFT + WIDTH - 70.0, 70.0
         band = RED if inv.cancelled else self.accent
         p.fill(bx, TOP, bw, 7.0, band)
-        title = inv.title + (" · CANCELADO" if inv.cancelled else "")
-        p.text(bx, TOP + 1.6, title, 10.0, bold=True, rgb=_on(band), align="C", width=bw)
+        p.text(bx, TOP + 1.6, inv.title, 10.0, bold=True, rgb=_on(band), align="C", width=bw)
         half = (bw - 2 * PAD) / 2
         rows = [
             (("Serie y folio", "-".join(x for x in (inv.serie, inv.folio) if x) or "—"),
