@@ -4,10 +4,10 @@ vector squares so it prints sharp at any size.
 segno (pure Python, no system library) encodes it, error correction M (15% of the code can be stained or torn
 and it still reads). The one step done here is choosing the data mask: ISO/IEC 18004 7.8.3 scores the eight
 masks and keeps the one with the lowest penalty (fewest long runs, 2x2 blocks, finder-like patterns, the most
-even dark/light balance), which is what makes a code easy to scan; segno's scoring loops over every module in
-Python (~6 ms of a ~15 ms invoice). `_best_mask` scores the same rules on whole rows at once (bytes, big
-integers, regular expressions) and picks the mask segno would pick; the tests compare the two codes module by
-module. The matrix is then segno's own.
+even dark/light balance), which is what makes a code easy to scan; segno's scoring loops over every module
+in Python (about half the time of a whole 3-concepto invoice). `_best_mask` scores the same rules on whole
+rows at once (bytes, big integers, regular expressions) and picks the mask segno would pick; the tests compare
+the two codes module by module. The matrix is then segno's own.
 """
 from __future__ import annotations
 
