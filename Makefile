@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python bench/bench_http.py
 	$(BIN)/python bench/bench_issue.py
 	$(BIN)/python bench/bench_cancel.py
+	$(BIN)/python bench/bench_pdf.py
 
 # Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
 data: install

@@ -48,3 +48,10 @@ def test_bench_http(tmp_path):
 def test_bench_cancel(tmp_path, at):
     out = bench("bench_cancel.py", *(["--at", at] if at else []), tmp_path=tmp_path)
     assert "cancellations/s" in out and "queries/s" in out
+
+
+def test_bench_pdf(tmp_path):
+    out = bench("bench_pdf.py", "--at", FUTURE, tmp_path=tmp_path)
+    assert re.search(r"pdf   3 conceptos: .* PDFs/s .*\(1 pages", out), out
+    assert re.search(r"pdf 300 conceptos: .* PDFs/s .*\(\d+ pages", out), out
+    assert "fresh process" in out and "from the PAC's cache" in out

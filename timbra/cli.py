@@ -1019,5 +1019,27 @@ def verify_cmd(paths: tuple[str, ...], as_json: bool) -> None:
     sys.exit(0 if all_ok else 1)
 
 
+@main.command("pdf")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", "-o", help="Archivo PDF (- para stdout; por omisión FILE con .pdf) / output PDF.")
+@click.option("--cancelado", is_flag=True, help="Marcar como CANCELADO / mark it as cancelled.")
+@click.option("--logo", type=click.Path(exists=True, dir_okay=False), help="Logo PNG o JPEG / logo image.")
+@click.option("--color", help="Color de acento #RRGGBB / accent colour.")
+def pdf_cmd(file: str, output: str | None, cancelado: bool, logo: str | None, color: str | None) -> None:
+    """Representación impresa (PDF) de un CFDI 4.0 timbrado, por cualquier PAC / the printed CFDI of any
+    stamped CFDI 4.0, whoever stamped it. Sin base de datos / no database needed."""
+    from timbra.pac.printing import check_color, normalize_logo
+    from timbra.render import Branding, render_pdf
+
+    brand = Branding(normalize_logo(Path(logo).read_bytes()).png if logo else None, check_color(color))
+    data = render_pdf(Path(file).read_bytes(), cancelled=cancelado, branding=brand)
+    target = output or str(Path(file).with_suffix(".pdf"))
+    if target == "-":
+        sys.stdout.buffer.write(data)
+        return
+    Path(target).write_bytes(data)
+    click.echo(f"{file} -> {target} ({len(data)} bytes)")
+
+
 if __name__ == "__main__":
     main()

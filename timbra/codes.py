@@ -174,6 +174,13 @@ _TABLE = [
                  "ni cobró nada de esta solicitud; reintente (vea Retry-After).",
          "Service unavailable for a moment: the document store (S3) does not answer. Nothing of this request "
          "was stored or charged; retry (see Retry-After).", source="pac", http_status=503),
+    # The printed CFDI (representación impresa) and the account's branding.
+    Code("T190", "Logo inválido: se espera una imagen PNG o JPEG en base64.",
+         "Invalid logo: a PNG or JPEG image in base64 is expected.", http_status=422),
+    Code("T191", "El logo excede el máximo: 512 KB y 4000 x 4000 píxeles.",
+         "The logo is too large: at most 512 KB and 4000 x 4000 pixels.", http_status=413),
+    Code("T192", "Color inválido: se espera #RRGGBB (p. ej. #1F4E79).",
+         "Invalid colour: #RRGGBB expected (e.g. #1F4E79).", http_status=422),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -116,6 +116,8 @@ class Settings:
     blob_url: str | None = None
     # Log lines: "text" (one readable line each) or "json" (one JSON object each); both carry the request id.
     log_format: str = "text"
+    # Rendered PDFs kept in memory per process (TIMBRA_PDF_CACHE_MB, megabytes); 0: render every time.
+    pdf_cache_mb: int = 32
 
     @property
     def sandbox(self) -> bool:
@@ -175,6 +177,7 @@ class Settings:
             retention_months=_int("TIMBRA_RETENTION_MONTHS", 0),
             log_format=(env.get("TIMBRA_LOG_FORMAT") or "text").strip().lower(),
             blob_url=env.get("TIMBRA_BLOB_URL") or None,
+            pdf_cache_mb=max(0, _int("TIMBRA_PDF_CACHE_MB", 32)),
         )
         if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
             if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):

@@ -6,6 +6,7 @@ registration, and English."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,10 +197,32 @@ def test_receptor_lookup_says_the_same_unless_all_three_match_and_is_throttled(s
     r = c.post("/consulta/xml", data={"csrf": form_token(c, "/consulta"), "uuid": uuid,
                                       "rfc_emisor": "EKU9003173C9", "rfc_receptor": URE["Rfc"]})
     assert r.content == s.pac.cfdis.xml(s.emisor, uuid) and "attachment" in r.headers["content-disposition"]
+    r = c.post("/consulta/pdf", data={"csrf": form_token(c, "/consulta"), "uuid": uuid,
+                                      "rfc_emisor": "EKU9003173C9", "rfc_receptor": URE["Rfc"]})
+    assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
+    assert uuid.encode() not in r.headers.get("location", "").encode()  # nothing of it in a URL
+    assert pdf_text(r.content).count(uuid) >= 1  # the receptor's PDF is that CFDI's representación impresa
     for _ in range(FAILED_PER_CLIENT - 3):
         ask(uuid, "EKU9003173C9", "AAA010101AAA")
     r = ask(uuid, "EKU9003173C9", URE["Rfc"])  # even the right three now wait
     assert r.status_code == 429 and "T210" in r.text and int(r.headers["retry-after"]) > 0
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_emisor_downloads_the_pdf(s: Site):
+    c = signed_in(s, "demo", s.demo.password)
+    uuid = s.uuids[URE["Rfc"]][0]
+    assert 'id="descargar-pdf"' in c.get(f"/portal/cfdi/{uuid}").text
+    r = c.get(f"/portal/cfdi/{uuid}/pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content == s.pac.printing.pdf(s.emisor, uuid).pdf and uuid in pdf_text(r.content)
+    other = signed_in(s, "receptor", PASSWORD)
+    assert other.get(f"/portal/cfdi/{uuid}/pdf").status_code in (403, 404)
 
 
 def test_markup_is_text_and_english_is_one_click_away(s: Site):

@@ -159,7 +159,7 @@ def _too_large(limit: int) -> TimbraError:
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     from timbra import web
-    from timbra.api import cancel, ops, rest
+    from timbra.api import cancel, ops, printing, rest
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -248,6 +248,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(rest.router)
     app.include_router(cancel.router)
+    app.include_router(printing.router)
     web.install(app)  # the portal: /, /login, /consulta, /portal/..., its assets at /assets
     cancel.register_schemas(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))

@@ -17,6 +17,7 @@ from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.credits import Credits
 from timbra.pac.health import Health
 from timbra.pac.issuing import IssueService
+from timbra.pac.printing import Printing
 from timbra.pac.retention import Retention
 from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
@@ -97,6 +98,8 @@ class Pac:
         self.lookup = PublicLookup(self.db, clock,
                                    sat_status=lambda u, re_, rr, tt: status_dict(gateway.status(u, re_, rr, tt)))
         self.errors = self.health.errors
+        self.printing = Printing(self.db, self.accounts, clock, cache_bytes=settings.pdf_cache_mb << 20,
+                                 max_document_bytes=settings.max_document_bytes)
 
     def start(self) -> None:
         if self.worker is not None:

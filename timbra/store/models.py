@@ -387,3 +387,16 @@ class RegistrationFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+class Branding(Base):
+    """An account's look on its printed CFDI: a logo (PNG, normalized at upload) and an accent colour. `version`
+    grows with every change, so a rendered PDF cached under an older version is never served again."""
+
+    __tablename__ = "brandings"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    color: Mapped[str | None] = mapped_column(String(7))  # "#RRGGBB"
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_width: Mapped[int | None] = mapped_column(Integer)
+    logo_height: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

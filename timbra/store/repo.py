@@ -17,6 +17,7 @@ from timbra.store.models import (
     Account,
     AccountRfc,
     ApiKey,
+    Branding,
     CancelAnswer,
     Cancellation,
     CancelRequest,
@@ -702,3 +703,28 @@ def credit_totals(s: Session) -> tuple[int, int]:
 
 def cfdi_counts(s: Session) -> dict[str, int]:
     return {status: int(n) for status, n in s.execute(select(Cfdi.status, func.count()).group_by(Cfdi.status))}
+# --- branding (the printed CFDI's logo and colour) ------------------------------------------------------------
+
+def branding(s: Session, account_id: int) -> Branding | None:
+    return s.get(Branding, account_id)
+
+
+def branding_version(s: Session, account_id: int) -> int:
+    """0 when the account has no branding (the PDF's default look)."""
+    return s.scalar(select(Branding.version).where(Branding.account_id == account_id)) or 0
+
+
+def put_branding(s: Session, account_id: int, *, color: str | None, logo: bytes | None, logo_width: int | None,
+                 logo_height: int | None, now: datetime) -> Branding:
+    """Set (or clear, with None) the account's branding. The row stays and its version only grows: a version
+    names one look for good (the PDF cache's key)."""
+    row = s.get(Branding, account_id, with_for_update=True)
+    if row is None:
+        row = Branding(account_id=account_id, version=0)
+        s.add(row)
+    row.color, row.logo, row.logo_width, row.logo_height = color, logo, logo_width, logo_height
+    row.version = (row.version or 0) + 1
+    row.updated_at = now
+    s.flush()
+    return row
+

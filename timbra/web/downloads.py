@@ -36,7 +36,7 @@ def pdf_bytes(request: Request, who: Principal, uuid: str) -> bytes | None:
     printing = pdf_service(request)
     if printing is None:
         return None
-    return printing.pdf(who, uuid)
+    return printing.pdf(who, uuid).pdf
 
 
 def public_kinds(request: Request) -> list[tuple[str, str]]:
