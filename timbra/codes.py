@@ -146,6 +146,17 @@ _TABLE = [
                  "solicitud, o una solicitud ya firmada (XML).",
          "Sign with one means only: the CSD kept in timbra, a CSD (cer, key, password) or a .pfx in the request, "
          "or an already signed request (XML).", http_status=400),
+    # SOAP adapters (FEL's and Finkok's services): faults of the envelope itself.
+    Code("T200", "Sobre SOAP inválido: se espera un Envelope SOAP 1.1 o 1.2 bien formado, sin DTD, con una operación "
+                 "en el Body.",
+         "Invalid SOAP envelope: a well-formed SOAP 1.1 or 1.2 Envelope is expected, without a DTD, with one "
+         "operation in its Body.", http_status=400),
+    Code("T201", "Operación SOAP desconocida para este servicio.", "Unknown SOAP operation for this service.",
+         http_status=400),
+    Code("T202", "Operación aún no disponible en timbra.", "Operation not available in timbra yet.",
+         source="pac", http_status=501),
+    Code("T203", "Parámetro SOAP inválido: su valor no es del tipo que declara el WSDL.",
+         "Invalid SOAP parameter: its value is not of the type the WSDL declares.", http_status=400),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

@@ -154,7 +154,7 @@ def _too_large(limit: int) -> TimbraError:
 
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
-    from timbra.api import cancel, rest
+    from timbra.api import cancel, rest, soap
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -226,6 +226,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(rest.router)
     app.include_router(cancel.router)
     cancel.register_schemas(app)
+    soap.register(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)
     return app

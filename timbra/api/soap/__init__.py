@@ -1,0 +1,26 @@
+"""Drop-in SOAP services: FEL's Timbrado and Conexión Remota, Finkok's stamp, cancel, utilities and
+registration, as thin adapters over the same timbra.pac calls that REST uses (accounts, credits, storage,
+idempotency and errors are the same). An ERP switches to timbra by changing the service's URL."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from timbra.api.soap.endpoint import Endpoint
+
+
+def endpoints() -> dict[str, Endpoint]:
+    """Each path a client may use (production's and the test environment's) -> its service."""
+    from timbra.api.soap import fel_timbrado
+
+    out: dict[str, Endpoint] = {}
+    for path in ("/WSTimbrado33/WSCFDI33.svc", "/WSTimbrado33Test/WSCFDI33.svc"):
+        out[path] = fel_timbrado.ENDPOINT
+    return out
+
+
+def register(app: FastAPI) -> None:
+    """GET: the WSDL; POST: an operation. Public at the HTTP level: each operation authenticates from its own
+    parameters (tests/api/test_access.py lists these routes apart)."""
+    for path, ep in endpoints().items():
+        app.add_api_route(path, ep.get, methods=["GET"], include_in_schema=False)
+        app.add_api_route(path, ep.post, methods=["POST"], include_in_schema=False)
