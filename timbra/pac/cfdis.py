@@ -91,6 +91,14 @@ class StoredCfdis:
                         message_en="No CFDI of the account has that Sello.")
         return row
 
+    def by_document(self, who: Principal, xml: bytes, account_id: int | None = None) -> Cfdi:
+        """The account's CFDI stamped from this sealed document (Finkok's stamped: a client whose answer was
+        lost recovers it), found by its Sello; T103 when it was never stamped."""
+        from timbra.cfdi.document import parse
+
+        doc = parse(xml)
+        return self.by_sello(who, doc.get("Sello") or "", account_id)
+
     def acuse(self, who: Principal, uuid: str, account_id: int | None = None) -> SatAcuse:
         row = self.get(who, uuid, account_id)
         with self.db.reader() as s:

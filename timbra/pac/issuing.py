@@ -130,6 +130,18 @@ class IssueService:
                     return earlier
             raise
 
+    def seal_and_stamp(self, who: Principal, xml: bytes) -> StampResult:
+        """A CFDI without its seal (Finkok's sign_stamp): sealed with the active CSD in the vault of its
+        Emisor's RFC, then the very same stamp path. Sealing is deterministic, so a retry of the same document
+        is the same sealed bytes and answers the first stamp."""
+        doc = parse(xml, max_bytes=self.stamps.certifier.settings.max_document_bytes)
+        rfc = ((doc.emisor.get("Rfc") if doc.emisor is not None else None) or "").upper()
+        with self.db.reader() as s:
+            if rfc not in repo.rfcs(s, who.account_id):
+                raise error("T105", detail={"rfc": rfc})
+        sign_root(doc.root, self.vault.credential(who.account_id, rfc))
+        return self.stamps.stamp(who, etree.tostring(doc.root, xml_declaration=True, encoding="UTF-8"))
+
     def by_referencia(self, who: Principal, referencia: str) -> StampResult:
         found = self._by_referencia(who, f"{REFERENCIA_PREFIX}{referencia}")
         if found is None:

@@ -10,11 +10,15 @@ from timbra.api.soap.endpoint import Endpoint
 
 def endpoints() -> dict[str, Endpoint]:
     """Each path a client may use (production's and the test environment's) -> its service."""
-    from timbra.api.soap import fel_timbrado
+    from timbra.api.soap import fel_timbrado, finkok
 
     out: dict[str, Endpoint] = {}
     for path in ("/WSTimbrado33/WSCFDI33.svc", "/WSTimbrado33Test/WSCFDI33.svc"):
         out[path] = fel_timbrado.ENDPOINT
+    for name, ep in (("stamp", finkok.STAMP_ENDPOINT), ("cancel", finkok.CANCEL_ENDPOINT),
+                     ("utilities", finkok.UTILITIES_ENDPOINT)):
+        out[f"/servicios/soap/{name}.wsdl"] = ep  # where satcfdi and most clients post
+        out[f"/servicios/soap/{name}"] = ep       # the WSDL's soap:address
     return out
 
 

@@ -23,7 +23,7 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _local = threading.local()
 
 
-def _parser() -> etree.XMLParser:
+def safe_parser() -> etree.XMLParser:
     p = getattr(_local, "parser", None)
     if p is None:
         p = _local.parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
@@ -48,7 +48,7 @@ def read(body: bytes) -> Call:
     if _DOCTYPE.search(body):
         raise _invalid("no se admiten DTD ni entidades", "DTDs and entities are not accepted")
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
         raise _invalid(f"XML mal formado ({exc.msg})", f"malformed XML ({exc.msg})") from None
     ns = etree.QName(root).namespace
