@@ -48,3 +48,10 @@ def test_bench_http(tmp_path):
 def test_bench_cancel(tmp_path, at):
     out = bench("bench_cancel.py", *(["--at", at] if at else []), tmp_path=tmp_path)
     assert "cancellations/s" in out and "queries/s" in out
+
+
+def test_bench_soap(tmp_path):
+    out = bench("bench_soap.py", tmp_path=tmp_path)
+    rows = re.findall(r"^\s*(\d+) clients\s+(REST|SOAP) .*?([\d,]+) stamps/s .*\((\d+) stamps, (\d+) errors\)", out, re.M)
+    assert len(rows) == 6 and all(int(n) > 0 and errors == "0" for *_, n, errors in rows), out
+    assert {kind for _, kind, *_ in rows} == {"REST", "SOAP"}

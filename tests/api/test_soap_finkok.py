@@ -15,6 +15,7 @@ from tests.api.test_rest import PASSWORD, Api, created, data_dir, emisor_csd, ok
 from timbra.api.soap import finkok
 from timbra.cfdi.cancellation import Folio, Respuesta, sign_aceptacion_rechazo, sign_cancelacion
 from timbra.cfdi.sample import sample_invoice
+from timbra.gateway.sandbox_ca import SandboxCA
 
 FIXTURES = (sat, data_dir, emisor_csd)
 STAMP, CANCEL, UTILITIES = ("/servicios/soap/stamp.wsdl", "/servicios/soap/cancel.wsdl",
@@ -192,3 +193,54 @@ def test_the_wsdls(sat: Api):
         # the address without .wsdl answers too (PHP's SoapClient posts there)
         client = zeep_client(c, f"/servicios/soap/{name}")
         assert set(client.service._binding._operations) == {o.name for o in svc.ops}
+
+
+def test_registration_service(sat: Api):
+    """A distributor is Finkok's reseller: add, edit, get, assign, customers."""
+    from timbra.api.soap import finkok_registration
+
+    a = sat.admin()
+    dist = created(a.post("/v1/accounts", json={"kind": "distributor", "name": "Reseller", "username": "reseller",
+                                                "password": PASSWORD}))
+    created(a.post(f"/v1/accounts/{dist['id']}/packages", json={"size": 30}))
+    fk = zeep_client(sat.client(), "/servicios/soap/registration.wsdl").service
+    reseller = {"reseller_username": "reseller", "reseller_password": PASSWORD}
+    # a CSD of an RFC no account holds yet, from the sandbox's certificate authority
+    cred = SandboxCA.load(sat.pac.settings.keys_dir).issue("IIA040805DZ4", "INDISTRIA ILUMINADORA DE ALMACENES")
+    added = fk.add(taxpayer_id="IIA040805DZ4", type_user="P", cer=cred.certificate.der,
+                   key=cred.key.to_der("clave-del-csd"), passphrase="clave-del-csd", **reseller)
+    assert added.success and "IIA040805DZ4" in added.message
+    generated = added.message.split("contraseña ")[1].split(" ")[0]
+    assert fk.add(taxpayer_id="IIA040805DZ4", type_user="P", **reseller).success is False  # already there
+    got = fk.get(taxpayer_id="IIA040805DZ4", **reseller).users.ResellerUser
+    assert [(u.taxpayer_id, u.status, u.credit, u.counter) for u in got] == [("IIA040805DZ4", "A", 0, 0)]
+    assigned = fk.assign(username="reseller", password=PASSWORD, taxpayer_id="IIA040805DZ4", credit=12)
+    assert assigned.success and assigned.credit == 12
+    # the new customer stamps over Finkok's stamp service with its user and the CSD the reseller uploaded
+    stamp = zeep_client(sat.client(), STAMP).service
+    unsealed = etree.tostring(sample_invoice(cred, sat.clock.now(), folio="R-1"), xml_declaration=True,
+                              encoding="UTF-8")
+    r = stamp.sign_stamp(xml=unsealed, username="IIA040805DZ4", password=generated)
+    assert r.CodEstatus == finkok.STAMPED
+    listed = fk.customers(page=1, **reseller)
+    assert listed.message == "Showing 1 to 1 of 1 entries"
+    assert [(u.taxpayer_id, u.credit, u.counter) for u in listed.users.ResellerUser] == [("IIA040805DZ4", 11, 1)]
+    # suspended: its user no longer logs in; active again: it does
+    assert fk.edit(taxpayer_id="IIA040805DZ4", status="S", **reseller).success
+    assert fk.get(taxpayer_id="IIA040805DZ4", **reseller).users.ResellerUser[0].status == "S"
+    assert stamp.stamped(xml=unsealed, username="IIA040805DZ4", password=generated) \
+        .Incidencias.Incidencia[0].CodigoError == "T101"
+    assert fk.edit(taxpayer_id="IIA040805DZ4", status="A", **reseller).success
+    # only a reseller manages customers; bad credentials on every operation
+    emisor = {"reseller_username": sat.demo.username, "reseller_password": sat.demo.password}
+    assert fk.customers(page=1, **emisor).message.startswith("T102")
+    for op in finkok_registration.SERVICE.ops:
+        args = {p.name: None for p in op.params}
+        for name in ("reseller_username", "username"):
+            if name in args:
+                args[name] = f"nadie-{op.name}"
+        for name in ("reseller_password", "password"):
+            if name in args:
+                args[name] = "not the password"
+        got = getattr(fk, op.name)(**args)
+        assert got.message.startswith("T101") and getattr(got, "success", False) is False, op.name

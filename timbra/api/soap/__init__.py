@@ -10,7 +10,7 @@ from timbra.api.soap.endpoint import Endpoint
 
 def endpoints() -> dict[str, Endpoint]:
     """Each path a client may use (production's and the test environment's) -> its service."""
-    from timbra.api.soap import fel_conexion_remota, fel_timbrado, finkok
+    from timbra.api.soap import fel_conexion_remota, fel_timbrado, finkok, finkok_registration
 
     out: dict[str, Endpoint] = {}
     for path in ("/WSTimbrado33/WSCFDI33.svc", "/WSTimbrado33Test/WSCFDI33.svc"):
@@ -18,7 +18,7 @@ def endpoints() -> dict[str, Endpoint]:
     for path in ("/CR33/ConexionRemota.svc", "/CR33Test/ConexionRemota.svc"):
         out[path] = fel_conexion_remota.ENDPOINT
     for name, ep in (("stamp", finkok.STAMP_ENDPOINT), ("cancel", finkok.CANCEL_ENDPOINT),
-                     ("utilities", finkok.UTILITIES_ENDPOINT)):
+                     ("utilities", finkok.UTILITIES_ENDPOINT), ("registration", finkok_registration.ENDPOINT)):
         out[f"/servicios/soap/{name}.wsdl"] = ep  # where satcfdi and most clients post
         out[f"/servicios/soap/{name}"] = ep       # the WSDL's soap:address
     return out

@@ -83,3 +83,15 @@ def padron_rfc(pac: Pac, rfc: str):
     """The RFC in SAT's lists as timbra holds them (the sandbox's; production's when loaded), or None."""
     padron = pac.certifier.padron
     return padron.lookup((rfc or "").strip().upper()) if padron is not None else None
+
+
+def account_named(pac: Pac, who: Principal, name: str) -> int:
+    """An account the caller manages (not its own), by its id or by one of its RFCs (T103 otherwise)."""
+    name = (name or "").strip()
+    if name.isdigit():
+        pac.accounts.require_manage(who, int(name))
+        return int(name)
+    for acc in pac.accounts.list(who):
+        if acc.id != who.account_id and name.upper() in pac.accounts.rfcs(acc.id):
+            return acc.id
+    raise error("T103", detail={"account_id": name})

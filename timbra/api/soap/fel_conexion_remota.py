@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from timbra.api.soap.common import STATUS_TEXT, local_instant, padron_rfc, period
+from timbra.api.soap.common import STATUS_TEXT, account_named, local_instant, padron_rfc, period
 from timbra.api.soap.endpoint import Ctx, Endpoint, findings_text
 from timbra.api.soap.wsdl import MS_ARRAYS, F, Op, Service, T, array
 from timbra.cfdi.cancellation import Folio
@@ -314,18 +314,6 @@ async def numeros_creditos(ctx: Ctx, a: dict) -> dict:
     return _numbers(await ctx.io(ctx.pac.credits.balance, who))
 
 
-def account_named(ctx: Ctx, who: Principal, name: str) -> int:
-    """An account the caller manages, by its id or by one of its RFCs (T103 otherwise)."""
-    pac, name = ctx.pac, (name or "").strip()
-    if name.isdigit():
-        pac.accounts.require_manage(who, int(name))
-        return int(name)
-    for acc in pac.accounts.list(who):
-        if acc.id != who.account_id and name.upper() in pac.accounts.rfcs(acc.id):
-            return acc.id
-    raise error("T103", detail={"account_id": name})
-
-
 async def activar_paquete(ctx: Ctx, a: dict) -> dict:
     """The PAC's admin sells a package of numCreditos to the account named in Cuenta (its id or an RFC of it)."""
     pac = ctx.pac
@@ -334,7 +322,7 @@ async def activar_paquete(ctx: Ctx, a: dict) -> dict:
     if not who.is_admin:
         raise error("T102", message="Solo el administrador del PAC activa paquetes.",
                     message_en="Only the PAC admin activates packages.")
-    target = await ctx.io(account_named, ctx, who, c.get("Cuenta") or "")
+    target = await ctx.io(account_named, ctx.pac, who, c.get("Cuenta") or "")
     await ctx.io(lambda: pac.credits.add_package(who, target, a["numCreditos"] or 0))
     return _numbers(await ctx.io(pac.credits.balance, who, target))
 
@@ -344,7 +332,7 @@ async def traspasar_paquete(ctx: Ctx, a: dict) -> dict:
     is the distributor's balance after it."""
     pac = ctx.pac
     who, _ = await _login(ctx, a)
-    target = await ctx.io(account_named, ctx, who, a["cuentaDestino"] or "")
+    target = await ctx.io(account_named, ctx.pac, who, a["cuentaDestino"] or "")
     await ctx.io(pac.credits.transfer, who, target, a["numCreditos"] or 0)
     return _numbers(await ctx.io(pac.credits.balance, who))
 
