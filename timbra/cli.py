@@ -487,6 +487,34 @@ def db_current(as_json: bool) -> None:
           [f"Revisión {revision or 'ninguna'} (más reciente {head}; {state})"])
 
 
+@db_group.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def db_backup(dest: str, as_json: bool) -> None:
+    """Copia de seguridad en la carpeta DEST (nueva o vacía): la base de datos (SQLite en línea, o pg_dump) y
+    las llaves del directorio de datos. Guárdela como un secreto.
+
+    Back up into DEST (new or empty): the database (SQLite's online backup, or pg_dump) and the data
+    directory's keys. It holds the vault's encrypted keys: keep it secret."""
+    with _operator() as op:
+        manifest = op.backup(Path(dest))
+    _emit(as_json, manifest, [f"Copia en {dest}: {', '.join(manifest['files'])} (revisión {manifest['revision']})"])
+
+
+@db_group.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Reemplazar una base SQLite existente / replace an existing SQLite file.")
+@click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
+def db_restore(source: str, force: bool, as_json: bool) -> None:
+    """Restaura una copia de `timbra db backup` en la base configurada y la migra a esta versión (detenga
+    `timbra serve` antes) / restore a backup into the configured database and migrate it (stop the server)."""
+    with _operator(upgrade=False) as op:
+        manifest = op.restore(Path(source), force=force)
+        revision = op.revision()
+    _emit(as_json, {**manifest, "restored_revision": revision},
+          [f"Restaurada la copia del {manifest['created_at']} (revisión actual {revision})"])
+
+
 _NOMBRE_HELP = ("Nombre registrado ante el SAT para el RFC (Emisor@Nombre de lo que timbra emite; por omisión el "
                 "del CSD sin régimen de capital) / name SAT registers for the RFC.")
 _SHARED_HELP = ("Registrar un RFC que ya tiene otra cuenta (decisión del administrador) / "

@@ -157,6 +157,16 @@ _TABLE = [
          source="pac", http_status=501),
     Code("T203", "Parámetro SOAP inválido: su valor no es del tipo que declara el WSDL.",
          "Invalid SOAP parameter: its value is not of the type the WSDL declares.", http_status=400),
+    Code("T220", "Servicio no disponible por un momento: la base de datos no responde. No se guardó ni cobró nada "
+                 "de esta solicitud; reintente (vea Retry-After).",
+         "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "
+         "charged; retry (see Retry-After).", source="pac", http_status=503),
+    Code("T230", "El XML de este CFDI ya no se conserva: la política de retención del PAC lo depuró (sus datos, "
+                 "estado y acuses siguen disponibles).",
+         "This CFDI's XML is no longer kept: the PAC's retention policy purged it (its data, status and acuses "
+         "are still available).", http_status=410),
+    Code("T231", "No se pudo hacer o restaurar la copia de seguridad.", "The backup could not be made or restored.",
+         source="pac", http_status=500),
     Code("T900", "Error interno del PAC.", "Internal PAC error.", source="pac", http_status=500),
 ]
 

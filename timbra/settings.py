@@ -38,6 +38,9 @@ def _config_error(es: str, en: str):
     return TimbraError("T170", f"{c.es} {es}", source=c.source, message_en=f"{c.en} {en}")
 
 
+# A PAC keeps what it certified at least this long (SAT's obligation): retention can never purge sooner.
+MIN_RETENTION_MONTHS = 3
+
 # The sandbox keys' password (they have no fiscal validity). Only the sandbox has a default.
 SANDBOX_KEY_PASSWORD = "12345678a"
 
@@ -100,6 +103,11 @@ class Settings:
     master_key: str | None = field(default=None, repr=False)
     # Credits a cancellation spends per UUID sent to SAT (TIMBRA_CANCEL_CREDITS); 0: cancelling is free.
     cancel_credits: int = 0
+    # Months the stamped XML is kept (TIMBRA_RETENTION_MONTHS): 0 keeps everything; otherwise at least
+    # SAT's 3 months. The CFDI's row (report data, status, acuses) stays; only its XML is purged.
+    retention_months: int = 0
+    # Log lines: "text" (one readable line each) or "json" (one JSON object each); both carry the request id.
+    log_format: str = "text"
 
     @property
     def sandbox(self) -> bool:
@@ -153,12 +161,22 @@ class Settings:
             stamp_concurrency=max(1, _int("TIMBRA_STAMP_CONCURRENCY", 2)),
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
             cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
+            retention_months=_int("TIMBRA_RETENTION_MONTHS", 0),
+            log_format=(env.get("TIMBRA_LOG_FORMAT") or "text").strip().lower(),
         )
         if env.get("TIMBRA_PAC_CER") or env.get("TIMBRA_PAC_KEY"):
             if not (env.get("TIMBRA_PAC_CER") and env.get("TIMBRA_PAC_KEY")):
                 raise _config_error("TIMBRA_PAC_CER y TIMBRA_PAC_KEY van juntas.",
                                     "TIMBRA_PAC_CER and TIMBRA_PAC_KEY go together.")
             s = replace(s, pac_cer=Path(env["TIMBRA_PAC_CER"]), pac_key=Path(env["TIMBRA_PAC_KEY"]))
+        if s.retention_months < 0 or 0 < s.retention_months < MIN_RETENTION_MONTHS:
+            raise _config_error(f"TIMBRA_RETENTION_MONTHS debe ser 0 (conservar todo) o al menos "
+                                f"{MIN_RETENTION_MONTHS} (el mínimo del SAT), no {s.retention_months}.",
+                                f"TIMBRA_RETENTION_MONTHS must be 0 (keep everything) or at least "
+                                f"{MIN_RETENTION_MONTHS} (SAT's minimum), not {s.retention_months}.")
+        if s.log_format not in ("text", "json"):
+            raise _config_error(f"TIMBRA_LOG_FORMAT debe ser text o json, no {s.log_format!r}.",
+                                f"TIMBRA_LOG_FORMAT must be text or json, not {s.log_format!r}.")
         if s.environment not in ("sandbox", "production"):
             raise _config_error(f"TIMBRA_ENV debe ser sandbox o production, no {s.environment!r}.",
                                 f"TIMBRA_ENV must be sandbox or production, not {s.environment!r}.")

@@ -8,9 +8,10 @@ from starlette.routing import Mount, Route
 from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
 from timbra.api.soap import endpoints as soap_endpoints
 
-# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check.
+# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check and the
+# readiness check (a load balancer asks them; they carry no customer data).
 PUBLIC = {("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
-          ("GET", "/healthz")}
+          ("GET", "/healthz"), ("GET", "/readyz")}
 PUBLIC_MOUNTS = {"/static"}
 # Public at the HTTP level by design: the SOAP services (FEL's, Finkok's) carry the user and password in the
 # body of each operation, so the route lets anyone in and every operation refuses bad credentials in its

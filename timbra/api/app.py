@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from timbra import __version__
@@ -64,6 +65,9 @@ def json_field(loc) -> str:
 
 
 def error_response(exc: TimbraError, headers: dict[str, str] | None = None) -> JSONResponse:
+    from timbra.api.ops import count_error
+
+    count_error(exc.code)
     status = http_status(exc.code)
     if exc.code == "T101":
         headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="timbra", charset="UTF-8"'}
@@ -154,7 +158,7 @@ def _too_large(limit: int) -> TimbraError:
 
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
-    from timbra.api import cancel, rest, soap
+    from timbra.api import cancel, ops, rest, soap
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -200,6 +204,11 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception):
+        if isinstance(exc, OperationalError | InterfaceError):
+            # The database is down or restarting: the transaction did not commit, so nothing was stored or
+            # spent. A clean 503 the client retries, not an internal error.
+            log.warning("base de datos no disponible: %s", type(exc.orig).__name__ if exc.orig else exc)
+            return error_response(error("T220", detail={"retry_after": 1}))
         log.exception("unexpected error")
         return error_response(error("T900"))
 
@@ -223,12 +232,14 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
                                    swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
                                    swagger_ui_parameters={"validatorUrl": None})  # no call to an outside validator
 
+    app.include_router(ops.router)
     app.include_router(rest.router)
     app.include_router(cancel.router)
     cancel.register_schemas(app)
     soap.register(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)
+    app.add_middleware(ops.RequestContext)  # outermost: the access log line carries the request id
     return app
 
 

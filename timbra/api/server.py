@@ -46,19 +46,45 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
         print_demo(demo, base)
     click.echo(f"timbra escuchando en {base}  (OpenAPI: {base}/docs)  base de datos: {_safe(settings.database_url)}"
                f"  datos / data: {settings.data_dir}")
+    if workers > 1:
+        _shared_metrics(settings)
     uvicorn.run("timbra.api.server:create_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level=log_level, access_log=False, proxy_headers=False,
-                log_config=log_config(log_level))
+                log_config=log_config(log_level, settings.log_format))
 
 
-def log_config(log_level: str) -> dict:
-    """uvicorn's logging, plus timbra's loggers (timbra.access: one line per request) on the same output."""
+def _shared_metrics(settings: Settings) -> None:
+    """Several worker processes share their Prometheus counters through files in one folder (emptied at
+    start: the counters restart with the server, as Prometheus expects)."""
+    import os
+    import shutil
+
+    folder = settings.data_dir / "prometheus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def log_config(log_level: str, log_format: str = "text") -> dict:
+    """uvicorn's logging, plus timbra's loggers (timbra.access: one line per request) on the same output,
+    every timbra line with its request id; `json`: one JSON object per line."""
     import copy
 
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["timbra"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
+    config["filters"] = {"request_id": {"()": "timbra.api.ops.RequestIdFilter"}}
+    if log_format == "json":
+        config["formatters"]["timbra"] = {"()": "pythonjsonlogger.json.JsonFormatter",
+                                          "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                                          "rename_fields": {"asctime": "time", "levelname": "level",
+                                                            "name": "logger"}}
+    else:
+        config["formatters"]["timbra"] = {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] "
+                                                    "%(message)s"}
+    config["handlers"]["timbra"] = {"class": "logging.StreamHandler", "formatter": "timbra",
+                                    "filters": ["request_id"], "stream": "ext://sys.stderr"}
+    config["loggers"]["timbra"] = {"handlers": ["timbra"], "level": log_level.upper(), "propagate": False}
     return config
 
 

@@ -74,6 +74,8 @@ class StoredCfdis:
         acc = self.accounts.scope(who, account_id)
         with self.db.reader() as s:
             data = repo.cfdi_xml(s, acc, uuid.upper())
+            if data is None and repo.cfdi(s, acc, uuid.upper()) is not None:
+                raise error("T230", detail={"uuid": uuid.upper()})  # purged by the retention policy
         if data is None:
             raise error("T103", detail={"uuid": uuid})
         return data

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from timbra.clock import SYSTEM, Clock
 from timbra.errors import TimbraError
@@ -14,7 +15,9 @@ from timbra.pac.accounts import SYSTEM_PRINCIPAL, Accounts, Principal
 from timbra.pac.cancelling import CancelService
 from timbra.pac.cfdis import StoredCfdis
 from timbra.pac.credits import Credits
+from timbra.pac.health import Health
 from timbra.pac.issuing import IssueService
+from timbra.pac.retention import Retention
 from timbra.pac.stamping import StampService, certifier_from_settings
 from timbra.pac.vault import MasterKeys, Vault
 from timbra.settings import Settings
@@ -70,8 +73,10 @@ class Pac:
         self.cancels = CancelService(self.db, self.gateway, self.vault, self.accounts, self.certifier.trust, clock,
                                      rfc_pac=self.certifier.pac.certificate.rfc,
                                      credits_per_uuid=settings.cancel_credits)
-        # Everything the outbox holds: deliveries to SAT, cancellations to send and to follow.
-        self.outbox = Runners(self.delivery, self.cancels)
+        # The worker's jobs: deliveries to SAT, cancellations to send and to follow, retention.
+        self.retention = Retention(self.db, settings.retention_months, clock)
+        self.health = Health(self.db, clock)
+        self.outbox = Runners(self.delivery, self.cancels, self.retention)
         self.worker = Worker(self.outbox, linger=0.2) if run_worker else None
         self.cancels.on_commit = self.worker.wake if self.worker else None
         self.stamps = StampService(self.db, self.certifier, clock=clock,
@@ -154,6 +159,30 @@ class Operator:
     def revision(self) -> str | None:
         return self.db.revision()
 
+    def backup(self, dest: Path) -> dict:
+        """The database and the data directory's keys into `dest` (store/backup.py); T231 on failure."""
+        from timbra.store.backup import BackupError, backup
+
+        try:
+            return backup(self.settings.database_url, self.settings.data_dir, dest, revision=self.db.revision())
+        except (BackupError, OSError) as exc:
+            raise _backup_error(exc) from exc
+
+    def restore(self, source: Path, *, force: bool = False) -> dict:
+        """Put a backup back into the configured database, then migrate it to this version's head."""
+        from timbra.store.backup import BackupError, restore
+
+        self.db.dispose()  # no connection of ours holds the files or the tables being replaced
+        try:
+            manifest = restore(source, self.settings.database_url, self.settings.data_dir, force=force)
+        except (BackupError, OSError) as exc:
+            raise _backup_error(exc) from exc
+        self.db = Database(self.settings.database_url)
+        self.accounts = Accounts(self.db)
+        self.credits = Credits(self.db, self.accounts)
+        self.db.upgrade()
+        return manifest
+
     def head(self) -> str | None:
         return self.db.head()
 
@@ -168,6 +197,12 @@ class Operator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _backup_error(exc: Exception) -> TimbraError:
+    from timbra.codes import error
+
+    return error("T231", detail={"reason": str(exc)[:2000]})
 
 
 def sandbox_keys(settings: Settings, *, force: bool = False) -> dict:

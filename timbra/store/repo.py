@@ -460,3 +460,43 @@ def add_cancel_answer(s: Session, *, account_id: int, uuid: str, rfc_receptor: s
 
 def set_cancel_answer_code(s: Session, answer_id: int, code: str) -> None:
     s.execute(update(CancelAnswer).where(CancelAnswer.id == answer_id).values(code=code))
+
+
+# --- retention ------------------------------------------------------------------------------------------
+
+def purge_xml_before(s: Session, before: datetime, limit: int) -> int:
+    """Delete the XML of up to `limit` CFDI stamped before `before` that SAT already received and whose
+    cancellation, if any, is not waiting on anything; the CFDI rows stay. Returns how many were purged."""
+    waiting = select(Cancellation.uuid).where(or_(Cancellation.code.is_(None), Cancellation.estatus == "En proceso"))
+    victims = (select(CfdiXml.uuid).join(Cfdi, Cfdi.uuid == CfdiXml.uuid)
+               .where(Cfdi.fecha_timbrado < before, Cfdi.sat_status == "recibido", Cfdi.uuid.not_in(waiting))
+               .order_by(Cfdi.fecha_timbrado).limit(limit))
+    uuids = list(s.scalars(victims))
+    if uuids:
+        s.execute(delete(CfdiXml).where(CfdiXml.uuid.in_(uuids)))
+    return len(uuids)
+
+
+# --- operations (health, metrics): PAC-wide aggregates, no customer data --------------------------------
+
+def ping(s: Session) -> None:
+    s.execute(select(1))
+
+
+def outbox_backlog(s: Session, now: datetime) -> list[tuple[str, int, datetime | None]]:
+    """(kind, rows not done, oldest created_at among them) per outbox kind."""
+    q = (select(Outbox.kind, func.count(), func.min(Outbox.created_at)).where(Outbox.done_at.is_(None))
+         .group_by(Outbox.kind).order_by(Outbox.kind))
+    return [(k, int(n), oldest) for k, n, oldest in s.execute(q)]
+
+
+def credit_totals(s: Session) -> tuple[int, int]:
+    """(credits sold: the packages the PAC created, not those a distributor handed down from its own;
+    stamps stored) across the PAC."""
+    sold = s.scalar(select(func.coalesce(func.sum(Package.size), 0)).where(Package.source_id.is_(None)))
+    stamped = s.scalar(select(func.count()).select_from(Cfdi))
+    return int(sold or 0), int(stamped or 0)
+
+
+def cfdi_counts(s: Session) -> dict[str, int]:
+    return {status: int(n) for status, n in s.execute(select(Cfdi.status, func.count()).group_by(Cfdi.status))}

@@ -16,6 +16,7 @@ from typing import Any
 from anyio import to_thread
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from timbra.api.rest import _cpu, _logins, _within_limit, pac_of
 from timbra.api.soap import envelope
@@ -116,6 +117,10 @@ class Endpoint:
             if exc.code in ("T200", "T201", "T203"):
                 return _fault(call.soap_ns, exc)
             result = self.on_error(op, exc)
+        except (OperationalError, InterfaceError) as exc:
+            # the database is down or restarting: nothing was stored or spent; the protocol's error, retryable
+            log.warning("base de datos no disponible (SOAP %s): %s", op.name, type(exc).__name__)
+            result = self.on_error(op, error("T220", detail={"retry_after": 1}))
         except Exception:  # noqa: BLE001 - a Fault with T900, the trace stays in the log
             log.exception("SOAP %s %s", self.service.name, op.name)
             return _fault(call.soap_ns, error("T900"))
