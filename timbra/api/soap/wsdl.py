@@ -159,6 +159,8 @@ class Service:
             elif f.many:
                 for item in v or ():
                     self._put(el, f.name, ns, f.type, item)
+            elif v is None and self.dialect == "wcf" and f.type in _VALUE_TYPES:
+                continue  # not nillable in WCF's schema: left out (minOccurs 0) rather than nil
             else:
                 self._put(el, f.name, ns, f.type, v)
 
