@@ -160,6 +160,17 @@ _TABLE = [
          http_status=409),
     Code("T215", "La selección es demasiado grande para un solo archivo: acote el filtro (fechas, receptor).",
          "The selection is too large for one file: narrow the filter (dates, receptor).", http_status=413),
+    # SOAP adapters (FEL's and Finkok's services): faults of the envelope itself.
+    Code("T200", "Sobre SOAP inválido: se espera un Envelope SOAP 1.1 o 1.2 bien formado, sin DTD, con una operación "
+                 "en el Body.",
+         "Invalid SOAP envelope: a well-formed SOAP 1.1 or 1.2 Envelope is expected, without a DTD, with one "
+         "operation in its Body.", http_status=400),
+    Code("T201", "Operación SOAP desconocida para este servicio.", "Unknown SOAP operation for this service.",
+         http_status=400),
+    Code("T202", "Operación aún no disponible en timbra.", "Operation not available in timbra yet.",
+         source="pac", http_status=501),
+    Code("T203", "Parámetro SOAP inválido: su valor no es del tipo que declara el WSDL.",
+         "Invalid SOAP parameter: its value is not of the type the WSDL declares.", http_status=400),
     Code("T220", "Servicio no disponible por un momento: la base de datos no responde. No se guardó ni cobró nada "
                  "de esta solicitud; reintente (vea Retry-After).",
          "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "

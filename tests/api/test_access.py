@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
 from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
+from timbra.api.soap import endpoints as soap_endpoints
 
 # Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check and the
 # readiness check (a load balancer asks them; they carry no customer data); the portal's sign-in, its language
@@ -18,6 +19,11 @@ PUBLIC = {("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/do
           ("GET", "/consulta"), ("POST", "/consulta"), ("POST", "/consulta/{kind}")}
 PUBLIC_MOUNTS = {"/static", "/assets"}
 PORTAL = ("/portal", "/logout")  # a browser without a session is sent to the sign-in
+# Public at the HTTP level by design: the SOAP services (FEL's, Finkok's) carry the user and password in the
+# body of each operation, so the route lets anyone in and every operation refuses bad credentials in its
+# protocol's shape (tests/api/test_soap_*.py). GET answers the WSDL; an anonymous POST that is no operation
+# gets a SOAP Fault.
+SOAP = {path for path in soap_endpoints()}
 
 
 def _routes(app_or_router):
@@ -40,6 +46,13 @@ def test_every_route_needs_credentials_or_is_public(api: Api):
             assert path in PUBLIC_MOUNTS, f"unexpected mounted app at {path}"
             continue
         if (method, path) in PUBLIC:
+            continue
+        if path in SOAP:
+            r = anonymous.request(method, path)
+            if method == "GET":
+                assert r.status_code == 200 and b"wsdl:definitions" in r.content, path
+            else:
+                assert r.status_code == 500 and b"T200" in r.content and b"Fault" in r.content, path
             continue
         concrete = re.sub(r"\{[^}]+\}", "1", path)
         r = anonymous.request(method, concrete, follow_redirects=False)

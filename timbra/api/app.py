@@ -159,7 +159,7 @@ def _too_large(limit: int) -> TimbraError:
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     from timbra import web
-    from timbra.api import cancel, ops, printing, rest
+    from timbra.api import cancel, ops, printing, rest, soap
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -251,6 +251,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(printing.router)
     web.install(app)  # the portal: /, /login, /consulta, /portal/..., its assets at /assets
     cancel.register_schemas(app)
+    soap.register(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)
     app.add_middleware(ops.RequestContext)  # outermost: the access log line carries the request id

@@ -292,6 +292,20 @@ class Accounts:
             acc = repo.account(s, who.account_id)
             return [acc] if acc else []
 
+    def set_active(self, who: Principal, account_id: int, active: bool) -> None:
+        """Suspend an account (its users and API keys stop working) or reactivate it: the admin, or the
+        account's distributor; never one's own account."""
+        self.require_administer(who, account_id)
+        if account_id == who.account_id:
+            raise error("T102", message="Una cuenta no se suspende a sí misma.",
+                        message_en="An account does not suspend itself.")
+        with self.db.session() as s:
+            acc = repo.account(s, account_id)
+            if acc is None:
+                raise error("T103", detail={"account_id": account_id})
+            acc.active = active
+        self._keys.clear()  # cached API keys of the account stop at once in this process
+
     def rfcs(self, account_id: int) -> list[str]:
         with self.db.reader() as s:
             return repo.rfcs(s, account_id)

@@ -125,6 +125,27 @@ class StoredCfdis:
             raise error("T103", detail={"uuid": uuid})
         return data
 
+    def by_sello(self, who: Principal, sello: str, account_id: int | None = None) -> Cfdi:
+        """The account's CFDI stamped with this Sello (FEL's ConsultarTimbrePorSello)."""
+        from timbra.pac.stamping import sello_digest
+
+        acc = self.accounts.scope(who, account_id)
+        with self.db.reader() as s:
+            found = repo.uuid_by_sello(s, sello_digest(sello))
+            row = repo.cfdi(s, acc, found[0]) if found is not None and found[1] == acc else None
+        if row is None:
+            raise error("T103", message="No hay un CFDI de la cuenta con ese sello.",
+                        message_en="No CFDI of the account has that Sello.")
+        return row
+
+    def by_document(self, who: Principal, xml: bytes, account_id: int | None = None) -> Cfdi:
+        """The account's CFDI stamped from this sealed document (Finkok's stamped: a client whose answer was
+        lost recovers it), found by its Sello; T103 when it was never stamped."""
+        from timbra.cfdi.document import parse
+
+        doc = parse(xml)
+        return self.by_sello(who, doc.get("Sello") or "", account_id)
+
     def acuse(self, who: Principal, uuid: str, account_id: int | None = None) -> SatAcuse:
         row = self.get(who, uuid, account_id)
         with self.db.reader() as s:

@@ -108,6 +108,40 @@ class IssueService:
                     return earlier
             raise
 
+    def stamp(self, who: Principal, xml: bytes, referencia: str | None = None) -> StampResult:
+        """A sealed CFDI stamped under the ERP's `referencia` (FEL's TimbrarCFDI): the same namespace as
+        issuing's, so a retry with the same referencia answers the first stamp whatever the bytes, and the CFDI
+        is found by its referencia from any protocol (GET /v1/issue/{referencia} too)."""
+        if not referencia:
+            return self.stamps.stamp(who, xml)
+        if not 0 < len(referencia) <= REFERENCIA_MAX:
+            raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
+                        message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
+        key = f"{REFERENCIA_PREFIX}{referencia}"
+        earlier = self._by_referencia(who, key)
+        if earlier is not None:
+            return earlier
+        try:
+            return self.stamps.stamp(who, xml, referencia_key=key)
+        except TimbraError as exc:
+            if exc.code == "T106":  # a twin with the same referencia committed first
+                earlier = self._by_referencia(who, key)
+                if earlier is not None:
+                    return earlier
+            raise
+
+    def seal_and_stamp(self, who: Principal, xml: bytes) -> StampResult:
+        """A CFDI without its seal (Finkok's sign_stamp): sealed with the active CSD in the vault of its
+        Emisor's RFC, then the very same stamp path. Sealing is deterministic, so a retry of the same document
+        is the same sealed bytes and answers the first stamp."""
+        doc = parse(xml, max_bytes=self.stamps.certifier.settings.max_document_bytes)
+        rfc = ((doc.emisor.get("Rfc") if doc.emisor is not None else None) or "").upper()
+        with self.db.reader() as s:
+            if rfc not in repo.rfcs(s, who.account_id):
+                raise error("T105", detail={"rfc": rfc})
+        sign_root(doc.root, self.vault.credential(who.account_id, rfc))
+        return self.stamps.stamp(who, etree.tostring(doc.root, xml_declaration=True, encoding="UTF-8"))
+
     def by_referencia(self, who: Principal, referencia: str) -> StampResult:
         found = self._by_referencia(who, f"{REFERENCIA_PREFIX}{referencia}")
         if found is None:

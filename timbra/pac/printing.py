@@ -148,9 +148,12 @@ class Printing:
         self.max_document_bytes = max_document_bytes
 
     # -- the PDF -------------------------------------------------------------------------------------
-    def pdf(self, who: Principal, uuid: str, account_id: int | None = None) -> Printed:
+    def pdf(self, who: Principal, uuid: str, account_id: int | None = None, *, logo: bytes | None = None) -> Printed:
         """The representación impresa of a CFDI of the account (T103 for any other), marked when SAT has
-        cancelled it, with the account's logo and colour."""
+        cancelled it, with the account's logo and colour; `logo` (PNG/JPEG, checked like an upload) replaces
+        the account's logo for this one PDF (FEL's ObtenerPDF LogoBase64), which is then not cached."""
+        if logo is not None:
+            return self._with_logo(who, uuid, account_id, normalize_logo(logo).png)
         acc = self.accounts.scope(who, account_id)
         uuid = uuid.strip().upper()
         with self.db.reader() as s:
@@ -173,6 +176,20 @@ class Printing:
         look = Branding(brand.logo, brand.color) if brand is not None else None
         pdf = render_pdf(xml, cancelled=cancelled, branding=look, max_bytes=max(self.max_document_bytes, len(xml)))
         self.cache.put(key, pdf)
+        return Printed(uuid, pdf, cancelled, False)
+
+    def _with_logo(self, who: Principal, uuid: str, account_id: int | None, png: bytes) -> Printed:
+        acc = self.accounts.scope(who, account_id)
+        uuid = uuid.strip().upper()
+        with self.db.reader() as s:
+            row = repo.cfdi(s, acc, uuid)
+            xml = repo.cfdi_xml(s, acc, uuid) if row is not None else None
+            brand = repo.branding(s, acc)
+        if row is None or xml is None:
+            raise error("T103", detail={"uuid": uuid})
+        cancelled = row.status == CANCELADO
+        pdf = render_pdf(xml, cancelled=cancelled, branding=Branding(png, brand.color if brand else None),
+                         max_bytes=max(self.max_document_bytes, len(xml)))
         return Printed(uuid, pdf, cancelled, False)
 
     def pdf_of(self, cfdi: Cfdi, xml: bytes) -> bytes:
