@@ -784,6 +784,22 @@ def test_cp181_detalle_mercancia(run):
     assert run(detalle) == [("CP181", f"{P_M1}/DetalleMercancia", None)]
 
 
+def test_cp181_every_mercancia_of_a_sea_move_needs_its_detalle(run):
+    """The second Mercancia of a sea move without DetalleMercancia fails; with it, both pass."""
+    def second_mercancia(with_detalle: bool):
+        def change(root):
+            m1 = node(root, X_M1)
+            m2 = copy.deepcopy(m1)
+            if not with_detalle:
+                m2.remove(m2.find(f"{{{NS}}}DetalleMercancia"))
+            m1.addnext(m2)
+        return change
+
+    assert only("CP181", run(second_mercancia(False), mode="maritimo")) == [
+        ("CP181", f"{P_MERCS}/Mercancia[2]/DetalleMercancia", None)]
+    assert only("CP181", run(second_mercancia(True), mode="maritimo")) == []
+
+
 # ======================================================================================================
 # Transport modes: CP182-CP192
 # ======================================================================================================

@@ -547,6 +547,34 @@ def test_elapsed_counts_calendar_months_and_days():
 def test_clabe_check_digit():
     assert clabe_check_digit(CLABE[:17]) == int(CLABE[17])
     assert clabe_check_digit("03218000011835971") == 9
+    assert clabe_check_digit("01218000123450005") == 0  # weighted sum 80: the digit is 0, not 10
+
+
+# Valid CLABEs whose control digit is each boundary (0, 1, 9) and the same accounts with a wrong digit.
+@pytest.mark.parametrize("clabe", ["012180001234500050", CLABE, "032180000118359719"])
+def test_nom64_a_valid_clabe_passes_whatever_its_control_digit(nomina, clabe):
+    assert mine(nomina(NominaSpec(nomina_receptor=receptor(CuentaBancaria=clabe)))) == []
+
+
+@pytest.mark.parametrize(("clabe", "expected"), [
+    ("012180001234500059", "012180001234500050"),  # 9 where SAT's is 0
+    ("012180001234500051", "012180001234500050"),
+    ("002010077777777770", CLABE),                  # 0 where SAT's is 1
+    ("032180000118359710", "032180000118359719"),  # 0 where SAT's is 9
+    ("032180000118359718", "032180000118359719"),
+])
+def test_nom64_a_clabe_with_a_wrong_control_digit_fails(nomina, clabe, expected):
+    got = [f for f in nomina(NominaSpec(nomina_receptor=receptor(CuentaBancaria=clabe))) if f.code.startswith("NOM")]
+    assert [(f.code, f.node, f.value, f.expected) for f in got] == [
+        ("NOM64", f"{P_REC}@CuentaBancaria", clabe, expected)]
+
+
+def test_nom30_a_nomina_in_the_addenda_fails(nomina):
+    """NOM30 looks for a Nomina anywhere in the document: one in the Addenda is not where SAT wants it."""
+    def in_addenda(root: etree._Element) -> None:
+        etree.SubElement(root, q("Addenda")).append(copy.deepcopy(node(root, NOM)))
+
+    assert mine(nomina(None, in_addenda)) == [("NOM30", "Addenda/Nomina", None)]
 
 
 # -- SAT's sample -------------------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ X_TOTALES = "cfdi:Complemento/pago20:Pagos/pago20:Totales"
 X_CONCEPTO = "cfdi:Conceptos/cfdi:Concepto"
 SEGUNDO = "0F3D4A1B-2C5E-4F60-8A7B-9C0D1E2F3A4B"
 ISR_10 = Tax("001", "Tasa", "0.100000", "5000.00", "500.00")
+IEPS_8 = Tax("003", "Tasa", "0.080000", "5000.00", "400.00")
 
 
 # -- valid variants ---------------------------------------------------------------------------------------
@@ -165,8 +166,10 @@ def test_the_base_document_is_valid(make_pago, findings):
 
 
 @pytest.mark.parametrize("pagos", [iva_retenido, exentos, en_dolares, variado,
-                                   lambda: en_dolares(equivalencia="17.5", monto="331.00")],
-                         ids=["iva_retenido", "exentos", "en_dolares", "variado", "en_dolares_equivalencia_corta"])
+                                   lambda: en_dolares(equivalencia="17.5", monto="331.00"),
+                                   lambda: one_docto(objeto="07", traslados=[IEPS_8])],
+                         ids=["iva_retenido", "exentos", "en_dolares", "variado", "en_dolares_equivalencia_corta",
+                              "solo_ieps_07"])
 def test_valid_variants(make_pago, findings, pagos):
     assert findings(make_pago(pagos=pagos())) == []
 
@@ -315,6 +318,12 @@ CASES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None, list[tu
      [(f"{RET_DR1}@ImpuestoDR", "003")]),
     ("CRP20279", None, setting(X_DR1, ObjetoImpDR="07"),
      [(f"{TRAS_DR1}@ImpuestoDR", "002"), (f"{DR1}@ObjetoImpDR", "07")]),
+    # 07 wants a TrasladoDR of IEPS: a retained IEPS is not one (nor is an ISR traslado next to it)
+    ("CRP20279", lambda: one_docto(objeto="07", retenciones=[Tax("003", "Tasa", "0.265000", "100.00", "26.50")]),
+     None, [(f"{DR1}@ObjetoImpDR", "07")]),
+    ("CRP20279", lambda: one_docto(objeto="07", traslados=[IEPS_8], retenciones=[ISR_10]), None, []),
+    ("CRP20279", lambda: one_docto(objeto="07", traslados=[IEPS_8, iva16("5000.00", "800.00")]), None,
+     [(f"{DR1}/ImpuestosDR/TrasladosDR/TrasladoDR[2]@ImpuestoDR", "002")]),
     # ImpuestosDR
     ("CRP20252", lambda: one_docto(traslados=[iva16("5000.00", "800.00")],
                                    retenciones=[Tax("002", "Exento", "0.000000", "5000.00", "0.00")]),
