@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench data
+.PHONY: install run test bench data mutation
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,9 @@ bench: install
 # Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
 data: install
 	$(BIN)/python scripts/import_sat_data.py
+
+# Mutation testing of the validator's rules (scripts/mutation.py): MODULE=complementos/nomina12 for one
+# module, JOBS=2 mutants at once; results cached in .mutation-cache/, report in docs/mutation.md.
+JOBS ?= 2
+mutation: install
+	$(BIN)/python scripts/mutation.py -j $(JOBS) $(MODULE)
