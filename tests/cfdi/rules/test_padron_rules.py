@@ -401,6 +401,23 @@ def test_cfdi40127_confirmacion_with_tipo_cambio_in_range(make_xml, check, dolar
     assert got == [("CFDI40127", "Comprobante@Confirmacion", "AB123", None)]
 
 
+@pytest.mark.parametrize("tc", ["17.575000", "19.425000"])
+def test_cfdi40127_confirmacion_with_tipo_cambio_at_either_limit_of_the_range(make_xml, check, dolar, tc):
+    dolar.register_confirmacion("AB123", "EKU9003173C9")
+    assert check(make_xml(en_dolares(tc, "AB123"))) == [("CFDI40127", "Comprobante@Confirmacion", "AB123", None)]
+
+
+@pytest.mark.parametrize("tc", ["17.574999", "19.425001"])
+def test_cfdi40127_confirmacion_with_tipo_cambio_just_outside_the_range_passes(make_xml, check, dolar, tc):
+    dolar.register_confirmacion("AB123", "EKU9003173C9")
+    assert check(make_xml(en_dolares(tc, "AB123"))) == []
+
+
+def test_cfdi40127_confirmacion_in_usd_without_tipo_cambio_is_not_decided(make_xml, check, dolar):
+    dolar.register_confirmacion("AB123", "EKU9003173C9")
+    assert [c for c, *_ in check(make_xml(en_dolares(None, "AB123")))] == ["CFDI40115"]
+
+
 def test_cfdi40128_confirmacion_not_given_by_this_pac(make_xml, check, dolar):
     got = check(make_xml(en_dolares("20.000000", "AB123")))
     assert got == [("CFDI40128", "Comprobante@Confirmacion", "AB123", None)]
