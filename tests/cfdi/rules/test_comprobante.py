@@ -128,6 +128,22 @@ def test_cfdi40105_ppd_with_forma_pago_03(make_xml, findings):
     assert (got[0].value, got[0].expected) == ("03", "99")
 
 
+def test_cfdi40105_ppd_in_a_traslado(make_xml, codes):
+    """A Traslado has no FormaPago (CFDI40103) nor MetodoPago (CFDI40125): PPD without FormaPago is only
+    CFDI40125's; PPD with a FormaPago other than 99 is CFDI40105's too."""
+    def ppd(forma_pago):
+        def mut(r):
+            to_traslado(r)
+            r.set("MetodoPago", "PPD")
+            if forma_pago is not None:
+                r.set("FormaPago", forma_pago)
+        return mut
+
+    assert codes(make_xml(ppd(None))) == ["CFDI40125"]
+    assert sorted(codes(make_xml(ppd("03")))) == ["CFDI40103", "CFDI40105", "CFDI40125"]
+    assert sorted(codes(make_xml(ppd("99")))) == ["CFDI40103", "CFDI40125"]
+
+
 def test_cfdi40105_ppd_without_forma_pago(make_xml, findings):
     def mut(r):
         r.set("MetodoPago", "PPD")

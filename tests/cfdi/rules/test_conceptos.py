@@ -274,6 +274,20 @@ def test_cfdi40164_clave_que_exige_iva_con_iva_pasa(make_xml, codes):
     assert codes(make_xml(lambda r: node(r, C1).set("ClaveProdServ", "84121603"))) == []
 
 
+def test_cfdi40164_clave_que_exige_iva_con_iva_tras_ieps_pasa(make_xml, codes):
+    """The IVA traslado need not be the concepto's first one."""
+    from tests.cfdi.rules.test_impuestos import recompute as recompute_all
+    from tests.cfdi.rules.test_impuestos import set_taxes, tax
+
+    def mutate(r):
+        c = node(r, C1)
+        c.set("ClaveProdServ", "84121603")
+        set_taxes(c, [tax(c.get("Importe"), "003", tasa="0.080000"), tax(c.get("Importe"))])
+        recompute_all(r)
+
+    assert codes(make_xml(mutate)) == []
+
+
 def test_cfdi40164_clave_que_exige_ieps_solo_con_iva(make_xml, findings, patch_clave):
     patch_clave("81111500", IncluirIEPSTrasladado="Sí")
     got = findings(make_xml())

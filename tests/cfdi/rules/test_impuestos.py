@@ -721,6 +721,12 @@ def test_cfdi40213_exento_con_importe_en_el_resumen(make_xml, findings):
     assert [(f.code, f.node) for f in fs] == [("CFDI40213", "Impuestos/Traslados/Traslado[1]@Importe")]
 
 
+def test_cfdi40213_exento_con_tasa_e_importe_en_el_resumen(make_xml, findings):
+    fs = findings(make_xml(_solo_exentos(lambda t: (t.set("TasaOCuota", "0.000000"), t.set("Importe", "0.00")))))
+    assert [(f.code, f.node, f.value) for f in fs] == [
+        ("CFDI40213", "Impuestos/Traslados/Traslado[1]@TasaOCuota", "0.000000")]
+
+
 def test_cfdi40213_exento_solo_base_pasa(make_xml, codes):
     assert codes(make_xml(_solo_exentos())) == []
 

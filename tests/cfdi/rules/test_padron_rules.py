@@ -298,9 +298,10 @@ def csd_marca_2(sandbox_ca):
     return sandbox_ca.issue("WATM640917J45", "MARIA WATEMBER TORRES", not_before=ISSUED)
 
 
-def resico(retencion_isr: str | None = None, objeto_01: int | None = None):
+def resico(retencion_isr: str | None = None, objeto_01: int | None = None, iva_retenido: bool = False):
     """Emisor in régimen 626; each concepto keeps its IVA and, with `retencion_isr`, withholds ISR at that
-    rate; concepto `objeto_01` becomes ObjetoImp 01 without taxes. Totals recomputed."""
+    rate (after withholding IVA, with `iva_retenido`); concepto `objeto_01` becomes ObjetoImp 01 without
+    taxes. Totals recomputed."""
     def mutate(root):
         node(root, "cfdi:Emisor").set("RegimenFiscal", "626")
         for n, c in enumerate(root.iterfind(f"{{{NS40}}}Conceptos/{{{NS40}}}Concepto"), start=1):
@@ -310,6 +311,8 @@ def resico(retencion_isr: str | None = None, objeto_01: int | None = None):
                 c.set("ObjetoImp", "01")
                 continue
             rets = [tax(importe, "001", tasa=retencion_isr)] if retencion_isr else []
+            if iva_retenido:
+                rets.insert(0, tax(importe, "002", tasa="0.106667"))
             set_taxes(c, [tax(importe)], rets)
         recompute(root)
     return mutate
@@ -326,6 +329,16 @@ def test_cfdi140224_marca_1_with_isr_withheld(make_xml, check, csd_marca_1):
 
 def test_cfdi140224_marca_1_without_isr_passes(make_xml, check, csd_marca_1):
     assert check(make_xml(resico(), cred=csd_marca_1)) == []
+
+
+def test_cfdi140224_marca_1_with_isr_withheld_after_iva(make_xml, check, csd_marca_1):
+    got = check(make_xml(resico("0.012500", iva_retenido=True), cred=csd_marca_1))
+    assert got == [("CFDI140224", retencion(n).replace("Retencion[1]", "Retencion[2]"), "001", "distinto de 001 (ISR)")
+                   for n in (1, 2, 3)]
+
+
+def test_cfdi140225_marca_2_with_isr_at_1_25_after_iva_passes(make_xml, check, csd_marca_2):
+    assert check(make_xml(resico("0.012500", iva_retenido=True), cred=csd_marca_2)) == []
 
 
 def test_cfdi140225_marca_2_without_isr(make_xml, check, csd_marca_2):
