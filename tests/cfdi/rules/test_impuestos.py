@@ -433,6 +433,20 @@ def test_cfdi140227_objetoimp_07_sin_traslado_de_ieps(make_xml, findings):
     assert [(f.code, f.node) for f in fs] == [("CFDI140227", "Conceptos/Concepto[1]@ObjetoImp")]
 
 
+def test_cfdi140227_objetoimp_07_con_iva_trasladado_tras_el_ieps(make_xml, findings):
+    fs = findings(make_xml(with_taxes(1, [tax("15390.30", impuesto="003", tasa="0.080000"), tax("15390.30")],
+                                      objeto="07")))
+    assert [(f.code, f.node) for f in fs] == [
+        ("CFDI140227", "Conceptos/Concepto[1]/Impuestos/Traslados/Traslado[2]@Impuesto")]
+
+
+def test_cfdi140227_objetoimp_07_con_el_ieps_en_segundo_lugar(make_xml, findings):
+    fs = findings(make_xml(with_taxes(1, [tax("15390.30"), tax("15390.30", impuesto="003", tasa="0.080000")],
+                                      objeto="07")))
+    assert [(f.code, f.node) for f in fs] == [
+        ("CFDI140227", "Conceptos/Concepto[1]/Impuestos/Traslados/Traslado[1]@Impuesto")]
+
+
 def test_cfdi140227_objetoimp_07_con_ieps_pasa(make_xml, codes):
     xml = make_xml(with_taxes(1, [tax("15390.30", impuesto="003", tasa="0.080000")],
                               [tax("15390.30", impuesto="001", tasa="0.100000"),
