@@ -203,6 +203,27 @@ def test_cfdi40107_subtotal_zero_with_decimals_in_traslado_xxx_passes(make_xml, 
     assert codes(make_xml(mut)) == []
 
 
+def test_cfdi40107_cfdi40112_only_a_zero_subtotal_of_a_t_or_p_may_carry_decimals(make_xml, findings):
+    def traslado_xxx(**attrs):
+        def mut(r):
+            to_traslado(r, moneda="XXX")
+            for k, v in attrs.items():
+                r.set(k, v)
+        return mut
+
+    def ingreso_xxx(r):
+        r.set("Moneda", "XXX")
+        r.attrib.pop("TipoCambio", None)
+        r.set("SubTotal", "0.00")
+
+    # a non-zero SubTotal with decimals, a Descuento of zero with decimals, an Ingreso's zero SubTotal
+    assert [f.node for f in only(findings(make_xml(traslado_xxx(SubTotal="0.01"))), "CFDI40107")] == [
+        "Comprobante@SubTotal"]
+    assert [f.node for f in only(findings(make_xml(traslado_xxx(Descuento="0.00"))), "CFDI40112")] == [
+        "Comprobante@Descuento"]
+    assert [f.node for f in only(findings(make_xml(ingreso_xxx)), "CFDI40107")] == ["Comprobante@SubTotal"]
+
+
 def test_cfdi40107_subtotal_with_decimals_in_jpy(make_xml, findings):
     def mut(r):
         r.set("Moneda", "JPY")

@@ -341,6 +341,18 @@ def test_cfdi140225_marca_2_with_isr_at_1_25_after_iva_passes(make_xml, check, c
     assert check(make_xml(resico("0.012500", iva_retenido=True), cred=csd_marca_2)) == []
 
 
+def test_cfdi140225_marca_2_with_iva_withheld_at_1_25(make_xml, check, csd_marca_2):
+    """1.25 % withheld is RESICO's only when the tax withheld is ISR."""
+    def iva_al_1_25(root):
+        for c in root.iterfind(f"{{{NS40}}}Conceptos/{{{NS40}}}Concepto"):
+            set_taxes(c, [tax(c.get("Importe"))], [tax(c.get("Importe"), "002", tasa="0.012500")])
+        recompute(root)
+
+    got = check(make_xml(all_of(resico(), iva_al_1_25), cred=csd_marca_2))
+    assert [(c, n, v) for c, n, v, _ in got] == [("CFDI140225", f"Conceptos/Concepto[{n}]", "002 0.012500")
+                                                 for n in (1, 2, 3)]
+
+
 def test_cfdi140225_marca_2_without_isr(make_xml, check, csd_marca_2):
     got = check(make_xml(resico(), cred=csd_marca_2))
     assert got == [("CFDI140225", f"Conceptos/Concepto[{n}]", None, "Retencion de ISR (001) con TasaOCuota 0.012500")
