@@ -268,12 +268,18 @@ def test_files(name: str) -> list[Path]:
     return [TESTS / t for t in MODULES[name]]
 
 
+def tests_hash(name: str) -> str:
+    h = hashlib.sha256()
+    for f in [*test_files(name), *SHARED_TEST_FILES]:
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def cache_key(name: str, mid: str) -> str:
+    """The module's source and the mutant (a result also records the tests it was measured with)."""
     h = hashlib.sha256(VERSION.encode())
     h.update(module_path(name).read_bytes())
     h.update(mid.encode())
-    for f in [*test_files(name), *SHARED_TEST_FILES]:
-        h.update(f.read_bytes())
     return h.hexdigest()
 
 
@@ -439,12 +445,13 @@ def load_equivalent() -> dict[tuple[str, str], tuple[str, str]]:
     return {(e["module"], e["mutant"]): (e.get("kind", "equivalent"), e["reason"]) for e in data.get("mutant", [])}
 
 
-def measure(names: list[str], workers: int, timeout: float, budget: float | None = None) -> dict[str, dict]:
+def measure(names: list[str], workers: int, timeout: float, budget: float | None = None,
+            fresh: bool = False) -> dict[str, dict]:
     warm_up()
     CACHE.mkdir(exist_ok=True)
     # 1. The tests on the real code must pass; meanwhile, record which lines of the module each test runs.
     coverage: dict[str, dict[str, list[int]]] = {}
-    baseline = [Job(n, None, None, str(CACHE / f"lines-{cache_key(n, '')}.json")) for n in names]
+    baseline = [Job(n, None, None, str(CACHE / f"lines-{cache_key(n, tests_hash(n))}.json")) for n in names]
 
     def base_done(job: Job, status: str, secs: float) -> None:
         print(f"{job.module}: tests on the real code {'pass' if status == 'survived' else 'FAIL'} ({secs:.1f} s)",
@@ -458,6 +465,7 @@ def measure(names: list[str], workers: int, timeout: float, budget: float | None
     results: dict[str, dict[str, str]] = {n: {} for n in coverage}
     all_mutants: dict[str, list[Mutant]] = {}
     jobs: list[Job] = []
+    tests_now = {n: tests_hash(n) for n in coverage}
     for n in coverage:
         source = module_path(n).read_text(encoding="utf-8")
         all_mutants[n] = mutants(source)
@@ -469,8 +477,11 @@ def measure(names: list[str], workers: int, timeout: float, budget: float | None
                 tests = {t for t, lines in coverage[n].items() if any(lo <= x <= hi for x in lines)}
             else:
                 tests = set(coverage[n])
-            if hit.exists():
-                results[n][m.id] = json.loads(hit.read_text())["status"]
+            known = json.loads(hit.read_text()) if hit.exists() else None
+            # A killed mutant stays killed while the module does not change (--fresh to check again); a
+            # survivor runs again whenever the tests change.
+            if known and (known["status"] == "killed" and not fresh or known.get("tests") == tests_now[n]):
+                results[n][m.id] = known["status"]
             elif not tests:
                 results[n][m.id] = "survived"  # no test runs that code
             else:
@@ -486,7 +497,8 @@ def measure(names: list[str], workers: int, timeout: float, budget: float | None
         done += 1
         status = "killed" if status == "timeout" else status
         results[job.module][job.mutant.id] = status
-        Path(job.key).write_text(json.dumps({"module": job.module, "mutant": job.mutant.id, "status": status}))
+        Path(job.key).write_text(json.dumps({"module": job.module, "mutant": job.mutant.id, "status": status,
+                                             "tests": tests_now[job.module]}))
         if status == "survived" or done % 25 == 0:
             print(f"[{done}/{total} {time.monotonic() - started:.0f}s] {job.module}:{job.mutant.line}: {status}: "
                   f"{job.mutant.id}", flush=True)
@@ -570,6 +582,7 @@ def main() -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2, help="mutants run at once")
     ap.add_argument("--timeout", type=float, default=120, help="seconds before a mutant's tests count as hung")
     ap.add_argument("--budget", type=float, help="seconds after which no new mutant starts (the rest: unmeasured)")
+    ap.add_argument("--fresh", action="store_true", help="run the killed mutants again too")
     ap.add_argument("--report", action="store_true", help="only rewrite docs/mutation.md from docs/mutation.json")
     ap.add_argument("--list", action="store_true", help="list the mutants of the modules and stop")
     args = ap.parse_args()
@@ -583,7 +596,7 @@ def main() -> int:
                 print(f"{n}:{m.line}: {m.id}")
         return 0
     if not args.report:
-        measure(names, args.jobs, args.timeout, args.budget)
+        measure(names, args.jobs, args.timeout, args.budget, args.fresh)
     write_report()
     return 0
 

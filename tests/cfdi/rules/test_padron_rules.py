@@ -337,6 +337,12 @@ def test_cfdi140224_marca_1_with_isr_withheld_after_iva(make_xml, check, csd_mar
                    for n in (1, 2, 3)]
 
 
+def test_cfdi140225_marca_2_names_every_retencion_it_found(make_xml, check, csd_marca_2):
+    got = check(make_xml(resico("0.100000", iva_retenido=True), cred=csd_marca_2))
+    assert [(c, n, v) for c, n, v, _ in got] == [
+        ("CFDI140225", f"Conceptos/Concepto[{n}]", "002 0.106667, 001 0.100000") for n in (1, 2, 3)]
+
+
 def test_cfdi140225_marca_2_with_isr_at_1_25_after_iva_passes(make_xml, check, csd_marca_2):
     assert check(make_xml(resico("0.012500", iva_retenido=True), cred=csd_marca_2)) == []
 
@@ -351,6 +357,19 @@ def test_cfdi140225_marca_2_with_iva_withheld_at_1_25(make_xml, check, csd_marca
     got = check(make_xml(all_of(resico(), iva_al_1_25), cred=csd_marca_2))
     assert [(c, n, v) for c, n, v, _ in got] == [("CFDI140225", f"Conceptos/Concepto[{n}]", "002 0.012500")
                                                  for n in (1, 2, 3)]
+
+
+def test_cfdi140224_cfdi140225_need_marca_1_or_2(make_xml, check, padron, csd_marca_2):
+    padron.register(replace(padron.lookup("WATM640917J45"), retencion=0))
+    assert check(make_xml(resico(), cred=csd_marca_2)) == []
+
+
+def test_cfdi140224_cfdi140225_skip_an_emisor_a_permissive_padron_does_not_know(make_xml, check, sandbox_ca,
+                                                                                  padron):
+    """A persona física in RESICO that the (permissive) padrón does not know: nothing to check, no crash."""
+    cred = sandbox_ca.issue("MOPE800101AB1", "PERSONA DESCONOCIDA", not_before=ISSUED)
+    padron.permissive = True
+    assert check(make_xml(resico(), cred=cred)) == []
 
 
 def test_cfdi140225_marca_2_without_isr(make_xml, check, csd_marca_2):
