@@ -706,6 +706,21 @@ def test_cfdi40212_sin_impuestos_en_el_comprobante(make_xml, findings):
     assert "CFDI40221" not in [f.code for f in fs]  # said once
 
 
+def test_cfdi40212_does_not_hide_a_missing_exento_traslado(make_xml, findings):
+    """Without TotalImpuestosTrasladados CFDI40212 speaks for the missing Tasa traslados, not the Exento ones."""
+    def then(root):
+        imp = node(root, "cfdi:Impuestos")
+        del imp.attrib["TotalImpuestosTrasladados"]
+        for t in imp.iterfind(f"{q('Traslados')}/{q('Traslado')}"):
+            if t.get("TipoFactor") == "Exento":
+                t.getparent().remove(t)
+        fix_total(root)
+
+    fs = findings(make_xml(with_taxes(2, [exento("750.00")], then=then)))
+    assert [(f.code, f.node) for f in fs if f.code.startswith("CFDI402")] == [
+        ("CFDI40212", "Impuestos@TotalImpuestosTrasladados"), ("CFDI40215", "Impuestos/Traslados")]
+
+
 def test_cfdi40212_solo_exentos_sin_total_pasa(make_xml, codes):
     def mutate(root):
         for n, base in ((1, "15390.30"), (2, "750.00"), (3, "2051.38")):

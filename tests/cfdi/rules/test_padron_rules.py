@@ -372,6 +372,11 @@ def test_cfdi140224_cfdi140225_skip_an_emisor_a_permissive_padron_does_not_know(
     assert check(make_xml(resico(), cred=cred)) == []
 
 
+def test_cfdi140224_cfdi140225_only_for_a_persona_fisica_emisor(make_xml, check, padron):
+    padron.register(replace(padron.lookup("EKU9003173C9"), retencion=2))  # a persona moral in RESICO (626)
+    assert check(make_xml(resico())) == []
+
+
 def test_cfdi140225_marca_2_without_isr(make_xml, check, csd_marca_2):
     got = check(make_xml(resico(), cred=csd_marca_2))
     assert got == [("CFDI140225", f"Conceptos/Concepto[{n}]", None, "Retencion de ISR (001) con TasaOCuota 0.012500")

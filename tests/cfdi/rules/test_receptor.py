@@ -311,6 +311,15 @@ def test_cfdi40161_uso_de_persona_fisica_con_rfc_moral(make_xml, findings):
     assert "G03" in got[0].expected.split(", ") and "D01" not in got[0].expected.split(", ")
 
 
+def test_cfdi40161_expected_usos_fit_both_the_person_and_the_regimen(make_xml, findings):
+    # A persona moral with a régimen of personas físicas (CFDI40158 says so): the usos offered are those of
+    # morales with 612 in their list, not D01 (612 is in its list, but D01 is for personas físicas only).
+    got = [f for f in findings(make_xml(receptor(RegimenFiscalReceptor="612", UsoCFDI="D01"))) if f.code == "CFDI40161"]
+    assert len(got) == 1 and got[0].expected
+    usos = got[0].expected.split(", ")
+    assert "G03" in usos and "D01" not in usos
+
+
 def test_cfdi40161_uso_not_for_the_regimen(make_xml, findings):
     # G03 applies to personas físicas, but its list of receptor régimenes lacks 605 (Sueldos y Salarios).
     got = findings(make_xml(receptor(FISICA, RegimenFiscalReceptor="605", UsoCFDI="G03")))
