@@ -756,6 +756,18 @@ def test_cfdi40213_exento_con_tasa_e_importe_en_el_resumen(make_xml, findings):
         ("CFDI40213", "Impuestos/Traslados/Traslado[1]@TasaOCuota", "0.000000")]
 
 
+def test_cfdi40215_a_tasa_traslado_no_concepto_has_when_all_are_exento(make_xml, findings):
+    """CFDI40216 is for the Base of an Exento traslado when every traslado is Exento; a Tasa traslado of
+    the summary that no concepto has is CFDI40215's."""
+    def then(t):
+        extra = etree.SubElement(t.getparent(), q("Traslado"), tax("100.00"))
+        assert extra.get("TipoFactor") == "Tasa"
+
+    fs = findings(make_xml(_solo_exentos(then)))
+    assert [(f.code, f.node) for f in fs if f.code in ("CFDI40215", "CFDI40216")] == [
+        ("CFDI40215", "Impuestos/Traslados/Traslado[2]@Base")]
+
+
 def test_cfdi40213_exento_solo_base_pasa(make_xml, codes):
     assert codes(make_xml(_solo_exentos())) == []
 

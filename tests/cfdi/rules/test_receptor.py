@@ -320,6 +320,13 @@ def test_cfdi40161_expected_usos_fit_both_the_person_and_the_regimen(make_xml, f
     assert "G03" in usos and "D01" not in usos
 
 
+def test_cfdi40161_expected_usos_with_an_unknown_regimen_fit_the_person(make_xml, findings):
+    got = [f for f in findings(make_xml(receptor(RegimenFiscalReceptor="627", UsoCFDI="D01"))) if f.code == "CFDI40161"]
+    assert len(got) == 1 and got[0].expected
+    usos = got[0].expected.split(", ")
+    assert "G03" in usos and "D01" not in usos
+
+
 def test_cfdi40161_uso_not_for_the_regimen(make_xml, findings):
     # G03 applies to personas físicas, but its list of receptor régimenes lacks 605 (Sueldos y Salarios).
     got = findings(make_xml(receptor(FISICA, RegimenFiscalReceptor="605", UsoCFDI="G03")))
