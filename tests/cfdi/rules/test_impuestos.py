@@ -768,6 +768,17 @@ def test_cfdi40215_a_tasa_traslado_no_concepto_has_when_all_are_exento(make_xml,
         ("CFDI40215", "Impuestos/Traslados/Traslado[2]@Base")]
 
 
+def test_cfdi40215_wrong_exento_base_next_to_tasa_traslados(make_xml, findings):
+    """CFDI40216 only when every traslado is Exento; with Tasa traslados too, a wrong Exento Base is CFDI40215."""
+    def then(root):
+        for t in node(root, "cfdi:Impuestos").iterfind(f"{q('Traslados')}/{q('Traslado')}"):
+            if t.get("TipoFactor") == "Exento":
+                t.set("Base", "750.01")
+
+    fs = findings(make_xml(with_taxes(2, [exento("750.00")], then=then)))
+    assert [(f.code, f.value) for f in fs if f.code in ("CFDI40215", "CFDI40216")] == [("CFDI40215", "750.01")]
+
+
 def test_cfdi40213_exento_solo_base_pasa(make_xml, codes):
     assert codes(make_xml(_solo_exentos())) == []
 
