@@ -420,6 +420,25 @@ def test_crp20216_passes_in_range_with_confirmacion_or_without_a_rate(make_pago,
             if f.code == "CRP20216"] == []
 
 
+@pytest.mark.parametrize(("tc", "fails"), [("17.574999", True), ("17.575000", False), ("19.425000", False),
+                                         ("19.425001", True)])
+def test_crp20216_at_each_limit_of_the_range(make_pago, with_padron, tc, fails):
+    # 18.50 ± 5 %: 17.575000 .. 19.425000, both limits included
+    pagos = [Pago([Docto(equivalencia="20.000000", traslados=[iva16("5000.00", "800.00")])], moneda="USD",
+                  tipo_cambio=tc)]
+    got = [f for f in with_padron(padron_usd("18.50"), make_pago(pagos=pagos)) if f.code == "CRP20216"]
+    assert [(f.node, f.value) for f in got] == ([(f"{PAGO}@TipoCambioP", tc)] if fails else [])
+
+
+def test_crp20216_uses_the_rate_of_the_fecha_pago(make_pago, with_padron):
+    """SAT's rate is the one of the payment's date (FechaPago), not of the CFDI's Fecha."""
+    padron = MemoryPadron(permissive=True)
+    padron.register_tipo_cambio("USD", date(2026, 11, 23), Decimal("18.50"))
+    padron.register_tipo_cambio("USD", NOW.date(), Decimal("20.00"))
+    got = [f for f in with_padron(padron, make_pago(pagos=en_dolares())) if f.code == "CRP20216"]
+    assert [(f.node, f.value) for f in got] == [(f"{PAGO}@TipoCambioP", "20.000000")]
+
+
 def test_crp20222_rfc_emisor_cta_ord_not_in_l_rfc(make_pago, with_padron):
     xml = make_pago(setting(X_PAGO, RfcEmisorCtaOrd="BBA830831LJ2"))
     got = [f for f in with_padron(MemoryPadron(), xml) if f.code == "CRP20222"]
