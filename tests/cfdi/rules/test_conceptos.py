@@ -570,6 +570,15 @@ def test_cfdi40194_numero_pedimento_valido_pasa(make_xml, codes, numero):
     assert codes(make_xml(_pedimento(numero))) == []
 
 
+def test_cfdi40194_el_segundo_pedimento_tambien_se_revisa(make_xml, findings):
+    def two(r):
+        _pedimento(PEDIMENTO_OK)(r)
+        _pedimento("26  03  3420  6000001")(r)
+
+    got = findings(make_xml(two))
+    assert [(f.code, f.value) for f in got] == [("CFDI40194", "26  03  3420  6000001")]
+
+
 def test_cfdi40194_varios_problemas_en_un_hallazgo(make_xml, findings):
     got = findings(make_xml(_pedimento("99  03  0001  9000000")))
     assert [f.code for f in got] == ["CFDI40194"]

@@ -174,6 +174,10 @@ def test_valid_variants(make_pago, findings, pagos):
     assert findings(make_pago(pagos=pagos())) == []
 
 
+def test_a_comment_in_the_concepto_is_not_a_child_node(make_pago, findings):
+    assert findings(make_pago(lambda root: node(root, X_CONCEPTO).append(etree.Comment(" nota ")))) == []
+
+
 def test_a_document_without_pagos_runs_none_of_these_rules(make_xml, findings):
     assert crp(findings(make_xml())) == []
 
@@ -314,6 +318,12 @@ CASES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None, list[tu
     ("CRP20247", None, setting(X_DR1, ObjetoImpDR="05"), [(f"{DR1}/ImpuestosDR", "05")]),
     ("CRP20248", None, remove(f"{X_DR1}/pago20:ImpuestosDR/pago20:TrasladosDR"), [(f"{DR1}/ImpuestosDR", None)]),
     ("CRP20278", None, setting(X_DR1, ObjetoImpDR="06"), [(f"{TRAS_DR1}@ImpuestoDR", "002")]),
+    ("CRP20278", lambda: one_docto(objeto="06", traslados=[iva16("5000.00", "800.00")], retenciones=[ISR_10]), None,
+     [(f"{TRAS_DR1}@ImpuestoDR", "002")]),
+    ("CRP20278", lambda: one_docto(objeto="08", retenciones=[ISR_10, Tax("003", "Tasa", "0.265000", "100.00", "26.50")]),
+     None, [(f"{DR1}/ImpuestosDR/RetencionesDR/RetencionDR[2]@ImpuestoDR", "003")]),
+    ("CRP20266", exentos, setting(X_TRAS_P, TasaOCuotaP="0.000000", ImporteP="0.00"),
+     [(f"{TRAS_P}[1]@TasaOCuotaP", "0.000000")]),
     ("CRP20278", lambda: one_docto(objeto="08", retenciones=[Tax("003", "Tasa", "0.265000", "100.00", "26.50")]), None,
      [(f"{RET_DR1}@ImpuestoDR", "003")]),
     ("CRP20279", None, setting(X_DR1, ObjetoImpDR="07"),
