@@ -449,6 +449,23 @@ def test_crp20216_uses_the_rate_of_the_fecha_pago(make_pago, with_padron):
     assert [(f.node, f.value) for f in got] == [(f"{PAGO}@TipoCambioP", "20.000000")]
 
 
+def test_crp20216_checks_every_pago_and_never_mxn(make_pago, with_padron):
+    padron = padron_usd("18.50")
+    padron.register_tipo_cambio("MXN", date(2026, 11, 23), Decimal("2"))  # a rate SAT never publishes
+    pagos = [Pago([Docto(traslados=[iva16("5000.00", "800.00")])]),
+             Pago([Docto(id=SEGUNDO, equivalencia="20.000000", traslados=[iva16("5000.00", "800.00")])],
+                  moneda="USD", tipo_cambio="20.000000")]
+    got = [f for f in with_padron(padron, make_pago(pagos=pagos)) if f.code == "CRP20216"]
+    assert [(f.node, f.value) for f in got] == [("Complemento/Pagos/Pago[2]@TipoCambioP", "20.000000")]
+
+
+def test_crp20222_checks_every_pago(make_pago, with_padron):
+    pagos = [Pago([Docto()], attrs={"RfcEmisorCtaOrd": "XEXX010101000", "NomBancoOrdExt": "BANK OF AMERICA"}),
+             Pago([Docto(id=SEGUNDO)], attrs={"RfcEmisorCtaOrd": "BBA830831LJ2"})]
+    got = [f for f in with_padron(MemoryPadron(), make_pago(pagos=pagos)) if f.code == "CRP20222"]
+    assert [(f.node, f.value) for f in got] == [("Complemento/Pagos/Pago[2]@RfcEmisorCtaOrd", "BBA830831LJ2")]
+
+
 def test_crp20222_rfc_emisor_cta_ord_not_in_l_rfc(make_pago, with_padron):
     xml = make_pago(setting(X_PAGO, RfcEmisorCtaOrd="BBA830831LJ2"))
     got = [f for f in with_padron(MemoryPadron(), xml) if f.code == "CRP20222"]
