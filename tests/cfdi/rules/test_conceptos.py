@@ -493,6 +493,16 @@ def test_cfdi40188_tercero_es_el_emisor_o_el_receptor(make_xml, findings, rfc, q
     assert quien in got[0].detail
 
 
+def test_cfdi40188_the_second_tercero_is_checked_too(make_xml, findings):
+    def two(r):
+        _tercero()(r)
+        _tercero(rfc="URE180429TM6", concepto=C3)(r)
+
+    got = findings(make_xml(two))
+    assert [(f.code, f.node) for f in got] == [
+        ("CFDI40188", "Conceptos/Concepto[3]/ACuentaTerceros@RfcACuentaTerceros")]
+
+
 def test_cfdi40188_tercero_distinto_pasa(make_xml, codes):
     assert codes(make_xml(_tercero())) == []
 

@@ -435,6 +435,14 @@ def test_cfdi40118_tipo_cambio_in_range_passes(make_xml, check, dolar, tc):
     assert check(make_xml(en_dolares(tc))) == []
 
 
+def test_cfdi40118_uses_the_rate_of_the_fecha(make_xml, check, padron):
+    """The reference rate is the one of the Comprobante's Fecha (two days before the check here)."""
+    padron.register_tipo_cambio("USD", date(2026, 11, 22), Decimal("18.50"))
+    padron.register_tipo_cambio("USD", FECHA, Decimal("20.00"))
+    xml = make_xml(en_dolares("20.000000"), fecha=datetime(2026, 11, 22, 18, 0, tzinfo=timezone.utc))
+    assert [c for c, *_ in check(xml)] == ["CFDI40118"]
+
+
 def test_cfdi40118_without_a_reference_rate_is_not_decided(make_xml, check):
     assert check(make_xml(en_dolares("99.000000"))) == []
 
