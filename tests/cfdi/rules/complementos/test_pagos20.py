@@ -334,6 +334,8 @@ CASES: list[tuple[str, Callable[[], list[Pago]] | None, Callable | None, list[tu
     ("CRP20279", lambda: one_docto(objeto="07", traslados=[IEPS_8], retenciones=[ISR_10]), None, []),
     ("CRP20279", lambda: one_docto(objeto="07", traslados=[IEPS_8, iva16("5000.00", "800.00")]), None,
      [(f"{DR1}/ImpuestosDR/TrasladosDR/TrasladoDR[2]@ImpuestoDR", "002")]),
+    ("CRP20279", lambda: one_docto(objeto="07", traslados=[iva16("5000.00", "800.00"), IEPS_8]), None,
+     [(f"{TRAS_DR1}@ImpuestoDR", "002")]),
     # ImpuestosDR
     ("CRP20252", lambda: one_docto(traslados=[iva16("5000.00", "800.00")],
                                    retenciones=[Tax("002", "Exento", "0.000000", "5000.00", "0.00")]),
