@@ -531,8 +531,27 @@ def measure(names: list[str], workers: int, timeout: float, budget: float | None
     return summary
 
 
+def reclassify(summary: dict[str, dict]) -> None:
+    """Apply scripts/mutation_equivalent.toml as it is now to the survivors kept in the summary."""
+    equivalent = load_equivalent()
+    for n, e in summary.items():
+        every = [{"line": s["line"], "mutant": s["mutant"]} for s in e["survivors"] + e["equivalent"]]
+        e["survivors"] = [s for s in every if (n, s["mutant"]) not in equivalent]
+        e["equivalent"] = [{**s, "kind": equivalent[(n, s["mutant"])][0], "reason": equivalent[(n, s["mutant"])][1]}
+                           for s in every if (n, s["mutant"]) in equivalent]
+        a = e["after"]
+        text = sum(1 for s in e["equivalent"] if s["kind"] == "text")
+        a.update(survived=len(e["survivors"]), equivalent=len(e["equivalent"]) - text, text=text,
+                 rate=round(100 * a["killed"] / max(1, a["killed"] + len(e["survivors"])), 1))
+        # An equivalent mutant survives any test: the first measurement counts the same ones out.
+        b = e["before"]
+        b["rate"] = round(100 * b["killed"] / max(1, b["mutants"] - len(e["equivalent"])), 1)
+
+
 def write_report() -> None:
     summary = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
+    reclassify(summary)
+    SUMMARY.write_text(json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     lines = [
         "# Mutation testing of the validator's rules",
         "",
