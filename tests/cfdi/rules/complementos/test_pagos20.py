@@ -15,7 +15,7 @@ from lxml import etree
 
 from tests.cfdi.rules.complementos.pagos20_builder import Docto, Pago, Tax, iva16, pagos_root
 from tests.conftest import DATA, NOW
-from tests.xmlhelp import node, q, set_attrs, setting
+from tests.xmlhelp import NSMAP, node, q, set_attrs, setting
 from timbra.cfdi.document import NS_PAGOS20, parse
 from timbra.cfdi.rules import Context, run_rules
 from timbra.cfdi.seal import sign_root
@@ -466,6 +466,21 @@ def test_crp20222_checks_every_pago(make_pago, with_padron):
              Pago([Docto(id=SEGUNDO)], attrs={"RfcEmisorCtaOrd": "BBA830831LJ2"})]
     got = [f for f in with_padron(MemoryPadron(), make_pago(pagos=pagos)) if f.code == "CRP20222"]
     assert [(f.node, f.value) for f in got] == [("Complemento/Pagos/Pago[2]@RfcEmisorCtaOrd", "BBA830831LJ2")]
+
+
+def test_crp20268_a_missing_exento_traslado_p_next_to_tasa_ones(make_pago, findings):
+    """CRP20269 is for payments whose traslados are all Exento; with IVA at 16 % too, a missing Exento
+    TrasladoP is CRP20268."""
+    pagos = one_docto(traslados=[iva16("4000.00", "640.00"), Tax("002", "Exento", None, "1160.00", None)])
+
+    def sin_exento(root):
+        for t in root.xpath(X_TRAS_P, namespaces=NSMAP):
+            if t.get("TipoFactorP") == "Exento":
+                t.getparent().remove(t)
+
+    got = [(f.code, f.expected) for f in findings(make_pago(sin_exento, pagos=pagos))
+           if f.code in ("CRP20268", "CRP20269")]
+    assert got == [("CRP20268", "1160.00")]
 
 
 def test_crp20222_rfc_emisor_cta_ord_not_in_l_rfc(make_pago, with_padron):
