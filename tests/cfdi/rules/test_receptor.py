@@ -1,7 +1,7 @@
 """cfdi:Receptor rules, CFDI40143-CFDI40161 (CFDI40150, 40157 and 40160 come from claves.py)."""
 from lxml import etree
 
-from tests.xmlhelp import NSMAP, node, set_attrs
+from tests.xmlhelp import NSMAP, node, q, set_attrs
 from timbra.cfdi.document import NS40
 
 NS_CCE20 = "http://www.sat.gob.mx/ComercioExterior20"
@@ -350,3 +350,29 @@ def test_cfdi40161_uso_valid_for_person_and_regimen_passes(make_xml, codes):
 def test_cfdi40161_not_doubled_when_the_regimen_is_unknown(make_xml, codes):
     # An unknown régimen is CFDI40157 alone: the régimen half of CFDI40161 does not repeat it.
     assert codes(make_xml(receptor(RegimenFiscalReceptor="627"))) == ["CFDI40157"]
+
+
+def test_cfdi40159_nomina_leaves_only_the_generic_national_rfc_to_nom11(make_xml):
+    """With a Nómina, XAXX010101000 is NOM11's to judge (605); XEXX010101000 still needs 616 here."""
+    from tests.conftest import NOW
+    from timbra.cfdi.document import parse
+    from timbra.cfdi.rules import Context
+    from timbra.cfdi.rules.receptor import regimen_fiscal_receptor_generico
+    from timbra.sat.catalogs import catalogs
+
+    def with_nomina(base):
+        def mutate(r):
+            receptor(base, RegimenFiscalReceptor="605")(r)
+            comp = r.find(q("Complemento"))
+            if comp is None:
+                comp = etree.SubElement(r, q("Complemento"))
+            etree.SubElement(comp, "{http://www.sat.gob.mx/nomina12}Nomina", Version="1.2")
+        return mutate
+
+    def found(base):
+        ctx = Context(doc=parse(make_xml(with_nomina(base))), catalogs=catalogs(), now=NOW)
+        regimen_fiscal_receptor_generico(ctx)
+        return [(f.code, f.value) for f in ctx.findings]
+
+    assert found(PUBLICO) == []
+    assert found(EXTRANJERO) == [("CFDI40159", "605")]

@@ -483,6 +483,38 @@ def test_crp20268_a_missing_exento_traslado_p_next_to_tasa_ones(make_pago, findi
     assert got == [("CRP20268", "1160.00")]
 
 
+def test_crp20269_only_when_every_traslado_is_exento(make_pago, findings):
+    """A wrong BaseP is CRP20269 only on an Exento TrasladoP of a payment whose TrasladosDR are all Exento."""
+    def base_p(factor, value):
+        def mutate(root):
+            for t in root.xpath(X_TRAS_P, namespaces=NSMAP):
+                if t.get("TipoFactorP") == factor:
+                    t.set("BaseP", value)
+        return mutate
+
+    def codes_of(xml):
+        return [(f.code, f.value) for f in findings(xml) if f.code in ("CRP20268", "CRP20269")]
+
+    mixto = one_docto(traslados=[iva16("4000.00", "640.00"), Tax("002", "Exento", None, "1160.00", None)])
+    assert codes_of(make_pago(base_p("Exento", "1160.01"), pagos=mixto)) == [("CRP20268", "1160.01")]
+    assert codes_of(make_pago(base_p("Exento", "5800.01"), pagos=exentos())) == [("CRP20269", "5800.01")]
+
+    def tasa_p(root):  # a TrasladoP at 16 % next to the Exento one, that no TrasladoDR has
+        node(root, X_TRAS_P).addnext(set_attrs(etree.Element(q("TrasladoP", NS_PAGOS20)), BaseP="100.00",
+                                               ImpuestoP="002", TipoFactorP="Tasa", TasaOCuotaP="0.160000",
+                                               ImporteP="16.00"))
+    assert ("CRP20268", "100.00") in codes_of(make_pago(tasa_p, pagos=exentos()))
+    assert ("CRP20269", "100.00") not in codes_of(make_pago(tasa_p, pagos=exentos()))
+
+    def exento_p(root):  # an Exento TrasladoP in a payment of documents without taxes
+        pago = node(root, X_PAGO)
+        imp = etree.Element(q("ImpuestosP", NS_PAGOS20))
+        etree.SubElement(etree.SubElement(imp, q("TrasladosP", NS_PAGOS20)), q("TrasladoP", NS_PAGOS20),
+                         BaseP="100.00", ImpuestoP="002", TipoFactorP="Exento")
+        pago.append(imp)
+    assert codes_of(make_pago(exento_p, pagos=one_docto(objeto="01"))) == [("CRP20268", "100.00")]
+
+
 def test_crp20222_rfc_emisor_cta_ord_not_in_l_rfc(make_pago, with_padron):
     xml = make_pago(setting(X_PAGO, RfcEmisorCtaOrd="BBA830831LJ2"))
     got = [f for f in with_padron(MemoryPadron(), xml) if f.code == "CRP20222"]
