@@ -606,3 +606,17 @@ def test_cfdi40126_lugar_expedicion_catalog(make_xml, findings):
 def test_cfdi40126_lugar_expedicion_other_zone_passes(make_xml, codes):
     # Tijuana (Tiempo del Noroeste): the sample writes the Fecha in that zone.
     assert "CFDI40126" not in codes(make_xml(lugar_expedicion="22000"))
+
+
+def test_cfdi40119_total_with_retenciones_only(make_xml, codes):
+    """A summary without traslados (only retenciones) has no TotalImpuestosTrasladados: the Total adds none."""
+    from tests.cfdi.rules.test_impuestos import recompute as recompute_all
+    from tests.cfdi.rules.test_impuestos import set_taxes, tax
+
+    def solo_retenciones(r):
+        for c in r.iter(q("Concepto")):
+            set_taxes(c, [], [tax(c.get("Importe"), "001", tasa="0.100000")])
+        recompute_all(r)
+        assert r.find(q("Impuestos")).get("TotalImpuestosTrasladados") is None
+
+    assert codes(make_xml(solo_retenciones)) == []

@@ -174,6 +174,11 @@ def test_valid_variants(make_pago, findings, pagos):
     assert findings(make_pago(pagos=pagos())) == []
 
 
+def test_a_missing_equivalencia_dr_is_reported_not_crashed_on(make_pago, findings):
+    got = findings(make_pago(pagos=en_dolares(equivalencia=None)))
+    assert "CRP20237" in [f.code for f in got] and "CFDI40999" not in [f.code for f in got]
+
+
 def test_a_comment_in_the_concepto_is_not_a_child_node(make_pago, findings):
     assert findings(make_pago(lambda root: node(root, X_CONCEPTO).append(etree.Comment(" nota ")))) == []
 
