@@ -376,3 +376,8 @@ def test_cfdi40159_nomina_leaves_only_the_generic_national_rfc_to_nom11(make_xml
 
     assert found(PUBLICO) == []
     assert found(EXTRANJERO) == [("CFDI40159", "605")]
+
+
+def test_cfdi40155_comercio_exterior_asks_num_reg_id_trib_only_of_the_generic_foreign_rfc(make_xml, codes):
+    assert "CFDI40155" not in codes(make_xml(receptor(cce=True)))  # a Mexican receptor: no NumRegIdTrib
+    assert "CFDI40155" in codes(make_xml(receptor(EXTRANJERO, NumRegIdTrib=None, cce=True)))
