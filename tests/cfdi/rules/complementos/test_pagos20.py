@@ -179,6 +179,13 @@ def test_a_missing_equivalencia_dr_is_reported_not_crashed_on(make_pago, finding
     assert "CRP20237" in [f.code for f in got] and "CFDI40999" not in [f.code for f in got]
 
 
+def test_a_traslado_p_with_an_unknown_tipo_factor_is_only_the_catalogs_finding(make_pago, findings):
+    got = findings(make_pago(setting(X_TRAS_P, TipoFactorP="Otro")))
+    # its own TasaOCuotaP and ImporteP are not judged (the IVA 16 % it no longer matches is missing: that
+    # is reported on the payment's TrasladosP)
+    assert not [f for f in got if f.node in (f"{TRAS_P}[1]@ImporteP", f"{TRAS_P}[1]@TasaOCuotaP")]
+
+
 def test_a_comment_in_the_concepto_is_not_a_child_node(make_pago, findings):
     assert findings(make_pago(lambda root: node(root, X_CONCEPTO).append(etree.Comment(" nota ")))) == []
 
