@@ -186,6 +186,19 @@ def test_a_traslado_p_with_an_unknown_tipo_factor_is_only_the_catalogs_finding(m
     assert not [f for f in got if f.node in (f"{TRAS_P}[1]@ImporteP", f"{TRAS_P}[1]@TasaOCuotaP")]
 
 
+@pytest.mark.parametrize(("base_p", "ok"), [("0.65", False), ("0.66", True), ("0.67", True), ("0.68", True),
+                                             ("0.69", False)])
+def test_base_p_between_the_sums_of_the_parts_rounded_down_and_up(make_pago, findings, base_p, ok):
+    """Two documents in MXN paid in USD at 3 pesos per dollar: each BaseDR 1.00 is 0.3333 USD, so an ERP may
+    write 0.66 (parts rounded down), 0.67 (the sum rounded) or 0.68 (parts rounded up), nothing else."""
+    doctos = [Docto(id=i, equivalencia="3", saldo_ant="1.16", pagado="1.16", traslados=[iva16("1.00", "0.16")])
+              for i in ("5FB2822E-396D-4725-8521-CDC4BDD20CCF", SEGUNDO)]
+    pagos = [Pago(doctos, moneda="USD", tipo_cambio="20.000000")]
+    got = [(f.code, f.value) for f in findings(make_pago(setting(X_TRAS_P, BaseP=base_p), pagos=pagos))
+           if f.code in ("CRP20268", "CRP20269")]
+    assert got == ([] if ok else [("CRP20268", base_p)])
+
+
 def test_a_comment_in_the_concepto_is_not_a_child_node(make_pago, findings):
     assert findings(make_pago(lambda root: node(root, X_CONCEPTO).append(etree.Comment(" nota ")))) == []
 
