@@ -167,9 +167,12 @@ def test_the_base_document_is_valid(make_pago, findings):
 
 @pytest.mark.parametrize("pagos", [iva_retenido, exentos, en_dolares, variado,
                                    lambda: en_dolares(equivalencia="17.5", monto="331.00"),
-                                   lambda: one_docto(objeto="07", traslados=[IEPS_8])],
+                                   lambda: one_docto(objeto="07", traslados=[IEPS_8]),
+                                   lambda: [Pago([Docto(saldo_ant="1000.00", pagado="1000.00", objeto="01"),
+                                                  Docto(id=SEGUNDO, traslados=[iva16("5000.00", "800.00")],
+                                                        retenciones=[ISR_10])])]],
                          ids=["iva_retenido", "exentos", "en_dolares", "variado", "en_dolares_equivalencia_corta",
-                              "solo_ieps_07"])
+                              "solo_ieps_07", "impuestos_en_el_segundo"])
 def test_valid_variants(make_pago, findings, pagos):
     assert findings(make_pago(pagos=pagos())) == []
 
@@ -197,6 +200,11 @@ def test_base_p_between_the_sums_of_the_parts_rounded_down_and_up(make_pago, fin
     got = [(f.code, f.value) for f in findings(make_pago(setting(X_TRAS_P, BaseP=base_p), pagos=pagos))
            if f.code in ("CRP20268", "CRP20269")]
     assert got == ([] if ok else [("CRP20268", base_p)])
+
+
+def test_crp20220_a_monto_of_exactly_the_maximum_passes(make_pago, findings):
+    got = findings(make_pago(setting(X_PAGO, Monto="999999999999999999.999999")))  # c_TipoDeComprobante P's limit
+    assert "301" not in [f.code for f in got] and "CRP20220" not in [f.code for f in got]
 
 
 def test_a_comment_in_the_concepto_is_not_a_child_node(make_pago, findings):
