@@ -207,6 +207,21 @@ def test_crp20220_a_monto_of_exactly_the_maximum_passes(make_pago, findings):
     assert "301" not in [f.code for f in got] and "CRP20220" not in [f.code for f in got]
 
 
+def test_the_second_tax_of_impuestos_p_is_checked_too(make_pago, findings):
+    """Two retained taxes and two IVA rates: the second RetencionP and TrasladoP are checked like the first."""
+    pagos = [Pago([Docto(saldo_ant="11600.00", pagado="11600.00",
+                         traslados=[iva16("5000.00", "800.00"), Tax("002", "Tasa", "0.080000", "5000.00", "400.00")],
+                         retenciones=[ISR_10, Tax("002", "Tasa", "0.106667", "5000.00", "533.33")])])]
+    assert findings(make_pago(pagos=pagos)) == []
+
+    def codes_at(mutate, *codes):
+        return [(f.code, f.node) for f in findings(make_pago(mutate, pagos=pagos)) if f.code in codes]
+
+    assert codes_at(remove(f"{X_RET_P}[2]"), "CRP20265") == [("CRP20265", f"{PAGO}/ImpuestosP/RetencionesP")]
+    assert codes_at(remove(f"{X_TRAS_P}[2]"), "CRP20268") == [("CRP20268", f"{PAGO}/ImpuestosP/TrasladosP")]
+    assert codes_at(setting(f"{X_TRAS_P}[2]", BaseP="5000.01"), "CRP20268") == [("CRP20268", f"{TRAS_P}[2]@BaseP")]
+
+
 def test_a_comment_in_the_concepto_is_not_a_child_node(make_pago, findings):
     assert findings(make_pago(lambda root: node(root, X_CONCEPTO).append(etree.Comment(" nota ")))) == []
 
