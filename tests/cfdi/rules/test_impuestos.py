@@ -295,6 +295,18 @@ def test_cfdi40180_traslado_importe_bajo_el_limite(make_xml, findings):
     assert [(f.code, f.node) for f in fs] == [("CFDI40180", f"{T1}@Importe")]
 
 
+def test_cfdi40180_traslado_importe_with_a_base_of_one(make_xml, findings):
+    # Base 1.00 × 0.16: limits 0.15 .. 0.17 (0.995 × 0.16 = 0.1592, 1.005 × 0.16 = 0.1608); 0.18 is out
+    fs = findings(make_xml(with_taxes(1, [tax("1.00", importe="0.18")])))
+    assert [(f.code, f.node, f.value) for f in fs if f.code == "CFDI40180"] == [("CFDI40180", f"{T1}@Importe", "0.18")]
+
+
+def test_cfdi40185_retencion_de_iva_a_tasa_cero_pasa(make_xml, codes):
+    # c_TasaOCuota: IVA retained is a Rango from 0.000000 to 0.160000, both included
+    assert codes(make_xml(with_taxes(1, [tax("15390.30")], [tax("15390.30", tasa="0.000000")]))) == []
+    assert codes(make_xml(with_taxes(1, [tax("15390.30")], [tax("15390.30", tasa="0.160000")]))) == []
+
+
 def test_cfdi40180_traslado_importe_en_los_limites_pasa(make_xml, codes):
     assert codes(make_xml(with_taxes(1, [tax("15390.30", importe="2462.44")]))) == []
     assert codes(make_xml(with_taxes(1, [tax("15390.30", importe="2462.45")]))) == []
