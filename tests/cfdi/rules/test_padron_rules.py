@@ -470,6 +470,10 @@ def test_cfdi40127_confirmacion_with_tipo_cambio_just_outside_the_range_passes(m
     assert check(make_xml(en_dolares(tc, "AB123"))) == []
 
 
+def test_cfdi40118_usd_without_tipo_cambio_is_cfdi40115s_alone(make_xml, check, dolar):
+    assert [c for c, *_ in check(make_xml(en_dolares(None)))] == ["CFDI40115"]
+
+
 def test_cfdi40127_confirmacion_in_usd_without_tipo_cambio_is_not_decided(make_xml, check, dolar):
     dolar.register_confirmacion("AB123", "EKU9003173C9")
     assert [c for c, *_ in check(make_xml(en_dolares(None, "AB123")))] == ["CFDI40115"]
