@@ -470,6 +470,10 @@ def test_cfdi40127_confirmacion_with_tipo_cambio_just_outside_the_range_passes(m
     assert check(make_xml(en_dolares(tc, "AB123"))) == []
 
 
+def test_cfdi40118_a_tipo_cambio_off_sats_pattern_is_cfdi40117s_alone(make_xml, check, dolar):
+    assert [c for c, *_ in check(make_xml(en_dolares("+20.000000")))] == ["CFDI40117"]
+
+
 def test_cfdi40118_usd_without_tipo_cambio_is_cfdi40115s_alone(make_xml, check, dolar):
     assert [c for c, *_ in check(make_xml(en_dolares(None)))] == ["CFDI40115"]
 
