@@ -521,6 +521,30 @@ def _set(path: str, attr: str, value: str | None, *, total: bool = True):
     return mutate
 
 
+def test_cfdi40210_cfdi40220_the_second_retencion_and_traslado_of_the_summary(make_xml, findings):
+    """Two retained taxes and two IVA rates in the summary: the second of each is checked for decimals."""
+    def mutate(root):
+        c = concepto(root, 1)
+        set_taxes(c, [tax("10000.00"), tax("5390.30", tasa="0.080000")],
+                  [tax("15390.30", "001", tasa="0.100000"), tax("15390.30", "002", tasa="0.106667")])
+        recompute(root)
+        imp = node(root, "cfdi:Impuestos")
+        node(imp, "cfdi:Retenciones/cfdi:Retencion[2]").set("Importe", "1641.630")
+        node(imp, "cfdi:Traslados/cfdi:Traslado[2]").set("Importe", "431.220")
+
+    got = [(f.code, f.node) for f in findings(make_xml(mutate)) if f.code in ("CFDI40210", "CFDI40220")]
+    assert got == [("CFDI40210", "Impuestos/Retenciones/Retencion[2]@Importe"),
+                   ("CFDI40220", "Impuestos/Traslados/Traslado[2]@Importe")]
+
+
+def test_a_summary_traslado_of_an_unknown_tipo_factor_is_not_judged_for_its_rate(make_xml, findings):
+    def mutate(root):
+        node(root, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado").set("TipoFactor", "Otro")
+
+    got = [f for f in findings(make_xml(mutate)) if f.node.startswith("Impuestos/Traslados/Traslado[1]@")]
+    assert [f.code for f in got if f.code in ("CFDI40219", "CFDI40221", "CFDI40222")] == []
+
+
 def test_retencion_isr_base_es_valido(make_xml, codes):
     assert codes(make_xml(_retencion_isr)) == []
 
