@@ -612,6 +612,22 @@ def test_cfdi40199_numero_pedimento_de_parte_invalido(make_xml, findings, numero
     assert why in got[0].detail
 
 
+def test_cfdi40197_the_second_parte_is_checked_too(make_xml, findings):
+    def partes(r):
+        c = node(r, C1)
+        add(c, "Parte", ClaveProdServ="43232408", Cantidad="1", Descripcion="Licencia", ValorUnitario="10.00",
+            Importe="10.00")
+        add(c, "Parte", ClaveProdServ="43232408", Cantidad="1", Descripcion="Soporte", ValorUnitario="0",
+            Importe="0.00")
+
+    got = [(f.code, f.node) for f in findings(make_xml(partes))]
+    assert got == [("CFDI40197", "Conceptos/Concepto[1]/Parte[2]@ValorUnitario")]
+
+
+def test_a_comment_before_the_impuestos_of_a_concepto_changes_nothing(make_xml, codes):
+    assert codes(make_xml(lambda r: node(r, C1).insert(0, etree.Comment(" nota ")))) == []
+
+
 def test_cfdi40199_numero_pedimento_de_parte_valido_pasa(make_xml, codes):
     assert codes(make_xml(_pedimento(PEDIMENTO_OK, en_parte=True))) == []
 
