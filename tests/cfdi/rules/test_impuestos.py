@@ -545,6 +545,19 @@ def test_a_summary_traslado_of_an_unknown_tipo_factor_is_not_judged_for_its_rate
     assert [f.code for f in got if f.code in ("CFDI40219", "CFDI40221", "CFDI40222")] == []
 
 
+def test_cfdi40211_the_second_retained_tax_missing_from_the_summary(make_xml, findings):
+    def mutate(root):
+        set_taxes(concepto(root, 1), [tax("15390.30")],
+                  [tax("15390.30", "001", tasa="0.100000"), tax("15390.30", "002", tasa="0.106667")])
+        recompute(root)
+        iva = node(root, "cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion[2]")
+        assert iva.get("Impuesto") == "002"
+        iva.getparent().remove(iva)
+
+    got = [(f.code, f.node, f.expected) for f in findings(make_xml(mutate)) if f.code == "CFDI40211"]
+    assert got == [("CFDI40211", "Impuestos/Retenciones", "1641.64")]
+
+
 def test_retencion_isr_base_es_valido(make_xml, codes):
     assert codes(make_xml(_retencion_isr)) == []
 
