@@ -558,6 +558,43 @@ def test_cfdi40211_the_second_retained_tax_missing_from_the_summary(make_xml, fi
     assert got == [("CFDI40211", "Impuestos/Retenciones", "1641.64")]
 
 
+def _dos_retenciones(then):
+    def mutate(root):
+        set_taxes(concepto(root, 1), [tax("15390.30")],
+                  [tax("15390.30", "001", tasa="0.100000"), tax("15390.30", "002", tasa="0.106667")])
+        recompute(root)
+        then(node(root, "cfdi:Impuestos"))
+    return mutate
+
+
+def test_cfdi40211_missing_retained_tax_is_reported_whatever_else_is_missing(make_xml, findings):
+    """CFDI40209 (no Retenciones and no total) silences CFDI40211's missing taxes; either half alone does not."""
+    def sin_iva_ni_total(imp):
+        rets = node(imp, "cfdi:Retenciones")
+        rets.remove(node(rets, "cfdi:Retencion[2]"))
+        del imp.attrib["TotalImpuestosRetenidos"]
+
+    def sin_retenciones(imp):
+        imp.remove(node(imp, "cfdi:Retenciones"))
+
+    for then in (sin_iva_ni_total, sin_retenciones):
+        got = [f.code for f in findings(make_xml(_dos_retenciones(then)))]
+        assert "CFDI40211" in got and "CFDI40209" not in got
+
+
+def test_cfdi40215_an_exento_traslado_in_the_summary_of_conceptos_without_traslados(make_xml, findings):
+    def mutate(root):
+        for n in (1, 2, 3):
+            c = concepto(root, n)
+            set_taxes(c, [], [tax(c.get("Importe"), "001", tasa="0.100000")])
+        recompute(root)
+        imp = node(root, "cfdi:Impuestos")
+        etree.SubElement(etree.SubElement(imp, q("Traslados")), q("Traslado"), exento("100.00"))
+
+    got = [(f.code, f.node) for f in findings(make_xml(mutate)) if f.code in ("CFDI40215", "CFDI40216")]
+    assert got == [("CFDI40215", "Impuestos/Traslados/Traslado[1]@Base")]
+
+
 def test_retencion_isr_base_es_valido(make_xml, codes):
     assert codes(make_xml(_retencion_isr)) == []
 
