@@ -595,6 +595,27 @@ def test_cfdi40215_an_exento_traslado_in_the_summary_of_conceptos_without_trasla
     assert got == [("CFDI40215", "Impuestos/Traslados/Traslado[1]@Base")]
 
 
+def test_a_comment_before_the_impuestos_of_a_concepto_changes_nothing(make_xml, codes):
+    assert codes(make_xml(lambda r: concepto(r, 1).insert(0, etree.Comment(" nota ")))) == []
+
+
+def test_cfdi40185_the_second_retencion_of_a_concepto(make_xml, findings):
+    xml = make_xml(with_taxes(1, [tax("15390.30")], [tax("15390.30", "001", tasa="0.100000"),
+                                                     tax("15390.30", "002", tasa="0.200000")]))
+    got = [(f.code, f.node) for f in findings(xml) if f.code == "CFDI40185"]
+    assert got == [("CFDI40185", "Conceptos/Concepto[1]/Impuestos/Retenciones/Retencion[2]@TasaOCuota")]
+
+
+def test_cfdi40215_an_exento_concepto_first_does_not_make_every_traslado_exento(make_xml, findings):
+    def then(root):
+        for t in node(root, "cfdi:Impuestos").iterfind(f"{q('Traslados')}/{q('Traslado')}"):
+            if t.get("TipoFactor") == "Exento":
+                t.set("Base", "15390.31")
+
+    fs = findings(make_xml(with_taxes(1, [exento("15390.30")], then=then)))
+    assert [(f.code, f.value) for f in fs if f.code in ("CFDI40215", "CFDI40216")] == [("CFDI40215", "15390.31")]
+
+
 def test_retencion_isr_base_es_valido(make_xml, codes):
     assert codes(make_xml(_retencion_isr)) == []
 
