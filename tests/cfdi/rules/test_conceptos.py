@@ -336,6 +336,12 @@ def test_cfdi40166_valor_unitario_cero_en_traslado_no_aplica(make_xml, findings)
 
 
 # -- CFDI40167: Importe between SAT's limits -----------------------------------------------------------
+def test_importe_limits_of_malformed_numbers_is_none():
+    assert importe_limits("x", "250.00", "750.00") is None
+    assert importe_limits("3", "x", "750.00") is None
+    assert importe_limits("3", "250.00", "x") is None
+
+
 def test_cfdi40167_limites_formula():
     # (3 - 0.0000005) × (250.00 - 0.005) = 749.9848750025 -> 749.98;
     # (3 + 0.0000005) × (250.00 + 0.005) = 750.0151250025 -> 750.02

@@ -616,6 +616,20 @@ def test_cfdi40215_an_exento_concepto_first_does_not_make_every_traslado_exento(
     assert [(f.code, f.value) for f in fs if f.code in ("CFDI40215", "CFDI40216")] == [("CFDI40215", "15390.31")]
 
 
+def test_cfdi40209_retenciones_without_any_summary(make_xml, codes):
+    def mutate(root):
+        set_taxes(concepto(root, 1), [], [tax("15390.30", "001", tasa="0.100000")])
+        for n in (2, 3):
+            set_taxes(concepto(root, n))
+            concepto(root, n).set("ObjetoImp", "01")
+        recompute(root)
+        root.remove(node(root, "cfdi:Impuestos"))
+        fix_total(root)
+
+    got = codes(make_xml(mutate))
+    assert "CFDI40209" in got and "CFDI40999" not in got
+
+
 def test_retencion_isr_base_es_valido(make_xml, codes):
     assert codes(make_xml(_retencion_isr)) == []
 
