@@ -630,6 +630,14 @@ def test_cfdi40209_retenciones_without_any_summary(make_xml, codes):
     assert "CFDI40209" in got and "CFDI40999" not in got
 
 
+def test_cfdi40212_with_an_exento_first_concepto(make_xml, codes):
+    def then(root):
+        del node(root, "cfdi:Impuestos").attrib["TotalImpuestosTrasladados"]
+        fix_total(root)
+
+    assert "CFDI40212" in codes(make_xml(with_taxes(1, [exento("15390.30")], then=then)))
+
+
 def test_retencion_isr_base_es_valido(make_xml, codes):
     assert codes(make_xml(_retencion_isr)) == []
 
