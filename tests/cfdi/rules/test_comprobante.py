@@ -620,3 +620,16 @@ def test_cfdi40119_total_with_retenciones_only(make_xml, codes):
         assert r.find(q("Impuestos")).get("TotalImpuestosTrasladados") is None
 
     assert codes(make_xml(solo_retenciones)) == []
+
+
+def test_cfdi40127_not_for_a_pagos_cfdi(csd, findings):
+    """A Pagos 2.0 CFDI (Total 0 in XXX) may need a Confirmacion for its payments (CRP20216, CRP20220)."""
+    from tests.cfdi.rules.complementos.pagos20_builder import pagos_root
+    from tests.conftest import NOW
+    from timbra.cfdi.seal import sign_root
+
+    root = pagos_root(csd, NOW, None)
+    root.set("Confirmacion", "ABC12")
+    sign_root(root, csd)
+    got = [f.code for f in findings(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))]
+    assert "301" not in got and "CFDI40127" not in got
