@@ -466,6 +466,7 @@ def measure(names: list[str], workers: int, timeout: float, budget: float | None
     all_mutants: dict[str, list[Mutant]] = {}
     jobs: list[Job] = []
     tests_now = {n: tests_hash(n) for n in coverage}
+    listed = load_equivalent()  # a listed equivalent mutant that survived is not run again (--fresh does)
     for n in coverage:
         source = module_path(n).read_text(encoding="utf-8")
         all_mutants[n] = mutants(source)
@@ -479,8 +480,9 @@ def measure(names: list[str], workers: int, timeout: float, budget: float | None
                 tests = set(coverage[n])
             known = json.loads(hit.read_text()) if hit.exists() else None
             # A killed mutant stays killed while the module does not change (--fresh to check again); a
-            # survivor runs again whenever the tests change.
-            if known and (known["status"] == "killed" and not fresh or known.get("tests") == tests_now[n]):
+            # survivor runs again whenever the tests change, unless it is listed as equivalent.
+            settled = known and (known["status"] == "killed" or (n, m.id) in listed) and not fresh
+            if known and (settled or known.get("tests") == tests_now[n]):
                 results[n][m.id] = known["status"]
             elif not tests:
                 results[n][m.id] = "survived"  # no test runs that code
