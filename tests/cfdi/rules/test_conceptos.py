@@ -722,3 +722,22 @@ def test_todos_los_hallazgos_en_sus_nodos(make_xml, findings):
         ("CFDI40167", "Conceptos/Concepto[5]@Importe"),
         ("CFDI40172", "Conceptos/Concepto[11]@ObjetoImp"),
     ]
+
+
+def test_pedimento_cantidades_reads_c_num_pedimento_aduana():
+    """The shipped data lacks c_NumPedimentoAduana (SOURCES.md): its reading is tested with rows made here."""
+    class Cats:
+        def has_table(self, name):
+            return name == "cfdi_40_numeros_pedimento_aduana"
+
+        def rows(self, name):
+            return [{"aduana": "1", "patente": "42", "ejercicio": "2025", "cantidad": "7"},
+                    {"aduana": "47", "patente": "3420", "ejercicio": "2026", "cantidad": "90"},
+                    {"aduana": "47", "patente": "3420", "ejercicio": "2026", "cantidad": "120"},
+                    {"aduana": "47", "patente": "3420", "ejercicio": "2026", "cantidad": "100"},
+                    {"aduana": "47", "patente": "3420", "ejercicio": "2126", "cantidad": "x"},
+                    {"aduana": "48"},
+                    {"aduana": "02", "patente": "0001", "ejercicio": "2026", "cantidad": "0"}]
+
+    assert conceptos.pedimento_cantidades(Cats()) == {("01", "0042", 25): 7, ("47", "3420", 26): 120,
+                                                      ("02", "0001", 26): 0}
