@@ -224,6 +224,11 @@ def test_the_second_tax_of_impuestos_p_is_checked_too(make_pago, findings):
     assert codes_at(setting(f"{X_TRAS_P}[2]", BaseP="5000.01"), "CRP20268") == [("CRP20268", f"{TRAS_P}[2]@BaseP")]
 
 
+def test_a_usd_pago_without_tipo_cambio_p_is_reported_not_crashed_on(make_pago, findings):
+    got = [f.code for f in findings(make_pago(setting(X_PAGO, TipoCambioP=None), pagos=en_dolares()))]
+    assert "CRP20214" in got and "CFDI40999" not in got
+
+
 def test_a_comment_in_the_concepto_is_not_a_child_node(make_pago, findings):
     assert findings(make_pago(lambda root: node(root, X_CONCEPTO).append(etree.Comment(" nota ")))) == []
 
