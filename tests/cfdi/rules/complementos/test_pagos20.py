@@ -172,9 +172,11 @@ def test_the_base_document_is_valid(make_pago, findings):
                                                   Docto(id=SEGUNDO, traslados=[iva16("5000.00", "800.00")],
                                                         retenciones=[ISR_10])])],
                                    lambda: [Pago([Docto(equivalencia="18.123457", traslados=[iva16("5000.00", "800.00")])],
-                                                 moneda="USD", tipo_cambio="18.123457")]],
+                                                 moneda="USD", tipo_cambio="18.123457")],
+                                   lambda: [Pago([Docto(saldo_ant="0.58", pagado="0.58", objeto="01")])]],
                          ids=["iva_retenido", "exentos", "en_dolares", "variado", "en_dolares_equivalencia_corta",
-                              "solo_ieps_07", "impuestos_en_el_segundo", "tipo_cambio_con_seis_decimales"])
+                              "solo_ieps_07", "impuestos_en_el_segundo", "tipo_cambio_con_seis_decimales",
+                              "monto_menor_a_uno"])
 def test_valid_variants(make_pago, findings, pagos):
     assert findings(make_pago(pagos=pagos())) == []
 
