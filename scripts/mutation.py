@@ -547,7 +547,8 @@ def reclassify(summary: dict[str, dict]) -> None:
                  rate=round(100 * a["killed"] / max(1, a["killed"] + len(e["survivors"])), 1))
         # An equivalent mutant survives any test: the first measurement counts the same ones out.
         b = e["before"]
-        b["rate"] = round(100 * b["killed"] / max(1, b["mutants"] - len(e["equivalent"])), 1)
+        if not b.get("unmeasured"):  # a partial first measurement keeps the rate it had then
+            b["rate"] = round(100 * b["killed"] / max(1, b["mutants"] - len(e["equivalent"])), 1)
 
 
 def write_report() -> None:
