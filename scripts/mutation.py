@@ -296,6 +296,12 @@ def swap_module(name: str, code: object) -> None:
     new_rules = REGISTRY[before:]
     del REGISTRY[before:]
     REGISTRY[first:first] = new_rules
+    # Anything the rules package derived from the registry (a dispatch plan kept per version) is stale now.
+    rules_pkg = sys.modules["timbra.cfdi.rules"]
+    for cache_name in ("_plans",):
+        cache = getattr(rules_pkg, cache_name, None)
+        if isinstance(cache, dict):
+            cache.clear()
     # Names other modules imported from this one (helpers, constants) point at the new objects too.
     changed = {id(v): mod.__dict__[k] for k, v in old.items() if k in mod.__dict__ and mod.__dict__[k] is not v}
     for other in list(sys.modules.values()):
@@ -529,6 +535,8 @@ def measure(names: list[str], workers: int, timeout: float, budget: float | None
         entry["equivalent"] = [{"line": m.line, "mutant": m.id, "kind": equivalent[(n, m.id)][0],
                                 "reason": equivalent[(n, m.id)][1]} for m in eq]
         print(f"{n}: {counts}", flush=True)
+        if ms and not killed:
+            print(f"{n}: WARNING: no mutant was killed: are the mutated rules the ones that run?", flush=True)
     SUMMARY.write_text(json.dumps(summary, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     return summary
 
