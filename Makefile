@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench data
+.PHONY: install run test bench data validations test-future
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,9 @@ bench: install
 # Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
 data: install
 	$(BIN)/python scripts/import_sat_data.py
+
+# docs/validations.md from what the rule tests observe (tests/observe.py): run every test under tests/cfdi,
+# then write the table and the committed evidence (docs/observed-rules.json) from that run.
+validations: install
+	TIMBRA_OBSERVE_UPDATE=1 $(BIN)/python -m pytest -p no:randomly tests/cfdi
+	$(BIN)/python scripts/validations_table.py --observed build/observed-rules.json

@@ -25,6 +25,12 @@ DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.observe import install
+
+    install(config)  # what the rules did: docs/validations.md's evidence, and a rule crash fails its test
+
+
 @pytest.fixture(scope="session")
 def sandbox_ca() -> SandboxCA:
     return SandboxCA.create(now=datetime(2020, 1, 1, tzinfo=timezone.utc))

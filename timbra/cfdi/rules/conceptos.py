@@ -22,7 +22,7 @@ from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rfc import FISICA, MORAL, persona_de_rfc
-from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
+from timbra.cfdi.rules import Context, decimals_of, needs_data, rule, to_decimal
 from timbra.cfdi.rules.emisor import check_registrado, en_padron, padron_del_emisor
 from timbra.sat.catalogs import Catalogs, collapse
 
@@ -250,6 +250,13 @@ def required_complements(cell: object) -> list[tuple[str, frozenset[str] | None]
 def _yes(cell: object) -> bool:
     """c_ClaveProdServ's Incluir* columns: our source holds 1 for "Sí"; SAT's XLS writes "Sí"."""
     return str(cell).strip().lower() in ("1", "sí", "si")
+
+
+needs_data("CFDI40163", "c_ClaveProdServ, columna ComplementoQueDebeIncluir: vacía en todas las claves",
+           lambda cats: any(r.get("ComplementoQueDebeIncluir") for r in cats.rows("c_ClaveProdServ")))
+needs_data("CFDI40164", "c_ClaveProdServ, columna IncluirIEPSTrasladado: ninguna clave la marca",
+           lambda cats: any(_yes(r.get("IncluirIEPSTrasladado")) for r in cats.rows("c_ClaveProdServ")),
+           part="la mitad IEPS")
 
 
 @rule("CFDI40163", "CFDI40164")

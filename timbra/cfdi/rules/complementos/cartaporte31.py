@@ -46,6 +46,7 @@ from timbra.cfdi.rules import (
     decimals_of,
     exists_iff,
     given,
+    needs_data,
     rule,
     to_decimal,
     when,
@@ -319,6 +320,13 @@ def _material_peligroso(cats: Catalogs, clave: str) -> frozenset[str] | None:
     if row is None:
         return None
     return frozenset(p.strip() for p in str(row.get("material_peligroso", "")).split(",") if p.strip())
+
+
+_COLONIA = "c_Colonia: sin tabla ccp_31_colonias ni cfdi_40_colonias"
+needs_data("CP143", _COLONIA, lambda cats: _colonias(cats) is not None)
+needs_data("CP200", _COLONIA, lambda cats: _colonias(cats) is not None)
+needs_data("CP155", "c_ClaveProdServCP: sin su columna Material peligroso, tabla ccp_31_productos_servicios",
+           lambda cats: cats.has_table(PRODUCTOS_TABLE))
 
 
 # ======================================================================================================
