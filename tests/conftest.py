@@ -25,10 +25,37 @@ DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
 
 
+# TIMBRA_TEST_SHIFT_YEARS=10 (make test-future): the whole run happens that many years ahead of the real clock
+# (time-machine moves time.time, datetime.now and date.today in this process), so a test that depends on the
+# real clock with a fixed date shows up now instead of the day it starts failing.
+SHIFT_YEARS = int(os.environ.get("TIMBRA_TEST_SHIFT_YEARS") or 0)
+
+
+def shifted(years: int) -> datetime:
+    """The real time now, `years` ahead (29 February moves to the 28th of a year without one)."""
+    now = datetime.now(timezone.utc)
+    try:
+        return now.replace(year=now.year + years)
+    except ValueError:
+        return now.replace(year=now.year + years, day=28)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from tests.observe import install
 
     install(config)  # what the rules did: docs/validations.md's evidence, and a rule crash fails its test
+    if SHIFT_YEARS:
+        import time_machine
+
+        traveller = time_machine.travel(shifted(SHIFT_YEARS), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if SHIFT_YEARS:
+        return f"TIMBRA_TEST_SHIFT_YEARS={SHIFT_YEARS}: the clock reads {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return None
 
 
 @pytest.fixture(scope="session")

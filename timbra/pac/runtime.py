@@ -182,7 +182,8 @@ class Operator:
         from timbra.store.backup import BackupError, backup
 
         try:
-            return backup(self.settings.database_url, self.settings.data_dir, dest, revision=self.db.revision())
+            return backup(self.settings.database_url, self.settings.data_dir, dest, revision=self.db.revision(),
+                          now=self.clock.now())
         except (BackupError, OSError) as exc:
             raise _backup_error(exc) from exc
 
