@@ -783,6 +783,11 @@ def _check_domicilio(ctx: Context, dom: etree._Element, codes: _DomicilioCodes) 
             break
     colonia = _v(dom, "Colonia")
     colonias = _colonias(cats)
+    if colonia is not None and colonias is None:
+        ctx.not_evaluated("c_Colonia", f"{codes.colonia}: la Colonia no se revisó contra c_Colonia: faltan esos datos "
+                                       "del SAT en los catálogos de timbra",
+                          f"{codes.colonia}: the Colonia was not checked against c_Colonia: timbra's catalogs lack "
+                          "that SAT data")
     if colonia is not None and colonias is not None and (colonia, cp_value) not in colonias:
         ctx.fail(codes.colonia, dom, "Colonia", value=colonia,
                  detail=f"con Pais MEX la Colonia debe ser una clave de c_Colonia del código postal {cp_value}")
@@ -894,6 +899,12 @@ def material_peligroso(ctx: Context, cp: CartaPorte) -> None:
     "Material peligroso" de c_ClaveProdServCP con 1 o 0,1).
     CP156: con MaterialPeligroso "Sí" se registra CveMaterialPeligroso; si no, no.
     CP157: Embalaje existe si y sólo si existe CveMaterialPeligroso."""
+    if cp.mercancia and not ctx.catalogs.has_table(PRODUCTOS_TABLE):
+        ctx.not_evaluated("c_ClaveProdServCP", "CP155: no se revisó si BienesTransp exige MaterialPeligroso: falta la "
+                                               "columna Material peligroso de c_ClaveProdServCP en los catálogos de "
+                                               "timbra",
+                          "CP155: whether BienesTransp requires MaterialPeligroso was not checked: timbra's catalogs "
+                          "lack c_ClaveProdServCP's Material peligroso column")
     for m in cp.mercancia:
         peligroso = _v(m, "MaterialPeligroso")
         columna = _material_peligroso(ctx.catalogs, _v(m, "BienesTransp") or "")
