@@ -4,6 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lxml import etree
+
+from tests import observe
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CRASHING = '''
@@ -46,3 +50,48 @@ def test_a_rule_crash_fails_the_test_unless_it_is_marked(tmp_path, make_xml):
     assert "1 failed, 1 passed" in out
     assert "FAILED test_crash.py::test_filters_the_crash_away" in out
     assert "test_crash.fragile crashed (CFDI40999)" in out and "KeyError: 'Impuestos'" in out
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.ran: set[str] = set()
+        self.reported: set[str] = set()
+
+    def observed(self, codes, ran, findings, ctx) -> None:
+        if ran:
+            self.ran.update(codes)
+        self.reported.update(f.code for f in findings)
+
+    def crashed(self, rule, exc, ctx) -> None:
+        raise AssertionError(f"{rule.name} crashed: {exc!r}")
+
+
+def test_the_engine_shows_an_observer_every_rule_module_and_the_seal(make_xml, certifier, monkeypatch):
+    """Every rule module (complements too) reaches the observer; the seal's codes are observed too; none is
+    installed outside the tests."""
+    from tests.cfdi.rules.complementos.cartaporte31_builder import carta_porte
+    from tests.cfdi.rules.complementos.nomina12_builder import NominaSpec
+    from tests.cfdi.rules.complementos.pagos20_builder import pagos_root
+    from tests.conftest import NOW
+    from timbra.cfdi import rules
+    from timbra.cfdi.rules import REGISTRY, set_observer
+    from timbra.cfdi.seal import sign_root
+
+    assert isinstance(rules.OBSERVER, observe.RuleObserver)  # the suite's, while a test runs
+    recorder = Recorder()
+    previous = set_observer(recorder)
+    try:
+        pago = pagos_root(certifier.pac, NOW)
+        docs = [make_xml(lambda r: r.set("Exportacion", "99")), make_xml(carta_porte("T", "auto")),
+                make_xml(carta_porte("I", "maritimo"))]
+        for xml in docs:
+            certifier.validate(xml)
+        certifier.validate(NominaSpec().xml(certifier.pac, NOW, None))
+        sign_root(pago, certifier.pac)
+        certifier.validate(etree.tostring(pago))
+    finally:
+        assert set_observer(previous) is recorder
+    modules = {r.fn.__module__ for r in REGISTRY if set(r.codes) & recorder.ran}
+    assert modules == {r.fn.__module__ for r in REGISTRY}
+    assert {"CFDI40102", "CFDI40106", "CFDI40999"} <= recorder.ran
+    assert "CFDI40123" in recorder.reported  # Exportacion 99
