@@ -273,8 +273,8 @@ class DataNeed:
     part: str | None = None  # e.g. "la mitad IEPS"; None: the whole code
 
     def reason(self) -> str:
-        part = f" {self.part}" if self.part else ""
-        return f"no evaluada{part}: faltan datos del SAT ({self.catalog})"
+        what = f"sin evaluar {self.part}" if self.part else "no evaluada"
+        return f"{what}: faltan datos del SAT ({self.catalog})"
 
 
 DATA_NEEDS: list[DataNeed] = []

@@ -429,6 +429,12 @@ _num_pedimento_cache: weakref.WeakKeyDictionary[Catalogs, dict[tuple[str, str, i
     weakref.WeakKeyDictionary())
 
 
+_NUM_PEDIMENTO = "c_NumPedimentoAduana: sin tabla cfdi_40_numeros_pedimento_aduana"
+for _code in ("CFDI40194", "CFDI40199"):  # CP174 (cartaporte31.py) shares the check
+    needs_data(_code, _NUM_PEDIMENTO, lambda cats: cats.has_table(_NUM_PEDIMENTO_TABLE),
+               part="el tope del consecutivo")
+
+
 def pedimento_cantidades(cats: Catalogs) -> dict[tuple[str, str, int], int]:
     """c_NumPedimentoAduana: (aduana, patente, 2-digit ejercicio) -> highest consecutive; empty when the
     catalog data is missing (it is, in the current data: see SOURCES.md)."""

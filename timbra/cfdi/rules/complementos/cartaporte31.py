@@ -52,7 +52,7 @@ from timbra.cfdi.rules import (
     when,
 )
 from timbra.cfdi.rules.claves import catalog_codes
-from timbra.cfdi.rules.conceptos import pedimento_problems
+from timbra.cfdi.rules.conceptos import _NUM_PEDIMENTO, _NUM_PEDIMENTO_TABLE, pedimento_problems
 from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.sat.catalogs import Catalogs, collapse
 
@@ -325,6 +325,7 @@ def _material_peligroso(cats: Catalogs, clave: str) -> frozenset[str] | None:
 _COLONIA = "c_Colonia: sin tabla ccp_31_colonias ni cfdi_40_colonias"
 needs_data("CP143", _COLONIA, lambda cats: _colonias(cats) is not None)
 needs_data("CP200", _COLONIA, lambda cats: _colonias(cats) is not None)
+needs_data("CP174", _NUM_PEDIMENTO, lambda cats: cats.has_table(_NUM_PEDIMENTO_TABLE), part="el tope del consecutivo")
 needs_data("CP155", "c_ClaveProdServCP: sin su columna Material peligroso, tabla ccp_31_productos_servicios",
            lambda cats: cats.has_table(PRODUCTOS_TABLE))
 
