@@ -44,8 +44,8 @@ validations: install
 # The clock-sensitive tests with the clock moved ten years ahead (tests/conftest.py, TIMBRA_TEST_SHIFT_YEARS):
 # a test that pairs the real clock with a fixed date fails here years before it would in `make test`.
 FUTURE_TESTS ?= tests/test_cli.py tests/test_cli_accounts.py tests/test_cli_datadir.py tests/test_cli_demo.py \
-	tests/test_cli_errors.py tests/test_cli_vault.py tests/test_cli_verify.py tests/api/test_rest.py \
-	tests/api/test_cancel.py tests/pac tests/cfdi tests/gateway tests/store tests/web
+	tests/test_cli_errors.py tests/test_cli_vault.py tests/test_cli_verify.py \
+	tests/api tests/pac tests/cfdi tests/gateway tests/store
 test-future: install
 	./scripts/services.sh
 	TIMBRA_TEST_SHIFT_YEARS=10 $(BIN)/python -m pytest -p no:randomly $(FUTURE_TESTS)

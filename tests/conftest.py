@@ -26,18 +26,10 @@ NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico C
 
 
 # TIMBRA_TEST_SHIFT_YEARS=10 (make test-future): the whole run happens that many years ahead of the real clock
-# (time-machine moves time.time, datetime.now and date.today in this process), so a test that depends on the
-# real clock with a fixed date shows up now instead of the day it starts failing.
+# (time-machine moves time.time, datetime.now and date.today in this process and, through tests/shift's
+# sitecustomize, in every Python process a test starts), so a test that depends on the real clock with a fixed
+# date shows up now instead of the day it starts failing.
 SHIFT_YEARS = int(os.environ.get("TIMBRA_TEST_SHIFT_YEARS") or 0)
-
-
-def shifted(years: int) -> datetime:
-    """The real time now, `years` ahead (29 February moves to the 28th of a year without one)."""
-    now = datetime.now(timezone.utc)
-    try:
-        return now.replace(year=now.year + years)
-    except ValueError:
-        return now.replace(year=now.year + years, day=28)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,11 +37,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     install(config)  # what the rules did: docs/validations.md's evidence, and a rule crash fails its test
     if SHIFT_YEARS:
-        import time_machine
+        from tests.shift import sitecustomize
 
-        traveller = time_machine.travel(shifted(SHIFT_YEARS), tick=True)
-        traveller.start()
-        config.add_cleanup(traveller.stop)
+        sitecustomize.shift(SHIFT_YEARS)
+        folder = str(Path(sitecustomize.__file__).parent)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

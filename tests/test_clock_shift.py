@@ -25,3 +25,12 @@ def test_clock_sensitive_tests_pass_ten_years_ahead():
     assert f"TIMBRA_TEST_SHIFT_YEARS=10: the clock reads {ahead}-" in out or \
         f"TIMBRA_TEST_SHIFT_YEARS=10: the clock reads {ahead + 1}-" in out, out  # (a New Year's Eve run)
     assert " passed" in out and "failed" not in out and "skipped" not in out
+
+
+def test_a_process_a_shifted_test_starts_reads_the_same_moved_clock():
+    """A server or CLI a test starts in a subprocess (tests/api/test_e2e.py) moves with the tests."""
+    env = {**os.environ, "TIMBRA_TEST_SHIFT_YEARS": "10", "PYTHONPATH": str(ROOT / "tests" / "shift")}
+    code = "import time; from datetime import date; print(date.today().year, time.gmtime().tm_year)"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    ahead = datetime.now(timezone.utc).year + 10
+    assert run.stdout.split() in ([str(ahead)] * 2, [str(ahead + 1)] * 2), run.stdout + run.stderr
