@@ -160,6 +160,7 @@ def _too_large(limit: int) -> TimbraError:
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     from timbra import web
     from timbra.api import cancel, ops, printing, rest, soap
+    from timbra.api.schemas import HealthOut
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -233,7 +234,8 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         pac.errors.record("T900")
         return error_response(error("T900"))
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", tags=["operación"], summary="El proceso responde / the process answers",
+             response_model=HealthOut)
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
