@@ -47,8 +47,7 @@ def get_branding(request: Request, who: Who, account_id: int | None = None) -> d
 @router.put("/branding", tags=["cuenta"], summary="Poner logo y color del PDF / set the PDF's logo and colour",
             **answers(BrandingOut), responses=errors(413, 422), openapi_extra=json_examples(
                 color=("Solo el color / the colour only", {"color": "#1F4E79"}),
-                logo=("Logo (PNG en base64) y color / logo and colour", example("branding.json")),
-                sin_logo=("Quitar el logo, conservar el color / remove the logo, keep the colour", {"logo": None})))
+                logo=("Logo (PNG en base64) y color / logo and colour", example("branding.json"))))
 def put_branding(request: Request, who: Who, body: BrandingBody, account_id: int | None = None) -> dict:
     sent = body.model_fields_set
     logo = _b64_file(body.logo, "logo") if body.logo is not None else None

@@ -285,7 +285,7 @@ class PasswordChange(BaseModel):
     new_password: str = Field(min_length=1)
 
 
-@router.post("/password", tags=["cuenta"], status_code=204, responses=errors(422),
+@router.post("/password", tags=["cuenta"], status_code=204, responses=errors(413, 422),
              openapi_extra=json_examples(cambio=("Cambiar la contraseña / change the password",
                                                  {"current_password": "la contraseña actual",
                                                   "new_password": "una nueva bastante larga"})))
@@ -309,7 +309,7 @@ def _key_dict(rec) -> dict:
             "revoked_at": rec.revoked_at.isoformat() if rec.revoked_at else None}
 
 
-@router.post("/apikeys", tags=["cuenta"], status_code=201, **answers(NewApiKeyOut),
+@router.post("/apikeys", tags=["cuenta"], status_code=201, **answers(NewApiKeyOut), responses=errors(413),
              openapi_extra=json_examples(erp=("Una llave para el ERP / a key for the ERP", {"name": "ERP producción"})))
 def create_api_key(request: Request, who: Who, body: NewKey | None = None) -> dict:
     """The key is in this answer only: it is stored hashed."""
@@ -374,7 +374,7 @@ def _account_dict(acc, rfcs: list[str] | None = None) -> dict:
 
 
 @router.post("/accounts", tags=["cuentas"], status_code=201, **answers(NewAccountOut),
-             responses=errors(404, 409, 422),
+             responses=errors(404, 409, 413, 422),
              openapi_extra=json_examples(emisor=("Un emisor con su RFC / an emisor with its RFC",
                                                  example("account.json"))))
 def create_account(request: Request, who: Who, body: NewAccountBody) -> dict:
@@ -404,7 +404,7 @@ def get_account(request: Request, who: Who, account_id: int) -> dict:
 
 
 @router.post("/accounts/{account_id}/users", tags=["cuentas"], status_code=201, **answers(UserOut),
-             responses=errors(404, 409, 422),
+             responses=errors(404, 409, 413, 422),
              openapi_extra=json_examples(generada=("Contraseña generada / a generated password",
                                                    {"username": "contabilidad"})))
 def add_user(request: Request, who: Who, account_id: int, body: NewUserBody) -> dict:
@@ -415,7 +415,8 @@ def add_user(request: Request, who: Who, account_id: int, body: NewUserBody) -> 
     return out
 
 
-@router.post("/accounts/{account_id}/rfcs", tags=["cuentas"], status_code=204, responses=errors(404, 409, 422),
+@router.post("/accounts/{account_id}/rfcs", tags=["cuentas"], status_code=204,
+             responses=errors(404, 409, 413, 422),
              openapi_extra=json_examples(rfc=("Un RFC más / one more RFC",
                                               {"rfc": "XIA190128J61", "nombre": "XENON INDUSTRIAL ARTICLES"})))
 def add_rfc(request: Request, who: Who, account_id: int, body: RfcBody) -> Response:
@@ -430,7 +431,7 @@ def account_credits(request: Request, who: Who, account_id: int) -> dict:
 
 
 @router.post("/accounts/{account_id}/packages", tags=["créditos"], status_code=201, **answers(NewPackageOut),
-             responses=errors(404),
+             responses=errors(404, 413),
              openapi_extra=json_examples(mil=("Un paquete de 1,000 / a package of 1,000", {"size": 1000})))
 def add_package(request: Request, who: Who, account_id: int, body: PackageBody) -> dict:
     """The PAC admin sells a package (e.g. 1,000 / 50,000 / 100,000 / 200,000 credits)."""
@@ -442,7 +443,7 @@ def add_package(request: Request, who: Who, account_id: int, body: PackageBody) 
 
 
 @router.post("/accounts/{account_id}/credits", tags=["créditos"], status_code=201, **answers(TransferOut),
-             responses=errors(404, 409),
+             responses=errors(404, 409, 413),
              openapi_extra=json_examples(cien=("100 créditos a un cliente / 100 credits to a client", {"amount": 100})))
 def transfer_credits(request: Request, who: Who, account_id: int, body: TransferBody) -> dict:
     """A distributor hands credits from its packages (earliest expiry first) to one of its clients."""
@@ -475,7 +476,7 @@ def _b64_file(text: str, name: str) -> bytes:
 
 
 @router.post("/csd", tags=["csd"], status_code=201, summary="Subir un CSD / upload a CSD", **answers(CsdOut),
-             responses=errors(404, 422), openapi_extra=json_examples(
+             responses=errors(404, 409, 413, 422), openapi_extra=json_examples(
                  cer_key=("El .cer y el .key en base64 / the .cer and .key in base64", example("csd.json")),
                  pfx=("Un .pfx en base64 / a .pfx in base64", example("csd-pfx.json"))))
 def upload_csd(request: Request, who: Who, body: CsdUploadBody, account_id: int | None = None) -> dict:
