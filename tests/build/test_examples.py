@@ -1,6 +1,7 @@
 """timbra/api/examples (docs/examples links there): one JSON per issue endpoint (POST /v1/issue,
-/v1/issue/pagos, /v1/issue/nomina), with the sandbox's demo RFC EKU9003173C9. Each is accepted by its endpoint's body model as written and builds into a
-CFDI that timbra's whole validator passes with no finding at all."""
+/v1/issue/pagos, /v1/issue/nomina), with the sandbox's demo RFC EKU9003173C9. Each is accepted by its
+endpoint's body model as written and builds into a CFDI that timbra's whole validator passes with no finding
+at all."""
 from __future__ import annotations
 
 import json
