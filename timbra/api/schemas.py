@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 EXAMPLES = Path(__file__).parent / "examples"
 
@@ -31,6 +31,10 @@ def _maybe_instant(description: str = "ISO 8601 con zona / ISO 8601 with its off
 
 class FindingOut(BaseModel):
     """One problem found (a validation answers with all of them)."""
+
+    # /v1/validate and /v1/verify answer findings through this model: a number a check put in `value` is
+    # sent as text, never refused (that would turn a validation into a 500)
+    model_config = ConfigDict(coerce_numbers_to_str=True)
 
     code: str = Field(description="Código del SAT (301, CFDI40xxx...) o de timbra (T...)", examples=["CFDI40108"])
     message: str = Field(description="Texto en español")
@@ -429,6 +433,10 @@ def document_body() -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
+            "description": "El CFDI 4.0 sellado: XML tal cual, o JSON {\"xml\": base64}. El ejemplo está sellado con "
+                           "un CSD del sandbox de otra instalación: ponga su Fecha y séllelo con su CSD. / The sealed "
+                           "CFDI, as XML or base64 in JSON; the example is sealed with another sandbox's CSD: date it "
+                           "and seal it with yours.",
             "content": {
                 "application/xml": {"schema": {"type": "string", "format": "binary"},
                                     "example": xml},
