@@ -148,6 +148,17 @@ def request_examples(spec: dict):
                 yield path, method, media, name, value
 
 
+def test_every_json_example_matches_its_request_schema(spec):
+    checked = 0
+    for path, method, media, name, value in request_examples(spec):
+        if media == "application/json":
+            schema = spec["paths"][path][method]["requestBody"]["content"][media]["schema"]
+            errs = [e.message for e in schema_of(spec, schema).iter_errors(value)]
+            assert errs == [], (method, path, name, errs[:3])
+            checked += 1
+    assert checked >= 20
+
+
 def test_every_request_example_works(sat: Api):  # noqa: F811
     erp, admin = sat.erp(), sat.admin()
     spec = ok(erp.get("/openapi.json"))
