@@ -128,6 +128,8 @@ def test_every_error_is_documented_as_error_out(spec):
             assert {"400", "401", "403", "429", "500", "503", "default"} <= set(responses), (method, path)
             if "requestBody" in op:
                 assert "413" in responses, (method, path)
+            if any(p["name"] == "account_id" for p in op.get("parameters", [])):
+                assert "404" in responses, (method, path)  # an account the caller does not manage: T103
     stamp = spec["paths"]["/v1/stamp"]["post"]["responses"]
     assert {"402", "409", "413", "415", "422"} <= set(stamp)
     assert {"402", "422"} <= set(spec["paths"]["/v1/issue"]["post"]["responses"])
@@ -304,6 +306,7 @@ def test_real_answers_validate_against_the_document(sat: Api):  # noqa: F811
     got = assert_error(call(erp, "POST", "/v1/issue", json=bad), 422, "T130")
     assert got["findings"] and got["findings"][0]["node"]
     assert_error(call(erp, "GET", "/metrics"), 403, "T102")
+    assert_error(call(erp, "GET", "/v1/events", params={"account_id": acc}), 404, "T103")
     assert_error(call(erp, "PUT", "/v1/branding", json={"color": "azul"}), 422, "T192")
     assert_error(call(erp, "POST", "/v1/cancel", content=b"x", headers={"Content-Type": "text/plain"}), 415, "T109")
     assert_error(call(erp, "POST", "/v1/pending/{uuid}", f"/v1/pending/{issued}", json={"respuesta": "Aceptacion"}),

@@ -186,13 +186,13 @@ def related(request: Request, who: Who, uuid: str, account_id: int | None = None
 
 
 @router.get("/cfdi/{uuid}/events", tags=["cancelación"], summary="Eventos de un CFDI / a CFDI's events",
-            **answers(EventList))
+            **answers(EventList), responses=errors(404))
 def cfdi_events(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
     return {"items": pac_of(request).cancels.events(who, uuid, account_id=account_id)}
 
 
 @router.get("/events", tags=["cancelación"], summary="Eventos de la cuenta / the account's events",
-            **answers(EventList))
+            **answers(EventList), responses=errors(404))
 def events(request: Request, who: Who, after_id: Annotated[int, Query(ge=0)] = 0,
            limit: Annotated[int, Query(ge=1, le=500)] = 100, account_id: int | None = None) -> dict:
     """Every state change, oldest first; page with `after_id` = the last `id` seen."""
@@ -201,7 +201,7 @@ def events(request: Request, who: Who, after_id: Annotated[int, Query(ge=0)] = 0
 
 
 @router.get("/pending", tags=["cancelación"], summary="Solicitudes por aceptar / requests awaiting your answer",
-            **answers(PendingList))
+            **answers(PendingList), responses=errors(404))
 def pending(request: Request, who: Who, account_id: int | None = None) -> dict:
     """Cancellations of CFDI issued to the account's RFCs that wait for its acceptance or rejection."""
     items = pac_of(request).cancels.pending(who, account_id)

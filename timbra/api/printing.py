@@ -39,13 +39,13 @@ class BrandingBody(BaseModel):
 
 
 @router.get("/branding", tags=["cuenta"], summary="Logo y color del PDF / the PDF's logo and colour",
-            **answers(BrandingOut))
+            **answers(BrandingOut), responses=errors(404))
 def get_branding(request: Request, who: Who, account_id: int | None = None) -> dict:
     return pac_of(request).printing.branding(who, account_id).as_dict()
 
 
 @router.put("/branding", tags=["cuenta"], summary="Poner logo y color del PDF / set the PDF's logo and colour",
-            **answers(BrandingOut), responses=errors(413, 422), openapi_extra=json_examples(
+            **answers(BrandingOut), responses=errors(404, 413, 422), openapi_extra=json_examples(
                 color=("Solo el color / the colour only", {"color": "#1F4E79"}),
                 logo=("Logo (PNG en base64) y color / logo and colour", example("branding.json"))))
 def put_branding(request: Request, who: Who, body: BrandingBody, account_id: int | None = None) -> dict:
@@ -57,7 +57,7 @@ def put_branding(request: Request, who: Who, body: BrandingBody, account_id: int
 
 
 @router.delete("/branding", tags=["cuenta"], summary="Quitar logo y color / remove the logo and colour",
-               **answers(BrandingOut))
+               **answers(BrandingOut), responses=errors(404))
 def delete_branding(request: Request, who: Who, account_id: int | None = None) -> dict:
     return pac_of(request).printing.clear_branding(who, account_id).as_dict()
 

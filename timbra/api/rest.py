@@ -226,7 +226,7 @@ def _filter(stamped_from: datetime | None, stamped_to: datetime | None, issued_f
 
 
 @router.get("/cfdi", tags=["cfdi"], summary="Reporte en tiempo real / real-time report", response_model=CfdiList,
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(404)})
 def list_cfdi(request: Request, who: Who,
               stamped_from: datetime | None = None, stamped_to: datetime | None = None,
               issued_from: Annotated[str | None, Query(description="Fecha de emisión (local), ISO")] = None,
@@ -494,7 +494,8 @@ def upload_csd(request: Request, who: Who, body: CsdUploadBody, account_id: int 
     return info.as_dict()
 
 
-@router.get("/csd", tags=["csd"], summary="CSD de la cuenta / the account's CSDs", **answers(CsdList))
+@router.get("/csd", tags=["csd"], summary="CSD de la cuenta / the account's CSDs", **answers(CsdList),
+            responses=errors(404))
 def list_csd(request: Request, who: Who, account_id: int | None = None) -> dict:
     """Certificates only (never key material), with validity and which one is active per RFC."""
     return {"items": [i.as_dict() for i in pac_of(request).vault.list(who, account_id=account_id)]}
