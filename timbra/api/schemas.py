@@ -30,7 +30,8 @@ def _maybe_instant(description: str = "ISO 8601 con zona / ISO 8601 with its off
 # --- errors ---------------------------------------------------------------------------------------------
 
 class FindingOut(BaseModel):
-    """One problem found (a validation answers with all of them)."""
+    """Un problema encontrado (una validación responde con todos). / One problem found (a validation answers
+    with all of them)."""
 
     # /v1/validate and /v1/verify answer findings through this model: a number a check put in `value` is
     # sent as text, never refused (that would turn a validation into a 500)
@@ -46,8 +47,9 @@ class FindingOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    """Every error timbra answers: a stable code (SAT's where SAT has one), the message in Spanish and English,
-    whose side the problem is on, and every finding."""
+    """Todo error de timbra: un código estable (el del SAT cuando el SAT tiene uno), el mensaje en español e
+    inglés, de qué lado está el problema y cada hallazgo. / Every error timbra answers: a stable code (SAT's
+    where SAT has one), the message in Spanish and English, whose side the problem is on, and every finding."""
 
     code: str = Field(description="Código estable: del SAT (301-308, 401-403, CFDI40xxx) o de timbra (T...)",
                       examples=["T101"])
@@ -100,8 +102,9 @@ def binary(media_type: str, description: str, status: int = 200) -> dict[int | s
 # --- stamping -------------------------------------------------------------------------------------------
 
 class StampOut(BaseModel):
-    """A stamped CFDI. Its headers repeat it: X-Timbra-UUID, X-Timbra-Credits-Left (and Idempotent-Replayed on
-    a retry). With `Accept: application/xml` the body is the stamped XML itself."""
+    """Un CFDI timbrado; los encabezados lo repiten: X-Timbra-UUID, X-Timbra-Credits-Left (e Idempotent-Replayed
+    en un reintento). Con `Accept: application/xml` el cuerpo es el XML timbrado. / A stamped CFDI; its headers
+    repeat it. With `Accept: application/xml` the body is the stamped XML itself."""
 
     uuid: str = Field(description="Folio fiscal (UUID) del TimbreFiscalDigital")
     fecha_timbrado: str = _instant("ISO 8601 en hora de la Ciudad de México con su zona "
@@ -268,7 +271,8 @@ class TransferOut(BaseModel):
 # --- CSD vault ------------------------------------------------------------------------------------------
 
 class CsdOut(BaseModel):
-    """A stored CSD: the certificate's facts, never key material."""
+    """Un CSD guardado: los datos del certificado, nunca la llave. / A stored CSD: the certificate's facts, never
+    key material."""
 
     id: int
     account_id: int
@@ -304,7 +308,7 @@ class CancelOut(BaseModel):
 
 
 class SatStatusOut(BaseModel):
-    """SAT's ConsultaCFDIService answer."""
+    """La respuesta de ConsultaCFDIService del SAT. / SAT's ConsultaCFDIService answer."""
 
     codigo_estatus: str = Field(examples=["S - Comprobante obtenido satisfactoriamente."])
     estado: str = Field(description="Vigente, Cancelado o No Encontrado")
