@@ -130,6 +130,10 @@ def test_every_error_is_documented_as_error_out(spec):
                 assert "413" in responses, (method, path)
             if any(p["name"] == "account_id" for p in op.get("parameters", [])):
                 assert "404" in responses, (method, path)  # an account the caller does not manage: T103
+    paths = spec["paths"]
+    assert paths["/v1/cfdi/{uuid}/pdf"]["get"]["parameters"][0] == {
+        "name": "uuid", "in": "path", "required": True, "schema": {"type": "string", "title": "Uuid"},
+        "example": "5FB2822E-396D-4725-8521-CDC4BDD20CCF"}
     stamp = spec["paths"]["/v1/stamp"]["post"]["responses"]
     assert {"402", "409", "413", "415", "422"} <= set(stamp)
     assert {"402", "422"} <= set(spec["paths"]["/v1/issue"]["post"]["responses"])

@@ -159,7 +159,7 @@ def _too_large(limit: int) -> TimbraError:
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     from timbra import web
-    from timbra.api import cancel, ops, printing, rest, soap
+    from timbra.api import cancel, ops, printing, rest, schemas, soap
     from timbra.api.schemas import HealthOut
 
     @asynccontextmanager
@@ -253,6 +253,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(printing.router)
     web.install(app)  # the portal: /, /login, /consulta, /portal/..., its assets at /assets
     cancel.register_schemas(app)
+    schemas.register(app)  # examples of the path parameters in /openapi.json
     soap.register(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)

@@ -469,3 +469,27 @@ def stamped(*statuses: int, text: dict[int, str] | None = None) -> dict[int | st
     return {s: {"model": StampOut, "description": text[s],
                 "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}}}
             for s in statuses}
+
+
+# Examples of the path parameters that name something, for Swagger UI's "Try it out" (ids are an account's
+# own; optional parameters get none: Swagger UI would send the example as a filter, or an Idempotency-Key).
+_EXAMPLE_UUID = "5FB2822E-396D-4725-8521-CDC4BDD20CCF"
+PATH_EXAMPLES: dict[str, Any] = {"uuid": _EXAMPLE_UUID, "referencia": "FAC-2026-0001"}
+
+
+def register(app) -> None:
+    """Puts PATH_EXAMPLES on the path parameters of /openapi.json."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for op in item.values():
+                for param in op.get("parameters", []):
+                    if param["in"] == "path" and param["name"] in PATH_EXAMPLES and "example" not in param:
+                        param["example"] = PATH_EXAMPLES[param["name"]]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
