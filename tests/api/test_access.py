@@ -10,14 +10,14 @@ from starlette.routing import Mount, Route
 from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
 from timbra.api.soap import endpoints as soap_endpoints
 
-# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check and the
-# readiness check (a load balancer asks them; they carry no customer data); the portal's sign-in, its language
+# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the manual (a mount), the
+# health check and the readiness check (a load balancer asks them; they carry no customer data); the portal's sign-in, its language
 # switch, and the receptors' lookup (UUID + RFC emisor + RFC receptor: it answers the same "not found" unless
 # all three match, and is throttled per client address).
 PUBLIC = {("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
           ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/idioma/{lang}"),
           ("GET", "/consulta"), ("POST", "/consulta"), ("POST", "/consulta/{kind}")}
-PUBLIC_MOUNTS = {"/static", "/assets"}
+PUBLIC_MOUNTS = {"/static", "/assets", "/manual"}  # /manual: the implementation manual (docs/manual)
 PORTAL = ("/portal", "/logout")  # a browser without a session is sent to the sign-in
 # Public at the HTTP level by design: the SOAP services (FEL's, Finkok's) carry the user and password in the
 # body of each operation, so the route lets anyone in and every operation refuses bad credentials in its
