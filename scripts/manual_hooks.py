@@ -2,8 +2,8 @@
 timbra/codes.py and SAT's matrices (timbra/sat/matrices.py), so it cannot drift from what clients get.
 
 A page with the marker `<!-- catalog:codes -->`, `<!-- catalog:cancellation -->` or `<!-- catalog:matrices -->`
-(or `<!-- catalog:routes -->`, the REST routes) gets the table there. Every code of timbra/codes.py needs its cause and fix in CAUSES (tests/test_manual.py
-checks it).
+(or `<!-- catalog:routes -->`, the REST routes; `<!-- catalog:soap -->`, the SOAP operations) gets the table
+there. Every code of timbra/codes.py needs its cause and fix in CAUSES (tests/test_manual.py checks it).
 """
 from __future__ import annotations
 
@@ -126,7 +126,8 @@ CAUSES: dict[str, tuple[str, str]] = {
 
 # SAT's cancellation service codes (CANCELLATION_CODES): cause and fix.
 CANCELLATION_CAUSES: dict[str, tuple[str, str]] = {
-    "201": ("El SAT aceptó la solicitud.", "Si el receptor debe aceptar, el estado queda en proceso: consulte el estado."),
+    "201": ("El SAT aceptó la solicitud.",
+            "Si el receptor debe aceptar, el estado queda en proceso: consulte el estado."),
     "202": ("El CFDI ya estaba cancelado.", "Nada que hacer."),
     "203": ("El UUID no es de ese emisor.", "Cancele con el CSD del RFC emisor del CFDI."),
     "204": ("El CFDI no se puede cancelar ahora (p. ej. tiene CFDI relacionados vigentes).",
@@ -238,7 +239,8 @@ def routes_markdown() -> str:
         for r in router.routes:
             if isinstance(r, APIRoute) and r.include_in_schema:
                 for m in sorted(r.methods - {"HEAD", "OPTIONS"}):
-                    summary = r.summary or _ROUTE_TEXT.get(r.name) or (r.endpoint.__doc__ or r.name).strip().split("\n")[0]
+                    doc = (r.endpoint.__doc__ or r.name).strip().split("\n")[0]
+                    summary = r.summary or _ROUTE_TEXT.get(r.name) or doc
                     lines.append(f"| {m} | `{r.path}` | {_cell(summary)} |")
     return "\n".join(lines) + "\n"
 
