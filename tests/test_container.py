@@ -1,6 +1,7 @@
-"""The container recipe (Containerfile), checked without a container engine: its instructions parse, the
+"""The deployment recipes. The Containerfile, checked without a container engine: its instructions parse, the
 image runs `timbra serve` as a non-root user on a Python slim base, keeps TIMBRA_DATA_DIR on a volume, listens
-where it is exposed and checks /healthz; what it copies exists and the extras it installs are declared."""
+where it is exposed and checks /healthz; what it copies exists and the extras it installs are declared. And
+the reverse proxy's forwarded headers are believed only from the proxies the operator names."""
 from __future__ import annotations
 
 import json
@@ -88,3 +89,16 @@ def test_containerfile_is_sane():
     # The build context leaves out the virtualenv and local data.
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv/", "data/", ".git/"} <= set(ignored)
+
+
+def test_forwarded_headers_are_believed_only_from_named_proxies(monkeypatch):
+    """Behind a reverse proxy (docs/operations.md) FORWARDED_ALLOW_IPS names it; without it timbra ignores
+    X-Forwarded-*, so a client exposed to timbra directly cannot choose its address."""
+    from timbra.api.server import _behind_proxy
+
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    assert _behind_proxy() is False
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", " ")
+    assert _behind_proxy() is False
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    assert _behind_proxy() is True
