@@ -3,15 +3,15 @@ timbra/codes.py and SAT's matrices (timbra/sat/matrices.py), so it cannot drift 
 
 A page with the marker `<!-- catalog:codes -->`, `<!-- catalog:cancellation -->` or `<!-- catalog:matrices -->`
 (or `<!-- catalog:routes -->`, the REST routes; `<!-- catalog:soap -->`, the SOAP operations) gets the table
-there. Every code of timbra/codes.py needs its cause and fix in CAUSES (tests/test_manual.py checks it).
+there. Every code of timbra/codes.py needs its cause and fix in CAUSES and CAUSES_EN (tests/test_manual.py
+checks it).
 """
 from __future__ import annotations
 
 from timbra.codes import _CANCELLATION, _TABLE, Code
 from timbra.sat.matrices import MATRICES, matrix
 
-# code -> (causa / cause, cómo corregirlo / how to fix it), Spanish: the manual's readers are Mexican ERP
-# programmers and PAC operators (the English text of each code is in the table beside it).
+# code -> (causa, cómo corregirlo): Spanish first, as every text users read; CAUSES_EN below is the English.
 CAUSES: dict[str, tuple[str, str]] = {
     "301": ("El XML no está bien formado o no cumple el esquema XSD del SAT (Anexo 20 o el del complemento).",
             "Revise `findings[].node`: el nodo y el atributo que fallan. Valide con `POST /v1/validate` o "
@@ -165,6 +165,149 @@ CANCELLATION_CAUSES: dict[str, tuple[str, str]] = {
     "1101": ("El receptor no tiene solicitudes pendientes.", "Nada que hacer."),
 }
 
+# The same in English (the manual's second language).
+CAUSES_EN: dict[str, tuple[str, str]] = {
+    "301": ("The XML is not well-formed or does not follow SAT's XSD (Anexo 20 or the complement's).",
+            "See `findings[].node` for the failing node; check with `POST /v1/validate` or `timbra validate`."),
+    "302": ("The Sello does not verify with the document's certificate: the cadena original changed after "
+            "sealing, or another key sealed it.",
+            "Seal after the last change, with the key of the CSD in Certificado."),
+    "303": ("The certificate's RFC is not the Emisor's Rfc.", "Seal with the Emisor's CSD."),
+    "304": ("The CSD is revoked or expired.", "Get a new CSD from SAT (CertiSAT) and seal with it."),
+    "305": ("Fecha is outside the CSD's validity.", "Use a CSD valid at the issue date."),
+    "306": ("Sealed with the e.firma (FIEL), not a CSD.", "Seal with the Certificado de Sello Digital."),
+    "307": ("The XML already has a TimbreFiscalDigital.",
+            "Do not resend a stamped CFDI; a retry of the same document in timbra answers the first stamp."),
+    "308": ("The certificate was not issued by one of SAT's CAs.", "Use a CSD issued by SAT."),
+    "401": ("Fecha is more than 72 hours old or in the future.",
+            "Generate and seal again with the current Fecha (LugarExpedicion's local time)."),
+    "402": ("The Emisor's RFC is not in SAT's taxpayer list (LCO).",
+            "Check the RFC; a new RFC can take time to appear."),
+    "403": ("Fecha is before this CFDI version came into force.", "Fix Fecha or the version."),
+    "T001": ("This CFDI version is not stamped (e.g. 3.3 after its end).", "Issue CFDI 4.0."),
+    "T100": ("The request does not have the expected shape (bad JSON, malformed parameter).",
+             "See `message` and `findings`; each route's shape is in /docs (OpenAPI)."),
+    "T101": ("The API key or the user and password are missing or wrong.",
+             "Send `X-API-Key: tbk_...` (or `Authorization: Bearer`) or HTTP Basic."),
+    "T102": ("Your account may not do this (e.g. an emisor on admin routes).", "Use a user of the right account."),
+    "T103": ("The route or resource does not exist or is not your account's.",
+             "Check the identifier; a CFDI is seen only by its account and the accounts above it."),
+    "T104": ("The account has no valid credits.", "Buy a package (from your distributor or the PAC)."),
+    "T105": ("The Emisor's Rfc is not registered in the account.", "Have the PAC or your distributor register it."),
+    "T106": ("The same Idempotency-Key came with another document.",
+             "Use one key per document (e.g. a hash of the XML)."),
+    "T107": ("The body or document is over the limit (TIMBRA_MAX_DOCUMENT_BYTES, 20 MiB by default).",
+             "Make it smaller; the PAC's operator sets the limit."),
+    "T108": ("The route exists, not with this HTTP method.", "Use the method /docs shows."),
+    "T109": ("Unsupported Content-Type.",
+             "Send `application/xml` (the XML) or `application/json` ({\"xml\": base64})."),
+    "T110": ("It exists already (user, RFC, CSD).", "Use the existing one or another name."),
+    "T111": ("The password is shorter than 10 characters.", "Choose one of at least 10 characters."),
+    "T112": ("The distributor's packages do not cover the sale or transfer.", "Buy credits from the PAC first."),
+    "T120": ("The .cer cannot be read or is not a CSD.", "Upload the CSD's .cer (DER or PEM) as it is."),
+    "T121": ("The e.firma (FIEL) was uploaded instead of the CSD.", "Upload the Certificado de Sello Digital."),
+    "T122": ("The certificate's RFC is not in the account.", "Register the RFC or upload the right CSD."),
+    "T123": ("The CSD is expired or not valid yet.", "Upload a valid CSD."),
+    "T124": ("The .key does not belong to the .cer.", "Upload the .cer/.key pair of one CSD."),
+    "T125": ("Wrong password for the private key, or a damaged .key.", "Check the CSD's password (not the e.firma's)."),
+    "T126": ("The certificate was not issued by one of SAT's CAs.", "Use a CSD issued by SAT."),
+    "T127": ("The RFC has no active CSD in timbra's vault (issuing from data, cancelling).",
+             "Upload the CSD (`POST /v1/csd`) or send one in the request."),
+    "T130": ("The data sent to `/v1/issue` does not have the expected shape; `findings[].node` names the JSON field.",
+             "Fix that field; examples in docs/examples/."),
+    "T131": ("No valid CFDI can be built from this data (catalogs, amounts).",
+             "Each finding has SAT's code and the field: fix it."),
+    "T140": ("The RFC belongs to another account.", "Only the PAC admin can share an RFC."),
+    "T150": ("Too many failed passwords from your address or for the user.",
+             "Wait Retry-After seconds; integrations should use an API key."),
+    "T151": ("The server is verifying many passwords at once (argon2 is costly on purpose).",
+             "Retry after Retry-After or, better, use an API key."),
+    "T160": ("RegimenFiscalReceptor is not one of the receptor RFC's regímenes in SAT's list.",
+             "Ask your customer for the Constancia de Situación Fiscal and use its régimen."),
+    "T161": ("The complement is not in force at the document's date.", "Use the complement's current version."),
+    "T162": ("Verifying a CFDI 3.3: a 4.0 rule without an equivalent in the 3.3 matrix.", "Informational."),
+    "T163": ("The CFDI to verify is not stamped.", "Verify the stamped XML you received."),
+    "T164": ("The TFD's SelloCFD is not the document's Sello: the XML was altered.",
+             "Ask the emisor for the original."),
+    "T165": ("The PAC certificate (NoCertificadoSAT) is not one timbra knows.", "Verify at SAT's portal."),
+    "T166": ("The SelloSAT does not match: the stamp was altered.", "Ask the emisor for the original."),
+    "T167": ("The PAC's certificate was not valid at FechaTimbrado.", "Check with the emisor and SAT."),
+    "T170": ("A TIMBRA_* variable has an invalid value.", "The message names it; fix it and restart."),
+    "T171": ("Production without TIMBRA_PAC_KEY_PASSWORD.", "Set the PAC key's password."),
+    "T172": ("Malformed TIMBRA_MASTER_KEY.", "Use base64 of 32 bytes, or comma-separated id:base64."),
+    "T173": ("`timbra stamp`/`timbra demo` outside the sandbox.", "In production stamp with POST /v1/stamp."),
+    "T180": ("The cancellation has no folios or more than 500.", "Send 1 to 500 UUIDs per request."),
+    "T181": ("A UUID appears twice in the request.", "Remove the repeated one."),
+    "T182": ("The signed Cancelacion names UUIDs that are not the account's.", "Sign one with only yours."),
+    "T183": ("SAT did not answer; the request is stored and timbra sends it again.",
+             "Nothing to do: check `GET /v1/cfdi/{uuid}/status` later."),
+    "T184": ("No cancellation request waits for your answer for that UUID.", "See `GET /v1/pending`."),
+    "T185": ("More than one way to sign, or an incomplete one.",
+             "Use one: the vault (nothing), `csd` {cer, key, password}, `csd` {pfx, password} or the signed XML."),
+    "T190": ("The logo is not a base64 PNG or JPEG.", "Send a PNG or JPEG in base64."),
+    "T191": ("The logo is over 512 KB or 4000 x 4000 pixels.", "Make the image smaller."),
+    "T192": ("The colour is not #RRGGBB.", "Use e.g. #1F4E79."),
+    "T200": ("The SOAP envelope cannot be read (not XML, a DTD, no operation).",
+             "Send a SOAP 1.1 or 1.2 Envelope with one operation in its Body; compare with the WSDL."),
+    "T201": ("The service has no such operation.", "See the service's WSDL (`?wsdl`)."),
+    "T202": ("The operation is in the WSDL but timbra does not offer it yet.", "See docs/soap.md."),
+    "T203": ("A parameter is not of the WSDL's type (e.g. text in an int).", "Send the WSDL's type."),
+    "T210": ("Too many public lookups from your address.", "Wait Retry-After seconds."),
+    "T211": ("UUID, RFC emisor and RFC receptor do not match a CFDI.", "Check all three."),
+    "T212": ("The form expired or does not come from the page (CSRF).", "Reload the page."),
+    "T213": ("A registration document of another type or over 5 MB.", "Upload a PDF, JPG or PNG of up to 5 MB."),
+    "T214": ("The registration request was approved or rejected already.", "Nothing to do."),
+    "T215": ("The export asked for is too large for one file.", "Narrow the dates or the receptor."),
+    "T220": ("The database does not answer (restart, failover). Nothing was stored or charged.",
+             "Retry after Retry-After with the same Idempotency-Key."),
+    "T230": ("The PAC's retention policy purged the XML (TIMBRA_RETENTION_MONTHS).",
+             "Use your copy; status and acuses are still there."),
+    "T231": ("The backup or restore failed (space, permissions, pg_dump).", "Operator: read the message and the log."),
+    "T232": ("The S3 store does not answer. Nothing was stored or charged.",
+             "Retry after Retry-After with the same Idempotency-Key."),
+    "T900": ("An unexpected PAC error (the details are in the log under the X-Request-ID).",
+             "Retry; if it persists, report the X-Request-ID to the PAC."),
+}
+
+CANCELLATION_CAUSES_EN: dict[str, tuple[str, str]] = {
+    "201": ("SAT accepted the request.", "If the receptor must accept, it stays in process: check the status."),
+    "202": ("The CFDI was already cancelled.", "Nothing to do."),
+    "203": ("The UUID is not the emisor's.", "Cancel with the CSD of the CFDI's RFC emisor."),
+    "204": ("The CFDI cannot be cancelled now (e.g. it has live related CFDI).",
+            "Cancel the related ones first (payments, credit notes)."),
+    "205": ("SAT does not know the UUID yet (a new CFDI can take a while) or it does not exist.",
+            "Retry later; check the UUID."),
+    "206": ("The UUID is not a sector primario CFDI.", "Check the UUID."),
+    "207": ("The motivo is missing or invalid.", "Use 01, 02, 03 or 04."),
+    "208": ("Motivo 01 without a valid FolioSustitucion.", "Send the UUID of the replacing CFDI (same emisor)."),
+    "209": ("FolioSustitucion with a motivo other than 01.", "Remove folio_sustitucion."),
+    "210": ("Past the cancellation deadline (the year's annual return).", "It can no longer be cancelled."),
+    "211": ("Past the deadline for a factura global.", "It can no longer be cancelled."),
+    "212": ("The substitute is not related to the cancelled CFDI (TipoRelacion 04).",
+            "Issue the substitute with CfdiRelacionados TipoRelacion 04 to the cancelled UUID."),
+    "300": ("Invalid user for the cancellation service.", "Check the credentials."),
+    "301": ("The cancellation request is malformed.", "Make it again (or let timbra sign it)."),
+    "302": ("The request's signature is invalid.", "Sign again with the emisor's CSD."),
+    "303": ("The signing certificate is not the RFC emisor's.", "Sign with the RFC emisor's CSD."),
+    "304": ("The certificate is revoked, expired or not valid yet.", "Use a valid CSD."),
+    "305": ("Invalid certificate.", "Use the emisor's CSD issued by SAT."),
+    "306": ("Signed with a certificate that is not a CSD.", "Sign with the CSD."),
+    "308": ("The certificate was not issued by SAT.", "Use a CSD issued by SAT."),
+    "309": ("Invalid certificate.", "Use the emisor's CSD issued by SAT."),
+    "310": ("Signed with the e.firma.", "Sign with the CSD."),
+    "311": ("Motivo outside 01-04.", "Use 01, 02, 03 or 04."),
+    "312": ("The UUID is not related as the motivo requires.", "With motivo 01, relate the substitute."),
+    "1000": ("SAT received the receptor's answer.", "Nothing to do."),
+    "1001": ("No pending request for that UUID.", "See `GET /v1/pending`."),
+    "1002": ("The request was answered already.", "Nothing to do."),
+    "1003": ("The signature is not the RFC receptor's.", "Sign with the receptor's CSD."),
+    "1004": ("More than one request for the same UUID.", "Ask SAT."),
+    "1005": ("Empty or malformed UUID.", "Check the UUID."),
+    "1006": ("Too many answers in one request.", "Split the request."),
+    "1100": ("Pending requests retrieved.", "Nothing to do."),
+    "1101": ("The receptor has no pending requests.", "Nothing to do."),
+}
+
 MATRIX_TITLES = {
     "cfdi40": "CFDI 4.0", "cfdi33": "CFDI 3.3", "pagos20": "Complemento de pagos 2.0",
     "nomina12": "Complemento de nómina 1.2", "cartaporte31": "Carta Porte 3.1",
@@ -176,13 +319,14 @@ def _cell(text: str) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def _codes_table(table: list[Code], causes: dict[str, tuple[str, str]]) -> str:
-    lines = ["| código | HTTP | origen | mensaje (es) | message (en) | causa | cómo corregirlo |",
-             "|---|---|---|---|---|---|---|"]
+def _codes_table(table: list[Code], causes: dict[str, tuple[str, str]], causes_en: dict[str, tuple[str, str]]) -> str:
+    lines = ["| código | HTTP | origen | mensaje / *message* | causa / *cause* | cómo corregirlo / *how to fix it* |",
+             "|---|---|---|---|---|---|"]
     for c in table:
-        cause, fix = causes[c.code]
-        lines.append(f"| <span id=\"c{c.code}\">`{c.code}`</span> | {c.http_status} | {c.source} | {_cell(c.es)} "
-                     f"| {_cell(c.en)} | {_cell(cause)} | {_cell(fix)} |")
+        (cause, fix), (cause_en, fix_en) = causes[c.code], causes_en[c.code]
+        lines.append(f"| <span id=\"c{c.code}\">`{c.code}`</span> | {c.http_status} | {c.source} "
+                     f"| {_cell(c.es)}<br>*{_cell(c.en)}* | {_cell(cause)}<br>*{_cell(cause_en)}* "
+                     f"| {_cell(fix)}<br>*{_cell(fix_en)}* |")
     return "\n".join(lines) + "\n"
 
 
@@ -274,9 +418,9 @@ def catalog(marker: str) -> str:
     if marker == "routes":
         return routes_markdown()
     if marker == "codes":
-        return _codes_table(_TABLE, CAUSES)
+        return _codes_table(_TABLE, CAUSES, CAUSES_EN)
     if marker == "cancellation":
-        return _codes_table(_CANCELLATION, CANCELLATION_CAUSES)
+        return _codes_table(_CANCELLATION, CANCELLATION_CAUSES, CANCELLATION_CAUSES_EN)
     if marker == "matrices":
         return matrices_markdown()
     raise KeyError(marker)

@@ -11,7 +11,7 @@ curl -sS "$TIMBRA_URL/servicios/soap/stamp" \
                   xmlns:stamp="http://facturacion.finkok.com/stamp">
   <soapenv:Body>
     <stamp:stamp>
-      <stamp:xml>$(base64 -w0 "$TIMBRA_CFDI")</stamp:xml>
+      <stamp:xml>$(base64 < "$TIMBRA_CFDI" | tr -d '\n')</stamp:xml>
       <stamp:username>$TIMBRA_USER</stamp:username>
       <stamp:password>$TIMBRA_PASSWORD</stamp:password>
     </stamp:stamp>
