@@ -68,6 +68,10 @@ def test_public_pages_answer_without_credentials(api: Api):
         if method == "GET" and "{" not in path and (path != "/docs/oauth2-redirect"
                                                      or any(p == path for _, p in _routes(api.app))):
             assert anonymous.request(method, path).status_code == 200, path
+    # The manual: its pages when `make manual` built them, otherwise a page saying how to build it; never a 401.
+    r = anonymous.get("/manual/")
+    assert (r.status_code, "text/html" in r.headers["content-type"]) in ((200, True), (404, True)), r.status_code
+    assert r.status_code == 200 or "make manual" in r.text
     # The public forms refuse a post that does not come from their page (no CSRF token): 403 T212.
     for path in ("/login", "/consulta", "/consulta/xml"):
         r = anonymous.post(path, data={"username": "demo", "uuid": "x"})
