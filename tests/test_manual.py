@@ -291,6 +291,14 @@ SOAP_PROGRAMS = {
 }
 
 
+def test_conexion_remota_example_runs(live: Live, tmp_path: Path):
+    out = run(live, [sys.executable, str(EXAMPLES / "fel" / "conexion_remota.py")], tmp_path)
+    m = re.search(rf"^GenerarCFDI40 ok ({UUID.pattern}) folio 1$", out, re.M)
+    assert m, out
+    assert re.search(r"^ObtenerPDF40 ok \d{4,} bytes$", out, re.M), out
+    assert re.search(rf"^CancelarCFDIsV4 {m.group(1)} (201|205)$", out, re.M), out
+
+
 @pytest.mark.parametrize("service", ["fel", "finkok"])
 @pytest.mark.parametrize("language", list(SOAP_PROGRAMS))
 def test_soap_example_runs(live: Live, tmp_path: Path, language: str, service: str):
