@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench data validations test-future
+.PHONY: install run test bench data manual validations test-future
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +13,16 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# The implementation manual (docs/manual, MkDocs) as static HTML in timbra/api/manual_html/, served at /manual.
+manual: install
+	$(BIN)/mkdocs build --strict --quiet
+
 # Install and start the PAC (SQLite in ./data, sandbox keys, a demo account printed on first start).
-run: install
+run: install manual
 	TIMBRA_DATA_DIR=$${TIMBRA_DATA_DIR:-$(CURDIR)/data} $(BIN)/timbra serve
 
 # The README's test command (what CI runs): the linter, the layer contracts, then every test.
-test: install
+test: install manual
 	./scripts/services.sh
 	$(BIN)/ruff check timbra tests bench scripts
 	$(BIN)/lint-imports
