@@ -55,7 +55,6 @@ class RuleObserver:
         self.counting = False  # the current test is under OBSERVED_TESTS
         self.injected_item = False  # the current test is marked injected_catalog
         self.crashes: list[tuple[str, str]] = []
-        self.shipped = catalogs()
         self.deselected = False
         self._complement_codes: dict[str, list[str]] | None = None
 
@@ -73,7 +72,7 @@ class RuleObserver:
     def observed(self, codes, ran, findings, ctx) -> None:
         if not self.counting:
             return
-        seen = self.injected if self.injected_item or ctx.catalogs is not self.shipped else self.main
+        seen = self.injected if self.injected_item or ctx.catalogs is not catalogs() else self.main
         reported = {f.code for f in findings}
         seen.reported.update(reported)
         if not ran:
