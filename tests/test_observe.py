@@ -95,3 +95,27 @@ def test_the_engine_shows_an_observer_every_rule_module_and_the_seal(make_xml, c
     assert modules == {r.fn.__module__ for r in REGISTRY}
     assert {"CFDI40102", "CFDI40106", "CFDI40999"} <= recorder.ran
     assert "CFDI40123" in recorder.reported  # Exportacion 99
+
+
+def test_documents_checked_with_injected_catalog_rows_are_not_production_evidence(make_xml):
+    """A Catalogs other than SAT's shipped one (rows a test injects) goes apart from the evidence."""
+    from tests.cfdi.rules.complementos.test_cartaporte31 import catalogs_with
+    from tests.conftest import NOW
+    from timbra.cfdi.document import parse
+    from timbra.cfdi.rules import Context, set_observer
+    from timbra.sat.catalogs import catalogs
+
+    seen = observe.RuleObserver()
+    seen.counting = True
+    previous = set_observer(seen)
+    try:
+        doc = parse(make_xml(lambda r: r.set("Exportacion", "99")))
+        run = observe.rules.run_rules
+        run(Context(doc=doc, catalogs=catalogs(), now=NOW))
+        shipped = observe.observation(seen.main, seen.injected)
+        run(Context(doc=doc, catalogs=catalogs_with("x", ["id"], [["1"]]), now=NOW))
+    finally:
+        set_observer(previous)
+    assert "CFDI40123" in shipped["reported"] and "CFDI40101" in shipped["passed"]
+    assert observe.observation(seen.main, seen.injected)["reported"] == shipped["reported"]
+    assert seen.injected.reported == {"CFDI40123"}
