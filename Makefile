@@ -49,7 +49,7 @@ validations: install
 # a test that pairs the real clock with a fixed date fails here years before it would in `make test`.
 FUTURE_TESTS ?= tests/test_cli.py tests/test_cli_accounts.py tests/test_cli_datadir.py tests/test_cli_demo.py \
 	tests/test_cli_errors.py tests/test_cli_vault.py tests/test_cli_verify.py \
-	tests/api tests/pac tests/cfdi tests/gateway tests/store
+	tests/api tests/pac tests/cfdi tests/gateway tests/store tests/sat tests/render tests/web/test_portal.py
 test-future: install
 	./scripts/services.sh
 	TIMBRA_TEST_SHIFT_YEARS=10 $(BIN)/python -m pytest -p no:randomly $(FUTURE_TESTS)
