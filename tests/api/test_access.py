@@ -2,12 +2,13 @@
 pages send a browser to its sign-in instead, 303 to /login), unless it is on the short list of public pages
 below. A new route that forgets authentication fails here. (tests/web/test_portal.py enumerates the portal's
 routes again, signed in as another account: nothing of one account is reachable by another.)"""
+import base64
 import re
 
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
-from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
+from tests.api.test_rest import PASSWORD, Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
 from timbra.api.soap import endpoints as soap_endpoints
 
 # Public by design: the home page, the OpenAPI document and its offline Swagger UI, the manual (a mount), the
@@ -76,3 +77,228 @@ def test_public_pages_answer_without_credentials(api: Api):
     for path in ("/login", "/consulta", "/consulta/xml"):
         r = anonymous.post(path, data={"username": "demo", "uuid": "x"})
         assert r.status_code == 403 and "T212" in r.text, path
+
+
+# --- tenancy: one account's resources, asked for by another account --------------------------------------
+#
+# Every route whose path carries an id (or that takes ?account_id=), asked by a second emisor account (and a
+# distributor that does not manage the first) for the first account's objects: 404 (T103) or 403 (T102), never
+# 200 with its data and never 200 with an empty list that would confirm nothing and hide a missing check. A new
+# route with an id fails `test_every_route_with_an_id_is_in_the_tenancy_table` until it is added to CROSS
+# (checked here) or to NOT_A_TENANT_ID with the reason.
+
+# (method, path) -> the JSON body to send (a valid one, so the answer is about scoping, not validation)
+CROSS: dict[tuple[str, str], dict | None] = {
+    ("GET", "/v1/cfdi/{uuid}"): None,
+    ("GET", "/v1/cfdi/{uuid}/xml"): None,
+    ("GET", "/v1/cfdi/{uuid}/acuse-envio"): None,
+    ("GET", "/v1/cfdi/{uuid}/status"): None,
+    ("GET", "/v1/cfdi/{uuid}/acuse-cancelacion"): None,
+    ("GET", "/v1/cfdi/{uuid}/related"): None,
+    ("GET", "/v1/cfdi/{uuid}/events"): None,
+    ("GET", "/v1/cfdi/{uuid}/pdf"): None,
+    ("GET", "/v1/issue/{referencia}"): None,
+    ("DELETE", "/v1/apikeys/{key_id}"): None,
+    ("GET", "/v1/accounts/{account_id}"): None,
+    ("POST", "/v1/accounts/{account_id}/users"): {"username": "intruso", "password": "una clave bastante larga"},
+    ("POST", "/v1/accounts/{account_id}/rfcs"): {"rfc": "IIA040805DZ4"},
+    ("GET", "/v1/accounts/{account_id}/credits"): None,
+    ("POST", "/v1/accounts/{account_id}/packages"): {"size": 10},
+    ("POST", "/v1/accounts/{account_id}/credits"): {"amount": 1},
+    ("POST", "/v1/csd/{csd_id}/activate"): None,
+    ("DELETE", "/v1/csd/{csd_id}"): None,
+}
+# Routes that take ?account_id= (the account the operation is about): asked with the first account's id.
+CROSS_ACCOUNT_QUERY = {("GET", "/v1/cfdi"), ("GET", "/v1/csd"), ("POST", "/v1/csd"), ("GET", "/v1/events"),
+                       ("GET", "/v1/pending"), ("GET", "/v1/branding"), ("PUT", "/v1/branding"),
+                       ("DELETE", "/v1/branding"), ("GET", "/v1/branding/logo"), ("POST", "/v1/cancel"),
+                       ("POST", "/v1/pending/{uuid}"), *CROSS}
+# Routes with a path parameter that names no tenant's object, or whose objects another test covers:
+NOT_A_TENANT_ID = {
+    # the portal's language switch: "es" or "en", nobody's object
+    ("GET", "/idioma/{lang}"): "no object",
+    # the receptors' lookup: the format of the download (xml, pdf); the lookup itself needs UUID + both RFCs
+    # (tests/web/test_portal.py::test_receptor_lookup_says_the_same_unless_all_three_match_and_is_throttled)
+    ("POST", "/consulta/{kind}"): "format, not an id",
+    # accept or reject a cancellation of a CFDI issued TO the caller's RFCs: the UUID is looked up among the
+    # caller's own pending requests (SAT's 1001 "no pending request" otherwise); checked in CROSS_ACCOUNT_QUERY
+    # with ?account_id= and in test_the_receptors_answer_is_about_its_own_requests below
+    ("POST", "/v1/pending/{uuid}"): "the caller's own pending list",
+}
+# The portal's pages with an id: tests/web/test_portal.py::test_no_page_of_one_account_is_reachable_by_another
+# enumerates every one of them (signed in as another emisor and another distributor) the same way.
+PORTAL_COVERED_ELSEWHERE = "/portal"
+
+
+def _route_objects(app_or_router):
+    for r in app_or_router.routes:
+        if hasattr(r, "original_router"):
+            yield from _route_objects(r.original_router)
+        elif isinstance(r, APIRoute | Route):
+            for m in sorted((r.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield m, r
+
+
+def test_every_route_with_an_id_is_in_the_tenancy_table(api: Api):
+    with_ids, with_account = set(), set()
+    for method, route in _route_objects(api.app):
+        if route.path.startswith(PORTAL_COVERED_ELSEWHERE):
+            continue
+        if "{" in route.path:
+            with_ids.add((method, route.path))
+        dependant = getattr(route, "dependant", None)
+        if dependant is not None and any(q.name == "account_id" for q in dependant.query_params):
+            with_account.add((method, route.path))
+    missing = with_ids - set(CROSS) - set(NOT_A_TENANT_ID)
+    assert not missing, f"routes with an id missing from the tenancy table (CROSS or NOT_A_TENANT_ID): {missing}"
+    assert not with_account - CROSS_ACCOUNT_QUERY, with_account - CROSS_ACCOUNT_QUERY
+    assert len(with_ids) >= 15
+
+
+def _two_tenants(api: Api):
+    from tests.api.test_issue import body, upload_csd
+    from timbra.pac.accounts import SYSTEM_PRINCIPAL
+
+    accounts = api.pac.accounts
+    owner = api.erp()
+    upload_csd(owner, api.csd)
+    stamped = owner.post("/v1/stamp", content=api.document("TEN-1"),
+                         headers={"Content-Type": "application/xml", "Idempotency-Key": "K-1"})
+    assert stamped.status_code == 201, stamped.text
+    issued = owner.post("/v1/issue", json={**body(), "referencia": "TEN-REF"})
+    assert issued.status_code == 201, issued.text
+    [csd] = owner.get("/v1/csd").json()["items"]
+    keys = owner.get("/v1/apikeys").json()["items"]
+    other = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="Otra empresa", username="otra-empresa",
+                                    password=PASSWORD)
+    accounts.create_account(SYSTEM_PRINCIPAL, kind="distributor", name="Otro distribuidor",
+                            username="otro-distribuidor", password=PASSWORD)
+    values = {"uuid": stamped.json()["uuid"], "referencia": "TEN-REF", "key_id": keys[0]["id"],
+              "csd_id": csd["id"], "account_id": api.demo.account_id,
+              "csd_body": {"cer": base64.b64encode(api.csd.certificate.der).decode(),
+                           "key": base64.b64encode(api.csd.key.to_der(PASSWORD)).decode(), "password": PASSWORD}}
+    intruders = [api.basic("otra-empresa", PASSWORD), api.basic("otro-distribuidor", PASSWORD)]
+    assert other.account.id != api.demo.account_id
+    return owner, intruders, values
+
+
+def _assert_refused(r, where) -> None:
+    assert r.status_code in (403, 404), (where, r.status_code, r.text[:300])
+    assert r.json()["code"] in ("T102", "T103"), (where, r.text[:300])
+
+
+def test_no_resource_of_one_account_is_reachable_by_another(api: Api):
+    owner, intruders, values = _two_tenants(api)
+    a = values["account_id"]
+    for (method, path), payload in CROSS.items():
+        concrete = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+        for who in intruders:
+            _assert_refused(who.request(method, concrete, json=payload), (method, path))
+            # naming the owner's account explicitly does not help either
+            _assert_refused(who.request(method, concrete, params={"account_id": a}, json=payload),
+                            (method, path, "account_id"))
+    for method, path in sorted(CROSS_ACCOUNT_QUERY - set(CROSS)):
+        concrete = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+        payload = {"uuids": [values["uuid"]], "motivo": "02"} if path == "/v1/cancel" else \
+            {"respuesta": "Rechazo"} if path.startswith("/v1/pending/") else \
+            {"color": "#112233"} if path == "/v1/branding" else \
+            values["csd_body"] if (method, path) == ("POST", "/v1/csd") else None
+        for who in intruders:
+            _assert_refused(who.request(method, concrete, params={"account_id": a}, json=payload),
+                            (method, path))
+    # ...while the owner reaches every one of its objects (the ids above are real)
+    for path in ("/v1/cfdi/{uuid}", "/v1/cfdi/{uuid}/xml", "/v1/cfdi/{uuid}/events", "/v1/cfdi/{uuid}/pdf",
+                 "/v1/issue/{referencia}", "/v1/accounts/{account_id}", "/v1/accounts/{account_id}/credits"):
+        concrete = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+        assert owner.get(concrete).status_code == 200, path
+    # The lists of another account never show the owner's objects
+    for who in intruders:
+        for path in ("/v1/cfdi", "/v1/csd", "/v1/events", "/v1/apikeys"):
+            r = who.get(path)
+            assert r.status_code == 200 and values["uuid"] not in r.text and "TEN-REF" not in r.text, path
+            assert not any(i.get("id") == values["csd_id"] for i in r.json()["items"]) or path != "/v1/csd"
+    # Idempotency-Keys are per account: another account's "K-1" is a new request of its own (its RFC is not
+    # EKU9003173C9, so T-coded refusal), never the owner's stamp replayed
+    r = intruders[0].post("/v1/stamp", content=api.document("TEN-2"),
+                          headers={"Content-Type": "application/xml", "Idempotency-Key": "K-1"})
+    assert r.status_code >= 400 and values["uuid"] not in r.text
+
+
+def test_the_receptors_answer_is_about_its_own_requests(api: Api):
+    """POST /v1/pending/{uuid} looks the UUID up among the caller's own pending cancellations: another
+    account's UUID is SAT's 1001 "no pending request" (nothing about the CFDI or its owner)."""
+    _, intruders, values = _two_tenants(api)
+    r = intruders[0].post(f"/v1/pending/{values['uuid']}", json={"respuesta": "Rechazo"})
+    assert r.status_code in (200, 400, 404), r.text
+    assert "EKU9003173C9" not in r.text and "URE180429TM6" not in r.text
+
+
+# SOAP operations that name one object (a UUID, a referencia, a sello): (service path, operation) -> the
+# arguments besides the credentials. Asked by another account with the owner's ids: the protocol's "not
+# found" (T103), never the object. Operations that list or stamp act on the caller's own account only.
+FEL, FEL_CR = "/WSTimbrado33/WSCFDI33.svc", "/CR33/ConexionRemota.svc"
+FK_STAMP, FK_CANCEL, FK_UTIL = ("/servicios/soap/stamp.wsdl", "/servicios/soap/cancel.wsdl",
+                                "/servicios/soap/utilities.wsdl")
+SOAP_CROSS = {
+    (FEL, "ConsultarComplementoTimbre"): {"uUID": "{uuid}"},
+    (FEL, "ObtenerAcuseEnvio"): {"uUID": "{uuid}"},
+    (FEL, "ObtenerAcuseCancelacion"): {"uUID": "{uuid}"},
+    (FEL, "ObtenerPDF"): {"uUID": "{uuid}"},
+    (FEL, "ConsultarTimbrePorReferencia"): {"referencia": "{referencia}"},
+    (FEL, "ConsultarTimbrePorSello"): {"sello": "{sello}"},
+    (FEL, "EstatusCancelacionAsincrona"): {"referencia": "{uuid}"},
+    (FK_STAMP, "query_pending"): {"uuid": "{uuid}"},
+    **{(FEL_CR, f"{op}{v}"): {"uuid": "{uuid}"} for v in ("", "40")
+       for op in ("ObtenerXMLPorUUID", "ObtenerXMLyAddendaPorUUID", "ObtenerPDF", "ObtenerAcuseEnvio",
+                  "ObtenerAcuseCancelacion")},
+    **{(FEL_CR, f"ObtenerXMLPorReferencia{v}"): {"referencia": "{referencia}"} for v in ("", "40")},
+    (FK_UTIL, "get_xml"): {"uuid": "{uuid}", "taxpayer_id": "EKU9003173C9", "invoice_type": "I"},
+    (FK_CANCEL, "get_receipt"): {"uuid": "{uuid}", "taxpayer_id": "EKU9003173C9", "type": "R"},
+}
+# Operations whose id parameter is checked elsewhere or names nothing of an account: cancelling another's
+# UUID (tests/api/test_soap_*.py: T103/SAT's "not found" per folio), the receptor's answers (the caller's own
+# pending list), related CFDI and SAT status (SAT's public services, with RFC and total); TimbrarCFDI's
+# referencia is per account (another account's same referencia is a stamp of its own: tests/reliability/
+# test_retries.py).
+SOAP_ELSEWHERE = {"TimbrarCFDI", "CancelarCFDI", "CancelacionAsincrona", "CancelarCFDIConValidacion", "CancelarCFDIs",
+                  "CancelarCFDIsConValidacion", "CancelarCFDIsV4", "ProcesarAceptacionRechazo",
+                  "ProcesarSolicitudesCancelacion", "ConsultarComprobantesRelacionados", "cancel", "sign_cancel",
+                  "accept_reject", "get_related", "get_sat_status"}
+_ID_PARAM = re.compile(r"(?i)^(uuids?|referencia|sello|uuids_ar)$")
+
+
+def test_every_soap_operation_with_an_id_is_in_the_tenancy_table():
+    for path, ep in soap_endpoints().items():
+        for op in ep.service.ops:
+            if any(_ID_PARAM.match(p.name) for p in op.params):
+                assert any(o == op.name for _, o in SOAP_CROSS) or op.name in SOAP_ELSEWHERE, (path, op.name)
+
+
+def test_no_soap_operation_reaches_another_accounts_object(api: Api):
+    from lxml import etree
+
+    from tests.api.soap_clients import zeep_client
+
+    owner, intruders, values = _two_tenants(api)
+    xml = owner.get(f"/v1/cfdi/{values['uuid']}/xml").content
+    values["sello"] = etree.fromstring(xml).get("Sello")
+    creds = {FEL: ("usuario", "password"), FK_STAMP: ("username", "password"), FK_UTIL: ("username", "password"),
+             FK_CANCEL: ("username", "password")}
+    clients = {}
+    for (path, op), args in SOAP_CROSS.items():
+        if path not in clients:
+            clients[path] = zeep_client(api.client(), path).service
+        filled = {k: v.format(**values) for k, v in args.items()}
+        if path == FEL_CR:
+            def call(user, pw, op=op, path=path, filled=filled):
+                return getattr(clients[path], op)(credenciales={"Usuario": user, "Password": pw}, **filled)
+        else:
+            def call(user, pw, op=op, path=path, filled=filled, u=creds[path][0], p=creds[path][1]):
+                return getattr(clients[path], op)(**{u: user, p: pw}, **filled)
+        got = call("otra-empresa", PASSWORD)
+        text = str(got)
+        assert any(w in text.lower() for w in ("t103", "no encontrado", "not found")), (op, text[:400])
+        assert "<cfdi:Comprobante" not in text and "TimbreFiscalDigital" not in text, (op, text[:400])
+        # and the owner does get it (the ids are real; acuses and cancellation states exist later)
+        if not any(w in op for w in ("Acuse", "Estatus", "receipt", "pending")):
+            assert str(call(api.demo.username, api.demo.password)) != text, op
