@@ -175,6 +175,10 @@ _TABLE = [
                  "de esta solicitud; reintente (vea Retry-After).",
          "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "
          "charged; retry (see Retry-After).", source="pac", http_status=503),
+    Code("T224", "Demasiadas API keys inválidas desde esta dirección; espere antes de volver a intentar "
+                 "(vea Retry-After).",
+         "Too many invalid API keys from this address; wait before trying again (see Retry-After).",
+         http_status=429),
     Code("T230", "El XML de este CFDI ya no se conserva: la política de retención del PAC lo depuró (sus datos, "
                  "estado y acuses siguen disponibles).",
          "This CFDI's XML is no longer kept: the PAC's retention policy purged it (its data, status and acuses "

@@ -302,3 +302,51 @@ def test_no_soap_operation_reaches_another_accounts_object(api: Api):
         # and the owner does get it (the ids are real; acuses and cancellation states exist later)
         if not any(w in op for w in ("Acuse", "Estatus", "receipt", "pending")):
             assert str(call(api.demo.username, api.demo.password)) != text, op
+
+
+# --- brute force: wrong API keys from one address ----------------------------------------------------------
+
+def test_wrong_api_keys_from_one_address_are_throttled_rest_and_soap(api: Api):
+    from fastapi.testclient import TestClient
+
+    from tests.api.soap_clients import zeep_client
+
+    api.pac.accounts.key_throttle.per_client = 5
+    guesser = TestClient(api.app, client=("203.0.113.7", 4000))
+    wrong = [f"tbk_{i:012x}_{'x' * 43}" for i in range(5)]
+    for k in wrong:
+        r = guesser.get("/v1/me", headers={"X-API-Key": k})
+        assert r.status_code == 401 and r.json()["code"] == "T101"
+    r = guesser.get("/v1/me", headers={"X-API-Key": "tbk_000000000009_" + "y" * 43})
+    assert r.status_code == 429 and r.json()["code"] == "T224", r.text
+    assert int(r.headers["Retry-After"]) > 0 and r.json()["message_en"]
+    r = guesser.get("/v1/me", headers={"Authorization": "Bearer nope"})  # Bearer is the same key
+    assert r.status_code == 429 and r.json()["code"] == "T224"
+    # SOAP from the same address: the key as the password is refused in the protocol's shape, with T224
+    fel = zeep_client(guesser, "/WSTimbrado33/WSCFDI33.svc").service
+    got = fel.ConsultarTimbrePorReferencia(usuario="", password="tbk_00000000000a_" + "z" * 43, referencia="x")
+    assert got.OperacionExitosa is False and got.CodigoRespuesta == "T224", got
+    # the right key from another address still works (and passwords are a separate throttle)
+    assert api.erp().get("/v1/me").status_code == 200
+    assert api.basic(api.demo.username, api.demo.password).get("/v1/me").status_code == 200
+    guesser.close()
+
+
+def test_wrong_api_keys_over_soap_count_too(api: Api):
+    from fastapi.testclient import TestClient
+
+    from tests.api.soap_clients import zeep_client
+
+    api.pac.accounts.key_throttle.per_client = 3
+    guesser = TestClient(api.app, client=("198.51.100.9", 4000))
+    fk = zeep_client(guesser, "/servicios/soap/utilities.wsdl").service
+    for i in range(3):
+        assert fk.datetime(username="", password=f"tbk_{i:012x}_{'x' * 43}").error.startswith("T101")
+    assert fk.datetime(username="", password="tbk_0000000000ff_" + "x" * 43).error.startswith("T224")
+    r = guesser.get("/v1/me", headers={"X-API-Key": "tbk_0000000000fe_" + "x" * 43})
+    assert r.status_code == 429 and r.json()["code"] == "T224"
+    other = TestClient(api.app, client=("198.51.100.10", 4000))
+    assert zeep_client(other, "/servicios/soap/utilities.wsdl").service.datetime(
+        username="", password=api.demo.api_key).error is None
+    guesser.close()
+    other.close()

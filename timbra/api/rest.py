@@ -110,10 +110,14 @@ async def principal(request: Request,
     A key seen in the last seconds is answered from memory, without a thread or the database."""
     accounts = pac_of(request).accounts
     key = api_key or (bearer.credentials if bearer is not None else None)
+    client = request.client.host if request.client else None
     if key:
-        return accounts.cached_key(key) or await run_in_threadpool(accounts.authenticate_key, key)
+        hit = accounts.cached_key(key)
+        if hit is not None:
+            return hit
+        accounts.key_throttle.check(client=client)  # an address sending wrong keys is answered without a thread
+        return await run_in_threadpool(accounts.authenticate_key, key, client)
     if basic is not None:
-        client = request.client.host if request.client else None
         accounts.throttle.check(client=client)  # a throttled address is answered without a thread
         limiter = _logins(request)
         if limiter.statistics().tasks_waiting >= 8 * accounts.argon2_slots:

@@ -45,11 +45,15 @@ class Ctx:
         password. Passwords run argon2 in the same limited threads as REST's Basic authentication."""
         accounts = self.pac.accounts
         username, password = (username or "").strip(), password or ""
+        client = self.request.client.host if self.request.client else None
         if password.startswith("tbk_"):
-            return accounts.cached_key(password) or await run_in_threadpool(accounts.authenticate_key, password)
+            hit = accounts.cached_key(password)
+            if hit is not None:
+                return hit
+            accounts.key_throttle.check(client=client)
+            return await run_in_threadpool(accounts.authenticate_key, password, client)
         if not username or not password:
             raise error("T101")
-        client = self.request.client.host if self.request.client else None
         accounts.throttle.check(client=client)
         limiter = _logins(self.request)
         if limiter.statistics().tasks_waiting >= 8 * accounts.argon2_slots:
