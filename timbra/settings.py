@@ -106,6 +106,9 @@ class Settings:
     # The portal's session cookie: Secure (sent over HTTPS only; TIMBRA_COOKIE_SECURE=1 behind TLS), how long
     # a sign-in lasts at most and how long it survives without use.
     cookie_secure: bool = False
+    # Strict-Transport-Security's max-age on every answer (TIMBRA_HSTS_SECONDS); 0 (the default) sends none:
+    # set it only when timbra is reached over HTTPS alone (a TLS proxy in front), e.g. 31536000.
+    hsts_seconds: int = 0
     session_hours: int = 12
     session_idle_minutes: int = 60
     # Months the stamped XML is kept (TIMBRA_RETENTION_MONTHS): 0 keeps everything; otherwise at least
@@ -172,6 +175,7 @@ class Settings:
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
             cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
             cookie_secure=_bool("TIMBRA_COOKIE_SECURE", False),
+            hsts_seconds=max(0, _int("TIMBRA_HSTS_SECONDS", 0)),
             session_hours=max(1, _int("TIMBRA_SESSION_HOURS", 12)),
             session_idle_minutes=max(1, _int("TIMBRA_SESSION_IDLE_MINUTES", 60)),
             retention_months=_int("TIMBRA_RETENTION_MONTHS", 0),

@@ -350,3 +350,79 @@ def test_wrong_api_keys_over_soap_count_too(api: Api):
         username="", password=api.demo.api_key).error is None
     guesser.close()
     other.close()
+
+
+# --- security headers on every answer --------------------------------------------------------------------
+
+BASE_HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "same-origin"}
+
+
+def _secure_headers(r, where) -> None:
+    for k, v in BASE_HEADERS.items():
+        assert r.headers.get(k) == v, (where, k, dict(r.headers))
+    if r.headers.get("content-type", "").startswith("text/html"):
+        csp = r.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp and "object-src 'none'" in csp, where
+        assert "unsafe-inline" not in csp.split("style-src")[0], (where, csp)  # never for scripts
+
+
+def test_security_headers_on_every_kind_of_answer(api: Api):
+    anonymous, erp = api.client(), api.erp()
+    answers = {
+        "REST 200": erp.get("/v1/me"), "REST 401": anonymous.get("/v1/me"), "REST 404": erp.get("/v1/nada"),
+        "REST 400": erp.post("/v1/stamp", content=b"<x", headers={"Content-Type": "application/xml"}),
+        "REST 413": erp.post("/v1/stamp", content=b"x" * (api.pac.settings.max_request_bytes + 70_000),
+                             headers={"Content-Type": "application/xml"}),
+        "healthz": anonymous.get("/healthz"), "openapi": anonymous.get("/openapi.json"),
+        "SOAP WSDL": anonymous.get("/servicios/soap/stamp.wsdl"),
+        "SOAP fault": anonymous.post("/servicios/soap/stamp.wsdl", content=b"<nope/>"),
+        "portal login": anonymous.get("/login"), "portal home": anonymous.get("/"),
+        "portal redirect": anonymous.get("/portal", follow_redirects=False),
+        "portal 404": anonymous.get("/portal/no-existe", follow_redirects=False),
+        "docs": anonymous.get("/docs"), "static": anonymous.get("/static/swagger-ui/swagger-ui-bundle.js"),
+    }
+    for where, r in answers.items():
+        _secure_headers(r, where)
+    assert "strict-transport-security" not in answers["REST 200"].headers  # TIMBRA_HSTS_SECONDS=0: none
+    assert answers["portal login"].headers["content-type"].startswith("text/html")
+    assert answers["portal login"].headers["cache-control"] == "no-store"
+
+
+def test_docs_work_offline_under_their_csp(api: Api):
+    """/docs loads Swagger UI from timbra's own /static (no CDN), its one inline script is allowed by hash (not
+    'unsafe-inline'), and every file it names is served."""
+    import base64 as b64
+    import hashlib
+
+    c = api.client()
+    page = c.get("/docs")
+    assert page.status_code == 200
+    csp = page.headers["content-security-policy"]
+    scripts = re.findall(r"<script>(.*?)</script>", page.text, re.S)
+    assert len(scripts) == 1
+    digest = b64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp and "script-src 'self' 'sha256-" in csp
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from outside
+    for url in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+        assert url.startswith("/static/"), url
+        assert c.get(url).status_code == 200, url
+    assert c.get("/openapi.json").status_code == 200
+
+
+def test_hsts_when_configured(api: Api):
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from timbra.api.app import create_app
+
+    original = api.pac.settings
+    api.pac.settings = dataclasses.replace(original, hsts_seconds=31536000)
+    try:
+        app = create_app(api.pac, manage_lifecycle=False)
+    finally:
+        api.pac.settings = original
+    c = TestClient(app)
+    for path in ("/v1/me", "/login", "/docs", "/servicios/soap/stamp.wsdl", "/healthz"):
+        assert c.get(path).headers["strict-transport-security"] == "max-age=31536000", path
+    c.close()

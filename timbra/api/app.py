@@ -1,8 +1,11 @@
 """The ASGI application factory: routes, one error shape, body limits, and the PAC's lifecycle."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
+import re
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -184,6 +187,55 @@ class Manual:
         await self.files(scope, receive, send)
 
 
+# HTML pages (the portal, /docs): scripts, styles and images from timbra itself only, no frames, no plugins,
+# forms post back to timbra. Every other answer (JSON, XML, PDF, files) gets the headers without a CSP.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def docs_csp(html: bytes) -> str:
+    """/docs's CSP: PAGE_CSP plus the hash of Swagger UI's one inline script (it starts the UI) and the inline
+    styles Swagger UI sets on its elements; its files come from /static (offline)."""
+    scripts = re.findall(rb"<script>(.*?)</script>", html, re.S)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(x).digest()).decode()}'" for x in scripts)
+    return PAGE_CSP.replace("script-src 'self'", f"script-src 'self' {hashes}").replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+class SecurityHeaders:
+    """The security headers of every answer (REST, SOAP, the portal, /docs, static files, errors):
+    nosniff, X-Frame-Options DENY, Referrer-Policy, a CSP on HTML pages (PAGE_CSP unless the page brings its
+    own, as /docs does) and Strict-Transport-Security when TIMBRA_HSTS_SECONDS > 0. One place owns them."""
+
+    def __init__(self, app, hsts_seconds: int = 0) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        if hsts_seconds > 0:
+            self.headers.append((b"strict-transport-security", f"max-age={hsts_seconds}".encode()))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.headers if k not in present]
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if ctype.startswith(b"text/html") and b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", PAGE_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
 def _too_large(limit: int) -> TimbraError:
     return error("T107", detail={"max_bytes": limit})
 
@@ -273,11 +325,13 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="timbra - API",
+        page = get_swagger_ui_html(openapi_url=app.openapi_url, title="timbra - API",
                                    swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
                                    swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
                                    swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
                                    swagger_ui_parameters={"validatorUrl": None})  # no call to an outside validator
+        page.headers["Content-Security-Policy"] = docs_csp(page.body)
+        return page
 
     app.include_router(ops.router)
     app.include_router(rest.router)
@@ -288,6 +342,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     schemas.register(app)  # examples of the path parameters in /openapi.json
     soap.register(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
+    app.add_middleware(SecurityHeaders, hsts_seconds=pac.settings.hsts_seconds)
     app.add_middleware(AccessLog)
     app.add_middleware(ops.RequestContext)  # outermost: the access log line carries the request id
     return app
