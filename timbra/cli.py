@@ -34,7 +34,7 @@ PROGRESS_THRESHOLD = 50
 # else is T900 (`timbra --traceback ...` shows the Python traceback).
 
 # Codes that mean the command or the installation is wrong, not the document or the operation: exit 2.
-USAGE_CODES = frozenset({"T100", "T170", "T171", "T172", "T173"})
+USAGE_CODES = frozenset({"T100", "T170", "T171", "T172", "T173", "T221", "T222", "T223"})
 
 
 def exit_status(code: str) -> int:

@@ -175,6 +175,19 @@ _TABLE = [
                  "de esta solicitud; reintente (vea Retry-After).",
          "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "
          "charged; retry (see Retry-After).", source="pac", http_status=503),
+    # Production refuses what belongs to the sandbox (`timbra serve` exits with status 2).
+    Code("T221", "Producción no arranca con el certificado del PAC del sandbox (emitido por la AC de prueba de "
+                 "timbra): configure TIMBRA_PAC_CER y TIMBRA_PAC_KEY con el certificado que el SAT le emitió.",
+         "Production does not start with the sandbox's PAC certificate (issued by timbra's test CA): set "
+         "TIMBRA_PAC_CER and TIMBRA_PAC_KEY to the certificate SAT issued to you.", source="pac", http_status=500),
+    Code("T222", "Producción no arranca sin una llave maestra propia: configure TIMBRA_MASTER_KEY (base64 de 32 "
+                 "bytes aleatorios), que no sea la del sandbox ni una trivial.",
+         "Production does not start without a master key of its own: set TIMBRA_MASTER_KEY (base64 of 32 random "
+         "bytes), neither the sandbox's nor a trivial one.", source="pac", http_status=500),
+    Code("T223", "Producción no arranca con cuentas de demostración en la base de datos (sus contraseñas se "
+                 "mostraron en pantalla): use una base de datos nueva para producción.",
+         "Production does not start with demo accounts in the database (their passwords were shown on screen): "
+         "use a new database for production.", source="pac", http_status=500),
     Code("T224", "Demasiadas API keys inválidas desde esta dirección; espere antes de volver a intentar "
                  "(vea Retry-After).",
          "Too many invalid API keys from this address; wait before trying again (see Retry-After).",

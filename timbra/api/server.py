@@ -40,6 +40,9 @@ def print_demo(demo: DemoAccount, base_url: str) -> None:
 def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
     import uvicorn
 
+    from timbra.pac import production
+
+    production.check(settings)  # outside the sandbox: no sandbox certificate, master key or demo account
     demo = prepare(settings)
     base = f"http://{settings.host}:{settings.port}"
     if demo is not None:
