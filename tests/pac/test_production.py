@@ -111,7 +111,8 @@ def test_timbra_serve_refuses_with_a_coded_line(sandbox_dir: Path):
     assert r.exit_code == 2 and "error T221" in r.stderr, r.output
     assert "Producción" in r.stderr and "Production" in r.stderr
     own = _own_certificate(sandbox_dir)
-    r = CliRunner(env={**env, "TIMBRA_PAC_CER": str(own), "TIMBRA_PAC_KEY": str(own)}).invoke(main, ["serve"])
+    r = CliRunner(env={**env, "TIMBRA_PAC_CER": str(own), "TIMBRA_PAC_KEY": str(own),
+                       "TIMBRA_PAC_KEY_PASSWORD": "x" * 12}).invoke(main, ["serve"])
     assert r.exit_code == 2 and "error T222" in r.stderr, r.output
     assert "contraseña" not in r.output and "API key" not in r.output  # no demo account was made or printed
     assert not (sandbox_dir / "prod.db").exists() or production.demo_users_in_database(

@@ -27,6 +27,8 @@ def check(settings: Settings, *, demo_users=None) -> None:
     `demo_users(settings)` lists the demo users in the database (default: asks it)."""
     if settings.sandbox:
         return
+    if settings.pac_cer is not None:
+        settings.pac_password  # noqa: B018 - T171 first: outside the sandbox the PAC key's password has no default
     check_pac_certificate(settings)
     check_master_key(settings)
     found = (demo_users or demo_users_in_database)(settings)
