@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench data manual validations test-future
+.PHONY: install run test bench soak data manual validations test-future
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: install
 	$(BIN)/python bench/bench_issue.py
 	$(BIN)/python bench/bench_cancel.py
 	$(BIN)/python bench/bench_pdf.py
+
+# 10 minutes of steady stamping over loopback: latency per minute and the server's memory over time.
+soak: install
+	$(BIN)/python bench/soak.py --rate 50 --minutes 10
 
 # Re-import SAT's material from ../shared (only when SAT publishes new schemas or catalogs).
 data: install
