@@ -1,10 +1,16 @@
 """Every route of the app is enumerated: each one refuses a caller without credentials (401 T101; the portal's
 pages send a browser to its sign-in instead, 303 to /login), unless it is on the short list of public pages
 below. A new route that forgets authentication fails here. (tests/web/test_portal.py enumerates the portal's
-routes again, signed in as another account: nothing of one account is reachable by another.)"""
+routes again, signed in as another account: nothing of one account is reachable by another.)
+
+Also here (issue #16): tenant scoping of every REST route with an id and every SOAP operation that names a
+UUID, referencia or sello (a second account asks for the first one's objects: 404/403, never its data); the
+throttle of wrong API keys per client address (T224), behind a proxy too; and the security headers of every
+kind of answer (REST, SOAP, portal, /docs offline under its CSP, errors), HSTS when configured."""
 import base64
 import re
 
+import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
@@ -216,7 +222,8 @@ def test_no_resource_of_one_account_is_reachable_by_another(api: Api):
         for path in ("/v1/cfdi", "/v1/csd", "/v1/events", "/v1/apikeys"):
             r = who.get(path)
             assert r.status_code == 200 and values["uuid"] not in r.text and "TEN-REF" not in r.text, path
-            assert not any(i.get("id") == values["csd_id"] for i in r.json()["items"]) or path != "/v1/csd"
+            if path == "/v1/csd":
+                assert all(i["id"] != values["csd_id"] for i in r.json()["items"])
     # Idempotency-Keys are per account: another account's "K-1" is a new request of its own (its RFC is not
     # EKU9003173C9, so T-coded refusal), never the owner's stamp replayed
     r = intruders[0].post("/v1/stamp", content=api.document("TEN-2"),
@@ -384,6 +391,18 @@ def test_security_headers_on_every_kind_of_answer(api: Api):
     for where, r in answers.items():
         _secure_headers(r, where)
     assert "strict-transport-security" not in answers["REST 200"].headers  # TIMBRA_HSTS_SECONDS=0: none
+    # an unexpected error (T900, answered by the outermost error middleware) too
+    from fastapi.testclient import TestClient
+
+    def broken(*_a, **_k):
+        raise RuntimeError("boom")
+
+    api.pac.credits.balance = broken
+    c = TestClient(api.app, raise_server_exceptions=False, headers={"X-API-Key": api.demo.api_key})
+    r = c.get("/v1/credits")
+    c.close()
+    assert r.status_code == 500 and r.json()["code"] == "T900" and "boom" not in r.text
+    _secure_headers(r, "T900")
     assert answers["portal login"].headers["content-type"].startswith("text/html")
     assert answers["portal login"].headers["cache-control"] == "no-store"
 
@@ -426,3 +445,28 @@ def test_hsts_when_configured(api: Api):
     for path in ("/v1/me", "/login", "/docs", "/servicios/soap/stamp.wsdl", "/healthz"):
         assert c.get(path).headers["strict-transport-security"] == "max-age=31536000", path
     c.close()
+
+
+@pytest.mark.parametrize("behind_proxy", [False, True])
+def test_throttles_count_the_forwarded_client_only_from_the_configured_proxy(api: Api, behind_proxy: bool):
+    """`timbra serve`'s uvicorn options: with TIMBRA_FORWARDED_ALLOW_IPS the proxy's X-Forwarded-For names the
+    client (one client's wrong keys do not throttle the others behind the proxy); without it a client cannot
+    pick its address with that header."""
+    import dataclasses
+
+    import httpx
+
+    from tests.reliability.test_retries import serving
+    from timbra.api.server import proxy_options
+
+    settings = dataclasses.replace(api.pac.settings, forwarded_allow_ips="127.0.0.1" if behind_proxy else None)
+    api.pac.accounts.key_throttle.per_client = 3
+    with serving(api.app, **proxy_options(settings)) as url, httpx.Client(base_url=url) as c:
+        for i in range(3):
+            r = c.get("/v1/me", headers={"X-API-Key": f"tbk_{i:012x}_{'x' * 43}", "X-Forwarded-For": "192.0.2.1"})
+            assert r.status_code == 401
+        r = c.get("/v1/me", headers={"X-API-Key": "tbk_0000000000ff_" + "x" * 43, "X-Forwarded-For": "192.0.2.1"})
+        assert r.status_code == 429 and r.json()["code"] == "T224"
+        other = c.get("/v1/me", headers={"X-API-Key": "tbk_0000000000fe_" + "x" * 43,
+                                         "X-Forwarded-For": "192.0.2.2"})
+        assert other.status_code == (401 if behind_proxy else 429), other.text

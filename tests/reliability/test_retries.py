@@ -29,9 +29,10 @@ FINKOK = "/servicios/soap/stamp.wsdl"
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
+def serving(app, **options) -> Iterator[str]:
+    """The app on a real uvicorn server on loopback (`options`: more of uvicorn's settings)."""
     sock = free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

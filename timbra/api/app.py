@@ -342,7 +342,9 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     schemas.register(app)  # examples of the path parameters in /openapi.json
     soap.register(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
-    app.add_middleware(SecurityHeaders, hsts_seconds=pac.settings.hsts_seconds)
     app.add_middleware(AccessLog)
-    app.add_middleware(ops.RequestContext)  # outermost: the access log line carries the request id
+    app.add_middleware(ops.RequestContext)  # the access log line carries the request id
+    # The security headers wrap everything, Starlette's ServerErrorMiddleware too (a T900 answer gets them).
+    build, hsts = app.build_middleware_stack, pac.settings.hsts_seconds
+    app.build_middleware_stack = lambda: SecurityHeaders(build(), hsts_seconds=hsts)
     return app
