@@ -1,6 +1,6 @@
 """Soak: `timbra serve` stamping at a steady rate for minutes, its memory sampled all along (issue #16).
 
-    .venv/bin/python bench/soak.py [--rate 50] [--minutes 10] [--clients 4] [--sample 10]
+    .venv/bin/python bench/soak.py [--rate 50] [--minutes 10] [--clients 8] [--sample 10]
                                    [--database-url URL] [--strict] [--tiny]
 
 Starts `timbra serve` (a subprocess, one process, the outbox worker inside it delivering to the sandbox SAT as
@@ -150,7 +150,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=float, default=50.0, help="stamps per second, in total")
     ap.add_argument("--minutes", type=float, default=10.0, help="how long")
-    ap.add_argument("--clients", type=int, default=4, help="client threads sharing the schedule")
+    ap.add_argument("--clients", type=int, default=8, help="client threads sharing the schedule")
     ap.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples")
     ap.add_argument("--window", type=float, default=60.0, help="seconds per latency line")
     ap.add_argument("--database-url", help="default: SQLite in a temporary data directory")

@@ -109,10 +109,6 @@ class Settings:
     # Strict-Transport-Security's max-age on every answer (TIMBRA_HSTS_SECONDS); 0 (the default) sends none:
     # set it only when timbra is reached over HTTPS alone (a TLS proxy in front), e.g. 31536000.
     hsts_seconds: int = 0
-    # Behind a reverse proxy (TIMBRA_FORWARDED_ALLOW_IPS, e.g. 127.0.0.1): the proxies whose X-Forwarded-For
-    # names the client, so the per-address throttles (logins T150, API keys T224, the receptors' lookup) count
-    # each client, not the proxy. Unset: the connection's address.
-    forwarded_allow_ips: str | None = None
     session_hours: int = 12
     session_idle_minutes: int = 60
     # Months the stamped XML is kept (TIMBRA_RETENTION_MONTHS): 0 keeps everything; otherwise at least
@@ -180,7 +176,6 @@ class Settings:
             cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
             cookie_secure=_bool("TIMBRA_COOKIE_SECURE", False),
             hsts_seconds=max(0, _int("TIMBRA_HSTS_SECONDS", 0)),
-            forwarded_allow_ips=(env.get("TIMBRA_FORWARDED_ALLOW_IPS") or "").strip() or None,
             session_hours=max(1, _int("TIMBRA_SESSION_HOURS", 12)),
             session_idle_minutes=max(1, _int("TIMBRA_SESSION_IDLE_MINUTES", 60)),
             retention_months=_int("TIMBRA_RETENTION_MONTHS", 0),

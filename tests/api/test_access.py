@@ -449,19 +449,17 @@ def test_hsts_when_configured(api: Api):
 
 @pytest.mark.parametrize("behind_proxy", [False, True])
 def test_throttles_count_the_forwarded_client_only_from_the_configured_proxy(api: Api, behind_proxy: bool):
-    """`timbra serve`'s uvicorn options: with TIMBRA_FORWARDED_ALLOW_IPS the proxy's X-Forwarded-For names the
-    client (one client's wrong keys do not throttle the others behind the proxy); without it a client cannot
-    pick its address with that header."""
-    import dataclasses
-
+    """Behind the reverse proxy (FORWARDED_ALLOW_IPS: uvicorn believes X-Forwarded-For from it) one client's
+    wrong keys do not throttle the others behind the proxy; without it a client cannot pick its address with
+    that header."""
     import httpx
 
     from tests.reliability.test_retries import serving
-    from timbra.api.server import proxy_options
 
-    settings = dataclasses.replace(api.pac.settings, forwarded_allow_ips="127.0.0.1" if behind_proxy else None)
+    options = {"proxy_headers": True, "forwarded_allow_ips": "127.0.0.1"} if behind_proxy else \
+        {"proxy_headers": False}
     api.pac.accounts.key_throttle.per_client = 3
-    with serving(api.app, **proxy_options(settings)) as url, httpx.Client(base_url=url) as c:
+    with serving(api.app, **options) as url, httpx.Client(base_url=url) as c:
         for i in range(3):
             r = c.get("/v1/me", headers={"X-API-Key": f"tbk_{i:012x}_{'x' * 43}", "X-Forwarded-For": "192.0.2.1"})
             assert r.status_code == 401
