@@ -468,3 +468,30 @@ def test_throttles_count_the_forwarded_client_only_from_the_configured_proxy(api
         other = c.get("/v1/me", headers={"X-API-Key": "tbk_0000000000fe_" + "x" * 43,
                                          "X-Forwarded-For": "192.0.2.2"})
         assert other.status_code == (401 if behind_proxy else 429), other.text
+
+
+def test_the_manual_under_its_csp(api: Api, tmp_path):
+    """/manual: MkDocs' pages keep their one inline script (`base_url`), allowed by its hash; built or not, the
+    answer has the security headers of every page."""
+    import base64 as b64
+    import hashlib
+
+    from fastapi.testclient import TestClient
+    from starlette.applications import Starlette
+    from starlette.routing import Mount as StarletteMount
+
+    from timbra.api.app import Manual, SecurityHeaders
+
+    r = api.client().get("/manual/")  # built or not (a page saying how to build it)
+    _secure_headers(r, "manual")
+    script = b'var base_url = ".",\n shortcuts = {"help": 191};'
+    (tmp_path / "index.html").write_bytes(b"<!doctype html><html><head><script src=\"js/base.js\"></script>"
+                                          b"<script>" + script + b"</script></head><body>x</body></html>")
+    (tmp_path / "base.css").write_text("body{}")
+    app = SecurityHeaders(Starlette(routes=[StarletteMount("/manual", Manual(tmp_path))]))
+    c = TestClient(app)
+    page = c.get("/manual/")
+    digest = b64.b64encode(hashlib.sha256(script).digest()).decode()
+    assert page.status_code == 200 and f"'sha256-{digest}'" in page.headers["content-security-policy"]
+    _secure_headers(page, "built manual")
+    assert "content-security-policy" not in c.get("/manual/base.css").headers  # a CSP is for pages

@@ -173,18 +173,36 @@ y recargue esta página. <code>make run</code> lo construye antes de arrancar.</
 
 
 class Manual:
-    """The manual's static HTML at /manual; until it is built, a page that says how to build it (404)."""
+    """The manual's static HTML at /manual; until it is built, a page that says how to build it (404).
+    Its pages carry a CSP that allows their own inline scripts by hash (MkDocs writes one, `base_url`)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.files: StaticFiles | None = None
+        self.csp = page_csp(inline_styles=True)
 
     async def __call__(self, scope, receive, send):
         if self.files is None:
             if not (self.directory / "index.html").is_file():
-                return await HTMLResponse(MANUAL_NOT_BUILT, status_code=404)(scope, receive, send)
+                response = HTMLResponse(MANUAL_NOT_BUILT, status_code=404, headers={"Content-Security-Policy":
+                                                                                   self.csp})
+                return await response(scope, receive, send)
+            self.csp = page_csp(_inline_scripts(self.directory.rglob("*.html")), inline_styles=True)
             self.files = StaticFiles(directory=self.directory, html=True)
-        await self.files(scope, receive, send)
+        csp = self.csp.encode()
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                if any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                    message = {**message, "headers": [*headers, (b"content-security-policy", csp)]}
+            await send(message)
+
+        await self.files(scope, receive, sending)
+
+
+def _inline_scripts(pages) -> set[bytes]:
+    return {x for page in pages for x in re.findall(rb"<script>(.*?)</script>", page.read_bytes(), re.S)}
 
 
 # HTML pages (the portal, /docs): scripts, styles and images from timbra itself only, no frames, no plugins,
@@ -198,13 +216,23 @@ SECURITY_HEADERS = {
 }
 
 
+def page_csp(inline_scripts=(), *, inline_styles: bool = False) -> str:
+    """PAGE_CSP, allowing these inline scripts by their hash (never 'unsafe-inline' for scripts) and, for
+    pages written by tools (Swagger UI, MkDocs), inline style attributes."""
+    csp = PAGE_CSP
+    hashes = " ".join(sorted(f"'sha256-{base64.b64encode(hashlib.sha256(x).digest()).decode()}'"
+                             for x in inline_scripts))
+    if hashes:
+        csp = csp.replace("script-src 'self'", f"script-src 'self' {hashes}")
+    if inline_styles:
+        csp = csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    return csp
+
+
 def docs_csp(html: bytes) -> str:
-    """/docs's CSP: PAGE_CSP plus the hash of Swagger UI's one inline script (it starts the UI) and the inline
-    styles Swagger UI sets on its elements; its files come from /static (offline)."""
-    scripts = re.findall(rb"<script>(.*?)</script>", html, re.S)
-    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(x).digest()).decode()}'" for x in scripts)
-    return PAGE_CSP.replace("script-src 'self'", f"script-src 'self' {hashes}").replace(
-        "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    """/docs's CSP: the hash of Swagger UI's one inline script (it starts the UI) and the inline styles
+    Swagger UI sets on its elements; its files come from /static (offline)."""
+    return page_csp(re.findall(rb"<script>(.*?)</script>", html, re.S), inline_styles=True)
 
 
 class SecurityHeaders:
