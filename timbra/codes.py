@@ -345,12 +345,12 @@ def http_status(code: str) -> int:
 
 
 def finding(code: str, node: str = "", *, detail: str | None = None, value: str | None = None,
-            expected: str | None = None) -> Finding:
+            expected: str | None = None, detail_en: str | None = None) -> Finding:
     """A finding for one of the codes of this table or of SAT's matrices."""
     c = CODES.get(code)
     if c is not None:
-        return Finding(code, c.es, node, value, expected, detail, c.en)
-    return Finding(code, matrix_text(code), node, value, expected, detail)
+        return Finding(code, c.es, node, value, expected, detail, c.en, detail_en)
+    return Finding(code, matrix_text(code), node, value, expected, detail, None, detail_en)
 
 
 @cache

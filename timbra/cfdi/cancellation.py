@@ -36,13 +36,20 @@ from signxml import (
 from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
 
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError
-from timbra.cfdi.document import DEFAULT_MAX_BYTES, _parser
+from timbra.cfdi.document import (
+    DEFAULT_MAX_BYTES,
+    XML_ERR_RESOURCE_LIMIT,
+    _parser,
+    limit_error,
+    refuse_instructions,
+)
+from timbra.cfdi.xmlerrors import schema_error, syntax_error
 from timbra.clock import MEXICO_CITY
 from timbra.codes import cancellation_error, error
+from timbra.errors import TimbraError
 
 if TYPE_CHECKING:
     from timbra.cfdi.trust import TrustStore
-    from timbra.errors import TimbraError
 
 NS_CANCELACION = "http://cancelacfd.sat.gob.mx"
 NS_RETENCIONES = "http://www.sat.gob.mx/esquemas/retencionpago/1"
@@ -317,15 +324,27 @@ def _check_respuestas(folios: Sequence[Respuesta], *, uuid_format: bool = True) 
 def _parse(xml: bytes, max_bytes: int, roots: Iterable[str]) -> etree._Element:
     if len(xml) > max_bytes:
         raise error("T107", detail={"max_bytes": max_bytes, "bytes": len(xml)})
+    if b"<!DOCTYPE" in xml.upper():
+        raise _malformed("el documento contiene una declaración DOCTYPE, que no se permite",
+                         "the document holds a DOCTYPE declaration, which is not allowed")
     try:
         root = etree.fromstring(xml, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _malformed(str(exc)) from exc
+        if exc.code == XML_ERR_RESOURCE_LIMIT:
+            raise limit_error(exc) from None
+        e = syntax_error(exc)  # never libxml2's own words
+        raise _malformed(f"XML mal formado: {e.es}", f"malformed XML: {e.en}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise _malformed("el documento contiene una declaración DOCTYPE, que no se permite")
+        raise _malformed("el documento contiene una declaración DOCTYPE, que no se permite",
+                         "the document holds a DOCTYPE declaration, which is not allowed")
+    try:
+        refuse_instructions(xml, root)
+    except TimbraError as exc:
+        raise _malformed(exc.detail.get("reason", ""), exc.detail.get("reason_en")) from None
     if root.tag not in roots:
-        raise _malformed(f"elemento raíz inesperado {root.tag}")
+        tag = etree.QName(root).localname if isinstance(root.tag, str) else "?"
+        raise _malformed(f"elemento raíz inesperado {tag[:80]}", f"unexpected root element {tag[:80]}")
     return root
 
 
@@ -357,7 +376,17 @@ def _verify_signature(xml: bytes, root: etree._Element) -> tuple[etree._Element,
     try:
         result = verifier.verify(root, x509_cert=cert.x509, expect_config=config)
     except (InvalidSignature, InvalidInput, InvalidCertificate) as exc:
-        raise _bad_seal(str(exc)) from exc
+        raise _bad_seal(f"la firma no es válida ({type(exc).__name__})",
+                        f"the signature is not valid ({type(exc).__name__})") from exc
+    except etree.DocumentInvalid as exc:  # signxml checks ds:Signature against XMLDSig's schema
+        first = exc.error_log.last_error if exc.error_log else None
+        e = schema_error(first) if first is not None else None
+        raise _bad_seal(f"ds:Signature no sigue el esquema de XMLDSig{': ' + e.es if e else ''}",
+                        f"ds:Signature does not follow XMLDSig's schema{': ' + e.en if e else ''}") from None
+    except (etree.LxmlError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        # a signature signxml cannot even read (text where elements go, odd transforms): not a valid seal
+        raise _bad_seal(f"la firma no se puede leer ({type(exc).__name__})",
+                        f"the signature cannot be read ({type(exc).__name__})") from None
     signed = result.signed_xml  # type: ignore[union-attr]
     if signed is None or signed.tag != root.tag:
         raise _bad_seal("la firma no cubre el documento completo (Reference URI=\"\")")
@@ -401,9 +430,13 @@ def _attr(node: etree._Element, name: str) -> str:
     return value
 
 
-def _malformed(reason: str) -> TimbraError:
-    return cancellation_error("301", detail={"reason": reason})
+def _malformed(reason: str, reason_en: str | None = None) -> TimbraError:
+    return cancellation_error("301", detail=_reasons(reason, reason_en))
 
 
-def _bad_seal(reason: str) -> TimbraError:
-    return cancellation_error("302", detail={"reason": reason})
+def _bad_seal(reason: str, reason_en: str | None = None) -> TimbraError:
+    return cancellation_error("302", detail=_reasons(reason, reason_en))
+
+
+def _reasons(reason: str, reason_en: str | None) -> dict[str, str]:
+    return {"reason": reason} if reason_en is None else {"reason": reason, "reason_en": reason_en}

@@ -27,7 +27,7 @@ from timbra.cfdi.document import parse
 from timbra.cfdi.nombre import sin_regimen_capital
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock
-from timbra.codes import error
+from timbra.codes import error, finding
 from timbra.errors import Finding, TimbraError
 from timbra.pac.accounts import Principal
 from timbra.pac.stamping import StampResult, StampService, validation_error
@@ -85,6 +85,7 @@ class IssueService:
             if earlier is not None:
                 return earlier
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
+        self._within_conceptos(invoice)
         if isinstance(invoice, PagosInvoice):
             invoice = self._with_related(who, invoice)
         rfc = self._emisor_rfc(who, invoice)
@@ -107,6 +108,16 @@ class IssueService:
                 if earlier is not None:
                     return earlier
             raise
+
+    def _within_conceptos(self, invoice: BaseModel) -> None:
+        """T107 for more Conceptos than TIMBRA_MAX_CONCEPTOS, before anything is built."""
+        limit = self.stamps.certifier.settings.max_conceptos
+        n = len(getattr(invoice, "Conceptos", None) or ())
+        if n > limit:
+            es = f"El comprobante tiene {n} conceptos y el máximo es {limit}."
+            raise error("T107", message=es, message_en=f"The document has {n} Conceptos and the maximum is {limit}.",
+                        detail={"conceptos": n, "max_conceptos": limit},
+                        findings=[finding("T107", "Conceptos", value=str(n), expected=f"<= {limit}", detail=es)])
 
     def stamp(self, who: Principal, xml: bytes, referencia: str | None = None) -> StampResult:
         """A sealed CFDI stamped under the ERP's `referencia` (FEL's TimbrarCFDI): the same namespace as
