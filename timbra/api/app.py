@@ -12,11 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from timbra import __version__
-from timbra.codes import error, http_status
+from timbra.codes import error, http_status, validation_message
 from timbra.errors import Finding, TimbraError
 from timbra.pac.runtime import BlobError, Pac
 
@@ -153,6 +153,14 @@ class AccessLog:
                             (time.perf_counter() - start) * 1000, client[0] if client else "-")
 
 
+def unstorable_value() -> TimbraError:
+    """T100 for a value the database refuses (DataError): NUL in a text on PostgreSQL, a number out of range."""
+    return error("T100", message="Un valor de la solicitud no se admite: contiene el carácter NUL (\\0) o está "
+                                 "fuera del rango que se puede guardar.",
+                 message_en="A value of the request is not accepted: it holds the NUL character (\\0) or is out "
+                            "of the range that can be stored.")
+
+
 def _too_large(limit: int) -> TimbraError:
     return error("T107", detail={"max_bytes": limit})
 
@@ -189,7 +197,8 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         # what was refused there.
         code = "T130" if "/v1/issue" in request.url.path else "T100"
         pac.errors.record(code)
-        findings = [Finding(code, str(e.get("msg", "")), node=json_field(e.get("loc", ())), value=rejected_value(e))
+        findings = [Finding(code, *validation_message(e)[:1], node=json_field(e.get("loc", ())),
+                            value=rejected_value(e), message_en=validation_message(e)[1])
                     for e in exc.errors()]
         return error_response(error(code, findings=findings))
 
@@ -219,6 +228,17 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         if web.handles(request):
             return web.page_for(request, error("T220", detail={"retry_after": 1}))
         return error_response(error("T220", detail={"retry_after": 1}))
+
+    @app.exception_handler(DataError)
+    async def _unstorable_value(request: Request, exc: DataError):
+        # A value the database cannot hold or compare: NUL (\0) in a text on PostgreSQL, a number out of range.
+        # Nothing was stored (the transaction rolled back): the client's request, 400 T100.
+        log.info("valor rechazado por la base de datos: %s", type(exc.orig).__name__ if exc.orig else exc)
+        e = unstorable_value()
+        if web.handles(request):
+            return web.page_for(request, e)
+        pac.errors.record(e.code)
+        return error_response(e)
 
     @app.exception_handler(BlobError)
     async def _blobs_down(_request: Request, exc: BlobError):

@@ -27,7 +27,7 @@ from timbra.cfdi.document import parse
 from timbra.cfdi.nombre import sin_regimen_capital
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock
-from timbra.codes import error, finding
+from timbra.codes import error, finding, validation_message
 from timbra.errors import Finding, TimbraError
 from timbra.pac.accounts import Principal
 from timbra.pac.stamping import StampResult, StampService, validation_error
@@ -217,8 +217,9 @@ def parse_invoice(data: dict, model: type[BaseModel] = Invoice) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _data_error([Finding("T130", e["msg"], _loc(e["loc"]),
-                                   value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")))
+        raise _data_error([Finding("T130", validation_message(e)[0], _loc(e["loc"]),
+                                   value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")),
+                                   message_en=validation_message(e)[1])
                            for e in exc.errors()]) from None
 
 

@@ -16,8 +16,9 @@ from typing import Any
 from anyio import to_thread
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
+from timbra.api.app import unstorable_value
 from timbra.api.rest import _cpu, _logins, _within_limit, pac_of
 from timbra.api.soap import envelope
 from timbra.api.soap.wsdl import Op, Service
@@ -121,6 +122,8 @@ class Endpoint:
             # the database is down or restarting: nothing was stored or spent; the protocol's error, retryable
             log.warning("base de datos no disponible (SOAP %s): %s", op.name, type(exc).__name__)
             result = self.on_error(op, error("T220", detail={"retry_after": 1}))
+        except DataError:  # NUL in a text on PostgreSQL, a number out of range: nothing stored, the client's error
+            result = self.on_error(op, unstorable_value())
         except Exception:  # noqa: BLE001 - a Fault with T900, the trace stays in the log
             log.exception("SOAP %s %s", self.service.name, op.name)
             return _fault(call.soap_ns, error("T900"))
