@@ -98,8 +98,10 @@ def validation_error(findings: list[Finding], to_json: JsonPaths | None = None) 
     first = findings[0]
     c = CODES.get(first.code)
     message = first.message if c is None else c.es
-    return TimbraError(first.code, message, source="client", findings=findings,
-                       message_en=None if c is None else c.en)
+    # SAT's matrix codes have SAT's Spanish text only: the English names the rule and where it failed
+    en = c.en if c is not None else (first.message_en or f"The document does not meet SAT's validation {first.code}"
+                                                         f"{' at ' + first.node if first.node else ''}.")
+    return TimbraError(first.code, message, source="client", findings=findings, message_en=en)
 
 
 def _json_finding(f: Finding, to_json: JsonPaths) -> Finding:
