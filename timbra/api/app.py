@@ -91,19 +91,26 @@ def rejected_value(e: dict) -> str | None:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-class BodyLimit:
-    """Refuses request bodies over `limit` bytes (T107) before they are read whole, declared or chunked."""
+# Routes whose body is a CFDI's data as JSON, never a document in base64: no larger than a document itself.
+DATA_ROUTES = ("/v1/issue",)
 
-    def __init__(self, app, limit: int) -> None:
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes (T107) before they are read whole, declared or chunked;
+    the JSON issue routes (DATA_ROUTES) over `data_limit`."""
+
+    def __init__(self, app, limit: int, data_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.data_limit = data_limit or limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.data_limit if str(scope.get("path", "")).startswith(DATA_ROUTES) else self.limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await error_response(_too_large(self.limit))(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await error_response(_too_large(limit))(scope, receive, send)
         seen = 0
 
         async def limited():
@@ -111,14 +118,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _BodyTooLarge:
-            await error_response(_too_large(self.limit))(scope, receive, send)
+            await error_response(_too_large(limit))(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
@@ -272,7 +279,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     web.install(app)  # the portal: /, /login, /consulta, /portal/..., its assets at /assets
     cancel.register_schemas(app)
     soap.register(app)
-    app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
+    app.add_middleware(BodyLimit, limit=request_limit(pac.settings), data_limit=pac.settings.max_document_bytes)
     app.add_middleware(AccessLog)
     app.add_middleware(ops.RequestContext)  # outermost: the access log line carries the request id
     return app
