@@ -339,8 +339,9 @@ def test_any_login_form_is_a_page(anon, username, password, nxt):
 @given(uuid=FORM_TEXT, re_=FORM_TEXT, rr=FORM_TEXT, kind=st.sampled_from(["", "/xml", "/pdf", "/x"]))
 def test_any_consulta_form_is_a_page(anon, uuid, re_, rr, kind):
     token = _csrf(anon.get("/consulta").text)
-    assert_page(anon.post(f"/consulta{kind}", data={"csrf": token, "uuid": uuid, "rfc_emisor": re_,
-                                                     "rfc_receptor": rr}))
+    r = anon.post(f"/consulta{kind}", data={"csrf": token, "uuid": uuid, "rfc_emisor": re_, "rfc_receptor": rr})
+    assert_page(r)
+    assert "T212" not in r.text, r.text[:300]
 
 
 @PROPERTY
@@ -384,3 +385,69 @@ def test_nul_and_control_characters_on_postgresql(data_dir, emisor_csd, postgres
             "http://facturacion.finkok.com/stamp", "stamp", {"username": "demo\ufffd", "password": "x"}).replace(
             "demo\ufffd".encode(), b"demo&#x1;"), headers={"Content-Type": "text/xml"})
         assert_soap_answer(r)
+
+
+def test_schema_errors_over_soap_are_in_both_languages(api, anon):
+    from timbra.api.soap import fel_timbrado
+
+    xml = re.sub(rb' Total="[^"]*"', b' Total="1.2.3"', api.document("SOAP-SCHEMA"), count=1).decode()
+    service = fel_timbrado.ENDPOINT.service
+    names = [p.name for p in service.ops_map["TimbrarCFDI"].params]
+    params = dict(zip(names, [api.demo.username, api.demo.password, xml, "hostil-1"], strict=False))
+    r = anon.post("/WSTimbrado33/WSCFDI33.svc", content=_envelope(service.tns, "TimbrarCFDI", params),
+                  headers={"Content-Type": "text/xml; charset=utf-8"})
+    assert_soap_answer(r)
+    assert r.status_code == 200 and "301" in r.text and "Total" in r.text, r.text[:1000]
+    assert "línea" in r.text and "line" in r.text, r.text[:1000]
+
+
+EMITIR_FIELDS = ["serie", "folio", "forma_pago", "metodo_pago", "moneda", "lugar_expedicion", "emisor_rfc",
+                 "emisor_regimen", "receptor_rfc", "receptor_nombre", "receptor_cp", "receptor_regimen", "uso_cfdi",
+                 "tipo_cambio", "c0_clave", "c0_cantidad", "c0_unidad", "c0_descripcion", "c0_valor", "c0_iva"]
+EMITIR = {"forma_pago": "03", "metodo_pago": "PUE", "moneda": "MXN", "lugar_expedicion": "06000",
+          "emisor_rfc": "EKU9003173C9", "emisor_regimen": "601", "receptor_rfc": "URE180429TM6",
+          "receptor_nombre": "UNIVERSIDAD ROBOTICA ESPAÑOLA", "receptor_cp": "86991", "receptor_regimen": "601",
+          "uso_cfdi": "G03", "c0_clave": "43232408", "c0_cantidad": "1", "c0_unidad": "E48",
+          "c0_descripcion": "Licencia", "c0_valor": "100", "c0_iva": "16"}
+
+
+@PROPERTY
+@given(data=st.data())
+def test_any_portal_form_is_a_page(portal, data):
+    form, fields = data.draw(st.sampled_from([
+        ("/portal/emitir", EMITIR_FIELDS), ("/portal/apikeys", ["name"]), ("/portal/usuarios", ["username"]),
+        ("/portal/cfdi/{}/cancelar", ["motivo", "folio_sustitucion", "cantidad"]),
+        ("/portal/pendientes/{}", ["respuesta"]), ("/portal/apikeys/{}/revocar", []),
+    ]))
+    token = _csrf(portal.get("/portal/apikeys").text)
+    values = dict(EMITIR) if form == "/portal/emitir" else {}
+    values.update(data.draw(st.dictionaries(st.sampled_from(fields or ["x"]), FORM_TEXT, max_size=4)))
+    target = form.format(quote(data.draw(PARAM.filter(bool)).encode("utf-8", "surrogatepass"), safe=""))
+    r = portal.post(target, data={**values, "csrf": token}, follow_redirects=False)
+    assert_page(r)
+    assert "T212" not in r.text, r.text[:300]  # the form got past CSRF: its fields were read
+
+
+@pytest.mark.parametrize("name", list(attacks("http://127.0.0.1:1")))
+def test_signed_answer_attacks_are_refused(erp, listener, name):  # noqa: F811
+    xml = attacks(listener, b"c:SolicitudAceptacionRechazo", b"http://cancelacfd.sat.gob.mx")[name]
+    before = len(_Hits.hits)
+    body = assert_coded_json(erp.post("/v1/pending/11111111-2222-3333-4444-000000000001", content=xml,
+                                      headers={"Content-Type": "application/xml"}))
+    assert body["code"] in ("301", "302", "T107")
+    assert len(_Hits.hits) == before
+
+
+@pytest.mark.parametrize("name", list(attacks("http://127.0.0.1:1")))
+def test_cancel_signature_attacks_over_soap_are_refused(api, anon, listener, name):  # noqa: F811
+    import base64
+
+    xml = attacks(listener, b"c:Cancelacion", b"http://cancelacfd.sat.gob.mx")[name]
+    before = len(_Hits.hits)
+    r = anon.post("/servicios/soap/cancel", content=_envelope(
+        "http://facturacion.finkok.com/cancel", "cancel_signature",
+        {"xml": base64.b64encode(xml).decode(), "username": api.demo.username, "password": api.demo.password}),
+        headers={"Content-Type": "text/xml"})
+    assert_soap_answer(r)
+    assert re.search(r"\b(301|302|T107)\b", r.text), r.text[:800]
+    assert len(_Hits.hits) == before

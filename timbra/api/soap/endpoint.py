@@ -140,6 +140,8 @@ def findings_text(exc: TimbraError) -> str:
     lines = []
     for f in exc.findings:
         line = f"{f.code} {f.node}: {f.message}".replace(" :", ":")
+        if f.detail:
+            line += f" ({f.detail})"
         if f.value is not None:
             line += f" (valor: {f.value})"
         if f.expected is not None:
@@ -147,4 +149,8 @@ def findings_text(exc: TimbraError) -> str:
         lines.append(line)
     if exc.message_en:
         lines.append(exc.message_en)
+    for f in exc.findings:  # the findings in English, where they have it (libxml2's errors in our words...)
+        if f.detail_en or (f.message_en and f.message_en != exc.message_en):
+            text = "; ".join(x for x in (f.message_en, f.detail_en) if x)
+            lines.append(f"{f.code} {f.node}: {text}".replace(" :", ":"))
     return "\n".join(lines)
