@@ -20,7 +20,7 @@ from timbra.cfdi.document import Document, parse
 from timbra.cfdi.rules import Context, run_rules
 from timbra.cfdi.seal import verify_seal
 from timbra.cfdi.trust import TrustStore
-from timbra.cfdi.xmlerrors import schema_error
+from timbra.cfdi.xmlerrors import processing_finding_texts, schema_error
 from timbra.codes import finding
 from timbra.errors import Finding, NotEvaluated, TimbraError
 from timbra.sat.catalogs import Catalogs, catalogs
@@ -192,4 +192,5 @@ def validate(data: bytes, opts: Options) -> Validation:
     try:
         return validate_document(doc, opts)
     except etree.LxmlError as exc:  # e.g. an XSLT failure on a hostile document
-        return Validation([finding("301", "Comprobante", detail=str(exc))], doc)
+        es, en = processing_finding_texts(exc)
+        return Validation([finding("301", "Comprobante", detail=es, detail_en=en)], doc)

@@ -241,6 +241,14 @@ def schema_error(err: etree._LogEntry, prefixes: dict[str, str] | None = None) -
                     or None)
 
 
+def processing_finding_texts(exc: Exception) -> tuple[str, str]:
+    """(es, en) for an lxml error while processing a parsed document (the cadena original's XSLT, a schema
+    that cannot run): its kind, never libxml2's text."""
+    kind = type(exc).__name__
+    return (f"el documento no se pudo procesar con las hojas de transformación y esquemas del SAT ({kind})",
+            f"the document could not be processed with SAT's transforms and schemas ({kind})")
+
+
 LIBXML2_PHRASES = (
     "Opening and ending tag mismatch", "Element '{", "is not a valid value of the atomic type",
     "Premature end of data", "Extra content at the end", "StartTag:", "EndTag:", "Couldn't find end of",
