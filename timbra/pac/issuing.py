@@ -17,7 +17,7 @@ from typing import Protocol
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
-from timbra.build.common import BuildError, Emisor
+from timbra.build.common import BuildError, Emisor, xml_incompatible
 from timbra.build.invoice import Invoice, build, json_path
 from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
@@ -98,6 +98,8 @@ class IssueService:
             root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
+        except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
+            raise _data_error([_build_finding(xml_incompatible("", None))]) from None
         sign_root(root, cred)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
@@ -184,6 +186,8 @@ class IssueService:
             return with_related(invoice, related)
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
+        except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
+            raise _data_error([_build_finding(xml_incompatible("", None))]) from None
 
     def _emisor_rfc(self, who: Principal, invoice) -> str:
         with self.db.reader() as s:
