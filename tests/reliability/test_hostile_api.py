@@ -172,6 +172,15 @@ def test_unicode_digits_in_ids_are_t100(erp, digit):
     assert assert_coded_json(erp.delete(f"/v1/apikeys/{digit}"))["code"] == "T100"
 
 
+@pytest.mark.parametrize("value", ["x\x01y", "a\x00b", "\x1f", "\ufffe"])
+def test_characters_xml_cannot_hold_in_issued_data_are_t131(erp, value):
+    for body in ({**INVOICE, "Receptor": {**RECEPTOR, "Nombre": value}},
+                 {**INVOICE, "Conceptos": [{**INVOICE["Conceptos"][0], "Descripcion": value}]}):
+        found = assert_coded_json(erp.post("/v1/issue", json=body))
+        assert found["code"] == "T131" and found["findings"][0]["message_en"], found
+        assert found["findings"][0]["node"] in ("Receptor.Nombre", "Concepto.Descripcion"), found
+
+
 def test_validation_findings_speak_both_languages(erp):
     body = assert_coded_json(erp.post("/v1/issue", json={**INVOICE, "Conceptos": "x", "Serie": 5}))
     assert body["code"] == "T130"

@@ -142,6 +142,7 @@ def test_schema_errors_are_in_our_words(certifier, make_xml):
         root.set("Moneda", "QQQ")
         root.set("Exportacion", "99999")
         root.find(f"{{{NS}}}Receptor").attrib.pop("Rfc")
+        root.find(f"{{{NS}}}Emisor").set("Rfc", "A" * 20)
     findings = certifier.validate(make_xml(bad)).findings
     assert findings and all(f.code == "301" for f in findings)
     for f in findings:
@@ -149,6 +150,10 @@ def test_schema_errors_are_in_our_words(certifier, make_xml):
         no_leak(f"{f.detail} {f.detail_en}")
     texts = " ".join(f.detail for f in findings)
     assert "Total" in texts and "Rfc" in texts
+    assert "el valor '1.2.3' de Comprobante@Total no es del tipo t_Importe" in texts
+    assert "falta el atributo obligatorio Rfc en Receptor" in texts
+    assert any(f.expected == "13" and "más de 13 caracteres" in f.detail and "longer than 13" in f.detail_en
+               for f in findings), findings
 
 
 @pytest.mark.parametrize("xml", [b"<a><b></a>", HEAD + b"<cfdi:Emisor>" + TAIL, HEAD + b"&nope;" + TAIL,

@@ -142,9 +142,10 @@ _VALUE_RE = re.compile(r"(?:The value|value) '((?:[^']|'(?! is| has))*)'|: '((?:
 _SET_RE = re.compile(r"set \{([^}]*)\}")
 _PATTERN_RE = re.compile(r"pattern '([^']*)'")
 _BOUND_RE = re.compile(r"value allowed \('([^']*)'\)")
-_LENGTH_RE = re.compile(r"(?:maximum|minimum|allowed) length of '(\d+)'|length of '(\d+)'")
+_LIMIT_LENGTH_RE = re.compile(r"(?:maximum|minimum) length of '(\d+)'")
+_LENGTH_RE = re.compile(r"(?:allowed|expected) length of '(\d+)'|length of '(\d+)'")
 _DIGITS_RE = re.compile(r"digits .*? \('?(\d+)'?\)|number of (?:fraction )?digits of '(\d+)'")
-_TYPE_RE = re.compile(r"atomic type '(?:xs:)?([^']*)'")
+_TYPE_RE = re.compile(r"atomic type '(?:\{[^}]*\})?(?:xs:)?([^']*)'")
 _EXPECTED_RE = re.compile(r"Expected is(?: one of)? \( ([^)]*) \)")
 
 # (es, en) by type; {e} the element, {a} the attribute, {v} the value, {x} what is expected.
@@ -220,7 +221,8 @@ def schema_error(err: etree._LogEntry, prefixes: dict[str, str] | None = None) -
     attribute = _first(_ATTRIBUTE_RE.search(message)) or _first(_ATTR_MSG_RE.search(message))
     value = _first(_VALUE_RE.search(message))
     expected = (_first(_SET_RE.search(message)) or _first(_PATTERN_RE.search(message))
-                or _first(_BOUND_RE.search(message)) or _first(_LENGTH_RE.search(message))
+                or _first(_BOUND_RE.search(message)) or _first(_LIMIT_LENGTH_RE.search(message))
+                or _first(_LENGTH_RE.search(message))
                 or _first(_DIGITS_RE.search(message)) or _first(_TYPE_RE.search(message)))
     children = _first(_EXPECTED_RE.search(message))
     if children:
