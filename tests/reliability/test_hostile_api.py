@@ -472,3 +472,23 @@ def test_cancel_signature_attacks_over_soap_are_refused(api, anon, listener, nam
     assert_soap_answer(r)
     assert re.search(r"\b(301|302|T107)\b", r.text), r.text[:800]
     assert len(_Hits.hits) == before
+
+
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xff, exclude_characters="\x7f"),
+                      max_size=60)
+
+
+@PROPERTY
+@given(auth=st.one_of(HEADER_TEXT, HEADER_TEXT.map(lambda t: "Basic " + t), HEADER_TEXT.map(lambda t: "Bearer " + t),
+                      st.binary(max_size=40).map(lambda b: "Basic " + __import__("base64").b64encode(b).decode())),
+       key=st.one_of(st.none(), HEADER_TEXT), idem=st.one_of(st.none(), HEADER_TEXT),
+       ctype=st.one_of(st.none(), HEADER_TEXT),
+       path=st.sampled_from(["/v1/me", "/v1/cfdi", "/v1/stamp", "/v1/issue", "/v1/credits"]))
+def test_any_headers_are_coded(anon, auth, key, idem, ctype, path):
+    headers = {"Authorization": auth.encode("latin-1")}  # bytes: as a client may send them, not only ASCII
+    for name, value in (("X-API-Key", key), ("Idempotency-Key", idem), ("Content-Type", ctype)):
+        if value is not None:
+            headers[name] = value.encode("latin-1")
+    method = anon.get if path in ("/v1/me", "/v1/cfdi", "/v1/credits") else anon.post
+    kwargs = {} if method == anon.get else {"content": b"<x/>"}
+    assert_coded_json(method(path, headers=headers, **kwargs), ok=(200,))
