@@ -5,6 +5,7 @@ Spanish and English texts: never a 500 (T900), a traceback, libxml2's words or a
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -480,7 +481,7 @@ HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0
 
 @PROPERTY
 @given(auth=st.one_of(HEADER_TEXT, HEADER_TEXT.map(lambda t: "Basic " + t), HEADER_TEXT.map(lambda t: "Bearer " + t),
-                      st.binary(max_size=40).map(lambda b: "Basic " + __import__("base64").b64encode(b).decode())),
+                      st.binary(max_size=40).map(lambda b: "Basic " + base64.b64encode(b).decode())),
        key=st.one_of(st.none(), HEADER_TEXT), idem=st.one_of(st.none(), HEADER_TEXT),
        ctype=st.one_of(st.none(), HEADER_TEXT),
        path=st.sampled_from(["/v1/me", "/v1/cfdi", "/v1/stamp", "/v1/issue", "/v1/credits"]))
@@ -492,3 +493,43 @@ def test_any_headers_are_coded(anon, auth, key, idem, ctype, path):
     method = anon.get if path in ("/v1/me", "/v1/cfdi", "/v1/credits") else anon.post
     kwargs = {} if method == anon.get else {"content": b"<x/>"}
     assert_coded_json(method(path, headers=headers, **kwargs), ok=(200,))
+
+
+@pytest.fixture(scope="module")
+def admin_portal(api) -> TestClient:
+    c = TestClient(api.app, raise_server_exceptions=False)
+    r = c.post("/login", data={"csrf": _csrf(c.get("/login").text), "username": api.demo.admin_username,
+                               "password": api.demo.admin_password})
+    assert r.status_code in (200, 303), r.text[:300]
+    yield c
+    c.close()
+
+
+NUMBERISH = st.one_of(st.sampled_from(["٣" * 25, "9" * 25, "-" + "9" * 25, "1e9", "0", "-1", "²"]), FORM_TEXT)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_any_admin_form_is_a_page(admin_portal, data):
+    form, fields = data.draw(st.sampled_from([
+        ("/portal/admin/paquetes", {"account_id": NUMBERISH, "size": NUMBERISH, "expiry": FORM_TEXT}),
+        ("/portal/admin/distribuidores", {"name": FORM_TEXT, "username": FORM_TEXT}),
+        ("/portal/admin/registros/{}/rechazar", {"motivo": FORM_TEXT}),
+        ("/portal/admin/registros/{}/aprobar", {}),
+    ]))
+    values = {k: data.draw(v) for k, v in fields.items() if data.draw(st.booleans())}
+    token = _csrf(admin_portal.get("/portal/admin/paquetes").text)
+    target = form.format(quote(data.draw(NUMBERISH.filter(bool)).encode("utf-8", "surrogatepass"), safe=""))
+    r = admin_portal.post(target, data={**values, "csrf": token}, follow_redirects=False)
+    assert_page(r)
+    assert "T212" not in r.text, r.text[:300]
+
+
+@pytest.mark.parametrize("number", ["9" * 25, "٣" * 25, "-" + "9" * 25])
+def test_ids_over_64_bits_in_portal_forms_are_t100(admin_portal, number):
+    token = _csrf(admin_portal.get("/portal/admin/paquetes").text)
+    for path, data in (("/portal/admin/paquetes", {"account_id": number, "size": "10"}),
+                       (f"/portal/admin/registros/{quote(number)}/rechazar", {})):
+        r = admin_portal.post(path, data={**data, "csrf": token}, follow_redirects=False)
+        assert_page(r)
+        assert r.status_code in (400, 404, 422) and ("(T100)" in r.text or "(T103)" in r.text), r.status_code

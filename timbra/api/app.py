@@ -204,6 +204,8 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         # what was refused there.
         code = "T130" if "/v1/issue" in request.url.path else "T100"
         pac.errors.record(code)
+        if web.handles(request):  # a portal address (/portal/admin/registros/abc): a page, not JSON
+            return web.page_for(request, error(code))
         findings = [Finding(code, *validation_message(e)[:1], node=json_field(e.get("loc", ())),
                             value=rejected_value(e), message_en=validation_message(e)[1])
                     for e in exc.errors()]
@@ -237,10 +239,12 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         return error_response(error("T220", detail={"retry_after": 1}))
 
     @app.exception_handler(DataError)
-    async def _unstorable_value(request: Request, exc: DataError):
+    @app.exception_handler(OverflowError)  # SQLite's driver: an integer over 64 bits, unwrapped by SQLAlchemy
+    async def _unstorable_value(request: Request, exc: DataError | OverflowError):
         # A value the database cannot hold or compare: NUL (\0) in a text on PostgreSQL, a number out of range.
         # Nothing was stored (the transaction rolled back): the client's request, 400 T100.
-        log.info("valor rechazado por la base de datos: %s", type(exc.orig).__name__ if exc.orig else exc)
+        orig = getattr(exc, "orig", None)
+        log.info("valor rechazado por la base de datos: %s", type(orig or exc).__name__)
         e = unstorable_value()
         if web.handles(request):
             return web.page_for(request, e)

@@ -122,7 +122,7 @@ class Endpoint:
             # the database is down or restarting: nothing was stored or spent; the protocol's error, retryable
             log.warning("base de datos no disponible (SOAP %s): %s", op.name, type(exc).__name__)
             result = self.on_error(op, error("T220", detail={"retry_after": 1}))
-        except DataError:  # NUL in a text on PostgreSQL, a number out of range: nothing stored, the client's error
+        except (DataError, OverflowError):  # NUL in a text on PostgreSQL, a number out of range: the client's error
             result = self.on_error(op, unstorable_value())
         except Exception:  # noqa: BLE001 - a Fault with T900, the trace stays in the log
             log.exception("SOAP %s %s", self.service.name, op.name)
