@@ -26,9 +26,10 @@ def sign_root(root: etree._Element, credential: Credential) -> str:
     """Seal a Comprobante element in place (NoCertificado, Certificado, Sello); returns the cadena."""
     version = root.get("Version")
     if version not in VERSION_OF_NS.values():  # SAT's cadena exists for CFDI 4.0 and 3.3 only
-        raise parse_error(f"el atributo Version es {(version or '')[:40]!r}; se espera 4.0 o 3.3",
+        shown = (version or "")[:40]
+        raise parse_error(f"no es un cfdi:Comprobante con Version 4.0 o 3.3 (Version {shown!r})",
                           "Comprobante@Version",
-                          detail_en=f"the Version attribute is {(version or '')[:40]!r}; expected 4.0 or 3.3")
+                          detail_en=f"not a cfdi:Comprobante with Version 4.0 or 3.3 (Version {shown!r})")
     root.set("NoCertificado", credential.certificate.no_certificado)
     root.set("Certificado", credential.certificate.base64)
     root.attrib.pop("Sello", None)
