@@ -67,7 +67,10 @@ def _as_timbra_error(exc: Exception) -> TimbraError:
     if isinstance(exc, MasterKeyError):
         return _coded("T172", f"({exc})", "")
     if isinstance(exc, etree.XMLSyntaxError):
-        return _coded("301", f"({exc.msg})" if exc.msg else None)
+        from timbra.cfdi.xmlerrors import syntax_error
+
+        e = syntax_error(exc)  # never libxml2's own words
+        return _coded("301", f"({e.es})", f"({e.en})")
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return _coded("T100", f"{where}{exc.strerror or exc}")

@@ -81,6 +81,8 @@ class Settings:
     # CFDI 3.3 was retired by SAT on 2023-03-31; a legacy/sandbox installation may still accept it.
     allow_cfdi33: bool = False
     max_document_bytes: int = 20 * 1024 * 1024
+    # Conceptos a CFDI may carry (TIMBRA_MAX_CONCEPTOS): more is T107, refused before the rules run.
+    max_conceptos: int = 10_000
     stamp_window_hours: int = 72
     # ERP clocks drift: a Fecha up to this many seconds ahead of the PAC's clock is not "future".
     future_tolerance_seconds: int = 120
@@ -163,6 +165,7 @@ class Settings:
             pac_rfc=env.get("TIMBRA_PAC_RFC", "SPR190613I52"),
             allow_cfdi33=_bool("TIMBRA_ALLOW_CFDI33", False),
             max_document_bytes=_int("TIMBRA_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
+            max_conceptos=max(1, _int("TIMBRA_MAX_CONCEPTOS", 10_000)),
             stamp_window_hours=_int("TIMBRA_STAMP_WINDOW_HOURS", 72),
             future_tolerance_seconds=_int("TIMBRA_FUTURE_TOLERANCE_SECONDS", 120),
             padron_permissive=_optional_bool("TIMBRA_PADRON_PERMISSIVE"),

@@ -15,11 +15,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from timbra import __version__
-from timbra.codes import error, http_status
+from timbra.codes import error, http_status, validation_message
 from timbra.errors import Finding, TimbraError
 from timbra.pac.runtime import BlobError, Pac
 
@@ -95,19 +95,26 @@ def rejected_value(e: dict) -> str | None:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-class BodyLimit:
-    """Refuses request bodies over `limit` bytes (T107) before they are read whole, declared or chunked."""
+# Routes whose body is a CFDI's data as JSON, never a document in base64: no larger than a document itself.
+DATA_ROUTES = ("/v1/issue",)
 
-    def __init__(self, app, limit: int) -> None:
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes (T107) before they are read whole, declared or chunked;
+    the JSON issue routes (DATA_ROUTES) over `data_limit`."""
+
+    def __init__(self, app, limit: int, data_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.data_limit = data_limit or limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.data_limit if str(scope.get("path", "")).startswith(DATA_ROUTES) else self.limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await error_response(_too_large(self.limit))(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await error_response(_too_large(limit))(scope, receive, send)
         seen = 0
 
         async def limited():
@@ -115,14 +122,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _BodyTooLarge:
-            await error_response(_too_large(self.limit))(scope, receive, send)
+            await error_response(_too_large(limit))(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
@@ -155,6 +162,14 @@ class AccessLog:
             client = scope.get("client")
             access_log.info("%s %s %s %.1fms %s", scope.get("method", "-"), scope.get("path", "-"), status,
                             (time.perf_counter() - start) * 1000, client[0] if client else "-")
+
+
+def unstorable_value() -> TimbraError:
+    """T100 for a value the database refuses (DataError): NUL in a text on PostgreSQL, a number out of range."""
+    return error("T100", message="Un valor de la solicitud no se admite: contiene el carácter NUL (\\0) o está "
+                                 "fuera del rango que se puede guardar.",
+                 message_en="A value of the request is not accepted: it holds the NUL character (\\0) or is out "
+                            "of the range that can be stored.")
 
 
 MANUAL_NOT_BUILT = """<!doctype html>
@@ -302,7 +317,10 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         # what was refused there.
         code = "T130" if "/v1/issue" in request.url.path else "T100"
         pac.errors.record(code)
-        findings = [Finding(code, str(e.get("msg", "")), node=json_field(e.get("loc", ())), value=rejected_value(e))
+        if web.handles(request):  # a portal address (/portal/admin/registros/abc): a page, not JSON
+            return web.page_for(request, error(code))
+        findings = [Finding(code, *validation_message(e)[:1], node=json_field(e.get("loc", ())),
+                            value=rejected_value(e), message_en=validation_message(e)[1])
                     for e in exc.errors()]
         return error_response(error(code, findings=findings))
 
@@ -332,6 +350,19 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         if web.handles(request):
             return web.page_for(request, error("T220", detail={"retry_after": 1}))
         return error_response(error("T220", detail={"retry_after": 1}))
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)  # SQLite's driver: an integer over 64 bits, unwrapped by SQLAlchemy
+    async def _unstorable_value(request: Request, exc: DataError | OverflowError):
+        # A value the database cannot hold or compare: NUL (\0) in a text on PostgreSQL, a number out of range.
+        # Nothing was stored (the transaction rolled back): the client's request, 400 T100.
+        orig = getattr(exc, "orig", None)
+        log.info("valor rechazado por la base de datos: %s", type(orig or exc).__name__)
+        e = unstorable_value()
+        if web.handles(request):
+            return web.page_for(request, e)
+        pac.errors.record(e.code)
+        return error_response(e)
 
     @app.exception_handler(BlobError)
     async def _blobs_down(_request: Request, exc: BlobError):
@@ -369,7 +400,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     cancel.register_schemas(app)
     schemas.register(app)  # examples of the path parameters in /openapi.json
     soap.register(app)
-    app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
+    app.add_middleware(BodyLimit, limit=request_limit(pac.settings), data_limit=pac.settings.max_document_bytes)
     app.add_middleware(AccessLog)
     app.add_middleware(ops.RequestContext)  # the access log line carries the request id
     # The security headers wrap everything, Starlette's ServerErrorMiddleware too (a T900 answer gets them).

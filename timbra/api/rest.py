@@ -61,6 +61,8 @@ def _ids_in_range(request: Request) -> None:
             if name != "id" and not name.endswith("_id"):
                 continue
             digits = str(value).strip().lstrip("+-")
+            if not digits.isascii():  # int() reads '٣' and isdigit() says '²' is one: pydantic refuses both (T100)
+                continue
             if digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID):
                 raise error("T100", message=f"{name} fuera de rango (máximo {MAX_ID}).",
                             message_en=f"{name} out of range (maximum {MAX_ID}).",

@@ -42,8 +42,10 @@ class FindingOut(BaseModel):
     node: str = Field(description="Dónde: nodo del XML o campo del JSON (p. ej. Conceptos[1].Cantidad)")
     value: str | None = Field(None, description="El valor rechazado (nunca el de un secreto)")
     expected: str | None = Field(None, description="Lo que se esperaba")
-    detail: str | None = None
+    detail: str | None = Field(None, description="Precisión en español (p. ej. línea, elemento y atributo de un "
+                                                 "error de XML, en palabras de timbra)")
     message_en: str | None = Field(None, description="Text in English")
+    detail_en: str | None = Field(None, description="`detail` in English")
 
 
 class ErrorOut(BaseModel):

@@ -17,7 +17,7 @@ from typing import Protocol
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
-from timbra.build.common import BuildError, Emisor
+from timbra.build.common import BuildError, Emisor, xml_incompatible
 from timbra.build.invoice import Invoice, build, json_path
 from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
@@ -27,7 +27,7 @@ from timbra.cfdi.document import parse
 from timbra.cfdi.nombre import sin_regimen_capital
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock
-from timbra.codes import error
+from timbra.codes import error, finding, validation_message
 from timbra.errors import Finding, TimbraError
 from timbra.pac.accounts import Principal
 from timbra.pac.stamping import StampResult, StampService, validation_error
@@ -85,6 +85,7 @@ class IssueService:
             if earlier is not None:
                 return earlier
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
+        self._within_conceptos(invoice)
         if isinstance(invoice, PagosInvoice):
             invoice = self._with_related(who, invoice)
         rfc = self._emisor_rfc(who, invoice)
@@ -97,6 +98,8 @@ class IssueService:
             root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
+        except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
+            raise _data_error([_build_finding(xml_incompatible("", None))]) from None
         sign_root(root, cred)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
@@ -107,6 +110,16 @@ class IssueService:
                 if earlier is not None:
                     return earlier
             raise
+
+    def _within_conceptos(self, invoice: BaseModel) -> None:
+        """T107 for more Conceptos than TIMBRA_MAX_CONCEPTOS, before anything is built."""
+        limit = self.stamps.certifier.settings.max_conceptos
+        n = len(getattr(invoice, "Conceptos", None) or ())
+        if n > limit:
+            es = f"El comprobante tiene {n} conceptos y el máximo es {limit}."
+            raise error("T107", message=es, message_en=f"The document has {n} Conceptos and the maximum is {limit}.",
+                        detail={"conceptos": n, "max_conceptos": limit},
+                        findings=[finding("T107", "Conceptos", value=str(n), expected=f"<= {limit}", detail=es)])
 
     def stamp(self, who: Principal, xml: bytes, referencia: str | None = None) -> StampResult:
         """A sealed CFDI stamped under the ERP's `referencia` (FEL's TimbrarCFDI): the same namespace as
@@ -173,6 +186,8 @@ class IssueService:
             return with_related(invoice, related)
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
+        except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
+            raise _data_error([_build_finding(xml_incompatible("", None))]) from None
 
     def _emisor_rfc(self, who: Principal, invoice) -> str:
         with self.db.reader() as s:
@@ -206,8 +221,9 @@ def parse_invoice(data: dict, model: type[BaseModel] = Invoice) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _data_error([Finding("T130", e["msg"], _loc(e["loc"]),
-                                   value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")))
+        raise _data_error([Finding("T130", validation_message(e)[0], _loc(e["loc"]),
+                                   value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")),
+                                   message_en=validation_message(e)[1])
                            for e in exc.errors()]) from None
 
 

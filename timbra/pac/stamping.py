@@ -98,13 +98,16 @@ def validation_error(findings: list[Finding], to_json: JsonPaths | None = None) 
     first = findings[0]
     c = CODES.get(first.code)
     message = first.message if c is None else c.es
-    return TimbraError(first.code, message, source="client", findings=findings,
-                       message_en=None if c is None else c.en)
+    # SAT's matrix codes have SAT's Spanish text only: the English names the rule and where it failed
+    en = c.en if c is not None else (first.message_en or f"The document does not meet SAT's validation {first.code}"
+                                                         f"{' at ' + first.node if first.node else ''}.")
+    return TimbraError(first.code, message, source="client", findings=findings, message_en=en)
 
 
 def _json_finding(f: Finding, to_json: JsonPaths) -> Finding:
     return Finding(f.code, f.message, to_json(f.node), f.value, f.expected,
-                   f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en)
+                   f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en,
+                   f"{f.detail_en + '; ' if f.detail_en else ''}XML node {f.node}" if f.detail_en else None)
 
 
 class Certifier:
@@ -129,7 +132,8 @@ class Certifier:
         return Options(trust=self.trust, now=now or self.clock.now(), catalogs=self.catalogs,
                        stamp_window_hours=s.stamp_window_hours,
                        future_tolerance_seconds=s.future_tolerance_seconds,
-                       allow_cfdi33=s.allow_cfdi33, max_bytes=s.max_document_bytes, padron=self.padron)
+                       allow_cfdi33=s.allow_cfdi33, max_bytes=s.max_document_bytes, padron=self.padron,
+                       max_conceptos=s.max_conceptos)
 
     def validate(self, data: bytes, now: datetime | None = None) -> Validation:
         return validate(data, self.options(now))
@@ -355,7 +359,8 @@ def options_from_settings(settings: Settings, now: datetime) -> Options:
     and `timbra verify` check with, so they say what a stamp would say."""
     return Options(trust=trust_store(settings), now=now, stamp_window_hours=settings.stamp_window_hours,
                    future_tolerance_seconds=settings.future_tolerance_seconds, allow_cfdi33=settings.allow_cfdi33,
-                   max_bytes=settings.max_document_bytes, padron=padron_from_settings(settings))
+                   max_bytes=settings.max_document_bytes, padron=padron_from_settings(settings),
+                   max_conceptos=settings.max_conceptos)
 
 
 def certifier_from_settings(settings: Settings, *, clock: Clock = SYSTEM) -> Certifier:

@@ -135,8 +135,8 @@ def incidencias(exc: TimbraError, now: datetime) -> list[dict]:
     if not findings:
         return [_incidencia(exc.code, exc.message, exc.message_en, when)]
     return [_incidencia(f.code, f"{f.message}" + (f" ({f.node})" if f.node else ""),
-                        "; ".join(x for x in (f.value and f"valor: {f.value}", f.expected and f"se espera: "
-                                                                                             f"{f.expected}") if x)
+                        "; ".join(x for x in (f.detail, f.value and f"valor: {f.value}",
+                                              f.expected and f"se espera: {f.expected}", f.detail_en) if x)
                         or None, when) for f in findings]
 
 
