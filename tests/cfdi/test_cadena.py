@@ -133,3 +133,15 @@ def test_normalize_space_is_xpaths(text):
     doc = etree.Element("r")
     doc.set("v", text)
     assert normalize_space(text) == str(xslt(etree.ElementTree(doc)))
+
+
+def test_odd_shapes_the_schema_would_refuse(csd):
+    """The direct path follows the XSLT's paths, not the schema: a Parte anywhere under a Concepto, a comment."""
+    root = sample_invoice(csd, NOW, conceptos=3)
+    c1, c2, c3 = root.find(f"{{{NS}}}Conceptos")
+    sub(c1.find(f"{{{NS}}}Impuestos/{{{NS}}}Traslados/{{{NS}}}Traslado"), "Parte", ClaveProdServ="1", Cantidad="1",
+        Descripcion="escondida")
+    sub(etree.SubElement(c2, "{urn:x}Ajeno"), "Parte", ClaveProdServ="2", Cantidad="2", Descripcion="ajena")
+    c3.find(f"{{{NS}}}Impuestos").append(etree.Comment("comentario"))
+    fast, xslt = both(root)
+    assert fast == xslt and "|escondida|" in fast and "|ajena|" in fast
