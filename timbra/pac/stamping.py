@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from timbra.cfdi.amounts import to_decimal
 from timbra.cfdi.credentials import Credential, CredentialError
-from timbra.cfdi.document import Document
+from timbra.cfdi.document import Document, parse
 from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, fecha_timbrado_iso, insert_tfd
 from timbra.cfdi.trust import TrustStore
-from timbra.cfdi.validate import Options, Validation, validate
+from timbra.cfdi.validate import Options, Validation, validate, validate_parsed
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import CODES, error, finding
 from timbra.errors import Finding, TimbraError
@@ -134,6 +134,18 @@ class Certifier:
     def validate(self, data: bytes, now: datetime | None = None) -> Validation:
         return validate(data, self.options(now))
 
+    def parse(self, data: bytes) -> Document | TimbraError:
+        """The document, or why it is not one (validation reports it as its finding)."""
+        try:
+            return parse(data, max_bytes=self.settings.max_document_bytes)
+        except TimbraError as exc:
+            return exc
+
+    def validate_parsed(self, parsed: Document | TimbraError, now: datetime | None = None) -> Validation:
+        if isinstance(parsed, TimbraError):
+            return Validation(parsed.findings)
+        return validate_parsed(parsed, self.options(now))
+
     def sign(self, doc: Document, now: datetime) -> Stamp:
         """The TFD for a valid document, inserted into its received bytes."""
         timbre = build_tfd(sello_cfd=doc.get("Sello") or "", pac=self.pac,
@@ -195,22 +207,27 @@ class StampService:
             idempotency_key = referencia_key
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
+        # Parsed first, so that the one read below also looks for the Sello (307): one read per stamp.
+        parsed = self.certifier.parse(data)
+        sello = (sello_digest(parsed.get("Sello") or "")
+                 if isinstance(parsed, Document) and parsed.tfd is None else None)
         # 1. a retry gets the first answer
         with self.db.reader() as s:
             earlier = self._earlier(s, account_id, digest, idempotency_key)
             if earlier is not None:
                 return earlier
             account_rfcs = set(repo.rfcs(s, account_id))
+            by_sello = repo.uuid_by_sello(s, sello) if sello is not None else None
         # 2. pure validation
         now = self.clock.now()
-        checked = self.certifier.validate(data, now)
+        checked = self.certifier.validate_parsed(parsed, now)
         doc, findings = checked.doc, list(checked.findings)
         # 3. policy
         if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):
             rfc = doc.emisor.get("Rfc") or ""
             if rfc not in account_rfcs:  # first: a caller who may not stamp for the Emisor learns nothing more
                 raise error("T105", detail={"rfc": rfc})
-            stored = self._already_stamped(account_id, doc, findings)
+            stored = self._already_stamped(account_id, doc, findings, by_sello)
             if stored is not None:
                 return stored
         if findings:
@@ -258,20 +275,26 @@ class StampService:
         uuid = repo.uuid_by_document(s, account_id, digest)
         return self.replay(s, account_id, repo.cfdi(s, account_id, uuid)) if uuid is not None else None
 
-    def _already_stamped(self, account_id: int, doc: Document, findings: list[Finding]) -> StampResult | None:
+    def _already_stamped(self, account_id: int, doc: Document, findings: list[Finding],
+                         by_sello: tuple[str, int] | None | bool = False) -> StampResult | None:
         """307, decided once: a document stamped before by this account comes back with its stored stamp (as
         SW and PADE do), so a client whose connection dropped recovers it; another account's is a 307 that
         names no UUID (appended to `findings`). A document that carries its own TFD already has its 307 from
-        validation; its UUID is its own, so it is no secret."""
-        with self.db.reader() as s:
-            if doc.tfd is not None:
+        validation; its UUID is its own, so it is no secret. `by_sello`: the stamp path's own look-up of the
+        Sello, made in its first read (False: look it up here)."""
+        if doc.tfd is not None:
+            with self.db.reader() as s:
                 row = repo.cfdi(s, account_id, (doc.uuid or "").upper())
                 return self.replay(s, account_id, row) if row is not None else None
-            found = repo.uuid_by_sello(s, sello_digest(doc.get("Sello") or ""))
-            if found is None:
-                return None
-            uuid, owner = found
-            if owner == account_id:
+        found = by_sello
+        if found is False:
+            with self.db.reader() as s:
+                found = repo.uuid_by_sello(s, sello_digest(doc.get("Sello") or ""))
+        if found is None:
+            return None
+        uuid, owner = found  # type: ignore[misc]
+        if owner == account_id:
+            with self.db.reader() as s:
                 return self.replay(s, account_id, repo.cfdi(s, account_id, uuid))
         findings.append(finding("307", "Comprobante@Sello", detail="este Sello ya fue timbrado"))
         return None
