@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_stamp.py [--seconds 3] [--tiny] [--at ISO-8601]
 
 Prints, for a 3-concepto and a 300-concepto invoice: stamps/s and p50/p99 latency per stamp, and the
-ratio to the raw signing rate measured in the same run (issue #2 targets: >= 40% of the raw rate on the
-3-concepto invoice; a 300-concepto invoice under 20 ms). Every stamped document is distinct (its own
+ratio to the raw RSA-2048 signing rate measured in the same run, on the same core (issue #17's targets: >= 50%
+of the raw rate on the 3-concepto invoice, i.e. everything besides the PAC's one signature costs no more
+than that signature; a 300-concepto invoice under 12 ms). Every stamped document is distinct (its own
 Folio and Sello), so nothing is served from a cache. Everything (CA, CSD, PAC certificate, Fecha, the
 certifier's clock) is made relative to one moment: now, or --at; --tiny runs a few stamps (CI runs it so).
 """
@@ -85,7 +86,8 @@ def main() -> None:
         per_s = len(times) / total
         print(f"stamp {conceptos:>3} conceptos ({len(docs[0]) // 1024} KiB): {per_s:,.0f} stamps/s  "
               f"p50 {percentile(times, 50) * 1000:.2f} ms  p99 {percentile(times, 99) * 1000:.2f} ms  "
-              f"mean {statistics.fmean(times) * 1000:.2f} ms  = {per_s / rate:.0%} of the raw signing rate")
+              f"mean {statistics.fmean(times) * 1000:.2f} ms  = {per_s / rate:.0%} of the raw signing rate "
+              f"(target: {'>= 50%' if conceptos == 3 else 'p50 < 12 ms'})")
 
 
 if __name__ == "__main__":

@@ -87,12 +87,12 @@ class IssueService:
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
         if isinstance(invoice, PagosInvoice):
             invoice = self._with_related(who, invoice)
-        rfc = self._emisor_rfc(who, invoice)
+        rfc, registered = self._emisor_rfc(who, invoice)
         cred = self.vault.credential(who.account_id, rfc)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
-        nombre = self._emisor_nombre(who, rfc, invoice, cred)
+        nombre = self._emisor_nombre(rfc, invoice, cred, registered)
         try:
             root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
         except BuildError as exc:
@@ -174,30 +174,34 @@ class IssueService:
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
 
-    def _emisor_rfc(self, who: Principal, invoice) -> str:
+    def _emisor_rfc(self, who: Principal, invoice) -> tuple[str, str | None]:
+        """The Emisor's RFC (one of the account's) and, when the JSON gives no Emisor.Nombre, the name the
+        account registered for it: one read."""
+        given = " ".join((invoice.Emisor.Nombre or "").split())
         with self.db.reader() as s:
             rfcs = repo.rfcs(s, who.account_id)
-        wanted = (invoice.Emisor.Rfc or "").upper()
-        if wanted:
-            if wanted not in rfcs:
-                raise error("T105", detail={"rfc": wanted})
-            return wanted
-        if len(rfcs) == 1:
-            return rfcs[0]
-        raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
-                                   expected=", ".join(rfcs))])
+            wanted = (invoice.Emisor.Rfc or "").upper()
+            if wanted:
+                if wanted not in rfcs:
+                    raise error("T105", detail={"rfc": wanted})
+                rfc = wanted
+            elif len(rfcs) == 1:
+                rfc = rfcs[0]
+            else:
+                raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
+                                           expected=", ".join(rfcs))])
+            row = None if given else repo.account_rfc(s, who.account_id, rfc)
+        return rfc, (row.nombre or None) if row is not None else None
 
-    def _emisor_nombre(self, who: Principal, rfc: str, invoice, cred: Credential) -> str:
-        """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC; else the
-        CSD's name, without the régimen de capital for a persona moral (CFDI 4.0 wants SAT's registered name:
-        CFDI40138)."""
+    def _emisor_nombre(self, rfc: str, invoice, cred: Credential, registered: str | None) -> str:
+        """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC
+        (`registered`); else the CSD's name, without the régimen de capital for a persona moral (CFDI 4.0 wants
+        SAT's registered name: CFDI40138)."""
         given = " ".join((invoice.Emisor.Nombre or "").split())
         if given:
             return given
-        with self.db.reader() as s:
-            row = repo.account_rfc(s, who.account_id, rfc)
-        if row is not None and row.nombre:
-            return row.nombre
+        if registered:
+            return registered
         name = " ".join(cred.certificate.name.split())
         return sin_regimen_capital(name) if len(rfc) == 12 else name
 
