@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,6 +49,7 @@ from timbra.store.models import Cfdi
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
+T = TypeVar("T")
 JsonPaths = Callable[[str], str]
 """Maps a finding's XML node path to the field of the data it was built from (issuing)."""
 
@@ -72,6 +75,84 @@ class Stamp:
     @property
     def fecha_timbrado(self) -> str:
         return self.timbre.fecha_timbrado
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A valid document with its TFD, not stored yet (StampService.prepare -> finish)."""
+
+    stamp: Stamp
+    account_id: int
+    digest: str
+    idempotency_key: str | None
+    to_json: JsonPaths | None = None
+
+
+class _Write:
+    __slots__ = ("work", "order", "result", "error", "done")
+
+    def __init__(self, work: Callable[[Session], Any], order: int) -> None:
+        self.work = work
+        self.order = order
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit:
+    """Writes of concurrent stamps in this process share one transaction and one commit (group commit): the
+    commit's fsync, most of a stamp's time on a durable disk, is paid once for all that arrived while the
+    previous commit ran. Every caller gets its answer only after the commit that holds its write. Each write
+    runs in a savepoint when there are several, so one that fails (a twin's IntegrityError, no credits) fails
+    alone; a commit that fails fails them all (nothing of theirs was stored)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cond = threading.Condition()
+        self._pending: list[_Write] = []
+        self._busy = False
+
+    def run(self, work: Callable[[Session], T], order: int = 0) -> T:
+        """`work(s)`'s result once committed. `order`: writes of one batch run by it (the account), so two
+        processes' transactions lock the accounts' credit rows in the same order (no deadlock)."""
+        item = _Write(work, order)
+        with self._cond:
+            self._pending.append(item)
+            while self._busy and not item.done:
+                self._cond.wait()
+            if not item.done:  # no commit under way: this thread commits everything pending
+                self._busy = True
+                batch, self._pending = self._pending, []
+        if not item.done:
+            try:
+                self._commit(batch)
+            finally:
+                with self._cond:
+                    for w in batch:
+                        w.done = True
+                    self._busy = False
+                    self._cond.notify_all()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def _commit(self, batch: list[_Write]) -> None:
+        try:
+            with self.db.session() as s:
+                if len(batch) == 1:
+                    batch[0].result = batch[0].work(s)
+                    return
+                for w in sorted(batch, key=lambda w: w.order):
+                    try:
+                        with s.begin_nested():
+                            w.result = w.work(s)
+                    except Exception as exc:  # this write alone is undone
+                        w.error = exc
+        except BaseException as exc:  # the commit (or the only write) failed: nothing was stored
+            for w in batch:
+                if w.error is None:
+                    w.error = exc
+                    w.result = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +268,7 @@ class StampService:
         self.certifier = certifier
         self.clock = clock
         self.on_commit = on_commit
+        self.commits = GroupCommit(db)
 
     def validate(self, who: Principal, data: bytes) -> Validation:
         """All findings, no stamp, no credit."""
@@ -197,6 +279,13 @@ class StampService:
         """`idempotency_key`: the client's Idempotency-Key (1-255 visible ASCII characters). `referencia_key`:
         issuing's key for a referencia instead, in a namespace no client's key can reach (it has a space).
         `to_json`: issuing's mapping from XML node paths to the fields of its data."""
+        return self.finish(self.prepare(who, data, idempotency_key, referencia_key=referencia_key, to_json=to_json))
+
+    def prepare(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
+                referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult | Signed:
+        """Steps 1-4, the CPU's part: the stored answer of a retry, or the signed stamp that `finish` stores
+        (the API runs this part a few at a time per process and `finish` outside that limit, so stamps
+        waiting for the disk share one commit)."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.",
                         message_en="Only an emisor account stamps.")
@@ -235,10 +324,17 @@ class StampService:
         assert doc is not None
         self.certifier.spend_confirmacion(doc)
         # 4. TFD
-        stamp = self.certifier.sign(doc, now)
-        # 5. one transaction
+        return Signed(self.certifier.sign(doc, now), account_id, digest, idempotency_key, to_json)
+
+    def finish(self, signed: StampResult | Signed) -> StampResult:
+        """Step 5: the stamp and its credit committed (with the stamps of this process committing at the
+        same moment: one transaction, one commit), then the answer."""
+        if isinstance(signed, StampResult):
+            return signed
+        account_id, digest, idempotency_key, doc = signed.account_id, signed.digest, signed.idempotency_key, \
+            signed.stamp.doc
         try:
-            result = self._store(account_id, stamp, digest, idempotency_key)
+            result = self._store(account_id, signed.stamp, digest, idempotency_key)
         except IntegrityError:
             # A twin committed first (same Sello, or same Idempotency-Key): answer as it was answered.
             with self.db.reader() as s:
@@ -250,7 +346,7 @@ class StampService:
             if stored is not None:
                 return stored
             if twin:
-                raise validation_error(twin, to_json) from None
+                raise validation_error(twin, signed.to_json) from None
             raise
         if self.on_commit is not None:
             self.on_commit()
@@ -311,10 +407,12 @@ class StampService:
                    total=to_decimal(doc.get("Total")) or Decimal(0), moneda=doc.get("Moneda") or "", status="vigente",
                    sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
                    sello_digest=stamp.sello_digest, document_digest=digest)
-        with self.db.session() as s:
+        def write(s: Session) -> int:
             repo.save_stamp(s, row, stamp.xml, idempotency_key, now)
             credits.spend(s, account_id, now)  # last: the package row stays locked for the shortest time
-            left = repo.available(s, account_id, now)
+            return repo.available(s, account_id, now)
+
+        left = self.commits.run(write, account_id)
         return StampResult(t.uuid, stamp.xml, t.fecha_timbrado, t.no_certificado_sat, t.sello_sat, left, False)
 
 
