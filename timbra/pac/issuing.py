@@ -16,6 +16,7 @@ from typing import Protocol
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from timbra.build.common import BuildError, Emisor
 from timbra.build.invoice import Invoice, build, json_path
@@ -58,7 +59,7 @@ KINDS: dict[str, Kind] = {
 
 
 class CsdSource(Protocol):
-    def credential(self, account_id: int, rfc: str) -> Credential:
+    def credential(self, account_id: int, rfc: str, s: Session | None = None) -> Credential:
         """The account's active CSD for `rfc`, decrypted (raises TimbraError when there is none)."""
 
 
@@ -87,8 +88,7 @@ class IssueService:
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
         if isinstance(invoice, PagosInvoice):
             invoice = self._with_related(who, invoice)
-        rfc, registered = self._emisor_rfc(who, invoice)
-        cred = self.vault.credential(who.account_id, rfc)
+        rfc, registered, cred = self._emisor(who, invoice)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
@@ -174,9 +174,9 @@ class IssueService:
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
 
-    def _emisor_rfc(self, who: Principal, invoice) -> tuple[str, str | None]:
-        """The Emisor's RFC (one of the account's) and, when the JSON gives no Emisor.Nombre, the name the
-        account registered for it: one read."""
+    def _emisor(self, who: Principal, invoice) -> tuple[str, str | None, Credential]:
+        """The Emisor's RFC (one of the account's), the name the account registered for it when the JSON gives
+        no Emisor.Nombre, and its active CSD from the vault: one read."""
         given = " ".join((invoice.Emisor.Nombre or "").split())
         with self.db.reader() as s:
             rfcs = repo.rfcs(s, who.account_id)
@@ -191,7 +191,8 @@ class IssueService:
                 raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
                                            expected=", ".join(rfcs))])
             row = None if given else repo.account_rfc(s, who.account_id, rfc)
-        return rfc, (row.nombre or None) if row is not None else None
+            cred = self.vault.credential(who.account_id, rfc, s)
+        return rfc, (row.nombre or None) if row is not None else None, cred
 
     def _emisor_nombre(self, rfc: str, invoice, cred: Credential, registered: str | None) -> str:
         """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC
