@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -49,6 +50,7 @@ from timbra.store.models import Cfdi
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 JsonPaths = Callable[[str], str]
 """Maps a finding's XML node path to the field of the data it was built from (issuing)."""
@@ -214,6 +216,17 @@ class Certifier:
 
     def validate(self, data: bytes, now: datetime | None = None) -> Validation:
         return validate(data, self.options(now))
+
+    def warm(self) -> None:
+        """Load what a process's first stamp would (schemas, the cadena's XSLT, the catalog indexes the rules
+        use: c_ClaveProdServ's alone takes a few hundred ms) by validating a sample once: `timbra serve`
+        calls it as each worker starts. Never fails: a problem here is the first stamp's to report."""
+        from timbra.cfdi.sample import sealed_sample
+
+        try:
+            self.validate(sealed_sample(self.pac, self.clock.now()))
+        except Exception:  # noqa: BLE001 - warming up must not stop a worker from starting
+            log.warning("warming up the stamp path failed", exc_info=True)
 
     def parse(self, data: bytes) -> Document | TimbraError:
         """The document, or why it is not one (validation reports it as its finding)."""
