@@ -10,14 +10,14 @@ from starlette.routing import Mount, Route
 from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 (fixtures)
 from timbra.api.soap import endpoints as soap_endpoints
 
-# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the health check and the
-# readiness check (a load balancer asks them; they carry no customer data); the portal's sign-in, its language
+# Public by design: the home page, the OpenAPI document and its offline Swagger UI, the manual (a mount), the
+# health check and the readiness check (a load balancer asks them; they carry no customer data); the portal's sign-in, its language
 # switch, and the receptors' lookup (UUID + RFC emisor + RFC receptor: it answers the same "not found" unless
 # all three match, and is throttled per client address).
 PUBLIC = {("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
           ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/idioma/{lang}"),
           ("GET", "/consulta"), ("POST", "/consulta"), ("POST", "/consulta/{kind}")}
-PUBLIC_MOUNTS = {"/static", "/assets"}
+PUBLIC_MOUNTS = {"/static", "/assets", "/manual"}  # /manual: the implementation manual (docs/manual)
 PORTAL = ("/portal", "/logout")  # a browser without a session is sent to the sign-in
 # Public at the HTTP level by design: the SOAP services (FEL's, Finkok's) carry the user and password in the
 # body of each operation, so the route lets anyone in and every operation refuses bad credentials in its
@@ -68,6 +68,10 @@ def test_public_pages_answer_without_credentials(api: Api):
         if method == "GET" and "{" not in path and (path != "/docs/oauth2-redirect"
                                                      or any(p == path for _, p in _routes(api.app))):
             assert anonymous.request(method, path).status_code == 200, path
+    # The manual: its pages when `make manual` built them, otherwise a page saying how to build it; never a 401.
+    r = anonymous.get("/manual/")
+    assert (r.status_code, "text/html" in r.headers["content-type"]) in ((200, True), (404, True)), r.status_code
+    assert r.status_code == 200 or "make manual" in r.text
     # The public forms refuse a post that does not come from their page (no CSRF token): 403 T212.
     for path in ("/login", "/consulta", "/consulta/xml"):
         r = anonymous.post(path, data={"username": "demo", "uuid": "x"})

@@ -24,6 +24,7 @@ log = logging.getLogger("timbra.api")
 access_log = logging.getLogger("timbra.access")
 
 STATIC = Path(__file__).parent / "static"
+MANUAL = Path(__file__).parent / "manual_html"  # `make manual` builds docs/manual here (MkDocs); not in git
 SWAGGER_UI = "/static/swagger-ui"  # Swagger UI's own files, served from the package (see static/README.md)
 # Request bodies carry a document as XML or as base64 in JSON: the body limit leaves room for the base64 of a
 # document of the maximum size (4/3 of it) plus the JSON around it.
@@ -153,13 +154,44 @@ class AccessLog:
                             (time.perf_counter() - start) * 1000, client[0] if client else "-")
 
 
+MANUAL_NOT_BUILT = """<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>timbra - manual</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>El manual no está construido</h1>
+<p>Este servidor sirve el manual de implementación en <code>/manual</code> cuando está construido. Desde una copia
+del repositorio: <code>make manual</code> (o <code>mkdocs build</code>, con <code>pip install -e '.[docs]'</code>),
+y recargue esta página. <code>make run</code> lo construye antes de arrancar.</p>
+<h2 lang="en">The manual is not built</h2>
+<p lang="en">Build it from a checkout with <code>make manual</code> (or <code>mkdocs build</code> after
+<code>pip install -e '.[docs]'</code>) and reload; <code>make run</code> builds it before starting.</p>
+<p>Mientras tanto / meanwhile: la referencia de la API en <a href="/docs">/docs</a>.</p>
+</body></html>
+"""
+
+
+class Manual:
+    """The manual's static HTML at /manual; until it is built, a page that says how to build it (404)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files: StaticFiles | None = None
+
+    async def __call__(self, scope, receive, send):
+        if self.files is None:
+            if not (self.directory / "index.html").is_file():
+                return await HTMLResponse(MANUAL_NOT_BUILT, status_code=404)(scope, receive, send)
+            self.files = StaticFiles(directory=self.directory, html=True)
+        await self.files(scope, receive, send)
+
+
 def _too_large(limit: int) -> TimbraError:
     return error("T107", detail={"max_bytes": limit})
 
 
 def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     from timbra import web
-    from timbra.api import cancel, ops, printing, rest, soap
+    from timbra.api import cancel, ops, printing, rest, schemas, soap
+    from timbra.api.schemas import HealthOut
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -175,6 +207,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
                   docs_url=None, openapi_url="/openapi.json", redoc_url=None)
     app.state.pac = pac
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/manual", Manual(MANUAL), name="manual")
 
     @app.exception_handler(TimbraError)
     async def _timbra_error(request: Request, exc: TimbraError):
@@ -233,7 +266,8 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
         pac.errors.record("T900")
         return error_response(error("T900"))
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", tags=["operación"], summary="El proceso responde / the process answers",
+             response_model=HealthOut)
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
@@ -251,6 +285,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(printing.router)
     web.install(app)  # the portal: /, /login, /consulta, /portal/..., its assets at /assets
     cancel.register_schemas(app)
+    schemas.register(app)  # examples of the path parameters in /openapi.json
     soap.register(app)
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings))
     app.add_middleware(AccessLog)

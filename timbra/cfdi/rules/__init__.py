@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lxml import etree
 
@@ -266,6 +266,37 @@ def child_exists_iff(
     return False
 
 
+# -- SAT data a rule needs and timbra may not ship ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DataNeed:
+    """SAT data a rule needs that timbra's catalogs may lack: while `present(catalogs)` is false, the rule
+    cannot report `code` (or the `part` of it named) and the code is "not evaluated" (docs/validations.md)."""
+
+    code: str
+    catalog: str  # what is missing, as the table says it: "c_Colonia (tabla ccp_31_colonias)"
+    present: Callable[[Catalogs], bool]
+    part: str | None = None  # e.g. "la mitad IEPS"; None: the whole code
+
+    def reason(self) -> str:
+        what = f"sin evaluar {self.part}" if self.part else "no evaluada"
+        return f"{what}: faltan datos del SAT ({self.catalog})"
+
+
+DATA_NEEDS: list[DataNeed] = []
+
+
+def needs_data(code: str, catalog: str, present: Callable[[Catalogs], bool], *, part: str | None = None) -> None:
+    """Declare that the rule reporting `code` needs `catalog` (see DataNeed); rule modules call it at import."""
+    DATA_NEEDS.append(DataNeed(code, catalog, present, part))
+
+
+def missing_data(cats: Catalogs) -> dict[str, DataNeed]:
+    """The codes whose SAT data `cats` lacks: code -> what is missing (whole codes and parts of codes)."""
+    _load_rule_modules()
+    return {n.code: n for n in DATA_NEEDS if not n.present(cats)}
+
+
 def rules_for(version: str) -> list[Rule]:
     _load_rule_modules()
     return [r for r in REGISTRY if r.version == version]
@@ -323,39 +354,82 @@ def _load_rule_modules() -> None:
     _loaded = True
 
 
-def run_rules(ctx: Context) -> list[Finding]:
-    """Run every rule of the document's version; a rule that crashes becomes CFDI40999, never a crash.
-    A complement's rules (their module's NODE) run only where the document has that complement's node."""
+class Observer(Protocol):
+    """Watches the rules at work (the test suite's tests/observe.py); production has none (OBSERVER is None)."""
+
+    def observed(self, codes: tuple[str, ...], ran: bool, findings: Sequence[Finding], ctx: Context) -> None:
+        """A check that may report `codes` applied to a document (`ran`: its scope was present and it did not
+        crash) and reported `findings`."""
+
+    def crashed(self, rule: Rule, exc: BaseException, ctx: Context) -> None:
+        """`rule` raised `exc` on a document (reported as CFDI40999)."""
+
+
+OBSERVER: Observer | None = None
+
+
+def set_observer(observer: Observer | None) -> Observer | None:
+    """Install `observer` (None removes it); returns the previous one."""
+    global OBSERVER
+    previous, OBSERVER = OBSERVER, observer
+    return previous
+
+
+def run_rules(ctx: Context, only: Sequence[RuleFn] | None = None) -> list[Finding]:
+    """Run every rule of the document's version (or `only` those of these functions, e.g. one rule on a
+    document the schema would reject); a rule that crashes becomes CFDI40999, never a crash. A complement's
+    rules (their module's NODE) run only where the document has that complement's node."""
     found: dict[Callable[[Context], Any], Any] = {}  # scope's find -> what it found in this document
     if ctx.padron is None:
         ctx.not_evaluated("padrón", "sin padrón del SAT: no se revisaron las reglas de sus listas (l_RFC, l_LCO, "
                                     "claves de confirmación, tipos de cambio)",
                           "no SAT padrón: the rules of SAT's lists (l_RFC, l_LCO, confirmation keys, exchange "
                           "rates) were not checked")
+    obs = OBSERVER
+    crashes = 0
     has = ctx.doc.has_namespace
     for node, rules in _plan(ctx.doc.version):
         if node is not None and not has(node):
+            if obs is not None:  # as if they had run: an unscoped one reports nothing, a scoped one finds nothing
+                for r in rules:
+                    if only is None or r.fn in only:
+                        obs.observed(r.codes, r.scope is None, [], ctx)
             continue
         for r in rules:
+            if only is not None and r.fn not in only:
+                continue
+            start = len(ctx.findings)
+            ran = True
             try:
                 s = r.scope
                 if s is None:
                     r.fn(ctx)
-                    continue
-                got = found[s.find] if s.find in found else found.setdefault(s.find, s.find(ctx))
-                if s.kind == "given":
-                    if got is not None:
-                        s.fn(ctx, got)
-                elif s.kind == "when":
-                    if got:
-                        s.fn(ctx)
                 else:
-                    for item in got:
-                        s.fn(ctx, item)
+                    got = found[s.find] if s.find in found else found.setdefault(s.find, s.find(ctx))
+                    if s.kind == "given":
+                        ran = got is not None
+                        if ran:
+                            s.fn(ctx, got)
+                    elif s.kind == "when":
+                        ran = bool(got)
+                        if ran:
+                            s.fn(ctx)
+                    else:
+                        ran = bool(got)
+                        for item in got:
+                            s.fn(ctx, item)
             except Exception as exc:  # a bug in one rule must not hide the others nor crash a stamp
                 log.exception("rule %s failed", r.name)
+                ran = False
+                crashes += 1
                 ctx.fail("CFDI40999", "Comprobante",
                          detail=f"la regla {r.name} no pudo evaluarse: {type(exc).__name__}")
+                if obs is not None:
+                    obs.crashed(r, exc, ctx)
+            if obs is not None:
+                obs.observed(r.codes, ran, ctx.findings[start:], ctx)
+    if obs is not None:
+        obs.observed(("CFDI40999",), True, [f for f in ctx.findings if f.code == "CFDI40999"] if crashes else [], ctx)
     return ctx.findings
 
 
