@@ -173,7 +173,10 @@ async def stamp(request: Request, who: Who,
     With `Accept: application/xml` the body is the stamped XML itself and the rest goes in headers."""
     data = await document_body(request)
     pac = pac_of(request)
-    result = await to_thread.run_sync(pac.stamps.stamp, who, data, idempotency_key, limiter=_cpu(request))
+    # Validate and sign a few at a time (the CPU); store outside that limit, so waits for the disk overlap
+    # and concurrent stamps share one commit (StampService.finish).
+    signed = await to_thread.run_sync(pac.stamps.prepare, who, data, idempotency_key, limiter=_cpu(request))
+    result = await to_thread.run_sync(pac.stamps.finish, signed)
     return _stamp_response(request, result)
 
 

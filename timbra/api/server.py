@@ -12,7 +12,9 @@ def create_from_env():
     """uvicorn's app factory (each worker process builds its own Pac from the environment)."""
     from timbra.api.app import create_app
 
-    return create_app(Pac(Settings.from_env(), migrate=False))
+    pac = Pac(Settings.from_env(), migrate=False)
+    pac.certifier.warm()  # the first requests do not pay for loading schemas and catalog indexes
+    return create_app(pac)
 
 
 def prepare(settings: Settings) -> DemoAccount | None:

@@ -194,6 +194,11 @@ def validate(data: bytes, opts: Options) -> Validation:
         doc = parse(data, max_bytes=opts.max_bytes)
     except TimbraError as exc:
         return Validation(exc.findings)
+    return validate_parsed(doc, opts)
+
+
+def validate_parsed(doc: Document, opts: Options) -> Validation:
+    """validate() of a document already parsed (the stamp path parses once, before its first read)."""
     try:
         return validate_document(doc, opts)
     except etree.LxmlError as exc:  # e.g. an XSLT failure on a hostile document

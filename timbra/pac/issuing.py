@@ -16,6 +16,7 @@ from typing import Protocol
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from timbra.build.common import BuildError, Emisor, xml_incompatible
 from timbra.build.invoice import Invoice, build, json_path
@@ -58,7 +59,7 @@ KINDS: dict[str, Kind] = {
 
 
 class CsdSource(Protocol):
-    def credential(self, account_id: int, rfc: str) -> Credential:
+    def credential(self, account_id: int, rfc: str, s: Session | None = None) -> Credential:
         """The account's active CSD for `rfc`, decrypted (raises TimbraError when there is none)."""
 
 
@@ -88,12 +89,11 @@ class IssueService:
         self._within_conceptos(invoice)
         if isinstance(invoice, PagosInvoice):
             invoice = self._with_related(who, invoice)
-        rfc = self._emisor_rfc(who, invoice)
-        cred = self.vault.credential(who.account_id, rfc)
+        rfc, registered, cred = self._emisor(who, invoice)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
-        nombre = self._emisor_nombre(who, rfc, invoice, cred)
+        nombre = self._emisor_nombre(rfc, invoice, cred, registered)
         try:
             root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
         except BuildError as exc:
@@ -189,30 +189,35 @@ class IssueService:
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
             raise _data_error([_build_finding(xml_incompatible("", None))]) from None
 
-    def _emisor_rfc(self, who: Principal, invoice) -> str:
+    def _emisor(self, who: Principal, invoice) -> tuple[str, str | None, Credential]:
+        """The Emisor's RFC (one of the account's), the name the account registered for it when the JSON gives
+        no Emisor.Nombre, and its active CSD from the vault: one read."""
+        given = " ".join((invoice.Emisor.Nombre or "").split())
         with self.db.reader() as s:
             rfcs = repo.rfcs(s, who.account_id)
-        wanted = (invoice.Emisor.Rfc or "").upper()
-        if wanted:
-            if wanted not in rfcs:
-                raise error("T105", detail={"rfc": wanted})
-            return wanted
-        if len(rfcs) == 1:
-            return rfcs[0]
-        raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
-                                   expected=", ".join(rfcs))])
+            wanted = (invoice.Emisor.Rfc or "").upper()
+            if wanted:
+                if wanted not in rfcs:
+                    raise error("T105", detail={"rfc": wanted})
+                rfc = wanted
+            elif len(rfcs) == 1:
+                rfc = rfcs[0]
+            else:
+                raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
+                                           expected=", ".join(rfcs))])
+            row = None if given else repo.account_rfc(s, who.account_id, rfc)
+            cred = self.vault.credential(who.account_id, rfc, s)
+        return rfc, (row.nombre or None) if row is not None else None, cred
 
-    def _emisor_nombre(self, who: Principal, rfc: str, invoice, cred: Credential) -> str:
-        """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC; else the
-        CSD's name, without the régimen de capital for a persona moral (CFDI 4.0 wants SAT's registered name:
-        CFDI40138)."""
+    def _emisor_nombre(self, rfc: str, invoice, cred: Credential, registered: str | None) -> str:
+        """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC
+        (`registered`); else the CSD's name, without the régimen de capital for a persona moral (CFDI 4.0 wants
+        SAT's registered name: CFDI40138)."""
         given = " ".join((invoice.Emisor.Nombre or "").split())
         if given:
             return given
-        with self.db.reader() as s:
-            row = repo.account_rfc(s, who.account_id, rfc)
-        if row is not None and row.nombre:
-            return row.nombre
+        if registered:
+            return registered
         name = " ".join(cred.certificate.name.split())
         return sin_regimen_capital(name) if len(rfc) == 12 else name
 

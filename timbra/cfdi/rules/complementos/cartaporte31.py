@@ -57,6 +57,8 @@ from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.sat.catalogs import Catalogs, collapse
 
 NS = "http://www.sat.gob.mx/CartaPorte31"
+# Every rule of this module is about the Carta Porte: it runs only where the document has one (rules.run_rules).
+NODE = NS
 CARTA_PORTE = f"{{{NS}}}CartaPorte"
 
 catalog_codes(NS, {
