@@ -3,8 +3,10 @@ validate + stamp + store, per invoice.
 
     .venv/bin/python bench/bench_issue.py [--count 500] [--conceptos 3] [--database-url URL] [--tiny] [--at ISO]
 
-Prints issues/s and p50/p99 per issue next to the in-process stamp rate of an already sealed document. The
-sandbox keys and the PAC's clock share one moment (now, or --at); --tiny issues a few invoices (CI).
+Prints issues/s and p50/p99 per issue next to stamping the same invoices already sealed through the same
+service and storage (issue #17's target: issuing costs at most 1.3x that, its floor being the second RSA
+signature), and the in-process stamp rate without storage. The sandbox keys and the PAC's clock share one
+moment (now, or --at); --tiny issues a few invoices (CI).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_stamp import add_size_options, moment, percentile  # noqa: E402
 
+from timbra.build.common import Emisor  # noqa: E402
 from timbra.cfdi.credentials import Credential  # noqa: E402
 from timbra.clock import FixedClock  # noqa: E402
 from timbra.gateway.sandbox_ca import create_sandbox_keys  # noqa: E402
@@ -64,7 +67,7 @@ def main() -> None:
         demo = pac.ensure_demo()
         if demo is None:
             raise SystemExit("the database already has accounts: give an empty one")
-        pac.credits.add_package(SYSTEM_PRINCIPAL, demo.account_id, args.count + 100)
+        pac.credits.add_package(SYSTEM_PRINCIPAL, demo.account_id, 2 * args.count + 100)
         keys = data_dir / "keys"
         c = next(c for c in json.loads((keys / "sandbox.json").read_text())["csd"] if c["rfc"] == "EKU9003173C9")
         who = Principal(demo.account_id, "emisor")
@@ -82,6 +85,28 @@ def main() -> None:
         backend = "PostgreSQL" if args.database_url else "SQLite (WAL, synchronous=FULL)"
         print(f"issue {args.conceptos} conceptos from data, {backend}: {len(times) / total:,.0f} issues/s  "
               f"p50 {percentile(times, 50) * 1000:.2f} ms  p99 {percentile(times, 99) * 1000:.2f} ms")
+        from lxml import etree
+
+        from timbra.cfdi.seal import sign_root
+        from timbra.pac.issuing import KINDS
+
+        def sealed(i: int) -> bytes:
+            k = KINDS["factura"]
+            root = k.build(k.model.model_validate(invoice(i, args.conceptos)),
+                           emisor=Emisor("EKU9003173C9", cred.certificate.name, "601"), fecha=clock.now())
+            sign_root(root, cred)
+            return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+        sealed_docs = [sealed(100_000 + i) for i in range(args.count)]
+        stamp_times = []
+        for d in sealed_docs:
+            t0 = time.perf_counter()
+            pac.stamps.stamp(who, d)
+            stamp_times.append(time.perf_counter() - t0)
+        ratio = percentile(times, 50) / percentile(stamp_times, 50)
+        print(f"stamp the same invoices already sealed, same service and storage: "
+              f"{len(stamp_times) / sum(stamp_times):,.0f} stamps/s  p50 {percentile(stamp_times, 50) * 1000:.2f} ms  "
+              f"-> issuing costs {ratio:.2f}x (p50; target <= 1.3x)")
         from timbra.cfdi.sample import sealed_sample
 
         docs = [sealed_sample(cred, clock.now(), folio=f"s{i}") for i in range(5 if args.tiny else 200)]

@@ -25,6 +25,31 @@ DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)  # 12:00 in Mexico City
 
 
+# TIMBRA_TEST_SHIFT_YEARS=10 (make test-future): the whole run happens that many years ahead of the real clock
+# (time-machine moves time.time, datetime.now and date.today in this process and, through tests/shift's
+# sitecustomize, in every Python process a test starts), so a test that depends on the real clock with a fixed
+# date shows up now instead of the day it starts failing.
+SHIFT_YEARS = int(os.environ.get("TIMBRA_TEST_SHIFT_YEARS") or 0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.observe import install
+
+    install(config)  # what the rules did: docs/validations.md's evidence, and a rule crash fails its test
+    if SHIFT_YEARS:
+        from tests.shift import sitecustomize
+
+        sitecustomize.shift(SHIFT_YEARS)
+        folder = str(Path(sitecustomize.__file__).parent)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if SHIFT_YEARS:
+        return f"TIMBRA_TEST_SHIFT_YEARS={SHIFT_YEARS}: the clock reads {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return None
+
+
 @pytest.fixture(scope="session")
 def sandbox_ca() -> SandboxCA:
     return SandboxCA.create(now=datetime(2020, 1, 1, tzinfo=timezone.utc))

@@ -60,3 +60,11 @@ def test_bench_soap(tmp_path):
     rows = re.findall(r"^\s*(\d+) clients\s+(REST|SOAP) .*?([\d,]+) stamps/s .*\((\d+) stamps, (\d+) errors\)", out, re.M)
     assert len(rows) == 6 and all(int(n) > 0 and errors == "0" for *_, n, errors in rows), out
     assert {kind for _, kind, *_ in rows} == {"REST", "SOAP"}
+
+
+def test_soak(tmp_path):
+    out = bench("soak.py", tmp_path=tmp_path)
+    total = re.search(r"^total: (\d+) stamps .* (\d+) errors", out, re.M)
+    assert total and int(total.group(1)) > 0 and total.group(2) == "0", out
+    assert re.search(r"p50 +[\d.]+ ms +p99 +[\d.]+ ms", out) and "server RSS over time:" in out
+    assert re.search(r"^\s+[\d.]+ s\s+[\d.]+ MiB$", out, re.M) and re.search(r"^memory: ", out, re.M), out

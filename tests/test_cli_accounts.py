@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from timbra.cli import main
+from timbra.clock import MEXICO_CITY
 from timbra.errors import TimbraError
 from timbra.pac.accounts import Accounts
 from timbra.store.db import Database
@@ -70,13 +72,15 @@ def test_distributor_tree_credits_and_balances(cli: Run, accounts: Accounts):
     assert [(a["id"], a["kind"]) for a in listed] == [(admin["id"], "admin"), (dist["id"], "distributor"),
                                                       (emisor["id"], "emisor")]
 
-    # dates without an offset are Mexico City time (UTC-6, no daylight saving since 2022)
-    pkg = ok(cli("credits", "add", str(dist["id"]), "1000", "--activation", "2026-01-01T00:00:00",
-                 "--expiry", "2027-12-31T23:00:00", "--json"))
-    assert pkg["activation"] == "2026-01-01T06:00:00+00:00"
-    assert pkg["expiry"] == "2028-01-01T05:00:00+00:00"
-    late = ok(cli("credits", "add", str(dist["id"]), "50", "--expiry", "2030-01-01T00:00:00Z", "--json"))
-    assert late["expiry"] == "2030-01-01T00:00:00+00:00"
+    # dates without an offset are Mexico City time (UTC-6, no daylight saving since 2022); the CLI runs on the
+    # real clock, so the years are this year's and the next ones (never a fixed year that will pass)
+    year = datetime.now(MEXICO_CITY).year
+    pkg = ok(cli("credits", "add", str(dist["id"]), "1000", "--activation", f"{year}-01-01T00:00:00",
+                 "--expiry", f"{year + 1}-12-31T23:00:00", "--json"))
+    assert pkg["activation"] == f"{year}-01-01T06:00:00+00:00"
+    assert pkg["expiry"] == f"{year + 2}-01-01T05:00:00+00:00"
+    late = ok(cli("credits", "add", str(dist["id"]), "50", "--expiry", f"{year + 4}-01-01T00:00:00Z", "--json"))
+    assert late["expiry"] == f"{year + 4}-01-01T00:00:00+00:00"
 
     moved = ok(cli("credits", "transfer", "--from", str(dist["id"]), "--to", str(emisor["id"]), "1010", "--json"))
     # the package that expires first is handed down first; each client package keeps its source's expiry

@@ -144,8 +144,9 @@ def test_production_serve_refuses_to_start_without_the_pac_key_password(data):
                           timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("error T171: "), proc.stderr
-    # with the password it gets past the PAC key (and stops at what production still lacks, also coded)
+    # with the password it gets past the PAC key, and refuses the sandbox's PAC certificate (also coded;
+    # tests/pac/test_production.py goes through every production check)
     proc = subprocess.run([sys.executable, "-m", "timbra.cli", "serve"], env={**env, "TIMBRA_PAC_KEY_PASSWORD":
                           "12345678a"}, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("error T170: "), proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error T221: "), proc.stderr

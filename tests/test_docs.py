@@ -38,3 +38,17 @@ def test_files_the_readme_names_exist():
 def test_user_facing_steps_stay_inside_the_repository():
     user_part = README.split("## Para desarrolladores")[0]
     assert "../shared" not in user_part and "make data" not in user_part
+
+
+def test_reliability_names_tests_that_exist():
+    """docs/reliability.md says which test proves each guarantee: every file (and test) it names exists."""
+    text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?", text)
+    assert len(named) > 20
+    for path, test in named:
+        assert (ROOT / path).exists(), path
+        if test:
+            assert f"def {test}(" in (ROOT / path).read_text(encoding="utf-8"), f"{path}::{test}"
+    for bare in re.findall(r"`(test_\w+)`", text):  # a test named after its file, in the same paragraph
+        assert any(f"def {bare}(" in p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py")), bare
+    assert "docs/reliability.md" in README

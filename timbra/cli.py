@@ -34,7 +34,7 @@ PROGRESS_THRESHOLD = 50
 # else is T900 (`timbra --traceback ...` shows the Python traceback).
 
 # Codes that mean the command or the installation is wrong, not the document or the operation: exit 2.
-USAGE_CODES = frozenset({"T100", "T170", "T171", "T172", "T173"})
+USAGE_CODES = frozenset({"T100", "T170", "T171", "T172", "T173", "T221", "T222", "T223"})
 
 
 def exit_status(code: str) -> int:
@@ -67,7 +67,10 @@ def _as_timbra_error(exc: Exception) -> TimbraError:
     if isinstance(exc, MasterKeyError):
         return _coded("T172", f"({exc})", "")
     if isinstance(exc, etree.XMLSyntaxError):
-        return _coded("301", f"({exc.msg})" if exc.msg else None)
+        from timbra.cfdi.xmlerrors import syntax_error
+
+        e = syntax_error(exc)  # never libxml2's own words
+        return _coded("301", f"({e.es})", f"({e.en})")
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return _coded("T100", f"{where}{exc.strerror or exc}")

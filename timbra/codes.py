@@ -175,6 +175,23 @@ _TABLE = [
                  "de esta solicitud; reintente (vea Retry-After).",
          "Service unavailable for a moment: the database does not answer. Nothing of this request was stored or "
          "charged; retry (see Retry-After).", source="pac", http_status=503),
+    # Production refuses what belongs to the sandbox (`timbra serve` exits with status 2).
+    Code("T221", "Producción no arranca con el certificado del PAC del sandbox (emitido por la AC de prueba de "
+                 "timbra): configure TIMBRA_PAC_CER y TIMBRA_PAC_KEY con el certificado que el SAT le emitió.",
+         "Production does not start with the sandbox's PAC certificate (issued by timbra's test CA): set "
+         "TIMBRA_PAC_CER and TIMBRA_PAC_KEY to the certificate SAT issued to you.", source="pac", http_status=500),
+    Code("T222", "Producción no arranca sin una llave maestra propia: configure TIMBRA_MASTER_KEY (base64 de 32 "
+                 "bytes aleatorios), que no sea la del sandbox ni una trivial.",
+         "Production does not start without a master key of its own: set TIMBRA_MASTER_KEY (base64 of 32 random "
+         "bytes), neither the sandbox's nor a trivial one.", source="pac", http_status=500),
+    Code("T223", "Producción no arranca con cuentas de demostración en la base de datos (sus contraseñas se "
+                 "mostraron en pantalla): use una base de datos nueva para producción.",
+         "Production does not start with demo accounts in the database (their passwords were shown on screen): "
+         "use a new database for production.", source="pac", http_status=500),
+    Code("T224", "Demasiadas API keys inválidas desde esta dirección; espere antes de volver a intentar "
+                 "(vea Retry-After).",
+         "Too many invalid API keys from this address; wait before trying again (see Retry-After).",
+         http_status=429),
     Code("T230", "El XML de este CFDI ya no se conserva: la política de retención del PAC lo depuró (sus datos, "
                  "estado y acuses siguen disponibles).",
          "This CFDI's XML is no longer kept: the PAC's retention policy purged it (its data, status and acuses "
@@ -345,12 +362,12 @@ def http_status(code: str) -> int:
 
 
 def finding(code: str, node: str = "", *, detail: str | None = None, value: str | None = None,
-            expected: str | None = None) -> Finding:
+            expected: str | None = None, detail_en: str | None = None) -> Finding:
     """A finding for one of the codes of this table or of SAT's matrices."""
     c = CODES.get(code)
     if c is not None:
-        return Finding(code, c.es, node, value, expected, detail, c.en)
-    return Finding(code, matrix_text(code), node, value, expected, detail)
+        return Finding(code, c.es, node, value, expected, detail, c.en, detail_en)
+    return Finding(code, matrix_text(code), node, value, expected, detail, None, detail_en)
 
 
 @cache
@@ -358,3 +375,69 @@ def matrix_text(code: str) -> str:
     from timbra.sat.matrices import matrix_texts
 
     return matrix_texts().get(code, code)
+
+
+# pydantic's error types (a request's JSON, query or path parameters) in Spanish; `{...}` are pydantic's ctx.
+_PYDANTIC_ES = {
+    "missing": "Falta este campo.",
+    "extra_forbidden": "Campo no admitido.",
+    "string_type": "Se espera un texto.",
+    "string_too_short": "El texto es demasiado corto (mínimo {min_length}).",
+    "string_too_long": "El texto es demasiado largo (máximo {max_length}).",
+    "string_pattern_mismatch": "El texto no tiene la forma esperada ({pattern}).",
+    "string_unicode": "Se espera un texto Unicode válido.",
+    "int_type": "Se espera un número entero.",
+    "int_parsing": "Se espera un número entero (dígitos 0-9).",
+    "int_parsing_size": "El número entero es demasiado grande.",
+    "int_from_float": "Se espera un número entero, sin decimales.",
+    "float_type": "Se espera un número.",
+    "float_parsing": "Se espera un número.",
+    "decimal_type": "Se espera un número decimal.",
+    "decimal_parsing": "Se espera un número decimal.",
+    "decimal_max_digits": "El número tiene demasiados dígitos (máximo {max_digits}).",
+    "decimal_max_places": "El número tiene demasiados decimales (máximo {decimal_places}).",
+    "decimal_whole_digits": "El número tiene demasiados dígitos enteros.",
+    "finite_number": "Se espera un número finito.",
+    "greater_than": "Debe ser mayor que {gt}.",
+    "greater_than_equal": "Debe ser mayor o igual que {ge}.",
+    "less_than": "Debe ser menor que {lt}.",
+    "less_than_equal": "Debe ser menor o igual que {le}.",
+    "bool_type": "Se espera true o false.",
+    "bool_parsing": "Se espera true o false.",
+    "literal_error": "Valor no admitido; se espera uno de: {expected}.",
+    "enum": "Valor no admitido; se espera uno de: {expected}.",
+    "list_type": "Se espera una lista.",
+    "tuple_type": "Se espera una lista.",
+    "dict_type": "Se espera un objeto.",
+    "model_type": "Se espera un objeto.",
+    "model_attributes_type": "Se espera un objeto.",
+    "too_short": "La lista tiene muy pocos elementos (mínimo {min_length}).",
+    "too_long": "La lista tiene demasiados elementos (máximo {max_length}).",
+    "date_type": "Se espera una fecha AAAA-MM-DD.",
+    "date_parsing": "Se espera una fecha AAAA-MM-DD.",
+    "date_from_datetime_parsing": "Se espera una fecha AAAA-MM-DD.",
+    "datetime_type": "Se espera una fecha y hora ISO 8601.",
+    "datetime_parsing": "Se espera una fecha y hora ISO 8601.",
+    "datetime_from_date_parsing": "Se espera una fecha y hora ISO 8601.",
+    "timezone_aware": "Indique la zona horaria (p. ej. Z o -06:00).",
+    "json_invalid": "JSON inválido.",
+    "json_type": "JSON inválido.",
+    "value_error": "Valor inválido.",
+    "assertion_error": "Valor inválido.",
+    "union_tag_invalid": "Tipo de objeto no admitido.",
+    "union_tag_not_found": "Falta el campo que dice el tipo del objeto.",
+    "recursion_loop": "El objeto se anida demasiado.",
+}
+
+
+def validation_message(e: dict) -> tuple[str, str]:
+    """(es, en) for one pydantic validation error (`ValidationError.errors()` item): ours in Spanish,
+    pydantic's own text in English."""
+    en = str(e.get("msg") or "Invalid value.")
+    template = _PYDANTIC_ES.get(str(e.get("type") or ""))
+    if template is None:
+        return "Valor inválido.", en
+    try:
+        return template.format(**{k: str(v)[:120] for k, v in (e.get("ctx") or {}).items()}), en
+    except (KeyError, IndexError, ValueError):
+        return template.split(" (")[0].split(";")[0].rstrip(".") + ".", en

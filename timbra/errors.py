@@ -21,10 +21,11 @@ class Finding:
     expected: str | None = None
     detail: str | None = None
     message_en: str | None = None
+    detail_en: str | None = None  # `detail` in English, when there is one
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "message": self.message, "node": self.node}
-        for key in ("value", "expected", "detail", "message_en"):
+        for key in ("value", "expected", "detail", "message_en", "detail_en"):
             v = getattr(self, key)
             if v is not None:
                 out[key] = v

@@ -81,6 +81,8 @@ class Settings:
     # CFDI 3.3 was retired by SAT on 2023-03-31; a legacy/sandbox installation may still accept it.
     allow_cfdi33: bool = False
     max_document_bytes: int = 20 * 1024 * 1024
+    # Conceptos a CFDI may carry (TIMBRA_MAX_CONCEPTOS): more is T107, refused before the rules run.
+    max_conceptos: int = 10_000
     stamp_window_hours: int = 72
     # ERP clocks drift: a Fecha up to this many seconds ahead of the PAC's clock is not "future".
     future_tolerance_seconds: int = 120
@@ -106,6 +108,9 @@ class Settings:
     # The portal's session cookie: Secure (sent over HTTPS only; TIMBRA_COOKIE_SECURE=1 behind TLS), how long
     # a sign-in lasts at most and how long it survives without use.
     cookie_secure: bool = False
+    # Strict-Transport-Security's max-age on every answer (TIMBRA_HSTS_SECONDS); 0 (the default) sends none:
+    # set it only when timbra is reached over HTTPS alone (a TLS proxy in front), e.g. 31536000.
+    hsts_seconds: int = 0
     session_hours: int = 12
     session_idle_minutes: int = 60
     # Months the stamped XML is kept (TIMBRA_RETENTION_MONTHS): 0 keeps everything; otherwise at least
@@ -160,6 +165,7 @@ class Settings:
             pac_rfc=env.get("TIMBRA_PAC_RFC", "SPR190613I52"),
             allow_cfdi33=_bool("TIMBRA_ALLOW_CFDI33", False),
             max_document_bytes=_int("TIMBRA_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024),
+            max_conceptos=max(1, _int("TIMBRA_MAX_CONCEPTOS", 10_000)),
             stamp_window_hours=_int("TIMBRA_STAMP_WINDOW_HOURS", 72),
             future_tolerance_seconds=_int("TIMBRA_FUTURE_TOLERANCE_SECONDS", 120),
             padron_permissive=_optional_bool("TIMBRA_PADRON_PERMISSIVE"),
@@ -172,6 +178,7 @@ class Settings:
             master_key=env.get("TIMBRA_MASTER_KEY") or None,
             cancel_credits=max(0, _int("TIMBRA_CANCEL_CREDITS", 0)),
             cookie_secure=_bool("TIMBRA_COOKIE_SECURE", False),
+            hsts_seconds=max(0, _int("TIMBRA_HSTS_SECONDS", 0)),
             session_hours=max(1, _int("TIMBRA_SESSION_HOURS", 12)),
             session_idle_minutes=max(1, _int("TIMBRA_SESSION_IDLE_MINUTES", 60)),
             retention_months=_int("TIMBRA_RETENTION_MONTHS", 0),

@@ -179,7 +179,7 @@ def test_issue_nomina_over_rest(api):  # noqa: F811
 
 
 def test_docs_examples_over_rest(api):  # noqa: F811
-    """The three JSON examples of docs/examples, posted as they are (the pago with the factura's UUID)."""
+    """The three JSON examples of timbra/api/examples (docs/examples), posted as they are (the pago with the factura's UUID)."""
     from tests.build.test_examples import load
 
     erp = api.erp()

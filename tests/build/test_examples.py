@@ -1,6 +1,7 @@
-"""docs/examples: one JSON per issue endpoint (POST /v1/issue, /v1/issue/pagos, /v1/issue/nomina), with the
-sandbox's demo RFC EKU9003173C9. Each is accepted by its endpoint's body model as written and builds into a
-CFDI that timbra's whole validator passes with no finding at all."""
+"""timbra/api/examples (docs/examples links there): one JSON per issue endpoint (POST /v1/issue,
+/v1/issue/pagos, /v1/issue/nomina), with the sandbox's demo RFC EKU9003173C9. Each is accepted by its
+endpoint's body model as written and builds into a CFDI that timbra's whole validator passes with no finding
+at all."""
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from timbra.build.pagos import build_pagos
 from timbra.cfdi.seal import sign_root
 from timbra.gateway.sandbox_ca import DEMO_EMISORES
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "timbra" / "api" / "examples"  # docs/examples links here
 
 
 def load(name: str) -> dict:

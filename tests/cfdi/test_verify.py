@@ -60,7 +60,8 @@ def test_a_tampered_tfd_fails_sello_sat(stamped, check):
 def test_a_tfd_for_another_sello_fails_timbre(stamped, check):
     root = etree.fromstring(stamped)
     tfd = root.find(".//{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital")
-    tfd.set("SelloCFD", "A" + tfd.get("SelloCFD")[1:])
+    sello = tfd.get("SelloCFD")
+    tfd.set("SelloCFD", ("B" if sello[0] == "A" else "A") + sello[1:])  # another sello, whatever the first char
     result = check(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     assert codes(result, "timbre") == ["T164"] and codes(result, "sello_sat") == ["T166"]
 

@@ -80,6 +80,7 @@ def test_cfdi33_seal_and_certificate_use_sats_33_codes(trust):
     assert "CFDI33105" in _codes(etree.tostring(root), trust, AS_OF_2026)
 
 
+@pytest.mark.rule_crash
 def test_a_rule_failing_on_a_cfdi33_is_a_neutral_code(trust, monkeypatch):
     def boom(ctx):
         raise RuntimeError("boom")

@@ -51,6 +51,10 @@ def test_session_cookie_and_security_headers(s: Site):
     for header in ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"):
         assert header in page.headers
     assert "script-src 'self'" in page.headers["content-security-policy"]
+    csrf_cookie = page.headers["set-cookie"]  # the form's CSRF cookie: HttpOnly and SameSite=Strict
+    assert "timbra_csrf=" in csrf_cookie and "HttpOnly" in csrf_cookie and "SameSite=strict" in csrf_cookie
+    lang = client(s).get("/idioma/en").headers["set-cookie"]
+    assert "timbra_lang=en" in lang and "HttpOnly" in lang and "SameSite=lax" in lang and "Secure" not in lang
     r = c.post("/login", data={"csrf": csrf_of(page.text), "username": "demo", "password": s.demo.password})
     cookie = r.headers["set-cookie"]
     assert "timbra_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -63,6 +67,8 @@ def test_session_cookie_and_security_headers(s: Site):
         r = c2.post("/login", data={"csrf": csrf_of(c2.get("/login").text), "username": "demo",
                                     "password": s.demo.password})
         assert "Secure" in r.headers["set-cookie"]
+        assert "Secure" in c2.get("/login").headers["set-cookie"]  # the CSRF cookie too
+        assert "Secure" in c2.get("/idioma/es").headers["set-cookie"]
     finally:
         s.pac.settings = original
     # No open redirect after signing in: only a path of this site.

@@ -10,13 +10,26 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from timbra.api.rest import XML_TYPES, CsdUploadBody, Who, _b64_file, _cpu, _ids_in_range, _within_limit, pac_of
+from timbra.api.schemas import (
+    ROUTER_ERRORS,
+    AnswerOut,
+    CancelOut,
+    CfdiStatusOut,
+    EventList,
+    PendingList,
+    RelatedOut,
+    SatStatusOut,
+    answers,
+    binary,
+    errors,
+)
 from timbra.cfdi.cancellation import Folio
 from timbra.codes import error
 from timbra.pac.accounts import Principal
 from timbra.pac.cancelling import Signing
 from timbra.pac.runtime import Pac
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(_ids_in_range)])
+router = APIRouter(prefix="/v1", dependencies=[Depends(_ids_in_range)], responses=ROUTER_ERRORS)
 
 _UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 _EXAMPLE_UUID = "5FB2822E-396D-4725-8521-CDC4BDD20CCF"
@@ -64,7 +77,12 @@ _CANCEL_BODY = {
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/CancelBody"},
                                  "examples": {"vault": {"summary": "Con el CSD guardado en timbra",
-                                                        "value": {"uuids": [_EXAMPLE_UUID], "motivo": "02"}}}},
+                                                        "value": {"uuids": [_EXAMPLE_UUID], "motivo": "02"}},
+                                              "sustitucion": {
+                                                  "summary": "Motivo 01: con el CFDI que lo sustituye",
+                                                  "value": {"folios": [{
+                                                      "uuid": _EXAMPLE_UUID, "motivo": "01",
+                                                      "folio_sustitucion": "A39DA66B-52CA-49E3-879B-5C05185B0EF7"}]}}}},
             "application/xml": {"schema": {"type": "string"},
                                 "example": '<Cancelacion xmlns="http://cancelacfd.sat.gob.mx" RfcEmisor="..." '
                                            'Fecha="..."><Folios><Folio UUID="..." Motivo="02"/></Folios>'
@@ -100,7 +118,8 @@ def _signing(pac: Pac, who: Principal, csd: CsdUploadBody | None, account_id: in
     raise error("T185")
 
 
-@router.post("/cancel", tags=["cancelación"], openapi_extra=_CANCEL_BODY,
+@router.post("/cancel", tags=["cancelación"], openapi_extra=_CANCEL_BODY, **answers(CancelOut),
+             responses=errors(404, 409, 413, 415, 422),
              summary="Cancelar CFDI por UUID / cancel CFDI by UUID")
 async def cancel(request: Request, who: Who, account_id: int | None = None) -> dict:
     """One answer per UUID, in order: `code` is SAT's EstatusUUID (201 accepted: `status` en_proceso while
@@ -125,7 +144,7 @@ async def cancel(request: Request, who: Who, account_id: int | None = None) -> d
     return out
 
 
-@router.get("/cfdi/{uuid}/status", tags=["cancelación"],
+@router.get("/cfdi/{uuid}/status", tags=["cancelación"], **answers(CfdiStatusOut), responses=errors(404),
             summary="Estado en el SAT / status at SAT (ConsultaCFDIService)")
 def cfdi_status(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
     """Estado (Vigente, Cancelado, No Encontrado), EsCancelable, EstatusCancelacion and ValidacionEFOS as
@@ -133,7 +152,8 @@ def cfdi_status(request: Request, who: Who, uuid: str, account_id: int | None = 
     return pac_of(request).cancels.status(who, uuid, account_id)
 
 
-@router.get("/status", tags=["cancelación"], summary="Estado por expresión impresa (QR) / status by QR expression")
+@router.get("/status", tags=["cancelación"], summary="Estado por expresión impresa (QR) / status by QR expression",
+            **answers(SatStatusOut))
 def status_by_expression(request: Request, who: Who,
                          expresion: Annotated[str | None, Query(description="URL del QR o ?id=&re=&rr=&tt=&fe=")]
                          = None) -> dict:
@@ -143,7 +163,8 @@ def status_by_expression(request: Request, who: Who,
 
 
 @router.get("/cfdi/{uuid}/acuse-cancelacion", tags=["cancelación"], response_class=Response,
-            responses={200: {"content": {"application/xml": {}}}})
+            responses={**binary("application/xml", "El acuse de cancelación del SAT (XML firmado) / SAT's acuse"),
+                       **errors(404)})
 def acuse_cancelacion(request: Request, who: Who, uuid: str, account_id: int | None = None) -> Response:
     """SAT's acuse de cancelación (signed XML, the bytes SAT sent) of the request that carries the UUID."""
     data = pac_of(request).cancels.acuse(who, uuid, account_id)
@@ -151,7 +172,8 @@ def acuse_cancelacion(request: Request, who: Who, uuid: str, account_id: int | N
                     headers={"Content-Disposition": f'attachment; filename="acuse-cancelacion-{uuid.upper()}.xml"'})
 
 
-@router.get("/cfdi/{uuid}/related", tags=["cancelación"], summary="CFDI relacionados / related CFDI")
+@router.get("/cfdi/{uuid}/related", tags=["cancelación"], summary="CFDI relacionados / related CFDI",
+            **answers(RelatedOut), responses=errors(404))
 def related(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
     """SAT's ConsultaRelacionados: `children` relate to this CFDI (while live, they block its cancellation),
     `parents` are the CFDI it relates to; each with its TipoRelacion ("pago": a Pagos DoctoRelacionado)."""
@@ -163,12 +185,14 @@ def related(request: Request, who: Who, uuid: str, account_id: int | None = None
     return {"uuid": r.uuid, "parents": items(r.parents), "children": items(r.children)}
 
 
-@router.get("/cfdi/{uuid}/events", tags=["cancelación"], summary="Eventos de un CFDI / a CFDI's events")
+@router.get("/cfdi/{uuid}/events", tags=["cancelación"], summary="Eventos de un CFDI / a CFDI's events",
+            **answers(EventList), responses=errors(404))
 def cfdi_events(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
     return {"items": pac_of(request).cancels.events(who, uuid, account_id=account_id)}
 
 
-@router.get("/events", tags=["cancelación"], summary="Eventos de la cuenta / the account's events")
+@router.get("/events", tags=["cancelación"], summary="Eventos de la cuenta / the account's events",
+            **answers(EventList), responses=errors(404))
 def events(request: Request, who: Who, after_id: Annotated[int, Query(ge=0)] = 0,
            limit: Annotated[int, Query(ge=1, le=500)] = 100, account_id: int | None = None) -> dict:
     """Every state change, oldest first; page with `after_id` = the last `id` seen."""
@@ -176,7 +200,8 @@ def events(request: Request, who: Who, after_id: Annotated[int, Query(ge=0)] = 0
                                                     limit=limit)}
 
 
-@router.get("/pending", tags=["cancelación"], summary="Solicitudes por aceptar / requests awaiting your answer")
+@router.get("/pending", tags=["cancelación"], summary="Solicitudes por aceptar / requests awaiting your answer",
+            **answers(PendingList), responses=errors(404))
 def pending(request: Request, who: Who, account_id: int | None = None) -> dict:
     """Cancellations of CFDI issued to the account's RFCs that wait for its acceptance or rejection."""
     items = pac_of(request).cancels.pending(who, account_id)
@@ -187,10 +212,20 @@ def pending(request: Request, who: Who, account_id: int | None = None) -> dict:
 
 @router.post("/pending/{uuid}", tags=["cancelación"],
              summary="Aceptar o rechazar una cancelación / accept or reject a cancellation",
+             **answers(AnswerOut), responses=errors(404, 413, 415, 422),
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": {"$ref": "#/components/schemas/AnswerBody"}},
-                 "application/xml": {"schema": {"type": "string"},
-                                     "description": "SolicitudAceptacionRechazo ya firmada"}}}})
+                 "application/json": {"schema": {"$ref": "#/components/schemas/AnswerBody"},
+                                      "examples": {"aceptar": {"summary": "Aceptar con el CSD guardado en timbra",
+                                                               "value": {"respuesta": "Aceptacion"}},
+                                                   "rechazar": {"summary": "Rechazar",
+                                                                "value": {"respuesta": "Rechazo"}}}},
+                 "application/xml": {"schema": {"type": "string",
+                                                "description": "SolicitudAceptacionRechazo ya firmada"},
+                                     "example": '<SolicitudAceptacionRechazo xmlns="http://cancelacfd.sat.gob.mx" '
+                                                'RfcReceptor="..." RfcPacEnviaSolicitud="..." Fecha="...">'
+                                                '<Folios Respuesta="Aceptacion" UUID="..."/>'
+                                                '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">...</Signature>'
+                                                '</SolicitudAceptacionRechazo>'}}}})
 async def answer(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
     """Signed with the receptor's CSD (the vault's, or `csd` in the body), or a SolicitudAceptacionRechazo
     the receptor signed. `code` is SAT's: 1000 received; 1001 no pending request; 1002 already answered."""

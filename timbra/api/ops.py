@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 
 from timbra.api.rest import Who, pac_of
+from timbra.api.schemas import ReadinessOut, binary, errors
 from timbra.codes import error
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -82,7 +83,8 @@ def count_error(code: str) -> None:
     ERRORS.labels(code).inc()
 
 
-@router.get("/readyz", include_in_schema=False)
+@router.get("/readyz", tags=["operación"], summary="Listo para trabajar / ready to work", response_model=ReadinessOut,
+            responses={503: {"model": ReadinessOut, "description": "No listo / not ready"}, **errors(500)})
 def readyz(request: Request) -> Response:
     """Ready to work: the database answers and the outbox keeps up (503 otherwise). No customer data."""
     r = pac_of(request).health.readiness()
@@ -112,7 +114,10 @@ class _Figures:
         yield lag
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", tags=["operación"], summary="Métricas de Prometheus / Prometheus metrics",
+            response_class=Response,
+            responses={**binary(CONTENT_TYPE_LATEST.split(";")[0], "Formato de texto de Prometheus / Prometheus text"),
+                       **errors(401, 403, 429, 503)})
 def metrics(request: Request, who: Who) -> Response:
     """Prometheus text format, for the PAC's admin only."""
     if not who.is_admin:

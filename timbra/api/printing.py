@@ -7,12 +7,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from timbra.api.rest import Who, _b64_file, _cpu, _ids_in_range, pac_of
+from timbra.api.schemas import ROUTER_ERRORS, BrandingOut, answers, binary, errors, example, json_examples
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(_ids_in_range)])
+router = APIRouter(prefix="/v1", dependencies=[Depends(_ids_in_range)], responses=ROUTER_ERRORS)
 
 
 @router.get("/cfdi/{uuid}/pdf", tags=["cfdi"], response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}},
+            responses={**binary("application/pdf", "El PDF / the PDF"), **errors(404, 410)},
             summary="Representación impresa (PDF) / the printed CFDI")
 async def get_cfdi_pdf(request: Request, who: Who, uuid: str, account_id: int | None = None,
                        download: bool = False) -> Response:
@@ -37,12 +38,16 @@ class BrandingBody(BaseModel):
     color: str | None = Field(None, description="Color de acento #RRGGBB (p. ej. #1F4E79)")
 
 
-@router.get("/branding", tags=["cuenta"], summary="Logo y color del PDF / the PDF's logo and colour")
+@router.get("/branding", tags=["cuenta"], summary="Logo y color del PDF / the PDF's logo and colour",
+            **answers(BrandingOut), responses=errors(404))
 def get_branding(request: Request, who: Who, account_id: int | None = None) -> dict:
     return pac_of(request).printing.branding(who, account_id).as_dict()
 
 
-@router.put("/branding", tags=["cuenta"], summary="Poner logo y color del PDF / set the PDF's logo and colour")
+@router.put("/branding", tags=["cuenta"], summary="Poner logo y color del PDF / set the PDF's logo and colour",
+            **answers(BrandingOut), responses=errors(404, 413, 422), openapi_extra=json_examples(
+                color=("Solo el color / the colour only", {"color": "#1F4E79"}),
+                logo=("Logo (PNG en base64) y color / logo and colour", example("branding.json"))))
 def put_branding(request: Request, who: Who, body: BrandingBody, account_id: int | None = None) -> dict:
     sent = body.model_fields_set
     logo = _b64_file(body.logo, "logo") if body.logo is not None else None
@@ -51,13 +56,15 @@ def put_branding(request: Request, who: Who, body: BrandingBody, account_id: int
     return info.as_dict()
 
 
-@router.delete("/branding", tags=["cuenta"], summary="Quitar logo y color / remove the logo and colour")
+@router.delete("/branding", tags=["cuenta"], summary="Quitar logo y color / remove the logo and colour",
+               **answers(BrandingOut), responses=errors(404))
 def delete_branding(request: Request, who: Who, account_id: int | None = None) -> dict:
     return pac_of(request).printing.clear_branding(who, account_id).as_dict()
 
 
 @router.get("/branding/logo", tags=["cuenta"], response_class=Response,
-            responses={200: {"content": {"image/png": {}}}}, summary="El logo guardado / the stored logo")
+            responses={**binary("image/png", "El logo (PNG) / the logo (PNG)"), **errors(404)},
+            summary="El logo guardado / the stored logo")
 def get_logo(request: Request, who: Who, account_id: int | None = None) -> Response:
     return Response(pac_of(request).printing.logo(who, account_id), media_type="image/png",
                     headers={"Cache-Control": "private, no-cache"})

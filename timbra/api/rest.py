@@ -14,6 +14,32 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from timbra.api.schemas import (
+    ROUTER_ERRORS,
+    AccountDetailOut,
+    AccountList,
+    ApiKeyList,
+    CfdiList,
+    CfdiOut,
+    CreditsOut,
+    CsdList,
+    CsdOut,
+    MeOut,
+    NewAccountOut,
+    NewApiKeyOut,
+    NewPackageOut,
+    TransferOut,
+    UserOut,
+    ValidationOut,
+    VerificationOut,
+    answers,
+    binary,
+    document_body,
+    errors,
+    example,
+    json_examples,
+    stamped,
+)
 from timbra.build.invoice import Invoice
 from timbra.build.nomina import NominaInvoice
 from timbra.build.pagos import PagosInvoice
@@ -35,6 +61,8 @@ def _ids_in_range(request: Request) -> None:
             if name != "id" and not name.endswith("_id"):
                 continue
             digits = str(value).strip().lstrip("+-")
+            if not digits.isascii():  # int() reads '٣' and isdigit() says '²' is one: pydantic refuses both (T100)
+                continue
             if digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID):
                 raise error("T100", message=f"{name} fuera de rango (máximo {MAX_ID}).",
                             message_en=f"{name} out of range (maximum {MAX_ID}).",
@@ -42,25 +70,14 @@ def _ids_in_range(request: Request) -> None:
                                               value=str(value)[:40], expected=f"<= {MAX_ID}")])
 
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(_ids_in_range)])
+router = APIRouter(prefix="/v1", dependencies=[Depends(_ids_in_range)], responses=ROUTER_ERRORS)
 
 _basic = HTTPBasic(auto_error=False, description="Usuario y contraseña / user and password")
 _bearer = HTTPBearer(auto_error=False, description="API key (tbk_...)")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key (tbk_...)")
 
 XML_TYPES = ("application/xml", "text/xml")
-_DOCUMENT_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/xml": {"schema": {"type": "string", "format": "binary"},
-                                "example": "<cfdi:Comprobante ...>...</cfdi:Comprobante>"},
-            "application/json": {"schema": {"type": "object", "required": ["xml"],
-                                            "properties": {"xml": {"type": "string", "format": "byte",
-                                                                   "description": "CFDI XML en base64"}}}},
-        },
-    }
-}
+_DOCUMENT_BODY = document_body()
 
 
 def pac_of(request: Request) -> Pac:
@@ -95,10 +112,14 @@ async def principal(request: Request,
     A key seen in the last seconds is answered from memory, without a thread or the database."""
     accounts = pac_of(request).accounts
     key = api_key or (bearer.credentials if bearer is not None else None)
+    client = request.client.host if request.client else None
     if key:
-        return accounts.cached_key(key) or await run_in_threadpool(accounts.authenticate_key, key)
+        hit = accounts.cached_key(key)
+        if hit is not None:
+            return hit
+        accounts.key_throttle.check(client=client)  # an address sending wrong keys is answered without a thread
+        return await run_in_threadpool(accounts.authenticate_key, key, client)
     if basic is not None:
-        client = request.client.host if request.client else None
         accounts.throttle.check(client=client)  # a throttled address is answered without a thread
         limiter = _logins(request)
         if limiter.statistics().tasks_waiting >= 8 * accounts.argon2_slots:
@@ -141,6 +162,7 @@ def _within_limit(request: Request, document: bytes) -> bytes:
 # --- stamping --------------------------------------------------------------------------------------------
 
 @router.post("/stamp", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY, status_code=201,
+             responses={**stamped(201, 200), **errors(402, 409, 413, 415, 422)},
              summary="Timbrar un CFDI sellado / stamp a sealed CFDI")
 async def stamp(request: Request, who: Who,
                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Response:
@@ -151,7 +173,10 @@ async def stamp(request: Request, who: Who,
     With `Accept: application/xml` the body is the stamped XML itself and the rest goes in headers."""
     data = await document_body(request)
     pac = pac_of(request)
-    result = await to_thread.run_sync(pac.stamps.stamp, who, data, idempotency_key, limiter=_cpu(request))
+    # Validate and sign a few at a time (the CPU); store outside that limit, so waits for the disk overlap
+    # and concurrent stamps share one commit (StampService.finish).
+    signed = await to_thread.run_sync(pac.stamps.prepare, who, data, idempotency_key, limiter=_cpu(request))
+    result = await to_thread.run_sync(pac.stamps.finish, signed)
     return _stamp_response(request, result)
 
 
@@ -167,7 +192,8 @@ def _stamp_response(request: Request, result, status: int | None = None) -> Resp
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-@router.post("/validate", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY,
+@router.post("/validate", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY, **answers(ValidationOut),
+             responses=errors(413, 415),
              summary="Validar sin timbrar / validate without stamping")
 async def validate(request: Request, who: Who) -> dict:
     """Every finding, as the stamp would report them; no stamp and no credit."""
@@ -177,7 +203,8 @@ async def validate(request: Request, who: Who) -> dict:
             "not_evaluated": [n.as_dict() for n in result.not_evaluated]}
 
 
-@router.post("/verify", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY,
+@router.post("/verify", tags=["timbrado"], openapi_extra=_DOCUMENT_BODY, **answers(VerificationOut),
+             responses=errors(413, 415),
              summary="Verificar un CFDI timbrado recibido / verify a received, stamped CFDI")
 async def verify(request: Request, who: Who) -> dict:
     """Sello, certificate, the TFD's SelloSAT against the PAC certificates timbra knows, structure and rules as
@@ -207,7 +234,8 @@ def _filter(stamped_from: datetime | None, stamped_to: datetime | None, issued_f
                       tipo=tipo, status=status)
 
 
-@router.get("/cfdi", tags=["cfdi"], summary="Reporte en tiempo real / real-time report")
+@router.get("/cfdi", tags=["cfdi"], summary="Reporte en tiempo real / real-time report", response_model=CfdiList,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(404)})
 def list_cfdi(request: Request, who: Who,
               stamped_from: datetime | None = None, stamped_to: datetime | None = None,
               issued_from: Annotated[str | None, Query(description="Fecha de emisión (local), ISO")] = None,
@@ -230,13 +258,13 @@ def list_cfdi(request: Request, who: Who,
     return JSONResponse({"items": [cfdi_dict(r) for r in page.items], "next_cursor": page.next_cursor})
 
 
-@router.get("/cfdi/{uuid}", tags=["cfdi"])
+@router.get("/cfdi/{uuid}", tags=["cfdi"], **answers(CfdiOut), responses=errors(404))
 def get_cfdi(request: Request, who: Who, uuid: str, account_id: int | None = None) -> dict:
     return cfdi_dict(pac_of(request).cfdis.get(who, uuid, account_id))
 
 
 @router.get("/cfdi/{uuid}/xml", tags=["cfdi"], response_class=Response,
-            responses={200: {"content": {"application/xml": {}}}})
+            responses={**binary("application/xml", "El CFDI timbrado / the stamped CFDI"), **errors(404, 410)})
 def get_cfdi_xml(request: Request, who: Who, uuid: str, account_id: int | None = None) -> Response:
     data = pac_of(request).cfdis.xml(who, uuid, account_id)
     return Response(data, media_type="application/xml",
@@ -244,7 +272,8 @@ def get_cfdi_xml(request: Request, who: Who, uuid: str, account_id: int | None =
 
 
 @router.get("/cfdi/{uuid}/acuse-envio", tags=["cfdi"], response_class=Response,
-            responses={200: {"content": {"application/xml": {}}}})
+            responses={**binary("application/xml", "El acuse de recepción del SAT / SAT's acknowledgment"),
+                       **errors(404)})
 def get_acuse_envio(request: Request, who: Who, uuid: str, account_id: int | None = None) -> Response:
     """SAT's acknowledgment that it received the CFDI (404 T103 until the delivery worker gets it)."""
     ack = pac_of(request).cfdis.acuse(who, uuid, account_id)
@@ -255,7 +284,7 @@ def get_acuse_envio(request: Request, who: Who, uuid: str, account_id: int | Non
 
 # --- credits, users, keys ---------------------------------------------------------------------------------
 
-@router.get("/credits", tags=["créditos"], summary="Saldo por paquete / balance per package")
+@router.get("/credits", tags=["créditos"], summary="Saldo por paquete / balance per package", **answers(CreditsOut))
 def get_credits(request: Request, who: Who) -> dict:
     return pac_of(request).credits.balance(who).as_dict()
 
@@ -265,13 +294,16 @@ class PasswordChange(BaseModel):
     new_password: str = Field(min_length=1)
 
 
-@router.post("/password", tags=["cuenta"], status_code=204)
+@router.post("/password", tags=["cuenta"], status_code=204, responses=errors(413, 422),
+             openapi_extra=json_examples(cambio=("Cambiar la contraseña / change the password",
+                                                 {"current_password": "la contraseña actual",
+                                                  "new_password": "una nueva bastante larga"})))
 def change_password(request: Request, who: Who, body: PasswordChange) -> Response:
     pac_of(request).accounts.change_password(who, body.current_password, body.new_password)
     return Response(status_code=204)
 
 
-@router.get("/me", tags=["cuenta"])
+@router.get("/me", tags=["cuenta"], **answers(MeOut))
 def me(request: Request, who: Who) -> dict:
     acc, rfcs = pac_of(request).accounts.get(who, who.account_id)
     return {"account_id": acc.id, "kind": acc.kind, "name": acc.name, "username": who.username, "rfcs": rfcs}
@@ -286,19 +318,20 @@ def _key_dict(rec) -> dict:
             "revoked_at": rec.revoked_at.isoformat() if rec.revoked_at else None}
 
 
-@router.post("/apikeys", tags=["cuenta"], status_code=201)
+@router.post("/apikeys", tags=["cuenta"], status_code=201, **answers(NewApiKeyOut), responses=errors(413),
+             openapi_extra=json_examples(erp=("Una llave para el ERP / a key for the ERP", {"name": "ERP producción"})))
 def create_api_key(request: Request, who: Who, body: NewKey | None = None) -> dict:
     """The key is in this answer only: it is stored hashed."""
     made = pac_of(request).accounts.create_key(who, body.name if body else "")
     return {**_key_dict(made.record), "key": made.key}
 
 
-@router.get("/apikeys", tags=["cuenta"])
+@router.get("/apikeys", tags=["cuenta"], **answers(ApiKeyList))
 def list_api_keys(request: Request, who: Who) -> dict:
     return {"items": [_key_dict(k) for k in pac_of(request).accounts.list_keys(who)]}
 
 
-@router.delete("/apikeys/{key_id}", tags=["cuenta"], status_code=204)
+@router.delete("/apikeys/{key_id}", tags=["cuenta"], status_code=204, responses=errors(404))
 def revoke_api_key(request: Request, who: Who, key_id: int) -> Response:
     pac_of(request).accounts.revoke_key(who, key_id)
     return Response(status_code=204)
@@ -349,7 +382,10 @@ def _account_dict(acc, rfcs: list[str] | None = None) -> dict:
     return out
 
 
-@router.post("/accounts", tags=["cuentas"], status_code=201)
+@router.post("/accounts", tags=["cuentas"], status_code=201, **answers(NewAccountOut),
+             responses=errors(404, 409, 413, 422),
+             openapi_extra=json_examples(emisor=("Un emisor con su RFC / an emisor with its RFC",
+                                                 example("account.json"))))
 def create_account(request: Request, who: Who, body: NewAccountBody) -> dict:
     """An admin creates distributors and emisores; a distributor creates its own emisores. A generated
     password is in this answer only."""
@@ -365,18 +401,21 @@ def create_account(request: Request, who: Who, body: NewAccountBody) -> dict:
     return out
 
 
-@router.get("/accounts", tags=["cuentas"])
+@router.get("/accounts", tags=["cuentas"], **answers(AccountList))
 def list_accounts(request: Request, who: Who) -> dict:
     return {"items": [_account_dict(a) for a in pac_of(request).accounts.list(who)]}
 
 
-@router.get("/accounts/{account_id}", tags=["cuentas"])
+@router.get("/accounts/{account_id}", tags=["cuentas"], **answers(AccountDetailOut), responses=errors(404))
 def get_account(request: Request, who: Who, account_id: int) -> dict:
     acc, rfcs = pac_of(request).accounts.get(who, account_id)
     return {**_account_dict(acc, rfcs), "nombres": pac_of(request).accounts.rfc_nombres(acc.id)}
 
 
-@router.post("/accounts/{account_id}/users", tags=["cuentas"], status_code=201)
+@router.post("/accounts/{account_id}/users", tags=["cuentas"], status_code=201, **answers(UserOut),
+             responses=errors(404, 409, 413, 422),
+             openapi_extra=json_examples(generada=("Contraseña generada / a generated password",
+                                                   {"username": "contabilidad"})))
 def add_user(request: Request, who: Who, account_id: int, body: NewUserBody) -> dict:
     user, generated = pac_of(request).accounts.add_user(who, account_id, body.username, body.password)
     out = {"id": user.id, "username": user.username, "account_id": user.account_id}
@@ -385,19 +424,24 @@ def add_user(request: Request, who: Who, account_id: int, body: NewUserBody) -> 
     return out
 
 
-@router.post("/accounts/{account_id}/rfcs", tags=["cuentas"], status_code=204)
+@router.post("/accounts/{account_id}/rfcs", tags=["cuentas"], status_code=204,
+             responses=errors(404, 409, 413, 422),
+             openapi_extra=json_examples(rfc=("Un RFC más / one more RFC",
+                                              {"rfc": "XIA190128J61", "nombre": "XENON INDUSTRIAL ARTICLES"})))
 def add_rfc(request: Request, who: Who, account_id: int, body: RfcBody) -> Response:
     """The admin or the account's distributor; an RFC another account holds only with the admin's `shared`."""
     pac_of(request).accounts.add_rfc(who, account_id, body.rfc, nombre=body.nombre, shared=body.shared)
     return Response(status_code=204)
 
 
-@router.get("/accounts/{account_id}/credits", tags=["créditos"])
+@router.get("/accounts/{account_id}/credits", tags=["créditos"], **answers(CreditsOut), responses=errors(404))
 def account_credits(request: Request, who: Who, account_id: int) -> dict:
     return pac_of(request).credits.balance(who, account_id).as_dict()
 
 
-@router.post("/accounts/{account_id}/packages", tags=["créditos"], status_code=201)
+@router.post("/accounts/{account_id}/packages", tags=["créditos"], status_code=201, **answers(NewPackageOut),
+             responses=errors(404, 413),
+             openapi_extra=json_examples(mil=("Un paquete de 1,000 / a package of 1,000", {"size": 1000})))
 def add_package(request: Request, who: Who, account_id: int, body: PackageBody) -> dict:
     """The PAC admin sells a package (e.g. 1,000 / 50,000 / 100,000 / 200,000 credits)."""
     _require_zone("activation/expiry", body.activation, body.expiry)
@@ -407,7 +451,9 @@ def add_package(request: Request, who: Who, account_id: int, body: PackageBody) 
             "expiry": pkg.expiry.isoformat() if pkg.expiry else None}
 
 
-@router.post("/accounts/{account_id}/credits", tags=["créditos"], status_code=201)
+@router.post("/accounts/{account_id}/credits", tags=["créditos"], status_code=201, **answers(TransferOut),
+             responses=errors(404, 409, 413),
+             openapi_extra=json_examples(cien=("100 créditos a un cliente / 100 credits to a client", {"amount": 100})))
 def transfer_credits(request: Request, who: Who, account_id: int, body: TransferBody) -> dict:
     """A distributor hands credits from its packages (earliest expiry first) to one of its clients."""
     made = pac_of(request).credits.transfer(who, account_id, body.amount)
@@ -438,7 +484,10 @@ def _b64_file(text: str, name: str) -> bytes:
                     message_en=f"{name}: the file is expected in base64.") from exc
 
 
-@router.post("/csd", tags=["csd"], status_code=201, summary="Subir un CSD / upload a CSD")
+@router.post("/csd", tags=["csd"], status_code=201, summary="Subir un CSD / upload a CSD", **answers(CsdOut),
+             responses=errors(404, 409, 413, 422), openapi_extra=json_examples(
+                 cer_key=("El .cer y el .key en base64 / the .cer and .key in base64", example("csd.json")),
+                 pfx=("Un .pfx en base64 / a .pfx in base64", example("csd-pfx.json"))))
 def upload_csd(request: Request, who: Who, body: CsdUploadBody, account_id: int | None = None) -> dict:
     """The CSD becomes the active one of its RFC (the others stay, inactive). It must be a CSD (not an
     e.firma) of one of the account's RFCs, valid, issued by SAT, with its own key."""
@@ -454,18 +503,21 @@ def upload_csd(request: Request, who: Who, body: CsdUploadBody, account_id: int 
     return info.as_dict()
 
 
-@router.get("/csd", tags=["csd"], summary="CSD de la cuenta / the account's CSDs")
+@router.get("/csd", tags=["csd"], summary="CSD de la cuenta / the account's CSDs", **answers(CsdList),
+            responses=errors(404))
 def list_csd(request: Request, who: Who, account_id: int | None = None) -> dict:
     """Certificates only (never key material), with validity and which one is active per RFC."""
     return {"items": [i.as_dict() for i in pac_of(request).vault.list(who, account_id=account_id)]}
 
 
-@router.post("/csd/{csd_id}/activate", tags=["csd"], summary="Activar un CSD / make a CSD the active one")
+@router.post("/csd/{csd_id}/activate", tags=["csd"], summary="Activar un CSD / make a CSD the active one",
+             **answers(CsdOut), responses=errors(404, 422))
 def activate_csd(request: Request, who: Who, csd_id: int) -> dict:
     return pac_of(request).vault.activate(who, csd_id).as_dict()
 
 
-@router.delete("/csd/{csd_id}", tags=["csd"], status_code=204, summary="Eliminar un CSD / remove a CSD")
+@router.delete("/csd/{csd_id}", tags=["csd"], status_code=204, summary="Eliminar un CSD / remove a CSD",
+               responses=errors(404))
 def remove_csd(request: Request, who: Who, csd_id: int) -> Response:
     """The private key is erased for good; an active CSD leaves its RFC without one."""
     pac_of(request).vault.remove(who, csd_id)
@@ -482,7 +534,8 @@ class IssueBody(Invoice):
                                    description="Id del ERP, único por emisor: un reintento devuelve el primer CFDI")
 
 
-@router.post("/issue", tags=["emisión"], status_code=201,
+@router.post("/issue", tags=["emisión"], status_code=201, responses={**stamped(201, 200), **errors(402, 409, 413, 422)},
+             openapi_extra=json_examples(factura=("Una factura (ingreso) / an invoice", example("issue-factura.json"))),
              summary="Emitir un CFDI desde datos / issue a CFDI from data")
 async def issue(request: Request, who: Who, body: IssueBody) -> Response:
     """Builds, seals with the account's active CSD and stamps (same validation, credit and storage as
@@ -510,6 +563,8 @@ class IssueNominaBody(NominaInvoice):
 
 
 @router.post("/issue/nomina", tags=["emisión"], status_code=201,
+             responses={**stamped(201, 200), **errors(402, 409, 413, 422)},
+             openapi_extra=json_examples(nomina=("Un recibo de nómina / a payslip", example("issue-nomina.json"))),
              summary="Emitir un CFDI de nómina desde datos / issue a Nómina 1.2 CFDI from data")
 async def issue_nomina(request: Request, who: Who, body: IssueNominaBody) -> Response:
     pac = pac_of(request)
@@ -519,6 +574,9 @@ async def issue_nomina(request: Request, who: Who, body: IssueNominaBody) -> Res
 
 
 @router.post("/issue/pagos", tags=["emisión"], status_code=201,
+             responses={**stamped(201, 200), **errors(402, 409, 413, 422)},
+             openapi_extra=json_examples(pago=("Un pago de una factura / a payment of an invoice",
+                                               example("issue-pagos.json"))),
              summary="Emitir un CFDI de pagos desde datos / issue a Pagos 2.0 CFDI from data")
 async def issue_pagos(request: Request, who: Who, body: IssuePagosBody) -> Response:
     pac = pac_of(request)
@@ -527,6 +585,8 @@ async def issue_pagos(request: Request, who: Who, body: IssuePagosBody) -> Respo
     return _stamp_response(request, result)
 
 
-@router.get("/issue/{referencia}", tags=["emisión"], summary="El CFDI de una referencia / the CFDI of a referencia")
+@router.get("/issue/{referencia}", tags=["emisión"], summary="El CFDI de una referencia / the CFDI of a referencia",
+            responses={**stamped(200, text={200: "El CFDI de la referencia / the referencia's CFDI"}),
+                       **errors(404, 410)})
 def issued_by_referencia(request: Request, who: Who, referencia: str) -> Response:
     return _stamp_response(request, pac_of(request).issuing.by_referencia(who, referencia), status=200)

@@ -12,7 +12,9 @@ def create_from_env():
     """uvicorn's app factory (each worker process builds its own Pac from the environment)."""
     from timbra.api.app import create_app
 
-    return create_app(Pac(Settings.from_env(), migrate=False))
+    pac = Pac(Settings.from_env(), migrate=False)
+    pac.certifier.warm()  # the first requests do not pay for loading schemas and catalog indexes
+    return create_app(pac)
 
 
 def prepare(settings: Settings) -> DemoAccount | None:
@@ -40,6 +42,9 @@ def print_demo(demo: DemoAccount, base_url: str) -> None:
 def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
     import uvicorn
 
+    from timbra.pac import production
+
+    production.check(settings)  # outside the sandbox: no sandbox certificate, master key or demo account
     demo = prepare(settings)
     base = f"http://{settings.host}:{settings.port}"
     if demo is not None:
@@ -50,8 +55,18 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
     if workers > 1:
         _shared_metrics(settings)
     uvicorn.run("timbra.api.server:create_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level=log_level, access_log=False, proxy_headers=False,
+                workers=workers, log_level=log_level, access_log=False, proxy_headers=_behind_proxy(),
                 log_config=log_config(log_level, settings.log_format))
+
+
+def _behind_proxy() -> bool:
+    """X-Forwarded-For/-Proto are believed only from the reverse proxies named in FORWARDED_ALLOW_IPS (uvicorn's
+    own variable, e.g. 127.0.0.1): then the client's address (login throttle, the public lookup's limit, logs)
+    and https in the WSDLs' soap:address are the real ones. Unset: the headers are ignored (timbra exposed
+    directly must not let a client choose its address)."""
+    import os
+
+    return bool(os.environ.get("FORWARDED_ALLOW_IPS", "").strip())
 
 
 def _shared_metrics(settings: Settings) -> None:

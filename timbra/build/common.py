@@ -96,7 +96,16 @@ def set_attrs(el: etree._Element, attrs: Iterable[tuple[str, str | None]]) -> No
     """Set the attributes that have a value, in the order given."""
     for k, v in attrs:
         if v is not None:
-            el.set(k, v)
+            try:
+                el.set(k, v)
+            except ValueError:  # NUL or a control character: XML cannot hold it
+                raise xml_incompatible(f"{etree.QName(el).localname}.{k}", v) from None
+
+
+def xml_incompatible(path: str, value: object) -> BuildError:
+    return BuildError(path, "El valor contiene un carácter que XML no admite (NUL o un carácter de control).",
+                      None if value is None else repr(value)[:80],
+                      "The value holds a character XML cannot hold (NUL or a control character).")
 
 
 # -- the Comprobante's header ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ says against what it should say) and the builders (which compute it). Never floa
 from __future__ import annotations
 
 import decimal
+import functools
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 ONE = Decimal(1)
@@ -17,14 +18,24 @@ _QUANTA = tuple(ONE.scaleb(-n) for n in range(30))
 
 
 def to_decimal(text: str | None) -> Decimal | None:
-    """The number an attribute holds, or None when it holds none (absent, empty, not a number, NaN, inf)."""
+    """The number an attribute holds, or None when it holds none (absent, empty, not a number, NaN, inf).
+    Short texts are remembered (a Decimal is immutable): the rules read the same amounts many times."""
     if text is None:
         return None
+    if len(text) <= 40:
+        return _to_decimal_cached(text)
+    return _to_decimal(text)
+
+
+def _to_decimal(text: str) -> Decimal | None:
     try:
         d = Decimal(text.strip())
     except (InvalidOperation, ValueError):
         return None
     return d if d.is_finite() else None
+
+
+_to_decimal_cached = functools.lru_cache(maxsize=16384)(_to_decimal)
 
 
 def decimals_of(text: str | None) -> int:

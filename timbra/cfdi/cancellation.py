@@ -36,13 +36,20 @@ from signxml import (
 from signxml.exceptions import InvalidCertificate, InvalidInput, InvalidSignature
 
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError
-from timbra.cfdi.document import DEFAULT_MAX_BYTES, _parser
+from timbra.cfdi.document import (
+    DEFAULT_MAX_BYTES,
+    XML_ERR_RESOURCE_LIMIT,
+    _parser,
+    limit_error,
+    refuse_instructions,
+)
+from timbra.cfdi.xmlerrors import schema_error, syntax_error
 from timbra.clock import MEXICO_CITY
 from timbra.codes import cancellation_error, error
+from timbra.errors import TimbraError
 
 if TYPE_CHECKING:
     from timbra.cfdi.trust import TrustStore
-    from timbra.errors import TimbraError
 
 NS_CANCELACION = "http://cancelacfd.sat.gob.mx"
 NS_RETENCIONES = "http://www.sat.gob.mx/esquemas/retencionpago/1"
@@ -109,7 +116,8 @@ def fecha_text(fecha: datetime | str) -> str:
     """SAT's Fecha: local Mexico City time without zone; an aware datetime is converted first."""
     if isinstance(fecha, str):
         if not _FECHA_RE.match(fecha):
-            raise _malformed(f"Fecha {fecha!r}: se espera AAAA-MM-DDThh:mm:ss")
+            raise _malformed(f"Fecha {fecha!r}: se espera AAAA-MM-DDThh:mm:ss",
+                             f"Fecha {fecha!r}: expected YYYY-MM-DDThh:mm:ss")
         return fecha
     if fecha.tzinfo is not None:
         fecha = fecha.astimezone(MEXICO_CITY)
@@ -124,7 +132,7 @@ def check_folios(folios: Sequence[Folio]) -> None:
     for i, f in enumerate(folios, 1):
         node = f"Folios[{i}]/Folio"
         if not _UUID_RE.match(f.uuid or ""):
-            raise _malformed(f"{node}@UUID {f.uuid!r} no es un UUID")
+            raise _malformed(f"{node}@UUID {f.uuid!r} no es un UUID", f"{node}@UUID {f.uuid!r} is not a UUID")
         if f.uuid.upper() in seen:
             raise error("T181", detail={"uuid": f.uuid, "node": node})
         seen.add(f.uuid.upper())
@@ -268,10 +276,12 @@ def verify_cancelacion(xml: bytes, *, trust: TrustStore | None = None, at: datet
     folios = []
     for i, node in enumerate(signed.iterchildren(), 1):
         if node.tag != f"{{{ns}}}Folios":
-            raise _malformed(f"elemento inesperado {etree.QName(node).localname} en Cancelacion")
+            raise _malformed(f"elemento inesperado {_local(node)} en Cancelacion",
+                             f"unexpected element {_local(node)} in Cancelacion")
         children = [c for c in node.iterchildren() if isinstance(c.tag, str)]
         if len(children) != 1 or children[0].tag != f"{{{ns}}}Folio":
-            raise _malformed(f"Folios[{i}] debe contener exactamente un Folio")
+            raise _malformed(f"Folios[{i}] debe contener exactamente un Folio",
+                             f"Folios[{i}] must hold exactly one Folio")
         f = children[0]
         sustitucion = f.get("FolioSustitucion")
         folios.append(Folio(_attr(f, "UUID"), _attr(f, "Motivo"), sustitucion))
@@ -293,7 +303,8 @@ def verify_aceptacion_rechazo(xml: bytes, *, trust: TrustStore | None = None, at
     answers = []
     for node in signed.iterchildren():
         if node.tag != ns + "Folios":
-            raise _malformed(f"elemento inesperado {etree.QName(node).localname} en SolicitudAceptacionRechazo")
+            raise _malformed(f"elemento inesperado {_local(node)} en SolicitudAceptacionRechazo",
+                             f"unexpected element {_local(node)} in SolicitudAceptacionRechazo")
         answers.append(Respuesta((node.findtext(ns + "UUID") or "").strip(),
                                  (node.findtext(ns + "Respuesta") or "").strip()))
     _check_respuestas(answers, uuid_format=uuid_format)
@@ -306,26 +317,40 @@ def _check_respuestas(folios: Sequence[Respuesta], *, uuid_format: bool = True) 
     seen: set[str] = set()
     for i, r in enumerate(folios, 1):
         if uuid_format and not _UUID_RE.match(r.uuid):
-            raise _malformed(f"Folios[{i}]/UUID {r.uuid!r} no es un UUID")
+            raise _malformed(f"Folios[{i}]/UUID {r.uuid[:60]!r} no es un UUID",
+                             f"Folios[{i}]/UUID {r.uuid[:60]!r} is not a UUID")
         if r.uuid.upper() in seen:
             raise error("T181", detail={"uuid": r.uuid})
         seen.add(r.uuid.upper())
         if r.respuesta not in RESPUESTAS:
-            raise _malformed(f"Folios[{i}]/Respuesta {r.respuesta!r}: se espera Aceptacion o Rechazo")
+            raise _malformed(f"Folios[{i}]/Respuesta {r.respuesta[:60]!r}: se espera Aceptacion o Rechazo",
+                             f"Folios[{i}]/Respuesta {r.respuesta[:60]!r}: expected Aceptacion or Rechazo")
 
 
 def _parse(xml: bytes, max_bytes: int, roots: Iterable[str]) -> etree._Element:
     if len(xml) > max_bytes:
         raise error("T107", detail={"max_bytes": max_bytes, "bytes": len(xml)})
+    if b"<!DOCTYPE" in xml.upper():
+        raise _malformed("el documento contiene una declaración DOCTYPE, que no se permite",
+                         "the document holds a DOCTYPE declaration, which is not allowed")
     try:
         root = etree.fromstring(xml, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _malformed(str(exc)) from exc
+        if exc.code == XML_ERR_RESOURCE_LIMIT:
+            raise limit_error(exc) from None
+        e = syntax_error(exc)  # never libxml2's own words
+        raise _malformed(f"XML mal formado: {e.es}", f"malformed XML: {e.en}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise _malformed("el documento contiene una declaración DOCTYPE, que no se permite")
+        raise _malformed("el documento contiene una declaración DOCTYPE, que no se permite",
+                         "the document holds a DOCTYPE declaration, which is not allowed")
+    try:
+        refuse_instructions(xml, root)
+    except TimbraError as exc:
+        raise _malformed(exc.detail.get("reason", ""), exc.detail.get("reason_en")) from None
     if root.tag not in roots:
-        raise _malformed(f"elemento raíz inesperado {root.tag}")
+        tag = etree.QName(root).localname if isinstance(root.tag, str) else "?"
+        raise _malformed(f"elemento raíz inesperado {tag[:80]}", f"unexpected root element {tag[:80]}")
     return root
 
 
@@ -333,15 +358,17 @@ def _verify_signature(xml: bytes, root: etree._Element) -> tuple[etree._Element,
     """signxml checks the signature with the certificate in KeyInfo; the signed content is what is read."""
     sigs = root.findall(_DS + "Signature")
     if len(sigs) != 1 or len(root.findall(f".//{_DS}Signature")) != 1:
-        raise _bad_seal("se espera exactamente un ds:Signature, hijo del elemento raíz")
+        raise _bad_seal("se espera exactamente un ds:Signature, hijo del elemento raíz",
+                        "exactly one ds:Signature is expected, a child of the root element")
     certs = sigs[0].findall(f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate")
     if len(certs) != 1:
-        raise _bad_seal("se espera un X509Certificate en KeyInfo/X509Data")
+        raise _bad_seal("se espera un X509Certificate en KeyInfo/X509Data",
+                        "one X509Certificate is expected in KeyInfo/X509Data")
     try:
         cert = Certificate.from_base64(certs[0].text or "")
         key = cert.public_key
     except CredentialError as exc:
-        raise _bad_seal(f"certificado ilegible: {exc}") from exc
+        raise _bad_seal(f"certificado ilegible: {exc}", "the certificate cannot be read") from exc
     _check_key_value(sigs[0], key)
     config = SignatureConfiguration(signature_methods=frozenset({SignatureMethod.RSA_SHA1}),
                                     digest_algorithms=frozenset({DigestAlgorithm.SHA1}),
@@ -357,10 +384,21 @@ def _verify_signature(xml: bytes, root: etree._Element) -> tuple[etree._Element,
     try:
         result = verifier.verify(root, x509_cert=cert.x509, expect_config=config)
     except (InvalidSignature, InvalidInput, InvalidCertificate) as exc:
-        raise _bad_seal(str(exc)) from exc
+        raise _bad_seal(f"la firma no es válida ({type(exc).__name__})",
+                        f"the signature is not valid ({type(exc).__name__})") from exc
+    except etree.DocumentInvalid as exc:  # signxml checks ds:Signature against XMLDSig's schema
+        first = exc.error_log.last_error if exc.error_log else None
+        e = schema_error(first) if first is not None else None
+        raise _bad_seal(f"ds:Signature no sigue el esquema de XMLDSig{': ' + e.es if e else ''}",
+                        f"ds:Signature does not follow XMLDSig's schema{': ' + e.en if e else ''}") from None
+    except (etree.LxmlError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        # a signature signxml cannot even read (text where elements go, odd transforms): not a valid seal
+        raise _bad_seal(f"la firma no se puede leer ({type(exc).__name__})",
+                        f"the signature cannot be read ({type(exc).__name__})") from None
     signed = result.signed_xml  # type: ignore[union-attr]
     if signed is None or signed.tag != root.tag:
-        raise _bad_seal("la firma no cubre el documento completo (Reference URI=\"\")")
+        raise _bad_seal("la firma no cubre el documento completo (Reference URI=\"\")",
+                        "the signature does not cover the whole document (Reference URI=\"\")")
     return signed, cert
 
 
@@ -373,10 +411,11 @@ def _check_key_value(sig: etree._Element, key: rsa.RSAPublicKey) -> None:
         n = _int_b64(rsa_value.findtext(_DS + "Modulus") or "")
         e = _int_b64(rsa_value.findtext(_DS + "Exponent") or "")
     except ValueError as exc:
-        raise _bad_seal("RSAKeyValue ilegible") from exc
+        raise _bad_seal("RSAKeyValue ilegible", "RSAKeyValue cannot be read") from exc
     numbers = key.public_numbers()
     if (n, e) != (numbers.n, numbers.e):
-        raise _bad_seal("RSAKeyValue no es la llave del X509Certificate")
+        raise _bad_seal("RSAKeyValue no es la llave del X509Certificate",
+                        "RSAKeyValue is not the X509Certificate's key")
 
 
 def _check_signer(cert: Certificate, rfc: str, fecha: str, trust: TrustStore | None, at: datetime | None) -> None:
@@ -397,13 +436,22 @@ def _check_signer(cert: Certificate, rfc: str, fecha: str, trust: TrustStore | N
 def _attr(node: etree._Element, name: str) -> str:
     value = node.get(name)
     if not value:
-        raise _malformed(f"falta el atributo {name} en {etree.QName(node).localname}")
+        raise _malformed(f"falta el atributo {name} en {_local(node)}",
+                         f"the attribute {name} is missing in {_local(node)}")
     return value
 
 
-def _malformed(reason: str) -> TimbraError:
-    return cancellation_error("301", detail={"reason": reason})
+def _local(node: etree._Element) -> str:
+    return etree.QName(node).localname[:60] if isinstance(node.tag, str) else "?"
 
 
-def _bad_seal(reason: str) -> TimbraError:
-    return cancellation_error("302", detail={"reason": reason})
+def _malformed(reason: str, reason_en: str | None = None) -> TimbraError:
+    return cancellation_error("301", detail=_reasons(reason, reason_en))
+
+
+def _bad_seal(reason: str, reason_en: str | None = None) -> TimbraError:
+    return cancellation_error("302", detail=_reasons(reason, reason_en))
+
+
+def _reasons(reason: str, reason_en: str | None) -> dict[str, str]:
+    return {"reason": reason} if reason_en is None else {"reason": reason, "reason_en": reason_en}

@@ -16,7 +16,7 @@ from lxml import etree
 
 from timbra.cfdi.cadena import cadena_original
 from timbra.cfdi.credentials import Certificate, Credential, CredentialError
-from timbra.cfdi.document import Document
+from timbra.cfdi.document import VERSION_OF_NS, Document, parse_error
 from timbra.cfdi.trust import TrustStore
 from timbra.codes import finding
 from timbra.errors import Finding
@@ -25,6 +25,11 @@ from timbra.errors import Finding
 def sign_root(root: etree._Element, credential: Credential) -> str:
     """Seal a Comprobante element in place (NoCertificado, Certificado, Sello); returns the cadena."""
     version = root.get("Version")
+    if version not in VERSION_OF_NS.values():  # SAT's cadena exists for CFDI 4.0 and 3.3 only
+        shown = (version or "")[:40]
+        raise parse_error(f"no es un cfdi:Comprobante con Version 4.0 o 3.3 (Version {shown!r})",
+                          "Comprobante@Version",
+                          detail_en=f"not a cfdi:Comprobante with Version 4.0 or 3.3 (Version {shown!r})")
     root.set("NoCertificado", credential.certificate.no_certificado)
     root.set("Certificado", credential.certificate.base64)
     root.attrib.pop("Sello", None)

@@ -28,6 +28,7 @@ from timbra.cfdi.credentials import Certificate
 from timbra.cfdi.document import Document, parse
 from timbra.cfdi.tfd import MEXICO_CITY, tfd_cadena
 from timbra.cfdi.validate import Options, fecha_utc, local_fecha, validate_document
+from timbra.cfdi.xmlerrors import processing_finding_texts
 from timbra.codes import finding
 from timbra.errors import Finding, TimbraError
 
@@ -160,7 +161,8 @@ def verify(data: bytes, opts: Options, pac_certificates: dict[str, Certificate])
         result = validate_document(doc, replace(opts, now=as_of, received=True))
         found, schema_ok = result.findings, result.cadena is not None  # no cadena: stopped at the schemas
     except etree.LxmlError as exc:
-        found, schema_ok = [finding("301", "Comprobante", detail=str(exc))], False
+        es, en = processing_finding_texts(exc)
+        found, schema_ok = [finding("301", "Comprobante", detail=es, detail_en=en)], False
     if not schema_ok:
         why = "la estructura del documento no es válida"
         verification.checks = [_result("estructura", found), timbre, _unverifiable("sello", why),

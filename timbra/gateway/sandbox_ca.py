@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from timbra.cfdi.credentials import Certificate, Credential, PrivateKey, serial_from_no_certificado
+from timbra.clock import SYSTEM
 
 OID_UNIQUE_ID = ObjectIdentifier("2.5.4.45")
 SANDBOX_PREFIX = "99999"
@@ -40,7 +41,7 @@ class SandboxCA:
 
     @classmethod
     def create(cls, *, now: datetime | None = None, years: int = 30) -> SandboxCA:
-        now = now or datetime.now(timezone.utc)
+        now = now or SYSTEM.now()
         key = _key()
         name = x509.Name([
             x509.NameAttribute(NameOID.COMMON_NAME, "timbra sandbox AC (sin validez fiscal)"),
@@ -73,7 +74,7 @@ class SandboxCA:
         curp: str = "",
     ) -> Credential:
         """A CSD (or e.firma with fiel=True) for any RFC, valid 4 years from not_before by default."""
-        not_before = not_before or datetime.now(timezone.utc) - timedelta(days=1)
+        not_before = not_before or SYSTEM.now() - timedelta(days=1)
         not_after = not_after or not_before + timedelta(days=365 * 4)
         key = _key()
         attrs = [

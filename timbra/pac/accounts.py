@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from timbra.cfdi.rfc import well_formed as rfc_well_formed
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
-from timbra.pac.throttle import LoginThrottle
+from timbra.pac.throttle import KEYS_PER_CLIENT, LoginThrottle
 from timbra.store import repo
 from timbra.store.db import Database
 from timbra.store.models import Account, AccountRfc, ApiKey, User
@@ -114,6 +114,8 @@ class Accounts:
         self._verified = _VerifiedCache()
         self._keys: dict[str, tuple[Principal, datetime]] = {}
         self.throttle = LoginThrottle(clock)
+        # wrong API keys, per client address (a key is 256 random bits: this stops a scan, not a guess)
+        self.key_throttle = LoginThrottle(clock, per_client=KEYS_PER_CLIENT, code="T224")
         self.argon2_slots = ARGON2_SLOTS
         self.argon2_wait_seconds = ARGON2_WAIT_SECONDS
         self._argon2 = threading.BoundedSemaphore(self.argon2_slots)
@@ -358,22 +360,33 @@ class Accounts:
             return None
         return hit[0]
 
-    def authenticate_key(self, key: str) -> Principal:
+    def authenticate_key(self, key: str, client: str | None = None) -> Principal:
+        """The caller of an API key. Wrong keys are counted per client address: past KEYS_PER_CLIENT in the
+        window the address gets T224 (429, Retry-After) for any key not checked recently, other addresses
+        are not affected."""
         key = key.strip()
         cached = self.cached_key(key)
         if cached is not None:
             return cached
+        self.key_throttle.check(client=client)
+        who = self._key_principal(key)
+        if who is None:
+            self.key_throttle.failed(client=client)
+            raise error("T101")
+        return who
+
+    def _key_principal(self, key: str) -> Principal | None:
         m = _KEY.fullmatch(key)
         if m is None:
-            raise error("T101")
+            return None
         with self.db.reader() as s:
             row = repo.api_key_principal(s, m.group(1))
         if row is None:
-            raise error("T101")
+            return None
         key_hash, revoked_at, user_id, username, user_active, account_id, kind, account_active = row
         if (revoked_at is not None or not user_active or not account_active
                 or not hmac.compare_digest(key_hash, _key_hash(key))):
-            raise error("T101")
+            return None
         who = Principal(account_id, kind, user_id, username)
         if len(self._keys) > 10_000:
             self._keys.clear()

@@ -465,9 +465,13 @@ class CancelService:
     def events(self, who: Principal, uuid: str | None = None, *, account_id: int | None = None,
                after_id: int = 0, limit: int = 500) -> list[dict]:
         acc = self.accounts.scope(who, account_id)
+        uuid = uuid.strip().upper() if uuid else None
         with self.db.reader() as s:
-            rows = repo.events(s, acc, uuid.strip().upper() if uuid else None, after_id=after_id,
-                               limit=max(1, min(limit, 500)))
+            rows = repo.events(s, acc, uuid, after_id=after_id, limit=max(1, min(limit, 500)))
+            # One CFDI's events: a UUID the account neither stamped nor answered (as receptor) is not found,
+            # as on every other /cfdi/{uuid} route; never an empty list that tells nothing apart.
+            if uuid is not None and not rows and after_id == 0 and repo.cfdi(s, acc, uuid) is None:
+                raise error("T103", detail={"uuid": uuid})
         return [{"id": e.id, "uuid": e.uuid, "kind": e.kind, "data": json.loads(e.data),
                  "created_at": e.created_at.isoformat()} for e in rows]
 

@@ -16,8 +16,9 @@ from typing import Protocol
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
-from timbra.build.common import BuildError, Emisor
+from timbra.build.common import BuildError, Emisor, xml_incompatible
 from timbra.build.invoice import Invoice, build, json_path
 from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
@@ -27,7 +28,7 @@ from timbra.cfdi.document import parse
 from timbra.cfdi.nombre import sin_regimen_capital
 from timbra.cfdi.seal import sign_root
 from timbra.clock import SYSTEM, Clock
-from timbra.codes import error
+from timbra.codes import error, finding, validation_message
 from timbra.errors import Finding, TimbraError
 from timbra.pac.accounts import Principal
 from timbra.pac.stamping import StampResult, StampService, validation_error
@@ -58,7 +59,7 @@ KINDS: dict[str, Kind] = {
 
 
 class CsdSource(Protocol):
-    def credential(self, account_id: int, rfc: str) -> Credential:
+    def credential(self, account_id: int, rfc: str, s: Session | None = None) -> Credential:
         """The account's active CSD for `rfc`, decrypted (raises TimbraError when there is none)."""
 
 
@@ -85,18 +86,20 @@ class IssueService:
             if earlier is not None:
                 return earlier
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
+        self._within_conceptos(invoice)
         if isinstance(invoice, PagosInvoice):
             invoice = self._with_related(who, invoice)
-        rfc = self._emisor_rfc(who, invoice)
-        cred = self.vault.credential(who.account_id, rfc)
+        rfc, registered, cred = self._emisor(who, invoice)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
-        nombre = self._emisor_nombre(who, rfc, invoice, cred)
+        nombre = self._emisor_nombre(rfc, invoice, cred, registered)
         try:
             root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
+        except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
+            raise _data_error([_build_finding(xml_incompatible("", None))]) from None
         sign_root(root, cred)
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
@@ -107,6 +110,16 @@ class IssueService:
                 if earlier is not None:
                     return earlier
             raise
+
+    def _within_conceptos(self, invoice: BaseModel) -> None:
+        """T107 for more Conceptos than TIMBRA_MAX_CONCEPTOS, before anything is built."""
+        limit = self.stamps.certifier.settings.max_conceptos
+        n = len(getattr(invoice, "Conceptos", None) or ())
+        if n > limit:
+            es = f"El comprobante tiene {n} conceptos y el máximo es {limit}."
+            raise error("T107", message=es, message_en=f"The document has {n} Conceptos and the maximum is {limit}.",
+                        detail={"conceptos": n, "max_conceptos": limit},
+                        findings=[finding("T107", "Conceptos", value=str(n), expected=f"<= {limit}", detail=es)])
 
     def stamp(self, who: Principal, xml: bytes, referencia: str | None = None) -> StampResult:
         """A sealed CFDI stamped under the ERP's `referencia` (FEL's TimbrarCFDI): the same namespace as
@@ -173,31 +186,38 @@ class IssueService:
             return with_related(invoice, related)
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
+        except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
+            raise _data_error([_build_finding(xml_incompatible("", None))]) from None
 
-    def _emisor_rfc(self, who: Principal, invoice) -> str:
+    def _emisor(self, who: Principal, invoice) -> tuple[str, str | None, Credential]:
+        """The Emisor's RFC (one of the account's), the name the account registered for it when the JSON gives
+        no Emisor.Nombre, and its active CSD from the vault: one read."""
+        given = " ".join((invoice.Emisor.Nombre or "").split())
         with self.db.reader() as s:
             rfcs = repo.rfcs(s, who.account_id)
-        wanted = (invoice.Emisor.Rfc or "").upper()
-        if wanted:
-            if wanted not in rfcs:
-                raise error("T105", detail={"rfc": wanted})
-            return wanted
-        if len(rfcs) == 1:
-            return rfcs[0]
-        raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
-                                   expected=", ".join(rfcs))])
+            wanted = (invoice.Emisor.Rfc or "").upper()
+            if wanted:
+                if wanted not in rfcs:
+                    raise error("T105", detail={"rfc": wanted})
+                rfc = wanted
+            elif len(rfcs) == 1:
+                rfc = rfcs[0]
+            else:
+                raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
+                                           expected=", ".join(rfcs))])
+            row = None if given else repo.account_rfc(s, who.account_id, rfc)
+            cred = self.vault.credential(who.account_id, rfc, s)
+        return rfc, (row.nombre or None) if row is not None else None, cred
 
-    def _emisor_nombre(self, who: Principal, rfc: str, invoice, cred: Credential) -> str:
-        """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC; else the
-        CSD's name, without the régimen de capital for a persona moral (CFDI 4.0 wants SAT's registered name:
-        CFDI40138)."""
+    def _emisor_nombre(self, rfc: str, invoice, cred: Credential, registered: str | None) -> str:
+        """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC
+        (`registered`); else the CSD's name, without the régimen de capital for a persona moral (CFDI 4.0 wants
+        SAT's registered name: CFDI40138)."""
         given = " ".join((invoice.Emisor.Nombre or "").split())
         if given:
             return given
-        with self.db.reader() as s:
-            row = repo.account_rfc(s, who.account_id, rfc)
-        if row is not None and row.nombre:
-            return row.nombre
+        if registered:
+            return registered
         name = " ".join(cred.certificate.name.split())
         return sin_regimen_capital(name) if len(rfc) == 12 else name
 
@@ -206,8 +226,9 @@ def parse_invoice(data: dict, model: type[BaseModel] = Invoice) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _data_error([Finding("T130", e["msg"], _loc(e["loc"]),
-                                   value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")))
+        raise _data_error([Finding("T130", validation_message(e)[0], _loc(e["loc"]),
+                                   value=None if isinstance(e.get("input"), dict | list) else _short(e.get("input")),
+                                   message_en=validation_message(e)[1])
                            for e in exc.errors()]) from None
 
 

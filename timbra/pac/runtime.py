@@ -158,12 +158,13 @@ class Operator:
     that `Pac` wires, on the configured database, without the stamping engine, the SAT gateway or the
     delivery worker (an account command needs none of them)."""
 
-    def __init__(self, settings: Settings, *, upgrade: bool = True) -> None:
+    def __init__(self, settings: Settings, *, upgrade: bool = True, clock: Clock = SYSTEM) -> None:
         self.settings = settings
+        self.clock = clock
         self.db = Database(settings.database_url, blobs=blobs_of(settings))
         if upgrade:
             self.db.upgrade()
-        self.accounts = Accounts(self.db)
+        self.accounts = Accounts(self.db, clock)
         self.credits = Credits(self.db, self.accounts)
 
     @cached_property
@@ -182,7 +183,8 @@ class Operator:
         from timbra.store.backup import BackupError, backup
 
         try:
-            return backup(self.settings.database_url, self.settings.data_dir, dest, revision=self.db.revision())
+            return backup(self.settings.database_url, self.settings.data_dir, dest, revision=self.db.revision(),
+                          now=self.clock.now())
         except (BackupError, OSError) as exc:
             raise _backup_error(exc) from exc
 

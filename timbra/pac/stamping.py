@@ -17,22 +17,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from timbra.cfdi.amounts import to_decimal
 from timbra.cfdi.credentials import Credential, CredentialError
-from timbra.cfdi.document import Document
+from timbra.cfdi.document import Document, parse
 from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, fecha_timbrado_iso, insert_tfd
 from timbra.cfdi.trust import TrustStore
-from timbra.cfdi.validate import Options, Validation, validate
+from timbra.cfdi.validate import Options, Validation, validate, validate_parsed
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import CODES, error, finding
 from timbra.errors import Finding, TimbraError
@@ -47,6 +50,8 @@ from timbra.store.models import Cfdi
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 JsonPaths = Callable[[str], str]
 """Maps a finding's XML node path to the field of the data it was built from (issuing)."""
 
@@ -75,6 +80,84 @@ class Stamp:
 
 
 @dataclass(frozen=True)
+class Signed:
+    """A valid document with its TFD, not stored yet (StampService.prepare -> finish)."""
+
+    stamp: Stamp
+    account_id: int
+    digest: str
+    idempotency_key: str | None
+    to_json: JsonPaths | None = None
+
+
+class _Write:
+    __slots__ = ("work", "order", "result", "error", "done")
+
+    def __init__(self, work: Callable[[Session], Any], order: int) -> None:
+        self.work = work
+        self.order = order
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit:
+    """Writes of concurrent stamps in this process share one transaction and one commit (group commit): the
+    commit's fsync, most of a stamp's time on a durable disk, is paid once for all that arrived while the
+    previous commit ran. Every caller gets its answer only after the commit that holds its write. Each write
+    runs in a savepoint when there are several, so one that fails (a twin's IntegrityError, no credits) fails
+    alone; a commit that fails fails them all (nothing of theirs was stored)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cond = threading.Condition()
+        self._pending: list[_Write] = []
+        self._busy = False
+
+    def run(self, work: Callable[[Session], T], order: int = 0) -> T:
+        """`work(s)`'s result once committed. `order`: writes of one batch run by it (the account), so two
+        processes' transactions lock the accounts' credit rows in the same order (no deadlock)."""
+        item = _Write(work, order)
+        with self._cond:
+            self._pending.append(item)
+            while self._busy and not item.done:
+                self._cond.wait()
+            if not item.done:  # no commit under way: this thread commits everything pending
+                self._busy = True
+                batch, self._pending = self._pending, []
+        if not item.done:
+            try:
+                self._commit(batch)
+            finally:
+                with self._cond:
+                    for w in batch:
+                        w.done = True
+                    self._busy = False
+                    self._cond.notify_all()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def _commit(self, batch: list[_Write]) -> None:
+        try:
+            with self.db.session() as s:
+                if len(batch) == 1:
+                    batch[0].result = batch[0].work(s)
+                    return
+                for w in sorted(batch, key=lambda w: w.order):
+                    try:
+                        with s.begin_nested():
+                            w.result = w.work(s)
+                    except Exception as exc:  # this write alone is undone
+                        w.error = exc
+        except BaseException as exc:  # the commit (or the only write) failed: nothing was stored
+            for w in batch:
+                if w.error is None:
+                    w.error = exc
+                    w.result = None
+
+
+@dataclass(frozen=True)
 class StampResult:
     uuid: str
     xml: bytes
@@ -98,13 +181,16 @@ def validation_error(findings: list[Finding], to_json: JsonPaths | None = None) 
     first = findings[0]
     c = CODES.get(first.code)
     message = first.message if c is None else c.es
-    return TimbraError(first.code, message, source="client", findings=findings,
-                       message_en=None if c is None else c.en)
+    # SAT's matrix codes have SAT's Spanish text only: the English names the rule and where it failed
+    en = c.en if c is not None else (first.message_en or f"The document does not meet SAT's validation {first.code}"
+                                                         f"{' at ' + first.node if first.node else ''}.")
+    return TimbraError(first.code, message, source="client", findings=findings, message_en=en)
 
 
 def _json_finding(f: Finding, to_json: JsonPaths) -> Finding:
     return Finding(f.code, f.message, to_json(f.node), f.value, f.expected,
-                   f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en)
+                   f"{f.detail + '; ' if f.detail else ''}nodo XML {f.node}", f.message_en,
+                   f"{f.detail_en + '; ' if f.detail_en else ''}XML node {f.node}" if f.detail_en else None)
 
 
 class Certifier:
@@ -129,10 +215,34 @@ class Certifier:
         return Options(trust=self.trust, now=now or self.clock.now(), catalogs=self.catalogs,
                        stamp_window_hours=s.stamp_window_hours,
                        future_tolerance_seconds=s.future_tolerance_seconds,
-                       allow_cfdi33=s.allow_cfdi33, max_bytes=s.max_document_bytes, padron=self.padron)
+                       allow_cfdi33=s.allow_cfdi33, max_bytes=s.max_document_bytes, padron=self.padron,
+                       max_conceptos=s.max_conceptos)
 
     def validate(self, data: bytes, now: datetime | None = None) -> Validation:
         return validate(data, self.options(now))
+
+    def warm(self) -> None:
+        """Load what a process's first stamp would (schemas, the cadena's XSLT, the catalog indexes the rules
+        use: c_ClaveProdServ's alone takes a few hundred ms) by validating a sample once: `timbra serve`
+        calls it as each worker starts. Never fails: a problem here is the first stamp's to report."""
+        from timbra.cfdi.sample import sealed_sample
+
+        try:
+            self.validate(sealed_sample(self.pac, self.clock.now()))
+        except Exception:  # noqa: BLE001 - warming up must not stop a worker from starting
+            log.warning("warming up the stamp path failed", exc_info=True)
+
+    def parse(self, data: bytes) -> Document | TimbraError:
+        """The document, or why it is not one (validation reports it as its finding)."""
+        try:
+            return parse(data, max_bytes=self.settings.max_document_bytes)
+        except TimbraError as exc:
+            return exc
+
+    def validate_parsed(self, parsed: Document | TimbraError, now: datetime | None = None) -> Validation:
+        if isinstance(parsed, TimbraError):
+            return Validation(parsed.findings)
+        return validate_parsed(parsed, self.options(now))
 
     def sign(self, doc: Document, now: datetime) -> Stamp:
         """The TFD for a valid document, inserted into its received bytes."""
@@ -175,6 +285,7 @@ class StampService:
         self.certifier = certifier
         self.clock = clock
         self.on_commit = on_commit
+        self.commits = GroupCommit(db)
 
     def validate(self, who: Principal, data: bytes) -> Validation:
         """All findings, no stamp, no credit."""
@@ -185,6 +296,13 @@ class StampService:
         """`idempotency_key`: the client's Idempotency-Key (1-255 visible ASCII characters). `referencia_key`:
         issuing's key for a referencia instead, in a namespace no client's key can reach (it has a space).
         `to_json`: issuing's mapping from XML node paths to the fields of its data."""
+        return self.finish(self.prepare(who, data, idempotency_key, referencia_key=referencia_key, to_json=to_json))
+
+    def prepare(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
+                referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult | Signed:
+        """Steps 1-4, the CPU's part: the stored answer of a retry, or the signed stamp that `finish` stores
+        (the API runs this part a few at a time per process and `finish` outside that limit, so stamps
+        waiting for the disk share one commit)."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.",
                         message_en="Only an emisor account stamps.")
@@ -195,22 +313,27 @@ class StampService:
             idempotency_key = referencia_key
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
+        # Parsed first, so that the one read below also looks for the Sello (307): one read per stamp.
+        parsed = self.certifier.parse(data)
+        sello = (sello_digest(parsed.get("Sello") or "")
+                 if isinstance(parsed, Document) and parsed.tfd is None else None)
         # 1. a retry gets the first answer
         with self.db.reader() as s:
             earlier = self._earlier(s, account_id, digest, idempotency_key)
             if earlier is not None:
                 return earlier
             account_rfcs = set(repo.rfcs(s, account_id))
+            by_sello = repo.uuid_by_sello(s, sello) if sello is not None else None
         # 2. pure validation
         now = self.clock.now()
-        checked = self.certifier.validate(data, now)
+        checked = self.certifier.validate_parsed(parsed, now)
         doc, findings = checked.doc, list(checked.findings)
         # 3. policy
         if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):
             rfc = doc.emisor.get("Rfc") or ""
             if rfc not in account_rfcs:  # first: a caller who may not stamp for the Emisor learns nothing more
                 raise error("T105", detail={"rfc": rfc})
-            stored = self._already_stamped(account_id, doc, findings)
+            stored = self._already_stamped(account_id, doc, findings, by_sello)
             if stored is not None:
                 return stored
         if findings:
@@ -218,10 +341,17 @@ class StampService:
         assert doc is not None
         self.certifier.spend_confirmacion(doc)
         # 4. TFD
-        stamp = self.certifier.sign(doc, now)
-        # 5. one transaction
+        return Signed(self.certifier.sign(doc, now), account_id, digest, idempotency_key, to_json)
+
+    def finish(self, signed: StampResult | Signed) -> StampResult:
+        """Step 5: the stamp and its credit committed (with the stamps of this process committing at the
+        same moment: one transaction, one commit), then the answer."""
+        if isinstance(signed, StampResult):
+            return signed
+        account_id, digest, idempotency_key, doc = signed.account_id, signed.digest, signed.idempotency_key, \
+            signed.stamp.doc
         try:
-            result = self._store(account_id, stamp, digest, idempotency_key)
+            result = self._store(account_id, signed.stamp, digest, idempotency_key)
         except IntegrityError:
             # A twin committed first (same Sello, or same Idempotency-Key): answer as it was answered.
             with self.db.reader() as s:
@@ -233,7 +363,7 @@ class StampService:
             if stored is not None:
                 return stored
             if twin:
-                raise validation_error(twin, to_json) from None
+                raise validation_error(twin, signed.to_json) from None
             raise
         if self.on_commit is not None:
             self.on_commit()
@@ -258,20 +388,26 @@ class StampService:
         uuid = repo.uuid_by_document(s, account_id, digest)
         return self.replay(s, account_id, repo.cfdi(s, account_id, uuid)) if uuid is not None else None
 
-    def _already_stamped(self, account_id: int, doc: Document, findings: list[Finding]) -> StampResult | None:
+    def _already_stamped(self, account_id: int, doc: Document, findings: list[Finding],
+                         by_sello: tuple[str, int] | None | bool = False) -> StampResult | None:
         """307, decided once: a document stamped before by this account comes back with its stored stamp (as
         SW and PADE do), so a client whose connection dropped recovers it; another account's is a 307 that
         names no UUID (appended to `findings`). A document that carries its own TFD already has its 307 from
-        validation; its UUID is its own, so it is no secret."""
-        with self.db.reader() as s:
-            if doc.tfd is not None:
+        validation; its UUID is its own, so it is no secret. `by_sello`: the stamp path's own look-up of the
+        Sello, made in its first read (False: look it up here)."""
+        if doc.tfd is not None:
+            with self.db.reader() as s:
                 row = repo.cfdi(s, account_id, (doc.uuid or "").upper())
                 return self.replay(s, account_id, row) if row is not None else None
-            found = repo.uuid_by_sello(s, sello_digest(doc.get("Sello") or ""))
-            if found is None:
-                return None
-            uuid, owner = found
-            if owner == account_id:
+        found = by_sello
+        if found is False:
+            with self.db.reader() as s:
+                found = repo.uuid_by_sello(s, sello_digest(doc.get("Sello") or ""))
+        if found is None:
+            return None
+        uuid, owner = found  # type: ignore[misc]
+        if owner == account_id:
+            with self.db.reader() as s:
                 return self.replay(s, account_id, repo.cfdi(s, account_id, uuid))
         findings.append(finding("307", "Comprobante@Sello", detail="este Sello ya fue timbrado"))
         return None
@@ -288,10 +424,12 @@ class StampService:
                    total=to_decimal(doc.get("Total")) or Decimal(0), moneda=doc.get("Moneda") or "", status="vigente",
                    sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
                    sello_digest=stamp.sello_digest, document_digest=digest)
-        with self.db.session() as s:
+        def write(s: Session) -> int:
             repo.save_stamp(s, row, stamp.xml, idempotency_key, now)
             credits.spend(s, account_id, now)  # last: the package row stays locked for the shortest time
-            left = repo.available(s, account_id, now)
+            return repo.available(s, account_id, now)
+
+        left = self.commits.run(write, account_id)
         return StampResult(t.uuid, stamp.xml, t.fecha_timbrado, t.no_certificado_sat, t.sello_sat, left, False)
 
 
@@ -355,7 +493,8 @@ def options_from_settings(settings: Settings, now: datetime) -> Options:
     and `timbra verify` check with, so they say what a stamp would say."""
     return Options(trust=trust_store(settings), now=now, stamp_window_hours=settings.stamp_window_hours,
                    future_tolerance_seconds=settings.future_tolerance_seconds, allow_cfdi33=settings.allow_cfdi33,
-                   max_bytes=settings.max_document_bytes, padron=padron_from_settings(settings))
+                   max_bytes=settings.max_document_bytes, padron=padron_from_settings(settings),
+                   max_conceptos=settings.max_conceptos)
 
 
 def certifier_from_settings(settings: Settings, *, clock: Clock = SYSTEM) -> Certifier:

@@ -1,5 +1,6 @@
 """Failed logins, counted per client address and per username in a sliding window (the injectable clock's),
-so that guessing passwords costs the guesser time instead of costing the server argon2 runs."""
+so that guessing passwords costs the guesser time instead of costing the server argon2 runs. The same
+counter, per client address only, refuses an address that sends many wrong API keys (T224)."""
 from __future__ import annotations
 
 import math
@@ -13,13 +14,15 @@ from timbra.codes import error
 WINDOW_SECONDS = 15 * 60
 PER_USER = 10  # failed logins of one username in the window; then T150 until the oldest leaves it
 PER_CLIENT = 50  # failed logins from one client address in the window, whatever the usernames
+KEYS_PER_CLIENT = 50  # wrong API keys from one client address in the window; then T224 for that address
 MAX_KEYS = 100_000  # addresses and usernames remembered (the oldest are forgotten first)
 
 
 class LoginThrottle:
     def __init__(self, clock: Clock = SYSTEM, *, per_user: int = PER_USER, per_client: int = PER_CLIENT,
-                 window_seconds: float = WINDOW_SECONDS, max_keys: int = MAX_KEYS) -> None:
+                 window_seconds: float = WINDOW_SECONDS, max_keys: int = MAX_KEYS, code: str = "T150") -> None:
         self.clock = clock
+        self.code = code
         self.per_user = per_user
         self.per_client = per_client
         self.window = timedelta(seconds=window_seconds)
@@ -28,7 +31,8 @@ class LoginThrottle:
         self._lock = threading.Lock()
 
     def check(self, *, client: str | None = None, username: str | None = None) -> None:
-        """T150 (429, `retry_after` seconds in its detail) when the client or the username is over its limit."""
+        """T150 (or this throttle's `code`: 429, `retry_after` seconds in its detail) when the client or the
+        username is over its limit."""
         now = self.clock.now()
         waits = []
         with self._lock:
@@ -39,7 +43,7 @@ class LoginThrottle:
                 if times is not None and len(times) >= limit:
                     waits.append((times[len(times) - limit] + self.window - now).total_seconds())
         if waits:
-            raise error("T150", detail={"retry_after": max(1, math.ceil(max(waits)))})
+            raise error(self.code, detail={"retry_after": max(1, math.ceil(max(waits)))})
 
     def failed(self, *, client: str | None = None, username: str | None = None) -> None:
         now = self.clock.now()

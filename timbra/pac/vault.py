@@ -371,11 +371,15 @@ class Vault:
 
     # --- sealing ----------------------------------------------------------------------------------------
 
-    def credential(self, account_id: int, rfc: str) -> Credential:
+    def credential(self, account_id: int, rfc: str, s: Session | None = None) -> Credential:
         """The active CSD of `rfc` in the account, ready to sign (T127 when there is none, T123 when it is
         no longer valid). Decrypted keys are kept per (row, master key, nonce): rotation or a new upload
-        changes the entry, so a stale key is never used."""
-        with self.db.reader() as s:
+        changes the entry, so a stale key is never used. `s`: a read the caller has open (issuing reads
+        the account's RFCs and its CSD at once)."""
+        if s is None:
+            with self.db.reader() as s:
+                row = repo.active_csd(s, account_id, rfc.strip().upper())
+        else:
             row = repo.active_csd(s, account_id, rfc.strip().upper())
         if row is None:
             raise error("T127", detail={"rfc": rfc})

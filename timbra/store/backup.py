@@ -15,11 +15,13 @@ import json
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy.engine import make_url
+
+from timbra.clock import SYSTEM
 
 MANIFEST = "timbra-backup.json"
 PG_DUMP = "timbra.pgdump"
@@ -31,7 +33,7 @@ class BackupError(Exception):
     """A backup or restore that cannot go on; the message says why (es / en)."""
 
 
-def backup(database_url: str, data_dir: Path, dest: Path, *, revision: str | None) -> dict:
+def backup(database_url: str, data_dir: Path, dest: Path, *, revision: str | None, now: datetime | None = None) -> dict:
     """Write a backup into the empty or new folder `dest`; returns the manifest."""
     dest.mkdir(parents=True, exist_ok=True)
     if any(dest.iterdir()):
@@ -59,7 +61,7 @@ def backup(database_url: str, data_dir: Path, dest: Path, *, revision: str | Non
         elif source.exists():
             shutil.copy2(source, dest / name)
             files.append(name)
-    manifest = {"created_at": datetime.now(timezone.utc).isoformat(), "backend": url.get_backend_name(),
+    manifest = {"created_at": (now or SYSTEM.now()).isoformat(), "backend": url.get_backend_name(),
                 "revision": revision, "files": files}
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest

@@ -36,14 +36,9 @@ LANG_COOKIE = "timbra_lang"
 # Paths the portal answers (HTML errors there; JSON everywhere else).
 PORTAL_PREFIXES = ("/portal", "/login", "/logout", "/consulta", "/idioma")
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+# The portal's pages are never cached. The security headers (CSP, X-Frame-Options, nosniff, Referrer-Policy,
+# HSTS) of every answer, the portal's included, are set in one place: timbra.api.app.SecurityHeaders.
+SECURITY_HEADERS = {"Cache-Control": "no-store"}
 
 
 class LoginRequired(Exception):

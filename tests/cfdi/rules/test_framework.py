@@ -1,6 +1,8 @@
 """The rule framework: a rule that crashes is reported as CFDI40999 and the other rules still run; the helpers
 rules use for their scope (when, given, for_each) and for SAT's "exists if and only if" (exists_iff,
 child_exists_iff)."""
+import pytest
+
 from tests.conftest import NOW
 from timbra.cfdi.document import parse
 from timbra.cfdi.rules import (
@@ -18,6 +20,7 @@ from timbra.cfdi.rules import (
 from timbra.sat.catalogs import catalogs
 
 
+@pytest.mark.rule_crash
 def test_a_crashing_rule_becomes_cfdi40999_and_the_others_still_report(make_xml, findings, monkeypatch):
     def broken(ctx):
         raise ZeroDivisionError
@@ -40,6 +43,7 @@ def _got(ctx: Context) -> list[tuple[str, str, str | None, str | None]]:
     return [(f.code, f.node, f.value, f.detail) for f in ctx.findings]
 
 
+@pytest.mark.rule_crash
 def test_scoped_rules_keep_their_name_and_docstring_and_a_crash_names_them(make_xml, findings, monkeypatch):
     def conceptos(ctx):
         return ctx.doc.conceptos

@@ -16,8 +16,9 @@ from typing import Any
 from anyio import to_thread
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
+from timbra.api.app import unstorable_value
 from timbra.api.rest import _cpu, _logins, _within_limit, pac_of
 from timbra.api.soap import envelope
 from timbra.api.soap.wsdl import Op, Service
@@ -45,11 +46,15 @@ class Ctx:
         password. Passwords run argon2 in the same limited threads as REST's Basic authentication."""
         accounts = self.pac.accounts
         username, password = (username or "").strip(), password or ""
+        client = self.request.client.host if self.request.client else None
         if password.startswith("tbk_"):
-            return accounts.cached_key(password) or await run_in_threadpool(accounts.authenticate_key, password)
+            hit = accounts.cached_key(password)
+            if hit is not None:
+                return hit
+            accounts.key_throttle.check(client=client)
+            return await run_in_threadpool(accounts.authenticate_key, password, client)
         if not username or not password:
             raise error("T101")
-        client = self.request.client.host if self.request.client else None
         accounts.throttle.check(client=client)
         limiter = _logins(self.request)
         if limiter.statistics().tasks_waiting >= 8 * accounts.argon2_slots:
@@ -121,6 +126,8 @@ class Endpoint:
             # the database is down or restarting: nothing was stored or spent; the protocol's error, retryable
             log.warning("base de datos no disponible (SOAP %s): %s", op.name, type(exc).__name__)
             result = self.on_error(op, error("T220", detail={"retry_after": 1}))
+        except (DataError, OverflowError):  # NUL in a text on PostgreSQL, a number out of range: the client's error
+            result = self.on_error(op, unstorable_value())
         except Exception:  # noqa: BLE001 - a Fault with T900, the trace stays in the log
             log.exception("SOAP %s %s", self.service.name, op.name)
             return _fault(call.soap_ns, error("T900"))
@@ -137,6 +144,8 @@ def findings_text(exc: TimbraError) -> str:
     lines = []
     for f in exc.findings:
         line = f"{f.code} {f.node}: {f.message}".replace(" :", ":")
+        if f.detail:
+            line += f" ({f.detail})"
         if f.value is not None:
             line += f" (valor: {f.value})"
         if f.expected is not None:
@@ -144,4 +153,8 @@ def findings_text(exc: TimbraError) -> str:
         lines.append(line)
     if exc.message_en:
         lines.append(exc.message_en)
+    for f in exc.findings:  # the findings in English, where they have it (libxml2's errors in our words...)
+        if f.detail_en or (f.message_en and f.message_en != exc.message_en):
+            text = "; ".join(x for x in (f.message_en, f.detail_en) if x)
+            lines.append(f"{f.code} {f.node}: {text}".replace(" :", ":"))
     return "\n".join(lines)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from timbra.cfdi.document import NS_XINCLUDE, XML_ERR_RESOURCE_LIMIT, limit_error
+from timbra.cfdi.xmlerrors import syntax_error
 from timbra.codes import error
 from timbra.errors import TimbraError
 
@@ -47,10 +49,15 @@ def read(body: bytes) -> Call:
         raise _invalid("la solicitud está vacía", "the request is empty")
     if _DOCTYPE.search(body):
         raise _invalid("no se admiten DTD ni entidades", "DTDs and entities are not accepted")
+    if any(ns in body for ns in NS_XINCLUDE):
+        raise _invalid("no se admite XInclude", "XInclude is not accepted")
     try:
         root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise _invalid(f"XML mal formado ({exc.msg})", f"malformed XML ({exc.msg})") from None
+        if exc.code == XML_ERR_RESOURCE_LIMIT:  # too deep, or a huge text node: too large (T107)
+            raise limit_error(exc) from None
+        e = syntax_error(exc)  # never libxml2's own words
+        raise _invalid(f"XML mal formado: {e.es}", f"malformed XML: {e.en}") from None
     ns = etree.QName(root).namespace
     if etree.QName(root).localname != "Envelope" or ns not in (SOAP11, SOAP12):
         raise _invalid("el elemento raíz no es un Envelope de SOAP 1.1 o 1.2",

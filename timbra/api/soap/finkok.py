@@ -13,7 +13,7 @@ an Incidencia 307; `stamped` recovers it without one.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from lxml import etree
 
@@ -23,6 +23,7 @@ from timbra.api.soap.envelope import safe_parser
 from timbra.api.soap.wsdl import F, Op, Service, T, array
 from timbra.cfdi.cancellation import Folio
 from timbra.cfdi.tfd import fecha_timbrado
+from timbra.clock import SYSTEM
 from timbra.codes import error
 from timbra.errors import TimbraError
 from timbra.pac.cancelling import Signing
@@ -134,8 +135,8 @@ def incidencias(exc: TimbraError, now: datetime) -> list[dict]:
     if not findings:
         return [_incidencia(exc.code, exc.message, exc.message_en, when)]
     return [_incidencia(f.code, f"{f.message}" + (f" ({f.node})" if f.node else ""),
-                        "; ".join(x for x in (f.value and f"valor: {f.value}", f.expected and f"se espera: "
-                                                                                             f"{f.expected}") if x)
+                        "; ".join(x for x in (f.detail, f.value and f"valor: {f.value}",
+                                              f.expected and f"se espera: {f.expected}", f.detail_en) if x)
                         or None, when) for f in findings]
 
 
@@ -149,7 +150,7 @@ def on_error_for(service: Service):
         t = op.result
         if t == "AcuseRecepcionCFDI":
             return {"xml": None, "UUID": None, "CodEstatus": None,
-                    "Incidencias": incidencias(exc, datetime.now(timezone.utc))}
+                    "Incidencias": incidencias(exc, SYSTEM.now())}
         if t == "CancelaCFDResult":
             return {"CodEstatus": _not_found(exc) or _text(exc)}
         names = {f.name for f in service.fields(service.type(t))}

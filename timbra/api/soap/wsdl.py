@@ -217,6 +217,9 @@ def _text(type_name: str, value) -> str:
     return str(value)
 
 
+_INT_RANGE = {"short": 2**15, "int": 2**31, "long": 2**63}
+
+
 def _value(type_name: str, text: str, name: str):
     text = text.strip() if type_name != "string" else text
     try:
@@ -224,8 +227,13 @@ def _value(type_name: str, text: str, name: str):
             return text
         if text == "":
             return None
+        if type_name != "base64Binary" and not text.isascii():  # int() and Decimal() read '٣': XML Schema does not
+            raise ValueError(text)
         if type_name in ("int", "short", "long"):
-            return int(text)
+            n = int(text)
+            if not -_INT_RANGE[type_name] <= n < _INT_RANGE[type_name]:
+                raise ValueError(text)
+            return n
         if type_name == "boolean":
             if text.lower() not in ("true", "false", "1", "0"):
                 raise ValueError(text)

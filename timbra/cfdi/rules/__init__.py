@@ -16,16 +16,22 @@ Helpers for the shapes the matrices repeat:
   `@given(find)` hands it what `find(ctx)` found (the Carta Porte) and `@for_each(scope)` runs it once per
   item (each Nómina, each Pago);
 - SAT's "X existe si y sólo si <condición>": `exists_iff` for an attribute, `child_exists_iff` for a node.
+
+A complement's module declares its namespace, `NODE = "http://www.sat.gob.mx/nomina12"`: its rules then run
+only on documents that have an element of that namespace (checked once per document), so an invoice does
+not pay for the Carta Porte, Nómina and Pagos matrices. A rule that must report the complement's absence
+(e.g. a tipo N without Nómina) belongs in a module without NODE.
 """
 from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lxml import etree
 
@@ -260,9 +266,76 @@ def child_exists_iff(
     return False
 
 
+# -- SAT data a rule needs and timbra may not ship ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DataNeed:
+    """SAT data a rule needs that timbra's catalogs may lack: while `present(catalogs)` is false, the rule
+    cannot report `code` (or the `part` of it named) and the code is "not evaluated" (docs/validations.md)."""
+
+    code: str
+    catalog: str  # what is missing, as the table says it: "c_Colonia (tabla ccp_31_colonias)"
+    present: Callable[[Catalogs], bool]
+    part: str | None = None  # e.g. "la mitad IEPS"; None: the whole code
+
+    def reason(self) -> str:
+        what = f"sin evaluar {self.part}" if self.part else "no evaluada"
+        return f"{what}: faltan datos del SAT ({self.catalog})"
+
+
+DATA_NEEDS: list[DataNeed] = []
+
+
+def needs_data(code: str, catalog: str, present: Callable[[Catalogs], bool], *, part: str | None = None) -> None:
+    """Declare that the rule reporting `code` needs `catalog` (see DataNeed); rule modules call it at import."""
+    DATA_NEEDS.append(DataNeed(code, catalog, present, part))
+
+
+def missing_data(cats: Catalogs) -> dict[str, DataNeed]:
+    """The codes whose SAT data `cats` lacks: code -> what is missing (whole codes and parts of codes)."""
+    _load_rule_modules()
+    return {n.code: n for n in DATA_NEEDS if not n.present(cats)}
+
+
 def rules_for(version: str) -> list[Rule]:
     _load_rule_modules()
     return [r for r in REGISTRY if r.version == version]
+
+
+def node_of(r: Rule) -> str | None:
+    """The namespace a rule's module declares with `NODE = "<namespace>"` (a complement's matrix): the rule
+    runs only on a document that has an element of that namespace. None: it runs on every document."""
+    module = sys.modules.get(r.fn.__module__)
+    node = getattr(module, "NODE", None) if module is not None else None
+    return node if isinstance(node, str) else None
+
+
+# One step of a version's dispatch: the namespace that gates it (None: always) and its rules, in
+# registration order (so findings come out in the same order as rule by rule).
+Step = tuple[str | None, tuple[Rule, ...]]
+_plans: dict[str, tuple[list[Rule], int, list[Step]]] = {}
+
+
+def _plan(version: str) -> list[Step]:
+    """Consecutive rules of the same module gate become one step, decided once per document. Rebuilt when the
+    registry changes (a test registering a rule)."""
+    _load_rule_modules()
+    registry = REGISTRY
+    cached = _plans.get(version)
+    if cached is not None and cached[0] is registry and cached[1] == len(registry):
+        return cached[2]
+    steps: list[tuple[str | None, list[Rule]]] = []
+    for r in registry:
+        if r.version != version:
+            continue
+        node = node_of(r)
+        if steps and steps[-1][0] == node:
+            steps[-1][1].append(r)
+        else:
+            steps.append((node, [r]))
+    plan = [(node, tuple(rules)) for node, rules in steps]
+    _plans[version] = (registry, len(registry), plan)
+    return plan
 
 
 _loaded = False
@@ -281,33 +354,82 @@ def _load_rule_modules() -> None:
     _loaded = True
 
 
-def run_rules(ctx: Context) -> list[Finding]:
-    """Run every rule of the document's version; a rule that crashes becomes CFDI40999, never a crash."""
+class Observer(Protocol):
+    """Watches the rules at work (the test suite's tests/observe.py); production has none (OBSERVER is None)."""
+
+    def observed(self, codes: tuple[str, ...], ran: bool, findings: Sequence[Finding], ctx: Context) -> None:
+        """A check that may report `codes` applied to a document (`ran`: its scope was present and it did not
+        crash) and reported `findings`."""
+
+    def crashed(self, rule: Rule, exc: BaseException, ctx: Context) -> None:
+        """`rule` raised `exc` on a document (reported as CFDI40999)."""
+
+
+OBSERVER: Observer | None = None
+
+
+def set_observer(observer: Observer | None) -> Observer | None:
+    """Install `observer` (None removes it); returns the previous one."""
+    global OBSERVER
+    previous, OBSERVER = OBSERVER, observer
+    return previous
+
+
+def run_rules(ctx: Context, only: Sequence[RuleFn] | None = None) -> list[Finding]:
+    """Run every rule of the document's version (or `only` those of these functions, e.g. one rule on a
+    document the schema would reject); a rule that crashes becomes CFDI40999, never a crash. A complement's
+    rules (their module's NODE) run only where the document has that complement's node."""
     found: dict[Callable[[Context], Any], Any] = {}  # scope's find -> what it found in this document
     if ctx.padron is None:
         ctx.not_evaluated("padrón", "sin padrón del SAT: no se revisaron las reglas de sus listas (l_RFC, l_LCO, "
                                     "claves de confirmación, tipos de cambio)",
                           "no SAT padrón: the rules of SAT's lists (l_RFC, l_LCO, confirmation keys, exchange "
                           "rates) were not checked")
-    for r in rules_for(ctx.doc.version):
-        try:
-            s = r.scope
-            if s is None:
-                r.fn(ctx)
+    obs = OBSERVER
+    crashes = 0
+    has = ctx.doc.has_namespace
+    for node, rules in _plan(ctx.doc.version):
+        if node is not None and not has(node):
+            if obs is not None:  # as if they had run: an unscoped one reports nothing, a scoped one finds nothing
+                for r in rules:
+                    if only is None or r.fn in only:
+                        obs.observed(r.codes, r.scope is None, [], ctx)
+            continue
+        for r in rules:
+            if only is not None and r.fn not in only:
                 continue
-            got = found[s.find] if s.find in found else found.setdefault(s.find, s.find(ctx))
-            if s.kind == "given":
-                if got is not None:
-                    s.fn(ctx, got)
-            elif s.kind == "when":
-                if got:
-                    s.fn(ctx)
-            else:
-                for item in got:
-                    s.fn(ctx, item)
-        except Exception as exc:  # a bug in one rule must not hide the others nor crash a stamp
-            log.exception("rule %s failed", r.name)
-            ctx.fail("CFDI40999", "Comprobante", detail=f"la regla {r.name} no pudo evaluarse: {type(exc).__name__}")
+            start = len(ctx.findings)
+            ran = True
+            try:
+                s = r.scope
+                if s is None:
+                    r.fn(ctx)
+                else:
+                    got = found[s.find] if s.find in found else found.setdefault(s.find, s.find(ctx))
+                    if s.kind == "given":
+                        ran = got is not None
+                        if ran:
+                            s.fn(ctx, got)
+                    elif s.kind == "when":
+                        ran = bool(got)
+                        if ran:
+                            s.fn(ctx)
+                    else:
+                        ran = bool(got)
+                        for item in got:
+                            s.fn(ctx, item)
+            except Exception as exc:  # a bug in one rule must not hide the others nor crash a stamp
+                log.exception("rule %s failed", r.name)
+                ran = False
+                crashes += 1
+                ctx.fail("CFDI40999", "Comprobante",
+                         detail=f"la regla {r.name} no pudo evaluarse: {type(exc).__name__}")
+                if obs is not None:
+                    obs.crashed(r, exc, ctx)
+            if obs is not None:
+                obs.observed(r.codes, ran, ctx.findings[start:], ctx)
+    if obs is not None:
+        obs.observed(("CFDI40999",), True, [f for f in ctx.findings if f.code == "CFDI40999"] if crashes else [], ctx)
     return ctx.findings
 
 

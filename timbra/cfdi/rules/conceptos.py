@@ -22,7 +22,7 @@ from lxml import etree
 
 from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rfc import FISICA, MORAL, persona_de_rfc
-from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
+from timbra.cfdi.rules import Context, decimals_of, needs_data, rule, to_decimal
 from timbra.cfdi.rules.emisor import check_registrado, en_padron, padron_del_emisor
 from timbra.sat.catalogs import Catalogs, collapse
 
@@ -252,6 +252,13 @@ def _yes(cell: object) -> bool:
     return str(cell).strip().lower() in ("1", "sí", "si")
 
 
+needs_data("CFDI40163", "c_ClaveProdServ, columna ComplementoQueDebeIncluir: vacía en todas las claves",
+           lambda cats: any(r.get("ComplementoQueDebeIncluir") for r in cats.rows("c_ClaveProdServ")))
+needs_data("CFDI40164", "c_ClaveProdServ, columna IncluirIEPSTrasladado: ninguna clave la marca",
+           lambda cats: any(_yes(r.get("IncluirIEPSTrasladado")) for r in cats.rows("c_ClaveProdServ")),
+           part="la mitad IEPS")
+
+
 @rule("CFDI40163", "CFDI40164")
 def clave_prod_serv_requisitos(ctx: Context) -> None:
     """The complements and transferred taxes that c_ClaveProdServ requires for a ClaveProdServ."""
@@ -420,6 +427,12 @@ _PEDIMENTO_RE = re.compile(r"(\d{2})  (\d{2})  (\d{4})  (\d)(\d{6})")
 _NUM_PEDIMENTO_TABLE = "cfdi_40_numeros_pedimento_aduana"
 _num_pedimento_cache: weakref.WeakKeyDictionary[Catalogs, dict[tuple[str, str, int], int]] = (
     weakref.WeakKeyDictionary())
+
+
+_NUM_PEDIMENTO = "c_NumPedimentoAduana: sin tabla cfdi_40_numeros_pedimento_aduana"
+for _code in ("CFDI40194", "CFDI40199"):  # CP174 (cartaporte31.py) shares the check
+    needs_data(_code, _NUM_PEDIMENTO, lambda cats: cats.has_table(_NUM_PEDIMENTO_TABLE),
+               part="el tope del consecutivo")
 
 
 def pedimento_cantidades(cats: Catalogs) -> dict[tuple[str, str, int], int]:

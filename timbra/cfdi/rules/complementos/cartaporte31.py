@@ -46,16 +46,19 @@ from timbra.cfdi.rules import (
     decimals_of,
     exists_iff,
     given,
+    needs_data,
     rule,
     to_decimal,
     when,
 )
 from timbra.cfdi.rules.claves import catalog_codes
-from timbra.cfdi.rules.conceptos import pedimento_problems
+from timbra.cfdi.rules.conceptos import _NUM_PEDIMENTO, _NUM_PEDIMENTO_TABLE, pedimento_problems
 from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.sat.catalogs import Catalogs, collapse
 
 NS = "http://www.sat.gob.mx/CartaPorte31"
+# Every rule of this module is about the Carta Porte: it runs only where the document has one (rules.run_rules).
+NODE = NS
 CARTA_PORTE = f"{{{NS}}}CartaPorte"
 
 catalog_codes(NS, {
@@ -319,6 +322,14 @@ def _material_peligroso(cats: Catalogs, clave: str) -> frozenset[str] | None:
     if row is None:
         return None
     return frozenset(p.strip() for p in str(row.get("material_peligroso", "")).split(",") if p.strip())
+
+
+_COLONIA = "c_Colonia: sin tabla ccp_31_colonias ni cfdi_40_colonias"
+needs_data("CP143", _COLONIA, lambda cats: _colonias(cats) is not None)
+needs_data("CP200", _COLONIA, lambda cats: _colonias(cats) is not None)
+needs_data("CP174", _NUM_PEDIMENTO, lambda cats: cats.has_table(_NUM_PEDIMENTO_TABLE), part="el tope del consecutivo")
+needs_data("CP155", "c_ClaveProdServCP: sin su columna Material peligroso, tabla ccp_31_productos_servicios",
+           lambda cats: cats.has_table(PRODUCTOS_TABLE))
 
 
 # ======================================================================================================
@@ -775,6 +786,11 @@ def _check_domicilio(ctx: Context, dom: etree._Element, codes: _DomicilioCodes) 
             break
     colonia = _v(dom, "Colonia")
     colonias = _colonias(cats)
+    if colonia is not None and colonias is None:
+        ctx.not_evaluated("c_Colonia", f"{codes.colonia}: la Colonia no se revisó contra c_Colonia: faltan esos datos "
+                                       "del SAT en los catálogos de timbra",
+                          f"{codes.colonia}: the Colonia was not checked against c_Colonia: timbra's catalogs lack "
+                          "that SAT data")
     if colonia is not None and colonias is not None and (colonia, cp_value) not in colonias:
         ctx.fail(codes.colonia, dom, "Colonia", value=colonia,
                  detail=f"con Pais MEX la Colonia debe ser una clave de c_Colonia del código postal {cp_value}")
@@ -886,6 +902,12 @@ def material_peligroso(ctx: Context, cp: CartaPorte) -> None:
     "Material peligroso" de c_ClaveProdServCP con 1 o 0,1).
     CP156: con MaterialPeligroso "Sí" se registra CveMaterialPeligroso; si no, no.
     CP157: Embalaje existe si y sólo si existe CveMaterialPeligroso."""
+    if cp.mercancia and not ctx.catalogs.has_table(PRODUCTOS_TABLE):
+        ctx.not_evaluated("c_ClaveProdServCP", "CP155: no se revisó si BienesTransp exige MaterialPeligroso: falta la "
+                                               "columna Material peligroso de c_ClaveProdServCP en los catálogos de "
+                                               "timbra",
+                          "CP155: whether BienesTransp requires MaterialPeligroso was not checked: timbra's catalogs "
+                          "lack c_ClaveProdServCP's Material peligroso column")
     for m in cp.mercancia:
         peligroso = _v(m, "MaterialPeligroso")
         columna = _material_peligroso(ctx.catalogs, _v(m, "BienesTransp") or "")

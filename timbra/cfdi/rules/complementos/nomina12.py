@@ -58,6 +58,8 @@ from timbra.cfdi.rules.emisor import no_inscrito
 from timbra.sat.catalogs import collapse
 
 NS = "http://www.sat.gob.mx/nomina12"
+# Every rule of this module is about the Nómina: it runs only where the document has one (rules.run_rules).
+NODE = NS
 NOMINA_TAG = f"{{{NS}}}Nomina"
 _KEY = "nomina12.nominas"
 

@@ -91,6 +91,8 @@ from timbra.cfdi.rules.impuestos import (
 )
 
 NS = NS_PAGOS20
+# Every rule of this module is about Pagos: it runs only where the document has them (rules.run_rules).
+NODE = NS
 
 catalog_codes(NS, {
     ("DoctoRelacionado", "ObjetoImpDR"): "CRP20245",
