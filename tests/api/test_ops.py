@@ -49,6 +49,20 @@ def test_request_id_on_answers_and_log_lines(sat: Api, capsys):  # noqa: F811
     assert erp.get("/v1/credits", headers={"X-Request-ID": "erp-77.a"}).headers["x-request-id"] == "erp-77.a"
     made = erp.get("/v1/credits", headers={"X-Request-ID": "not valid; has spaces <and> more"}).headers["x-request-id"]
     assert len(made) == 16 and int(made, 16) >= 0  # an unsafe id is replaced, never echoed
+    names = ("timbra", "uvicorn", "uvicorn.error", "uvicorn.access")
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level, logging.getLogger(n).propagate)
+             for n in names}
+    try:
+        _request_id_lines(capsys)
+    finally:  # the handlers write to this test's captured stderr: later tests must not log into it
+        for n, (handlers, level, propagate) in saved.items():
+            lg = logging.getLogger(n)
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
+def _request_id_lines(capsys) -> None:
     for fmt in ("text", "json"):
         logging.config.dictConfig(log_config("info", fmt))
         token = request_id.set("abc123")
