@@ -425,9 +425,10 @@ class StampService:
                    sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
                    sello_digest=stamp.sello_digest, document_digest=digest)
         def write(s: Session) -> int:
-            repo.save_stamp(s, row, stamp.xml, idempotency_key, now)
-            credits.spend(s, account_id, now)  # last: the package row stays locked for the shortest time
-            return repo.available(s, account_id, now)
+            # the stamp's rows and its credit (last: the package row stays locked for the shortest time); on
+            # PostgreSQL one statement, one round trip
+            return credits.spend_left(s, account_id, now,
+                                      repo.save_stamp_and_spend(s, row, stamp.xml, idempotency_key, now))
 
         left = self.commits.run(write, account_id)
         return StampResult(t.uuid, stamp.xml, t.fecha_timbrado, t.no_certificado_sat, t.sello_sat, left, False)
