@@ -1,7 +1,8 @@
 """SOAP next to REST: `timbra serve` stamped over loopback through REST (/v1/stamp, API key), FEL's TimbrarCFDI
 and Finkok's stamp (user and password in the body, as their ERPs send them), in the same run.
 
-    .venv/bin/python bench/bench_soap.py [--seconds 5] [--workers 2] [--clients 1,16] [--database-url URL] [--tiny]
+    .venv/bin/python bench/bench_soap.py [--seconds 5] [--workers 2] [--clients 1,16]
+        [--database-url URL [--schema S]] [--tiny]
 
 Prints stamps/s and p50/p99 per protocol and concurrency level. Every request is a distinct sealed CFDI (its
 own Folio and Sello), so every answer is a real stamp committed before it is sent. The SOAP bodies are built
@@ -26,7 +27,7 @@ from xml.sax.saxutils import escape
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_http import _wait, free_port  # noqa: E402
+from bench_http import _wait, add_database_options, free_port, schema_url  # noqa: E402
 from bench_stamp import percentile  # noqa: E402
 
 from timbra.cfdi.credentials import Credential  # noqa: E402
@@ -120,7 +121,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     ap.add_argument("--clients", default="1,16", help="concurrency levels, comma-separated")
     ap.add_argument("--docs", type=int, default=3000, help="documents prepared per protocol and level (bound)")
-    ap.add_argument("--database-url", help="default: SQLite in a temporary data directory")
+    add_database_options(ap)
     ap.add_argument("--tiny", action="store_true", help="1 and 2 clients, a few stamps each (CI)")
     args = ap.parse_args()
     levels = [int(x) for x in args.clients.split(",")]
@@ -129,7 +130,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="timbra-bench-soap-"))
     failed = 0
     try:
-        auth, csd = prepare(data_dir, args.database_url, credits=1_000_000)
+        auth, csd = prepare(data_dir, schema_url(args.database_url, args.schema), credits=1_000_000)
         now = SYSTEM.now()
         print(f"preparing {args.docs * len(levels) * len(PROTOCOLS):,} sealed documents ...", flush=True)
         sets = {(p, level): [sealed_sample(csd, now, folio=f"{i}-{level}-{n}") for n in range(args.docs)]
