@@ -68,7 +68,7 @@ def schema_url(database_url: str | None, schema: str | None) -> str | None:
 
 
 def add_database_options(ap: argparse.ArgumentParser) -> None:
-    add_database_options(ap)
+    ap.add_argument("--database-url", help="default: SQLite in a temporary data directory")
     ap.add_argument("--schema", help="PostgreSQL: a schema of the bench's own, emptied first (default: the URL's)")
 
 
