@@ -77,7 +77,8 @@ PORTAL = "portal /portal/emitir"
 
 def portal_form(folio: str, csrf: str) -> dict[str, str]:
     """The issue form as a person fills it in: one concepto, IVA 16 %, the sample's receptor."""
-    return {"csrf": csrf, "emisor_rfc": "EKU9003173C9", "folio": folio, "lugar_expedicion": "06000",
+    return {"csrf": csrf, "emisor_rfc": "EKU9003173C9", "emisor_regimen": "601", "folio": folio,
+            "lugar_expedicion": "06000",
             "forma_pago": "01", "metodo_pago": "PUE", "moneda": "MXN", "receptor_rfc": "URE180429TM6",
             "receptor_nombre": "UNIVERSIDAD ROBOTICA ESPAÑOLA", "receptor_cp": "86991", "receptor_regimen": "601",
             "uso_cfdi": "G03", "c0_descripcion": "Consultoría fiscal", "c0_clave": "80101500", "c0_unidad": "E48",
@@ -132,9 +133,10 @@ async def load(base: str, protocol: str, docs: list[bytes], clients: int, second
                     if r.status != 303 or success not in content:
                         errors += 1
                         if errors <= 3:
-                            alert = re.search(rb'class="alert error"[^>]*>(.*?)</', content, re.S)
+                            alert = re.search(rb'class="alert error"[^>]*>(.*?)</div>', content, re.S)
                             text = alert.group(1) if alert else content
-                            print(f"  {protocol}: unexpected {r.status}: {text[:300]!r}")
+                            text = re.sub(rb"\s+", b" ", re.sub(rb"<[^>]+>", b" ", text))
+                            print(f"  {protocol}: unexpected {r.status}: {text[:500].decode(errors='replace')}")
                     continue
                 body = doc if build is None else build(doc, auth["user"], auth["password"])
                 t0 = time.perf_counter()
