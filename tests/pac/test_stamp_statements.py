@@ -108,3 +108,54 @@ def test_no_credit_left_stores_nothing(pac: Pac, data_dir: Path):
         assert s.execute(text("SELECT count(*) FROM cfdis")).scalar() == 0
         assert s.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
         assert s.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() == 0
+
+
+class _Collected(Exception):
+    pass
+
+
+def test_group_commit_on_the_database(pac: Pac, data_dir: Path):
+    """A batch of three writes where the second is a twin of the first (the same UUID): the first attempt,
+    without savepoints, fails and is rolled back; the batch runs again in savepoints and the twin fails alone.
+    A batch with no failure takes one statement a stamp (PostgreSQL) and no savepoint."""
+    from sqlalchemy.exc import IntegrityError
+
+    from timbra.pac.stamping import GroupCommit, _Write
+
+    demo = pac.ensure_demo()
+    assert demo is not None
+    who = Principal(demo.account_id, "emisor")
+    csd = sandbox_csd(data_dir)
+    works = []
+
+    class Collect:
+        def run(self, work, order=0):  # noqa: ANN001, ANN202, ARG002
+            works.append(work)
+            raise _Collected
+
+    real, pac.stamps.commits = pac.stamps.commits, Collect()
+    try:
+        for folio in ("g1", "g2", "g3", "g4"):
+            with pytest.raises(_Collected):
+                pac.stamps.finish(pac.stamps.prepare(who, sealed_sample(csd, SYSTEM.now(), folio=folio)))
+    finally:
+        pac.stamps.commits = real
+    group = GroupCommit(pac.db)
+
+    batch = [_Write(works[0], 0), _Write(works[0], 0), _Write(works[1], 0)]
+    group._commit(batch)
+    assert isinstance(batch[1].error, IntegrityError) and batch[1].result is None
+    assert batch[0].error is None and batch[2].error is None
+    assert batch[2].result == demo.credits - 2  # the balance after both (the twin spent nothing)
+
+    batch = [_Write(works[2], 0), _Write(works[3], 0)]
+    with counting(pac) as statements:
+        group._commit(batch)
+    assert [w.error for w in batch] == [None, None] and batch[1].result == demo.credits - 4
+    assert not any("SAVEPOINT" in st.upper() for st in statements), statements
+    if pac.db.dialect == "postgresql":
+        assert len(statements) == 2, statements
+    with pac.db.reader() as s:
+        assert s.execute(text("SELECT count(*) FROM cfdis")).scalar() == 4
+        assert s.execute(text("SELECT sum(used) FROM packages WHERE account_id = :a"),
+                         {"a": demo.account_id}).scalar() == 4
