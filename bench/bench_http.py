@@ -1,6 +1,6 @@
 """HTTP load benchmark: `timbra serve` with durable storage, stamped over loopback by 1, 16 and 64 clients.
 
-    .venv/bin/python bench/bench_http.py [--seconds 5] [--workers 2] [--database-url URL] [--tiny]
+    .venv/bin/python bench/bench_http.py [--seconds 5] [--workers 2] [--database-url URL [--schema S]] [--tiny]
 
 Prints stamps/s and p50/p99 latency per concurrency level, next to the in-process stamping rate and p50 of
 the same machine measured first, and the share of a core the load client itself used (it competes with the
@@ -46,6 +46,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def schema_url(database_url: str | None, schema: str | None) -> str | None:
+    """`--schema`: the bench's own PostgreSQL schema (emptied, created), so it never writes the public one
+    that other users of the database share."""
+    if not schema or not database_url:
+        return database_url
+    import re
+
+    import sqlalchemy as sa
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        raise SystemExit("--schema: lower-case letters, digits and _")
+    engine = sa.create_engine(database_url)
+    with engine.begin() as c:
+        c.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+
+
+def add_database_options(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--database-url", help="default: SQLite in a temporary data directory")
+    ap.add_argument("--schema", help="PostgreSQL: a schema of the bench's own, emptied first (default: the URL's)")
 
 
 def prepare(data_dir: Path, database_url: str | None, credits: int) -> tuple[str, Credential, Pac]:
@@ -117,7 +141,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0, help="duration of each concurrency level")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    ap.add_argument("--database-url", help="default: SQLite in a temporary data directory")
+    add_database_options(ap)
     ap.add_argument("--docs", type=int, default=4000, help="documents prepared per level (upper bound)")
     add_size_options(ap)
     args = ap.parse_args()
@@ -128,7 +152,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="timbra-bench-"))
     failed = 0
     try:
-        key, csd, pac = prepare(data_dir, args.database_url, credits=1_000_000)
+        key, csd, pac = prepare(data_dir, schema_url(args.database_url, args.schema), credits=1_000_000)
         now = SYSTEM.now()
         print(f"preparing {args.docs * len(levels):,} sealed documents ...", flush=True)
         sets = [[sealed_sample(csd, now, folio=f"{level}-{i}") for i in range(args.docs)] for level in levels]

@@ -57,9 +57,10 @@ def test_bench_pdf(tmp_path):
     assert "fresh process" in out and "from the PAC's cache" in out
 def test_bench_soap(tmp_path):
     out = bench("bench_soap.py", tmp_path=tmp_path)
-    rows = re.findall(r"^\s*(\d+) clients\s+(REST|SOAP) .*?([\d,]+) stamps/s .*\((\d+) stamps, (\d+) errors\)", out, re.M)
-    assert len(rows) == 6 and all(int(n) > 0 and errors == "0" for *_, n, errors in rows), out
-    assert {kind for _, kind, *_ in rows} == {"REST", "SOAP"}
+    rows = re.findall(r"^\s*(\d+) clients\s+(REST|SOAP|portal) .*?([\d,]+) stamps/s .*\((\d+) stamps, (\d+) errors\)",
+                      out, re.M)
+    assert len(rows) == 8 and all(int(n) > 0 and errors == "0" for *_, n, errors in rows), out
+    assert {kind for _, kind, *_ in rows} == {"REST", "SOAP", "portal"}
 
 
 def test_soak(tmp_path):

@@ -65,6 +65,18 @@ def spend(s: Session, account_id: int, now: datetime) -> int:
     raise error("T104", detail={"available": repo.available(s, account_id, now)})
 
 
+def spend_left(s: Session, account_id: int, now: datetime, left: int | None = None) -> int:
+    """`spend`, answering the credits left after it. `left`: what `repo.save_stamp_and_spend` answered (its
+    one statement already spent); None: spend here."""
+    if left is not None:
+        return left
+    left = repo.spend_one_left(s, account_id, now)
+    if left is not None:
+        return left
+    spend(s, account_id, now)  # the package chosen filled up meanwhile: the retries and T104 of `spend`
+    return repo.available(s, account_id, now)
+
+
 class Credits:
     def __init__(self, db: Database, accounts: Accounts, clock: Clock = SYSTEM) -> None:
         self.db = db

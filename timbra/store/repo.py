@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -138,6 +138,28 @@ def spend_one(s: Session, account_id: int, now: datetime) -> int | None:
 
 _AVAILABLE = select(func.coalesce(func.sum(_p.size - _p.used), 0)).where(_SPENDABLE)
 
+# PostgreSQL: spend_one and the balance left in one statement: the package spent from, as updated (RETURNING gives the
+# new row), plus every other spendable package. The others are not written by this statement, so the
+# snapshot it reads them in does not matter.
+_o = Package.__table__.alias("other")
+_OTHERS = (select(func.coalesce(func.sum(_o.c.size - _o.c.used), 0))
+           .where(_o.c.account_id == bindparam("b_account"), _o.c.used < _o.c.size,
+                  _o.c.activation <= bindparam("b_now"), or_(_o.c.expiry.is_(None), _o.c.expiry > bindparam("b_now")),
+                  _o.c.id != _p.id)
+           .correlate(Package.__table__).scalar_subquery())
+_SPEND_ONE_LEFT = (update(Package.__table__).where(_p.id == _NEXT_PACKAGE, _p.used < _p.size)
+                   .values(used=_p.used + 1).returning(_p.id, _p.size - _p.used + _OTHERS))
+
+
+def spend_one_left(s: Session, account_id: int, now: datetime) -> int | None:
+    """`spend_one` that also answers the credits left after it (one round trip instead of two); None as
+    `spend_one` (nothing spent: retry, or none left). SQLite (in process: a statement is no round trip)
+    renders RETURNING's columns unqualified, which a subquery of the same table cannot use: two statements."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None if spend_one(s, account_id, now) is None else available(s, account_id, now)
+    row = s.execute(_SPEND_ONE_LEFT, {"b_account": account_id, "b_now": now}).one_or_none()
+    return None if row is None else int(row[1])
+
 
 def available(s: Session, account_id: int, now: datetime) -> int:
     """Credits that can be spent now (active, unexpired packages)."""
@@ -214,6 +236,51 @@ def save_stamp(s: Session, row: dict, xml: bytes, idempotency_key: str | None, n
     if idempotency_key is not None:
         s.execute(_INSERT_KEY, {"account_id": row["account_id"], "key": idempotency_key,
                                 "document_digest": row["document_digest"], "uuid": row["uuid"], "created_at": now})
+
+
+def _stamp_cte(with_key: bool):
+    """PostgreSQL: save_stamp and spend_one_left as one statement (data-modifying CTEs), so a stamp's write
+    is one round trip. The CFDI row's values are bound as `c_<column>`; every CTE runs exactly once, in one
+    snapshot, and a unique violation in any of them fails the whole statement (IntegrityError, as before)."""
+    c_t, x_t, o_t, k_t = Cfdi.__table__, CfdiXml.__table__, Outbox.__table__, IdempotencyKey.__table__
+    now = bindparam("b_now", type_=o_t.c.created_at.type)
+    c = (insert(c_t).values({col.name: bindparam(f"c_{col.name}", type_=col.type) for col in c_t.c})
+         .returning(c_t.c.uuid, c_t.c.account_id, c_t.c.document_digest).cte("c"))
+    x = insert(x_t).from_select(["uuid", "xml", "blob"], select(
+        c.c.uuid, bindparam("x_xml", type_=x_t.c.xml.type), bindparam("x_blob", type_=x_t.c.blob.type))).cte("x")
+    o = insert(o_t).from_select(["kind", "ref", "attempts", "next_attempt_at", "created_at"], select(
+        literal("deliver", o_t.c.kind.type), c.c.uuid, literal(0, o_t.c.attempts.type), now, now)).cte("o")
+    spent = _SPEND_ONE_LEFT.cte("spent")
+    q = select(*spent.c).add_cte(x, o)
+    if with_key:
+        k = insert(k_t).from_select(["account_id", "key", "document_digest", "uuid", "created_at"], select(
+            c.c.account_id, bindparam("k_key", type_=k_t.c.key.type), c.c.document_digest, c.c.uuid, now)).cte("k")
+        q = q.add_cte(k)
+    return q
+
+
+_STAMP_PG = {False: _stamp_cte(False), True: _stamp_cte(True)}
+
+
+def save_stamp_and_spend(s: Session, row: dict, xml: bytes, idempotency_key: str | None,
+                         now: datetime) -> int | None:
+    """`save_stamp` then `spend_one_left` (the credit last: the package row stays locked the shortest time):
+    the credits left, or None when nothing was spent (the caller retries with `credits.spend`). On
+    PostgreSQL one statement (one round trip), on SQLite (in process, no round trips) the same statements
+    one after another."""
+    if s.get_bind().dialect.name != "postgresql":
+        save_stamp(s, row, xml, idempotency_key, now)
+        return spend_one_left(s, row["account_id"], now)
+    blobs = s.info.get("blobs")
+    blob = None
+    if blobs is not None:  # the object first: the commit that answers the stamp comes after it is durable
+        blob = cfdi_key(row["uuid"])
+        blobs.put(blob, xml)
+    params = {f"c_{k}": v for k, v in row.items()}
+    params.update(x_xml=None if blob else xml, x_blob=blob, b_now=now, b_account=row["account_id"],
+                  k_key=idempotency_key)
+    found = s.execute(_STAMP_PG[idempotency_key is not None], params).one_or_none()
+    return None if found is None else int(found[1])
 
 
 def idempotency(s: Session, account_id: int, key: str) -> IdempotencyKey | None:
