@@ -711,3 +711,49 @@ def test_either_half_of_nom79_and_nom82_nom83_says_why(nomina):
                                                    *base_percepciones()[1:]])) == [
         ("NOM83", f"{P_PS}/Percepcion[1]/AccionesOTitulos", "001",
          "el nodo AccionesOTitulos sólo se registra en percepciones 045; esta es 001")]
+
+
+# -- every Nomina, every Concepto: a defect in the second one is found too -------------------------------
+
+def after_a_valid_nomina(mutate: Mutate | None) -> Mutate:
+    """The case's change, then a valid base Nomina put before the case's Nomina (which becomes the second)."""
+
+    def m(root: etree._Element) -> None:
+        if mutate is not None:
+            mutate(root)
+        node(root, NOM).addprevious(NominaSpec()._nomina())
+
+    return m
+
+
+# The failing cases whose findings are all inside the Nomina (a Comprobante or Concepto finding is not per Nomina).
+IN_NOMINA = [p for p in FAILS if all(e[1].startswith(P_NOM) for e in p.values[2])]
+
+
+@pytest.mark.parametrize(("spec", "mutate", "expected"), IN_NOMINA)
+def test_fails_in_the_second_nomina(nomina, spec, mutate, expected):
+    # The Concepto's amounts no longer match two Nóminas (NOM20-NOM22 and the like may add findings): the
+    # case's own findings must be among them.
+    got = set(mine(nomina(spec, after_a_valid_nomina(mutate))))
+    assert set(expected) <= got, sorted(got, key=repr)
+
+
+def second_concepto_with(**attrs: str | None) -> Mutate:
+    def mutate(root: etree._Element) -> None:
+        second_concepto(root)
+        setting("cfdi:Conceptos/cfdi:Concepto[2]", **attrs)(root)
+
+    return mutate
+
+
+@pytest.mark.parametrize(("attrs", "code"), [
+    ({"ClaveProdServ": "84111506"}, "NOM14"),
+    ({"NoIdentificacion": "NOM-1"}, "NOM15"),
+    ({"ClaveUnidad": "E48"}, "NOM17"),
+    ({"ValorUnitario": "8300.01"}, "NOM20"),
+    ({"Importe": "8299.99"}, "NOM21"),
+    ({"Descuento": "1000.00"}, "NOM22"),
+])
+def test_a_defect_in_the_second_concepto_is_found(nomina, attrs, code):
+    got = mine(nomina(None, second_concepto_with(**attrs)))
+    assert any(c == code and n.startswith("Conceptos/Concepto[2]") for c, n, _ in got), got
