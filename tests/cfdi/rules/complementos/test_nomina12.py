@@ -482,8 +482,10 @@ PASSES = [
 
 
 def mine(findings_) -> list[tuple[str, str, str | None]]:
-    """(code, node, value) of the Nómina findings, and of any schema failure (which would hide them)."""
-    return [(f.code, f.node, f.value) for f in findings_ if f.code.startswith("NOM") or f.code == "301"]
+    """(code, node, value) of the Nómina findings, of any schema failure (which would hide them) and of any
+    rule that crashed (CFDI40999), which fails every case."""
+    return [(f.code, f.node, f.value) for f in findings_
+            if f.code.startswith("NOM") or f.code in ("301", "CFDI40999")]
 
 
 @pytest.fixture(scope="module")
@@ -757,3 +759,66 @@ def second_concepto_with(**attrs: str | None) -> Mutate:
 def test_a_defect_in_the_second_concepto_is_found(nomina, attrs, code):
     got = mine(nomina(None, second_concepto_with(**attrs)))
     assert any(c == code and n.startswith("Conceptos/Concepto[2]") for c, n, _ in got), got
+
+
+# -- boundaries and branches the cases above do not reach -------------------------------------------------
+
+ASIM_REC = dict(emisor=None, otros_pagos=None)
+
+
+def asimilado(**attrs: str | None) -> NominaSpec:
+    """An asimilado (no RegistroPatronal, no subsidio) whose Nomina Receptor is changed by `attrs`."""
+    return NominaSpec(**ASIM_REC, nomina_receptor=receptor(**{"TipoContrato": "09", "TipoRegimen": "09", **attrs}))
+
+
+def subsidio(dias: str, causado: str) -> NominaSpec:
+    return NominaSpec(nomina={**NOMINA, "NumDiasPagados": dias}, otros_pagos=[OtroPago("002", "0.00", causado)])
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    pytest.param(asimilado(TipoContrato="08"), [("NOM42", f"{P_EMI}@RegistroPatronal", None),
+                                             ("NOM57", f"{P_REC}@TipoRegimen", "09")], id="NOM57-contrato-08"),
+    pytest.param(asimilado(TipoContrato="01"), [("NOM42", f"{P_EMI}@RegistroPatronal", None),
+                                             ("NOM57", f"{P_REC}@TipoRegimen", "09")], id="NOM57-contrato-01"),
+    pytest.param(asimilado(TipoRegimen="04"), [("NOM58", f"{P_REC}@TipoRegimen", "04")], id="NOM58-regimen-04"),
+    pytest.param(asimilado(TipoRegimen="100"),
+                 [("NOM56", f"{P_REC}@TipoRegimen", "100"), ("NOM58", f"{P_REC}@TipoRegimen", "100")],
+                 id="NOM58-regimen-100"),
+    pytest.param(asimilado(TipoRegimen="AB"),
+                 [("NOM56", f"{P_REC}@TipoRegimen", "AB"), ("NOM58", f"{P_REC}@TipoRegimen", "AB")],
+                 id="NOM58-regimen-no-numerico"),
+    # 31 days is still a month: the monthly cap (475.00), not 15.63 x 31 = 484.53.
+    pytest.param(subsidio("31.000", "480.00"), [("NOM101", f"{P_NOM}/OtrosPagos/OtroPago[1]/SubsidioAlEmpleo@SubsidioCausado",
+                                                 "480.00")], id="NOM101-31-dias"),
+    pytest.param(subsidio("32.000", "500.17"), [("NOM108", f"{P_NOM}/OtrosPagos/OtroPago[1]/SubsidioAlEmpleo@SubsidioCausado",
+                                                 "500.17")], id="NOM108-32-dias"),
+])
+def test_boundary_fails(nomina, spec, expected):
+    assert sorted(mine(nomina(spec)), key=repr) == sorted(expected, key=repr)
+
+
+@pytest.mark.parametrize("spec", [
+    pytest.param(asimilado(TipoRegimen="05"), id="NOM58-regimen-05"),
+    pytest.param(asimilado(TipoRegimen="99"), id="NOM58-regimen-99"),
+    pytest.param(asimilado(TipoContrato="10"), id="NOM58-contrato-10"),
+    # No FechaInicioRelLaboral, Antigüedad nor CuentaBancaria (without RegistroPatronal none is due).
+    pytest.param(asimilado(FechaInicioRelLaboral=None, **{"Antigüedad": None}, CuentaBancaria=None,
+                           NumSeguridadSocial=None, RiesgoPuesto=None, SalarioDiarioIntegrado=None),
+                 id="receptor-minimo"),
+    pytest.param(subsidio("31.000", "475.00"), id="NOM101-31-dias-tope"),
+    pytest.param(subsidio("32.000", "480.00"), id="NOM108-32-dias"),
+    pytest.param(NominaSpec(entidad_sncf={"OrigenRecurso": "IP"}), id="NOM49-sin-monto"),
+    pytest.param(NominaSpec(otros_pagos=[OtroPago("007", "10.00")]), id="NOM105-solo-ajuste"),
+    pytest.param(NominaSpec(otros_pagos=[*base_otros_pagos(), OtroPago("999", "10.00")]), id="otro-pago-sin-subsidio"),
+])
+def test_boundary_passes(nomina, spec):
+    assert mine(nomina(spec)) == []
+
+
+def test_nom54_weeks_at_the_boundary(nomina):
+    # 2019-06-04 to 2026-11-15 is 2721 days: (2721 + 1) // 7 = 388 weeks exactly (2722 = 388 x 7 + 6).
+    rec = {"FechaInicioRelLaboral": "2019-06-04"}
+    assert mine(nomina(NominaSpec(nomina_receptor=receptor(**rec, **{"Antigüedad": "P388W"})))) == []
+    got = [f for f in nomina(NominaSpec(nomina_receptor=receptor(**rec, **{"Antigüedad": "P389W"})))
+           if f.code.startswith("NOM")]
+    assert [(f.code, f.value, f.expected) for f in got] == [("NOM54", "P389W", "<= P388W")]
