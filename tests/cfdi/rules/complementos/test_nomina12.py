@@ -822,3 +822,16 @@ def test_nom54_weeks_at_the_boundary(nomina):
     got = [f for f in nomina(NominaSpec(nomina_receptor=receptor(**rec, **{"Antigüedad": "P389W"})))
            if f.code.startswith("NOM")]
     assert [(f.code, f.value, f.expected) for f in got] == [("NOM54", "P389W", "<= P388W")]
+
+
+def test_nom51_a_contrato_outside_the_catalog_is_neither_nom57_nor_nom58(nomina):
+    assert mine(nomina(asimilado(TipoContrato="00"))) == [("NOM51", f"{P_REC}@TipoContrato", "00")]
+
+
+def test_nom103_a_december_period_paid_in_january_admits_the_year_of_the_payment(nomina):
+    # Paid on 2027-01-05 for 2026-12-16..2026-12-31: the period is December, so Año 2027 is admitted.
+    spec = with_otros_pagos(OtroPago("004", "100.00", compensacion={**COMPENSACION, "Año": "2027"}),
+                            nomina={"TipoNomina": "O", "FechaPago": "2027-01-05", "FechaInicialPago": "2026-12-16",
+                                    "FechaFinalPago": "2026-12-31", "NumDiasPagados": "16.000"},
+                            nomina_receptor=receptor(**{"Antigüedad": "P7Y6M28D"}))
+    assert mine(nomina(spec)) == []
