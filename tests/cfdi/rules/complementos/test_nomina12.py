@@ -835,3 +835,12 @@ def test_nom103_a_december_period_paid_in_january_admits_the_year_of_the_payment
                                     "FechaFinalPago": "2026-12-31", "NumDiasPagados": "16.000"},
                             nomina_receptor=receptor(**{"Antigüedad": "P7Y6M28D"}))
     assert mine(nomina(spec)) == []
+
+
+@pytest.mark.parametrize("otro", [
+    pytest.param(OtroPago("002", "0.00"), id="002-sin-subsidio"),
+    pytest.param(OtroPago("999", "100.00", "50.00"), id="999-con-subsidio"),
+])
+def test_nom107_compares_only_an_otro_pago_002_with_its_subsidio(nomina, otro):
+    got = mine(nomina(NominaSpec(otros_pagos=[otro])))
+    assert got and not [f for f in got if f[0] in ("NOM107", "CFDI40999")], got
