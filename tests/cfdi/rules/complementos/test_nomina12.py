@@ -657,7 +657,7 @@ def nomina_padron(csd, pac, trust, clock):
 
     def run(spec: NominaSpec | None = None, mutate: Mutate | None = None):
         got = certifier.validate((spec or NominaSpec()).xml(csd, NOW, mutate)).findings
-        return [(f.code, f.node, f.value) for f in got if f.code in ("NOM9", "NOM41", "NOM67")]
+        return [(f.code, f.node, f.value) for f in got if f.code in ("NOM9", "NOM41", "NOM67", "CFDI40999")]
 
     return run
 
@@ -844,3 +844,15 @@ def test_nom103_a_december_period_paid_in_january_admits_the_year_of_the_payment
 def test_nom107_compares_only_an_otro_pago_002_with_its_subsidio(nomina, otro):
     got = mine(nomina(NominaSpec(otros_pagos=[otro])))
     assert got and not [f for f in got if f[0] in ("NOM107", "CFDI40999")], got
+
+
+def test_nom67_the_second_rfc_labora_is_checked_too(nomina_padron):
+    subs = NominaSpec(subcontratacion=[("FUNK671228PH6", "50.000"), ("AAA010101AAA", "50.000")])
+    assert nomina_padron(subs) == [
+        ("NOM67", "Complemento/Nomina/Receptor/SubContratacion[2]@RfcLabora", "AAA010101AAA")]
+
+
+def test_nom41_without_nomina_emisor_and_nom9_with_the_generic_rfc(nomina_padron):
+    assert nomina_padron(NominaSpec(emisor=None)) == []
+    # XAXX010101000 is not in l_RFC, and NOM10/NOM11 admit it (payroll to a deceased worker).
+    assert nomina_padron(NominaSpec(receptor={**RECEPTOR, "Rfc": "XAXX010101000"})) == []
