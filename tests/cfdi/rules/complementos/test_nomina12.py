@@ -856,3 +856,12 @@ def test_nom41_without_nomina_emisor_and_nom9_with_the_generic_rfc(nomina_padron
     assert nomina_padron(NominaSpec(emisor=None)) == []
     # XAXX010101000 is not in l_RFC, and NOM10/NOM11 admit it (payroll to a deceased worker).
     assert nomina_padron(NominaSpec(receptor={**RECEPTOR, "Rfc": "XAXX010101000"})) == []
+
+
+def test_nom87_sums_every_percepcion_014(nomina):
+    dos = (Percepcion("014", "100.00"), Percepcion("014", "100.00"))
+    assert mine(nomina(with_percepciones(*dos, incapacidades=[Incapacidad("2", "01", "200.00")]))) == []
+    got = [f for f in nomina(with_percepciones(*dos, incapacidades=[Incapacidad("2", "01", "150.00")]))
+           if f.code.startswith("NOM") or f.code == "CFDI40999"]
+    assert [(f.code, f.node, f.value, f.expected) for f in got] == [
+        ("NOM87", f"{P_PS}/Percepcion[3]", "200.00", "150.00")]
