@@ -865,3 +865,14 @@ def test_nom87_sums_every_percepcion_014(nomina):
            if f.code.startswith("NOM") or f.code == "CFDI40999"]
     assert [(f.code, f.node, f.value, f.expected) for f in got] == [
         ("NOM87", f"{P_PS}/Percepcion[3]", "200.00", "150.00")]
+
+
+def test_nom24_nom29_every_child_of_every_concepto(nomina):
+    terceros = add(CONCEPTO, NS40, "ACuentaTerceros", {
+        "RfcACuentaTerceros": "MISC491214B86", "NombreACuentaTerceros": "CECILIA MIRANDA SANCHEZ",
+        "RegimenFiscalACuentaTerceros": "612", "DomicilioFiscalACuentaTerceros": "01010"})
+    predial = add(CONCEPTO, NS40, "CuentaPredial", {"Numero": "123456"})
+    assert sorted(mine(nomina(None, all_of(terceros, predial)))) == [
+        ("NOM25", f"{P_CON}/ACuentaTerceros", None), ("NOM27", f"{P_CON}/CuentaPredial[1]", None)]
+    segundo = all_of(second_concepto, add("cfdi:Conceptos/cfdi:Concepto[2]", NS40, "CuentaPredial", {"Numero": "1"}))
+    assert ("NOM27", "Conceptos/Concepto[2]/CuentaPredial[1]", None) in mine(nomina(None, segundo))
