@@ -876,3 +876,23 @@ def test_nom24_nom29_every_child_of_every_concepto(nomina):
         ("NOM25", f"{P_CON}/ACuentaTerceros", None), ("NOM27", f"{P_CON}/CuentaPredial[1]", None)]
     segundo = all_of(second_concepto, add("cfdi:Conceptos/cfdi:Concepto[2]", NS40, "CuentaPredial", {"Numero": "1"}))
     assert ("NOM27", "Conceptos/Concepto[2]/CuentaPredial[1]", None) in mine(nomina(None, segundo))
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_nom13_points_at_the_second_concepto(nomina, n):
+    def conceptos(root: etree._Element) -> None:
+        for _ in range(n - 1):
+            second_concepto(root)
+
+    got = [(f.code, f.node, f.value, f.expected) for f in nomina(None, conceptos) if f.code == "NOM13"]
+    assert got == [("NOM13", "Conceptos/Concepto[2]", str(n), "1")]
+
+
+def test_nom106_reports_an_otro_pago_007_outside_sueldos(nomina):
+    got = mine(nomina(NominaSpec(emisor=None, otros_pagos=[OtroPago("007", "10.00")],
+                                 nomina_receptor=receptor(TipoContrato="09", TipoRegimen="09"))))
+    assert ("NOM106", f"{P_NOM}/OtrosPagos/OtroPago[1]@TipoOtroPago", "007") in got, got
+
+
+def test_nom77_only_separacion_needs_no_total_sueldos(nomina):
+    assert mine(nomina(NominaSpec(percepciones=[Percepcion("022", "1000.00", "500.00")]))) == []
