@@ -896,3 +896,9 @@ def test_nom106_reports_an_otro_pago_007_outside_sueldos(nomina):
 
 def test_nom77_only_separacion_needs_no_total_sueldos(nomina):
     assert mine(nomina(NominaSpec(percepciones=[Percepcion("022", "1000.00", "500.00")]))) == []
+
+
+def test_nom77_a_sueldo_after_a_separacion(nomina):
+    spec = NominaSpec(percepciones=[Percepcion("022", "1000.00", "500.00"), *base_percepciones()])
+    assert mine(nomina(spec)) == []
+    assert "NOM77" in {c for c, _, _ in mine(nomina(spec, setting(PS, TotalSueldos=None)))}
