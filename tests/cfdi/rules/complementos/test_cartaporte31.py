@@ -1090,3 +1090,14 @@ def test_exists_iff_details_for_either_half(details):
     partes = lambda root: node(root, X_FIG1).insert(0, el("PartesTransporte", ParteTransporte="PT01"))  # noqa: E731
     assert got(partes) == [("CP199", f"{P_FIG}/PartesTransporte[1]", "01",
                             "PartesTransporte sólo se registra para el Propietario (02) o el Arrendador (03)")]
+
+
+def test_cp149_cp150_cp151_sum_every_mercancia(run):
+    """A second, equal Mercancia with the totals of one: every total of weights sees it."""
+    def dup(root):
+        m1 = node(root, X_M1)
+        m1.addnext(copy.deepcopy(m1))
+
+    assert [c for c, _, _ in only("CP149", run(dup))] == ["CP149"]
+    got = {c for c, _, _ in run(dup, mode="maritimo")}
+    assert {"CP150", "CP151"} <= got, got
