@@ -1101,3 +1101,29 @@ def test_cp149_cp150_cp151_sum_every_mercancia(run):
     assert [c for c, _, _ in only("CP149", run(dup))] == ["CP149"]
     got = {c for c, _, _ in run(dup, mode="maritimo")}
     assert {"CP150", "CP151"} <= got, got
+
+
+def _two_mercancias(root):
+    m1 = node(root, X_M1)
+    m1.addnext(copy.deepcopy(m1))
+
+
+X_M2 = f"{X_MERCS}/cp:Mercancia[2]"
+
+
+def test_cp182_a_hazardous_second_mercancia_needs_the_insurance(run):
+    peligroso2 = setting(X_M2, MaterialPeligroso="Sí", CveMaterialPeligroso="1005", Embalaje="4H2")
+    assert only("CP182", run(_two_mercancias, peligroso2)) == [
+        ("CP182", f"{P_AUTO}/Seguros@AseguraMedAmbiente", None)]
+    assert only("CP182", run(_two_mercancias, peligroso2, SEGURO_AMBIENTAL)) == []
+
+
+def test_cp177_a_guia_on_any_mercancia_is_enough_and_the_finding_is_on_the_first(run):
+    empaques = setting("cfdi:Conceptos/cfdi:Concepto", ClaveProdServ="31181701")
+    assert only("CP177", run(empaques, _two_mercancias)) == [("CP177", f"{P_M1}/GuiasIdentificacion", None)]
+
+    def guia_on_the_second(root):
+        node(root, X_M2).insert(0, el("GuiasIdentificacion", NumeroGuiaIdentificacion="GUIA-0000001",
+                                      DescripGuiaIdentificacion="Cajas", PesoGuiaIdentificacion="10.000"))
+
+    assert only("CP177", run(empaques, _two_mercancias, guia_on_the_second)) == []
