@@ -1127,3 +1127,11 @@ def test_cp177_a_guia_on_any_mercancia_is_enough_and_the_finding_is_on_the_first
                                       DescripGuiaIdentificacion="Cajas", PesoGuiaIdentificacion="10.000"))
 
     assert only("CP177", run(empaques, _two_mercancias, guia_on_the_second)) == []
+
+
+def test_cp194_the_operador_may_come_second_and_the_value_lists_every_figura(run):
+    primero = chg(lambda c: c.find(f"{{{NS}}}FiguraTransporte").insert(0, el(
+        "TiposFigura", [el("PartesTransporte", ParteTransporte="PT01")], TipoFigura="02", RFCFigura="URE180429TM6",
+        NombreFigura="Propietario")))
+    assert run(primero) == []
+    assert run(PROPIETARIO, PROPIETARIO, remove(X_FIG1)) == [("CP194", f"{P_CP}/FiguraTransporte", "02, 02")]
