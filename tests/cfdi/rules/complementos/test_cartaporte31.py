@@ -1135,3 +1135,8 @@ def test_cp194_the_operador_may_come_second_and_the_value_lists_every_figura(run
         NombreFigura="Propietario")))
     assert run(primero) == []
     assert run(PROPIETARIO, PROPIETARIO, remove(X_FIG1)) == [("CP194", f"{P_CP}/FiguraTransporte", "02, 02")]
+
+
+def test_cp172_every_mercancia_of_an_entrada_needs_its_documentacion(run):
+    got = run(internacional("Entrada"), _two_mercancias, remove(f"{X_M2}/cp:DocumentacionAduanera"))
+    assert only("CP172", got) == [("CP172", f"{P_MERCS}/Mercancia[2]/DocumentacionAduanera", None)]
