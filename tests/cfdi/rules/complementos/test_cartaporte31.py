@@ -1140,3 +1140,13 @@ def test_cp194_the_operador_may_come_second_and_the_value_lists_every_figura(run
 def test_cp172_every_mercancia_of_an_entrada_needs_its_documentacion(run):
     got = run(internacional("Entrada"), _two_mercancias, remove(f"{X_M2}/cp:DocumentacionAduanera"))
     assert only("CP172", got) == [("CP172", f"{P_MERCS}/Mercancia[2]/DocumentacionAduanera", None)]
+
+
+def test_cp150_cp151_wait_for_every_detalle_mercancia(run):
+    """The second Mercancia of a sea move without DetalleMercancia is CP181's: the weights are not summed."""
+    got = run(_two_mercancias, remove(f"{X_M2}/cp:DetalleMercancia"), mode="maritimo")
+    assert only("CP150", got) == only("CP151", got) == []
+    assert only("CP181", got) == [("CP181", f"{P_MERCS}/Mercancia[2]/DetalleMercancia", None)]
+    sin_neto = run(_two_mercancias, remove(f"{X_M2}/cp:DetalleMercancia"), setting(X_MERCS, PesoNetoTotal=None),
+                   mode="maritimo")
+    assert only("CP151", sin_neto) == []
