@@ -1150,3 +1150,19 @@ def test_cp150_cp151_wait_for_every_detalle_mercancia(run):
     sin_neto = run(_two_mercancias, remove(f"{X_M2}/cp:DetalleMercancia"), setting(X_MERCS, PesoNetoTotal=None),
                    mode="maritimo")
     assert only("CP151", sin_neto) == []
+
+
+def test_cp118_the_second_regimen_aduanero_is_checked_too(run):
+    def second_regimen(root):
+        reg = node(root, f"{X_CP}/cp:RegimenesAduaneros/cp:RegimenAduaneroCCP")
+        dup = copy.deepcopy(reg)
+        dup.set("RegimenAduanero", "EXD")
+        reg.addnext(dup)
+
+    assert run(internacional("Entrada"), second_regimen) == [
+        ("CP118", f"{P_CP}/RegimenesAduaneros/RegimenAduaneroCCP[2]@RegimenAduanero", "EXD")]
+
+
+def test_cp110_an_intermodal_key_on_the_second_concepto(run):
+    change = setting("cfdi:Conceptos/cfdi:Concepto[2]", ClaveProdServ="78101900")
+    assert only("CP110", run(change, kind="I")) == [("CP110", "Conceptos/Concepto[2]@ClaveProdServ", "78101900")]
