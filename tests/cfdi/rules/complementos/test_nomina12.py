@@ -902,3 +902,14 @@ def test_nom77_a_sueldo_after_a_separacion(nomina):
     spec = NominaSpec(percepciones=[Percepcion("022", "1000.00", "500.00"), *base_percepciones()])
     assert mine(nomina(spec)) == []
     assert "NOM77" in {c for c, _, _ in mine(nomina(spec, setting(PS, TotalSueldos=None)))}
+
+
+def test_nom8_nom12_need_a_nomina_in_the_complemento(nomina):
+    """A Nomina only inside a ComplementoConcepto (NOM30) does not make the CFDI a payroll one."""
+    mutate = all_of(nomina_in_complemento_concepto, setting("cfdi:Receptor", UsoCFDI="G03"))
+    assert mine(nomina(None, mutate)) == [("NOM30", f"{P_CON}/ComplementoConcepto/Nomina", None)]
+
+
+def test_nom41_in_the_second_nomina(nomina_padron):
+    got = nomina_padron(mutate=after_a_valid_nomina(setting(EMI, RfcPatronOrigen="AAA010101AAA")))
+    assert got == [("NOM41", "Complemento/Nomina/Emisor@RfcPatronOrigen", "AAA010101AAA")]
