@@ -1166,3 +1166,32 @@ def test_cp118_the_second_regimen_aduanero_is_checked_too(run):
 def test_cp110_an_intermodal_key_on_the_second_concepto(run):
     change = setting("cfdi:Conceptos/cfdi:Concepto[2]", ClaveProdServ="78101900")
     assert only("CP110", run(change, kind="I")) == [("CP110", "Conceptos/Concepto[2]@ClaveProdServ", "78101900")]
+
+
+def test_cp186_the_second_contenedor_is_checked_too(run):
+    def second(root):
+        c1 = node(root, X_CONT)
+        c2 = copy.deepcopy(c1)
+        del c2.attrib["NumPrecinto"]
+        c1.addnext(c2)
+
+    assert run(second, mode="maritimo") == [
+        ("CP186", f"{P_MERCS}/TransporteMaritimo/Contenedor[2]@NumPrecinto", None)]
+
+
+def test_cp191_cp192_every_contenedor_of_a_carro(run):
+    # 750 + 750 kg are the carro's 1.500 t: both containers count.
+    assert run(INTERMODAL, _contenedor("750.000"), _contenedor("750.000"), mode="ferroviario") == []
+    # Without a container service, the first Contenedor is the one reported.
+    assert run(_contenedor("750.000"), _contenedor("750.000"), mode="ferroviario") == [
+        ("CP192", f"{P_CARRO}/Contenedor[1]", "TS01")]
+
+
+def test_cp152_sums_every_carro(run):
+    def second_carro(root):
+        c1 = node(root, X_CARRO)
+        c2 = copy.deepcopy(c1)
+        c2.set("MatriculaCarro", "CARRO02")
+        c1.addnext(c2)
+
+    assert [c for c, _, _ in only("CP152", run(second_carro, mode="ferroviario"))] == ["CP152"]
