@@ -1195,3 +1195,11 @@ def test_cp152_sums_every_carro(run):
         c1.addnext(c2)
 
     assert [c for c, _, _ in only("CP152", run(second_carro, mode="ferroviario"))] == ["CP152"]
+
+
+def test_cp146_expected_lists_every_estado_of_the_pais(details):
+    got = [f for f in details(setting(f"{X_U1}/cp:Domicilio", Pais="USA", Estado="CMX", CodigoPostal="77001"))
+           if f.code == "CP146"]
+    assert len(got) == 1
+    expected = got[0].expected.split(", ")
+    assert {"TX", "CA", "NY"} <= set(expected) and "JAL" not in expected
