@@ -1203,3 +1203,23 @@ def test_cp146_expected_lists_every_estado_of_the_pais(details):
     assert len(got) == 1
     expected = got[0].expected.split(", ")
     assert {"TX", "CA", "NY"} <= set(expected) and "JAL" not in expected
+
+
+def test_cp172_cp175_every_documentacion_aduanera(run):
+    def second_doc(**attrs):
+        def change(root):
+            d1 = node(root, X_DOC)
+            d2 = copy.deepcopy(d1)
+            for k, v in attrs.items():
+                if v is None:
+                    d2.attrib.pop(k, None)
+                else:
+                    d2.set(k, v)
+            d1.addnext(d2)
+        return change
+
+    got = run(internacional("Entrada"), second_doc(TipoDocumento="02", NumPedimento=None, RFCImpo=None))
+    assert only("CP175", got) == [("CP175", f"{P_M1}/DocumentacionAduanera[2]@IdentDocAduanero", None)]
+    national = chg(lambda c: c.find(f"{{{NS}}}Mercancias/{{{NS}}}Mercancia").insert(
+        0, el("DocumentacionAduanera", TipoDocumento="01", NumPedimento=PEDIMENTO, RFCImpo=EMISOR_RFC)))
+    assert run(national, second_doc()) == [("CP172", P_DOC, "No")]
