@@ -1223,3 +1223,13 @@ def test_cp172_cp175_every_documentacion_aduanera(run):
     national = chg(lambda c: c.find(f"{{{NS}}}Mercancias/{{{NS}}}Mercancia").insert(
         0, el("DocumentacionAduanera", TipoDocumento="01", NumPedimento=PEDIMENTO, RFCImpo=EMISOR_RFC)))
     assert run(national, second_doc()) == [("CP172", P_DOC, "No")]
+
+
+def test_cp151_a_missing_peso_neto_total_says_the_sum(details):
+    got = [f for f in details(setting(X_MERCS, PesoNetoTotal=None), mode="maritimo") if f.code == "CP151"]
+    assert [(f.value, f.expected) for f in got] == [(None, "1400.000")]
+
+
+def test_cp108_the_generic_rfc_is_not_looked_up(make_xml):
+    xml = make_xml(carta_porte("I", "auto", setting("cfdi:Receptor", Rfc="XAXX010101000")))
+    assert only("CP108", padron_findings(xml)) == []
