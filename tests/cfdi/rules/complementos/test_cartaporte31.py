@@ -1233,3 +1233,18 @@ def test_cp151_a_missing_peso_neto_total_says_the_sum(details):
 def test_cp108_the_generic_rfc_is_not_looked_up(make_xml):
     xml = make_xml(carta_porte("I", "auto", setting("cfdi:Receptor", Rfc="XAXX010101000")))
     assert only("CP108", padron_findings(xml)) == []
+
+
+def test_cp178_every_cantidad_transporta_of_every_mercancia(run):
+    bad = setting(f"{X_M2}/cp:CantidadTransporta", IDOrigen="OR999999")
+    assert only("CP178", run(_two_mercancias, bad)) == [
+        ("CP178", f"{P_MERCS}/Mercancia[2]/CantidadTransporta[1]@IDOrigen", "OR999999")]
+
+    def second_ct(root):
+        ct = node(root, f"{X_M1}/cp:CantidadTransporta")
+        dup = copy.deepcopy(ct)
+        dup.set("IDOrigen", "OR999999")
+        ct.addnext(dup)
+
+    assert only("CP178", run(second_ct)) == [
+        ("CP178", f"{P_M1}/CantidadTransporta[2]@IDOrigen", "OR999999")]
