@@ -1090,3 +1090,161 @@ def test_exists_iff_details_for_either_half(details):
     partes = lambda root: node(root, X_FIG1).insert(0, el("PartesTransporte", ParteTransporte="PT01"))  # noqa: E731
     assert got(partes) == [("CP199", f"{P_FIG}/PartesTransporte[1]", "01",
                             "PartesTransporte sólo se registra para el Propietario (02) o el Arrendador (03)")]
+
+
+def test_cp149_cp150_cp151_sum_every_mercancia(run):
+    """A second, equal Mercancia with the totals of one: every total of weights sees it."""
+    def dup(root):
+        m1 = node(root, X_M1)
+        m1.addnext(copy.deepcopy(m1))
+
+    assert [c for c, _, _ in only("CP149", run(dup))] == ["CP149"]
+    got = {c for c, _, _ in run(dup, mode="maritimo")}
+    assert {"CP150", "CP151"} <= got, got
+
+
+def _two_mercancias(root):
+    m1 = node(root, X_M1)
+    m1.addnext(copy.deepcopy(m1))
+
+
+X_M2 = f"{X_MERCS}/cp:Mercancia[2]"
+
+
+def test_cp182_a_hazardous_second_mercancia_needs_the_insurance(run):
+    peligroso2 = setting(X_M2, MaterialPeligroso="Sí", CveMaterialPeligroso="1005", Embalaje="4H2")
+    assert only("CP182", run(_two_mercancias, peligroso2)) == [
+        ("CP182", f"{P_AUTO}/Seguros@AseguraMedAmbiente", None)]
+    assert only("CP182", run(_two_mercancias, peligroso2, SEGURO_AMBIENTAL)) == []
+
+
+def test_cp177_a_guia_on_any_mercancia_is_enough_and_the_finding_is_on_the_first(run):
+    empaques = setting("cfdi:Conceptos/cfdi:Concepto", ClaveProdServ="31181701")
+    assert only("CP177", run(empaques, _two_mercancias)) == [("CP177", f"{P_M1}/GuiasIdentificacion", None)]
+
+    def guia_on_the_second(root):
+        node(root, X_M2).insert(0, el("GuiasIdentificacion", NumeroGuiaIdentificacion="GUIA-0000001",
+                                      DescripGuiaIdentificacion="Cajas", PesoGuiaIdentificacion="10.000"))
+
+    assert only("CP177", run(empaques, _two_mercancias, guia_on_the_second)) == []
+
+
+def test_cp194_the_operador_may_come_second_and_the_value_lists_every_figura(run):
+    primero = chg(lambda c: c.find(f"{{{NS}}}FiguraTransporte").insert(0, el(
+        "TiposFigura", [el("PartesTransporte", ParteTransporte="PT01")], TipoFigura="02", RFCFigura="URE180429TM6",
+        NombreFigura="Propietario")))
+    assert run(primero) == []
+    assert run(PROPIETARIO, PROPIETARIO, remove(X_FIG1)) == [("CP194", f"{P_CP}/FiguraTransporte", "02, 02")]
+
+
+def test_cp172_every_mercancia_of_an_entrada_needs_its_documentacion(run):
+    got = run(internacional("Entrada"), _two_mercancias, remove(f"{X_M2}/cp:DocumentacionAduanera"))
+    assert only("CP172", got) == [("CP172", f"{P_MERCS}/Mercancia[2]/DocumentacionAduanera", None)]
+
+
+def test_cp150_cp151_wait_for_every_detalle_mercancia(run):
+    """The second Mercancia of a sea move without DetalleMercancia is CP181's: the weights are not summed."""
+    got = run(_two_mercancias, remove(f"{X_M2}/cp:DetalleMercancia"), mode="maritimo")
+    assert only("CP150", got) == only("CP151", got) == []
+    assert only("CP181", got) == [("CP181", f"{P_MERCS}/Mercancia[2]/DetalleMercancia", None)]
+    sin_neto = run(_two_mercancias, remove(f"{X_M2}/cp:DetalleMercancia"), setting(X_MERCS, PesoNetoTotal=None),
+                   mode="maritimo")
+    assert only("CP151", sin_neto) == []
+
+
+def test_cp118_the_second_regimen_aduanero_is_checked_too(run):
+    def second_regimen(root):
+        reg = node(root, f"{X_CP}/cp:RegimenesAduaneros/cp:RegimenAduaneroCCP")
+        dup = copy.deepcopy(reg)
+        dup.set("RegimenAduanero", "EXD")
+        reg.addnext(dup)
+
+    assert run(internacional("Entrada"), second_regimen) == [
+        ("CP118", f"{P_CP}/RegimenesAduaneros/RegimenAduaneroCCP[2]@RegimenAduanero", "EXD")]
+
+
+def test_cp110_an_intermodal_key_on_the_second_concepto(run):
+    change = setting("cfdi:Conceptos/cfdi:Concepto[2]", ClaveProdServ="78101900")
+    assert only("CP110", run(change, kind="I")) == [("CP110", "Conceptos/Concepto[2]@ClaveProdServ", "78101900")]
+
+
+def test_cp186_the_second_contenedor_is_checked_too(run):
+    def second(root):
+        c1 = node(root, X_CONT)
+        c2 = copy.deepcopy(c1)
+        del c2.attrib["NumPrecinto"]
+        c1.addnext(c2)
+
+    assert run(second, mode="maritimo") == [
+        ("CP186", f"{P_MERCS}/TransporteMaritimo/Contenedor[2]@NumPrecinto", None)]
+
+
+def test_cp191_cp192_every_contenedor_of_a_carro(run):
+    # 750 + 750 kg are the carro's 1.500 t: both containers count.
+    assert run(INTERMODAL, _contenedor("750.000"), _contenedor("750.000"), mode="ferroviario") == []
+    # Without a container service, the first Contenedor is the one reported.
+    assert run(_contenedor("750.000"), _contenedor("750.000"), mode="ferroviario") == [
+        ("CP192", f"{P_CARRO}/Contenedor[1]", "TS01")]
+
+
+def test_cp152_sums_every_carro(run):
+    def second_carro(root):
+        c1 = node(root, X_CARRO)
+        c2 = copy.deepcopy(c1)
+        c2.set("MatriculaCarro", "CARRO02")
+        c1.addnext(c2)
+
+    assert [c for c, _, _ in only("CP152", run(second_carro, mode="ferroviario"))] == ["CP152"]
+
+
+def test_cp146_expected_lists_every_estado_of_the_pais(details):
+    got = [f for f in details(setting(f"{X_U1}/cp:Domicilio", Pais="USA", Estado="CMX", CodigoPostal="77001"))
+           if f.code == "CP146"]
+    assert len(got) == 1
+    expected = got[0].expected.split(", ")
+    assert {"TX", "CA", "NY"} <= set(expected) and "JAL" not in expected
+
+
+def test_cp172_cp175_every_documentacion_aduanera(run):
+    def second_doc(**attrs):
+        def change(root):
+            d1 = node(root, X_DOC)
+            d2 = copy.deepcopy(d1)
+            for k, v in attrs.items():
+                if v is None:
+                    d2.attrib.pop(k, None)
+                else:
+                    d2.set(k, v)
+            d1.addnext(d2)
+        return change
+
+    got = run(internacional("Entrada"), second_doc(TipoDocumento="02", NumPedimento=None, RFCImpo=None))
+    assert only("CP175", got) == [("CP175", f"{P_M1}/DocumentacionAduanera[2]@IdentDocAduanero", None)]
+    national = chg(lambda c: c.find(f"{{{NS}}}Mercancias/{{{NS}}}Mercancia").insert(
+        0, el("DocumentacionAduanera", TipoDocumento="01", NumPedimento=PEDIMENTO, RFCImpo=EMISOR_RFC)))
+    assert run(national, second_doc()) == [("CP172", P_DOC, "No")]
+
+
+def test_cp151_a_missing_peso_neto_total_says_the_sum(details):
+    got = [f for f in details(setting(X_MERCS, PesoNetoTotal=None), mode="maritimo") if f.code == "CP151"]
+    assert [(f.value, f.expected) for f in got] == [(None, "1400.000")]
+
+
+def test_cp108_the_generic_rfc_is_not_looked_up(make_xml):
+    xml = make_xml(carta_porte("I", "auto", setting("cfdi:Receptor", Rfc="XAXX010101000")))
+    assert only("CP108", padron_findings(xml)) == []
+
+
+def test_cp178_every_cantidad_transporta_of_every_mercancia(run):
+    bad = setting(f"{X_M2}/cp:CantidadTransporta", IDOrigen="OR999999")
+    assert only("CP178", run(_two_mercancias, bad)) == [
+        ("CP178", f"{P_MERCS}/Mercancia[2]/CantidadTransporta[1]@IDOrigen", "OR999999")]
+
+    def second_ct(root):
+        ct = node(root, f"{X_M1}/cp:CantidadTransporta")
+        dup = copy.deepcopy(ct)
+        dup.set("IDOrigen", "OR999999")
+        ct.addnext(dup)
+
+    assert only("CP178", run(second_ct)) == [
+        ("CP178", f"{P_M1}/CantidadTransporta[2]@IDOrigen", "OR999999")]
