@@ -156,7 +156,10 @@ class Live:
 
     def issue_json(self, tmp: Path) -> Path:
         data = json.loads((ROOT / "docs" / "examples" / "issue-factura.json").read_text(encoding="utf-8"))
-        data["referencia"] = f"MANUAL-{next(self.folios)}"
+        folio = next(self.folios)
+        # a folio of its own too: two invoices alike to the byte (same data, same second) are one document,
+        # and the second referencia would get the first one's stamp (200, replayed)
+        data["referencia"], data["Folio"] = f"MANUAL-{folio}", str(folio)
         path = tmp / f"{data['referencia']}.json"
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         return path

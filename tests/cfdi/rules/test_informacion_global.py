@@ -155,3 +155,55 @@ def test_cfdi40136_year_is_local_at_new_year(make_xml, findings, clock):
     assert [f.code for f in got] == ["CFDI40136"]
     assert got[0].expected == "2021 .. 2026"
     assert findings(make_xml(global_invoice(ano="2021", meses="12"), fecha=now)) == []
+
+
+# -- cases the mutation run asked for (docs/mutation.md) ----------------------------------------------
+def test_cfdi40136_year_is_lugar_expedicion_s_not_mexico_city_s(make_xml, findings, clock):
+    # 07:00 UTC on 1 January 2027 is already 2027 in Mexico City but still 31 December 2026 in Tijuana:
+    # issued from Tijuana (22000, Tiempo del Pacífico) 2027 is a future year.
+    clock.advance(seconds=(datetime(2027, 1, 1, 7, tzinfo=timezone.utc) - NOW).total_seconds())
+
+    def tijuana(ano: str):
+        def mut(root):
+            root.set("LugarExpedicion", "22000")
+            global_invoice(ano=ano, meses="12")(root)
+
+        return mut
+
+    fecha = datetime(2026, 12, 31, 12, tzinfo=timezone.utc)
+    assert "CFDI40136" in [f.code for f in findings(make_xml(tijuana("2027"), fecha=fecha))]
+    assert "CFDI40136" not in [f.code for f in findings(make_xml(tijuana("2026"), fecha=fecha))]
+
+
+def test_cfdi40130_only_for_the_generic_rfc(make_xml, codes):
+    def mut(root):
+        publico_en_general(root)
+        node(root, "cfdi:Receptor").set("Rfc", "XEXX010101000")  # the foreign generic RFC is not a global invoice
+
+    assert "CFDI40130" not in codes(make_xml(mut))
+
+
+def test_cfdi40130_without_receptor_does_not_crash(make_xml, codes):
+    def mut(root):
+        root.remove(node(root, "cfdi:Receptor"))
+
+    got = codes(make_xml(mut))
+    assert "CFDI40130" not in got and "CFDI40999" not in got
+
+
+def test_cfdi40132_without_emisor_is_not_reported_twice(make_xml, codes):
+    def mut(root):
+        global_invoice(periodicidad="05", meses="17")(root)
+        root.remove(node(root, "cfdi:Emisor"))
+
+    got = codes(make_xml(mut))
+    assert "CFDI40132" not in got and "CFDI40999" not in got
+
+
+def test_cfdi40134_not_judged_when_periodicidad_is_outside_its_catalog(make_xml, codes):
+    got = codes(make_xml(global_invoice(periodicidad="06", meses="13")))
+    assert "CFDI40131" in got and "CFDI40134" not in got
+
+
+def test_cfdi40134_month_01_passes(make_xml, codes):
+    assert codes(make_xml(global_invoice(periodicidad="04", meses="01"))) == []
