@@ -81,12 +81,16 @@ def prepare(data_dir: Path, database_url: str | None, credits: int) -> tuple[str
     if demo is None:
         raise SystemExit("the database already has accounts: give an empty one")
     pac.credits.add_package(SYSTEM_PRINCIPAL, demo.account_id, credits)
-    keys = data_dir / "keys"
+    return demo.api_key, sandbox_csd(data_dir), pac
+
+
+def sandbox_csd(data_dir: Path) -> Credential:
+    """The first sandbox CSD `timbra serve` wrote into the data directory (the demo account's Emisor)."""
     import json
 
+    keys = data_dir / "keys"
     c = json.loads((keys / "sandbox.json").read_text())["csd"][0]
-    csd = Credential.load((keys / c["cer"]).read_bytes(), (keys / c["key"]).read_bytes(), c["password"])
-    return demo.api_key, csd, pac
+    return Credential.load((keys / c["cer"]).read_bytes(), (keys / c["key"]).read_bytes(), c["password"])
 
 
 def in_process(pac: Pac, docs: list[bytes]) -> tuple[float, float]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import json
 import os
 import re
 import shutil
@@ -32,7 +31,7 @@ from xml.sax.saxutils import escape
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_http import _wait, add_database_options, free_port, schema_url  # noqa: E402
+from bench_http import _wait, add_database_options, free_port, sandbox_csd, schema_url  # noqa: E402
 from bench_stamp import percentile  # noqa: E402
 
 from timbra.cfdi.credentials import Credential  # noqa: E402
@@ -166,10 +165,7 @@ def prepare(data_dir: Path, database_url: str | None, credits: int) -> tuple[dic
         pac.credits.add_package(SYSTEM_PRINCIPAL, demo.account_id, credits)
     finally:
         pac.stop()
-    keys = data_dir / "keys"
-    c = json.loads((keys / "sandbox.json").read_text())["csd"][0]
-    csd = Credential.load((keys / c["cer"]).read_bytes(), (keys / c["key"]).read_bytes(), c["password"])
-    return {"key": demo.api_key, "user": demo.username, "password": demo.password}, csd
+    return {"key": demo.api_key, "user": demo.username, "password": demo.password}, sandbox_csd(data_dir)
 
 
 def main() -> None:

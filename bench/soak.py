@@ -15,10 +15,8 @@ any request that is not a 201 exits 1. `--tiny` runs a few seconds (CI checks th
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_http import _wait, free_port, sandbox_csd  # noqa: E402
 from bench_stamp import add_size_options, percentile  # noqa: E402
 
 from timbra.cfdi.credentials import Credential  # noqa: E402
@@ -40,12 +39,6 @@ from timbra.pac.runtime import Pac  # noqa: E402
 from timbra.settings import Settings  # noqa: E402
 
 FLAT_TOLERANCE = 0.10  # the last third's median RSS within 10% of the first third's
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_bytes(pid: int) -> int:
@@ -81,10 +74,7 @@ def prepare(data_dir: Path, database_url: str | None, credits: int) -> tuple[str
         pac.credits.add_package(SYSTEM_PRINCIPAL, demo.account_id, credits)
     finally:
         pac.stop()
-    keys = data_dir / "keys"
-    c = json.loads((keys / "sandbox.json").read_text())["csd"][0]
-    csd = Credential.load((keys / c["cer"]).read_bytes(), (keys / c["key"]).read_bytes(), c["password"])
-    return demo.api_key, csd
+    return demo.api_key, sandbox_csd(data_dir)
 
 
 class Load:
@@ -243,21 +233,6 @@ def _print_windows(results: list[tuple[float, float, int]], window: float, print
         print(f"  {label}: {len(got):6,} stamps  p50 {percentile(lat, 50) * 1000:7.1f} ms  "
               f"p99 {percentile(lat, 99) * 1000:7.1f} ms  {errors} errors", flush=True)
     return max(n, printed)
-
-
-def _wait(base: str, server: subprocess.Popen) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("timbra serve exited")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("timbra serve did not start")
 
 
 if __name__ == "__main__":
