@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,6 +80,13 @@ def clock() -> FixedClock:
 @pytest.fixture
 def certifier(pac: Credential, trust: TrustStore, clock: FixedClock) -> Certifier:
     return Certifier(pac=pac, trust=trust, clock=clock)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for the tests that start a real `timbra serve`."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 MakeXml = Callable[..., bytes]

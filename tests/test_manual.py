@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from scripts import manual_hooks
+from tests.conftest import free_port
 from timbra.api.app import Manual
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.sample import sealed_sample
@@ -129,12 +129,6 @@ def test_manual_is_served_or_says_how_to_build_it(tmp_path: Path):
 
 
 # --- the examples, run against a live server -------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @dataclass
 class Live:

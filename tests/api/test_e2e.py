@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.sample import sealed_sample
 
 MAX_BODY = 256 * 1024
 MAX_DOCUMENT = 64 * 1024  # small enough that its base64 fits in MAX_BODY (else the body limit grows to fit)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -10,7 +10,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,17 +25,11 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import POSTGRES_URL, _with_schema
+from tests.conftest import POSTGRES_URL, _with_schema, free_port
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.sample import sealed_sample
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
