@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,7 +94,7 @@ class Signed:
 class _Write:
     __slots__ = ("work", "order", "result", "error", "done")
 
-    def __init__(self, work: Callable[[Session], Any], order: int) -> None:
+    def __init__(self, work: Callable[[Connection], Any], order: int) -> None:
         self.work = work
         self.order = order
         self.result: Any = None
@@ -118,7 +119,7 @@ class GroupCommit:
         self._pending: list[_Write] = []
         self._busy = False
 
-    def run(self, work: Callable[[Session], T], order: int = 0) -> T:
+    def run(self, work: Callable[[Connection], T], order: int = 0) -> T:
         """`work(s)`'s result once committed. `order`: writes of one batch run by it (the account), so two
         processes' transactions lock the accounts' credit rows in the same order (no deadlock)."""
         item = _Write(work, order)
@@ -149,7 +150,7 @@ class GroupCommit:
             # does rolls the attempt back (nothing was stored, no one was answered) and the batch runs again,
             # each write in its savepoint, below. A failed commit is not retried: it fails them all.
             try:
-                with self.db.session() as s:
+                with self.db.write() as s:
                     try:
                         results = [w.work(s) for w in ordered]
                     except Exception as exc:
@@ -165,7 +166,7 @@ class GroupCommit:
                     w.result = result
                 return
         try:
-            with self.db.session() as s:
+            with self.db.write() as s:
                 if len(batch) == 1:
                     batch[0].result = batch[0].work(s)
                     return
@@ -311,6 +312,10 @@ class StampService:
         self.clock = clock
         self.on_commit = on_commit
         self.commits = GroupCommit(db)
+        # The CPU's part of a stamp (validation, signature) runs a few at a time per process
+        # (TIMBRA_STAMP_CONCURRENCY), whatever adapter called: more threads would only fight over the GIL.
+        # Reads and the commit run outside it, so stamps waiting for the disk overlap and share one commit.
+        self.cpu = threading.BoundedSemaphore(certifier.settings.stamp_concurrency)
 
     def validate(self, who: Principal, data: bytes) -> Validation:
         """All findings, no stamp, no credit."""
@@ -325,9 +330,9 @@ class StampService:
 
     def prepare(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
                 referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult | Signed:
-        """Steps 1-4, the CPU's part: the stored answer of a retry, or the signed stamp that `finish` stores
-        (the API runs this part a few at a time per process and `finish` outside that limit, so stamps
-        waiting for the disk share one commit)."""
+        """Steps 1-4: the stored answer of a retry, or the signed stamp that `finish` stores. Steps 2-4 (the
+        CPU's part) run under `self.cpu`, a few at a time per process; the read before them and `finish`
+        run outside it, so stamps waiting for the disk share one commit."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.",
                         message_en="Only an emisor account stamps.")
@@ -338,25 +343,33 @@ class StampService:
             idempotency_key = referencia_key
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
-        # Parsed first, so that the one read below also looks for the Sello (307): one read per stamp.
+        # Parsed first, so that the one read below also looks for the Sello (307) and the Emisor's RFC.
         parsed = self.certifier.parse(data)
-        sello = (sello_digest(parsed.get("Sello") or "")
-                 if isinstance(parsed, Document) and parsed.tfd is None else None)
-        # 1. a retry gets the first answer
-        with self.db.reader() as s:
-            earlier = self._earlier(s, account_id, digest, idempotency_key)
-            if earlier is not None:
-                return earlier
-            account_rfcs = set(repo.rfcs(s, account_id))
-            by_sello = repo.uuid_by_sello(s, sello) if sello is not None else None
+        document = parsed if isinstance(parsed, Document) else None
+        sello = sello_digest(document.get("Sello") or "") if document is not None and document.tfd is None else None
+        rfc = ((document.emisor.get("Rfc") if document is not None and document.emisor is not None else None)
+               or "")
+        # 1. a retry gets the first answer: one statement
+        with self.db.read() as c:
+            facts = repo.stamp_facts(c, account_id, rfc, digest, sello, idempotency_key)
+        earlier = self._earlier_from(facts, account_id, digest, idempotency_key)
+        if earlier is not None:
+            return earlier
+        by_sello = facts.by_sello if sello is not None else None
+        with self.cpu:
+            return self._validate_and_sign(parsed, facts, by_sello, who, digest, idempotency_key, rfc, to_json)
+
+    def _validate_and_sign(self, parsed: Document | TimbraError, facts: repo.StampFacts,
+                           by_sello: tuple[str, int] | None, who: Principal, digest: str,
+                           idempotency_key: str | None, rfc: str, to_json: JsonPaths | None) -> StampResult | Signed:
+        account_id = who.account_id
         # 2. pure validation
         now = self.clock.now()
         checked = self.certifier.validate_parsed(parsed, now)
         doc, findings = checked.doc, list(checked.findings)
         # 3. policy
         if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):
-            rfc = doc.emisor.get("Rfc") or ""
-            if rfc not in account_rfcs:  # first: a caller who may not stamp for the Emisor learns nothing more
+            if not facts.rfc_held:  # first: a caller who may not stamp for the Emisor learns nothing more
                 raise error("T105", detail={"rfc": rfc})
             stored = self._already_stamped(account_id, doc, findings, by_sello)
             if stored is not None:
@@ -402,6 +415,18 @@ class StampService:
                            repo.available(s, account_id, self.clock.now()), True)
 
     # --- internals --------------------------------------------------------------------------------------
+
+    def _earlier_from(self, facts: repo.StampFacts, account_id: int, digest: str,
+                      key: str | None) -> StampResult | None:
+        """`_earlier` from the stamp path's one read: a read of its own only when there is an answer to give."""
+        if key is not None and facts.by_key is not None:
+            uuid, document_digest = facts.by_key
+            if document_digest != digest:
+                raise error("T106", detail={"uuid": uuid})
+        elif facts.by_document is None:
+            return None
+        with self.db.reader() as s:
+            return self._earlier(s, account_id, digest, key)
 
     def _earlier(self, s: Session, account_id: int, digest: str, key: str | None) -> StampResult | None:
         if key is not None:
@@ -449,7 +474,7 @@ class StampService:
                    total=to_decimal(doc.get("Total")) or Decimal(0), moneda=doc.get("Moneda") or "", status="vigente",
                    sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
                    sello_digest=stamp.sello_digest, document_digest=digest)
-        def write(s: Session) -> int:
+        def write(s: Connection) -> int:
             # the stamp's rows and its credit (last: the package row stays locked for the shortest time); on
             # PostgreSQL one statement, one round trip
             return credits.spend_left(s, account_id, now,
