@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 from lxml import etree
 
@@ -53,6 +54,27 @@ REPEATABLE = frozenset({
 })
 
 _local = threading.local()
+_T = TypeVar("_T")
+
+
+class cached(Generic[_T]):  # noqa: N801 - used like functools.cached_property
+    """functools.cached_property without its per-instance lock (Python 3.11 takes one on every first read):
+    the value is computed on first read and kept in the instance's __dict__, which later reads find before
+    this descriptor. Two threads reading one fresh document at once may both compute it, to the same value."""
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 def _parser() -> etree.XMLParser:
@@ -100,30 +122,31 @@ class Document:
         return f"{{{self.ns}}}{local}"
 
     def child(self, local: str) -> etree._Element | None:
-        return self.root.find(self.q(local))
+        """The first child element `local` of the Comprobante (as root.find, without its path parser)."""
+        return next(self.root.iterchildren(f"{{{self.ns}}}{local}"), None)
 
-    @cached_property
+    @cached
     def emisor(self) -> etree._Element | None:
         return self.child("Emisor")
 
-    @cached_property
+    @cached
     def receptor(self) -> etree._Element | None:
         return self.child("Receptor")
 
-    @cached_property
+    @cached
     def conceptos(self) -> list[etree._Element]:
         c = self.child("Conceptos")
         return [] if c is None else c.findall(self.q("Concepto"))
 
-    @cached_property
+    @cached
     def impuestos(self) -> etree._Element | None:
         return self.child("Impuestos")
 
-    @cached_property
+    @cached
     def complemento(self) -> etree._Element | None:
         return self.child("Complemento")
 
-    @cached_property
+    @cached
     def complementos(self) -> list[etree._Element]:
         """Every complement element (3.3 allows several Complemento nodes)."""
         out: list[etree._Element] = []
@@ -134,7 +157,7 @@ class Document:
     def complement_namespaces(self) -> set[str]:
         return {etree.QName(e).namespace for e in self.complementos}
 
-    @cached_property
+    @cached
     def tfd(self) -> etree._Element | None:
         for e in self.complementos:
             if e.tag == f"{{{NS_TFD}}}TimbreFiscalDigital":
