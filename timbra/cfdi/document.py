@@ -226,7 +226,7 @@ def refuse_instructions(body: bytes, root: etree._Element) -> None:
     if any(ns in body for ns in NS_XINCLUDE):
         raise parse_error("el documento usa XInclude, que no se permite",
                           detail_en="the document uses XInclude, which is not allowed")
-    if b"<?" not in body[2:]:
+    if body.find(b"<?", 2) == -1:
         return
     tree = root.getroottree()
     pis = any(isinstance(n, etree._ProcessingInstruction) for n in root.itersiblings(preceding=True))
@@ -259,7 +259,9 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     except UnicodeDecodeError as exc:
         raise parse_error(f"el documento no es UTF-8 válido (byte {exc.start})",
                           detail_en=f"the document is not valid UTF-8 (byte {exc.start})") from None
-    elements = body.count(b"<") - body.count(b"</") - body.count(b"<!") - body.count(b"<?")
+    # Each element opens with a "<", so a body of at most MAX_ELEMENTS bytes cannot hold more (no counting).
+    elements = 0 if len(body) <= MAX_ELEMENTS else (
+        body.count(b"<") - body.count(b"</") - body.count(b"<!") - body.count(b"<?"))
     if elements > MAX_ELEMENTS:
         es = f"El documento tiene más de {MAX_ELEMENTS} elementos, el máximo que se admite."
         raise error("T107", message=es, findings=[finding("T107", detail=es)],

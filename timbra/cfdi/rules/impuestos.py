@@ -126,10 +126,16 @@ class Tax:
 
 def _read_tax(el: etree._Element, suffix: str = "") -> Tax:
     """A Traslado or Retencion; `suffix` reads a complement's twin (Pagos 2.0: TrasladoDR's BaseDR, ...)."""
-    g = el.get
-    tasa_text, base_text, importe_text = g(f"TasaOCuota{suffix}"), g(f"Base{suffix}"), g(f"Importe{suffix}")
-    return Tax(el, g(f"Impuesto{suffix}"), g(f"TipoFactor{suffix}"), tasa_text, to_decimal(tasa_text),
+    names = _TAX_NAMES.get(suffix)
+    if names is None:
+        names = _TAX_NAMES[suffix] = tuple(f"{n}{suffix}" for n in ("Impuesto", "TipoFactor", "TasaOCuota", "Base",
+                                                                       "Importe"))
+    impuesto, factor, tasa_text, base_text, importe_text = map(el.get, names)
+    return Tax(el, impuesto, factor, tasa_text, to_decimal(tasa_text),
                base_text, to_decimal(base_text), importe_text, to_decimal(importe_text))
+
+
+_TAX_NAMES: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass
