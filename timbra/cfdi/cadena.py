@@ -56,12 +56,19 @@ _P = {local: f"{NS40}{local}" for local in (
     "InformacionGlobal", "CfdiRelacionados", "CfdiRelacionado", "Emisor", "Receptor", "Conceptos", "Concepto",
     "Impuestos", "Traslados", "Traslado", "Retenciones", "Retencion", "ACuentaTerceros", "InformacionAduanera",
     "CuentaPredial", "ComplementoConcepto", "Parte", "Complemento")}
-_TRASLADOS_PATH = f"{_P['Impuestos']}/{_P['Traslados']}/{_P['Traslado']}"
-_RETENCIONES_PATH = f"{_P['Impuestos']}/{_P['Retenciones']}/{_P['Retencion']}"
 
 
 _IMPUESTOS, _TRASLADOS, _RETENCIONES = _P["Impuestos"], _P["Traslados"], _P["Retenciones"]
-_TRASLADO_TAG = _P["Traslado"]
+_TRASLADO_TAG, _RETENCION_TAG = _P["Traslado"], _P["Retencion"]
+
+
+def _grandchildren(el: etree._Element, *tags: str) -> list[etree._Element]:
+    """el.findall("a/b[/c]") for tags a, b[, c] without ElementPath: the same nodes in the same order (each
+    child's children in document order, child by child)."""
+    found = [el]
+    for tag in tags:
+        found = [x for parent in found for x in parent.iterchildren(tag)]
+    return found
 
 
 class _Complement(Exception):
@@ -106,9 +113,9 @@ def _only_traslados(c: etree._Element) -> list[etree._Element] | None:
 def _concepto_children(c: etree._Element, out: list[str]) -> None:
     """A Concepto's nodes as the XSLT selects them, path by path."""
     p = _P
-    for t in c.iterfind(_TRASLADOS_PATH):
+    for t in _grandchildren(c, _IMPUESTOS, _TRASLADOS, _TRASLADO_TAG):
         _fields(t, _TRASLADO, out)
-    for r in c.iterfind(_RETENCIONES_PATH):
+    for r in _grandchildren(c, _IMPUESTOS, _RETENCIONES, _RETENCION_TAG):
         _fields(r, _RETENCION_CONCEPTO, out)
     for el in c.iterchildren(p["ACuentaTerceros"]):
         _fields(el, _A_CUENTA_TERCEROS, out)
@@ -150,10 +157,10 @@ def _cadena40(root: etree._Element) -> str:
                 for t in traslados:
                     _fields(t, _TRASLADO, out)
     for imp in root.iterchildren(p["Impuestos"]):
-        for r in imp.iterfind(f"{p['Retenciones']}/{p['Retencion']}"):
+        for r in _grandchildren(imp, _RETENCIONES, _RETENCION_TAG):
             _fields(r, _RETENCION, out)
         _fields(imp, _TOTAL_RETENIDOS, out)
-        for t in imp.iterfind(f"{p['Traslados']}/{p['Traslado']}"):
+        for t in _grandchildren(imp, _TRASLADOS, _TRASLADO_TAG):
             _fields(t, _TRASLADO, out)
         _fields(imp, _TOTAL_TRASLADADOS, out)
     for comp in root.iterchildren(p["Complemento"]):

@@ -136,7 +136,7 @@ class Document:
     @cached
     def conceptos(self) -> list[etree._Element]:
         c = self.child("Conceptos")
-        return [] if c is None else c.findall(self.q("Concepto"))
+        return [] if c is None else list(c.iterchildren(self.q("Concepto")))
 
     @cached
     def impuestos(self) -> etree._Element | None:
@@ -150,7 +150,7 @@ class Document:
     def complementos(self) -> list[etree._Element]:
         """Every complement element (3.3 allows several Complemento nodes)."""
         out: list[etree._Element] = []
-        for comp in self.root.iterfind(self.q("Complemento")):
+        for comp in self.root.iterchildren(self.q("Complemento")):
             out.extend(e for e in comp if isinstance(e.tag, str))
         return out
 

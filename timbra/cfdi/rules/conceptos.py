@@ -287,7 +287,7 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
         comps, iva, ieps = need
         if comps:
             present = set(ctx.complement_namespaces)
-            cc = c.find(q_cc)
+            cc = next(c.iterchildren(q_cc), None)
             if cc is not None:
                 present.update(etree.QName(e).namespace for e in cc if isinstance(e.tag, str))
             for name, namespaces in comps:
@@ -297,10 +297,10 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
                                     f"({', '.join(sorted(namespaces))}) y el comprobante no lo incluye")
         if iva or ieps:
             impuestos: set[str] = set()
-            imp = c.find(q_imp)
-            ts = imp.find(q_ts) if imp is not None else None
+            imp = next(c.iterchildren(q_imp), None)
+            ts = next(imp.iterchildren(q_ts), None) if imp is not None else None
             if ts is not None:
-                impuestos.update(t.get("Impuesto", "") for t in ts.iterfind(q_t))
+                impuestos.update(t.get("Impuesto", "") for t in ts.iterchildren(q_t))
             missing = [f"{name} ({code})" for name, needed, code in
                        (("IVA", iva, IMPUESTO_IVA), ("IEPS", ieps, IMPUESTO_IEPS)) if needed and code not in impuestos]
             if missing:
@@ -379,9 +379,9 @@ TASA_RETENCION_RESICO = Decimal("0.0125")
 
 
 def _retenciones(c: etree._Element, q_imp: str, q_rs: str, q_r: str) -> list[etree._Element]:
-    imp = c.find(q_imp)
-    rs = imp.find(q_rs) if imp is not None else None
-    return [] if rs is None else list(rs.iterfind(q_r))
+    imp = next(c.iterchildren(q_imp), None)
+    rs = next(imp.iterchildren(q_rs), None) if imp is not None else None
+    return [] if rs is None else list(rs.iterchildren(q_r))
 
 
 @rule("CFDI140224", "CFDI140225")

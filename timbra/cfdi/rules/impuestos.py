@@ -328,12 +328,12 @@ def summary(ctx: Context) -> Summary:
         rets: list[Tax] = []
         tras: list[Tax] = []
         if imp is not None:
-            rs = imp.find(ctx.q("Retenciones"))
-            ts = imp.find(ctx.q("Traslados"))
+            rs = next(imp.iterchildren(ctx.q("Retenciones")), None)
+            ts = next(imp.iterchildren(ctx.q("Traslados")), None)
             if rs is not None:
-                rets = [_read_tax(e) for e in rs.iterfind(ctx.q("Retencion"))]
+                rets = [_read_tax(e) for e in rs.iterchildren(ctx.q("Retencion"))]
             if ts is not None:
-                tras = [_read_tax(e) for e in ts.iterfind(ctx.q("Traslado"))]
+                tras = [_read_tax(e) for e in ts.iterchildren(ctx.q("Traslado"))]
         got = ctx.cache["impuestos.summary"] = Summary(imp, rs, ts, rets, tras)
     return got  # type: ignore[return-value]
 
