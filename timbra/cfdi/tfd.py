@@ -38,7 +38,7 @@ class Timbre:
 
 def fecha_timbrado(moment: datetime) -> str:
     """FechaTimbrado: Mexico City local time, no offset, no fraction."""
-    return moment.astimezone(MEXICO_CITY).strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.astimezone(MEXICO_CITY).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def fecha_timbrado_iso(moment: datetime | str) -> str:
@@ -81,8 +81,14 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                           "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
 
 
+# Printable ASCII that an attribute value keeps as it is.
+_PLAIN_ASCII = bytes(b for b in range(0x20, 0x7F) if b not in b'&<>"')
+
+
 def _attr(value: str) -> str:
     """An attribute value as lxml writes it; ValueError for what XML cannot hold."""
+    if value.isascii() and not value.encode("ascii").translate(None, _PLAIN_ASCII):
+        return value  # the common case (base64, RFCs, dates), decided in one C pass
     if _NOT_XML.search(value):
         raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
     return value.translate(_ESCAPES) if _TO_ESCAPE.search(value) else value
