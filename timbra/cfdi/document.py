@@ -123,7 +123,17 @@ class Document:
 
     def child(self, local: str) -> etree._Element | None:
         """The first child element `local` of the Comprobante (as root.find, without its path parser)."""
-        return next(self.root.iterchildren(f"{{{self.ns}}}{local}"), None)
+        return self._children.get(f"{{{self.ns}}}{local}")
+
+    @cached
+    def _children(self) -> dict[str, etree._Element]:
+        """The Comprobante's first child element of each tag, from one pass over its children."""
+        found: dict[str, etree._Element] = {}
+        for el in self.root:
+            tag = el.tag
+            if isinstance(tag, str) and tag not in found:
+                found[tag] = el
+        return found
 
     @cached
     def emisor(self) -> etree._Element | None:
