@@ -128,8 +128,10 @@ def _tag_plan(ctx: Context, el: etree._Element, tag: str, by_tag: dict[str, Plan
         got: Plan | None = []
     elif by_element.get(local) is not None:
         got = _plan(ctx, el, tag)
-    else:
+    elif any(key.endswith(f"/{local}") for key in by_element):
         got = _BY_PARENT
+    else:
+        got = []  # typed under no parent either
     by_tag[tag] = got
     return got
 
