@@ -233,9 +233,15 @@ def limit_error(exc: etree.XMLSyntaxError) -> TimbraError:
 def refuse_instructions(body: bytes, root: etree._Element) -> None:
     """301 for processing instructions (<?...?> other than the XML declaration) and XInclude: a CFDI is data,
     nothing in it is processed or included (timbra never runs XInclude; this says so to the sender)."""
-    if any(ns in body for ns in NS_XINCLUDE):
+    if NS_XINCLUDE[0] in body or NS_XINCLUDE[1] in body:
         raise parse_error("el documento usa XInclude, que no se permite",
                           detail_en="the document uses XInclude, which is not allowed")
+    if body[:5] == b"<?xml" and body[5:6] in (b" ", b"\t", b"\r", b"\n"):
+        # After the XML declaration (well-formed: no "<" inside), a "<?" needs a "?": one byte is cheaper to
+        # look for than two, and most documents have no "?" past their declaration.
+        end = body.find(b"?>")
+        if end != -1 and body.find(b"?", end + 2) == -1:
+            return
     if body.find(b"<?", 2) == -1:
         return
     tree = root.getroottree()
