@@ -137,17 +137,21 @@ def _cadena40(root: etree._Element) -> str:
     p = _P
     out: list[str] = []
     _fields(root, _COMPROBANTE, out)
-    for el in root.iterchildren(p["InformacionGlobal"]):
+    children: dict[object, list[etree._Element]] = {}  # the root's children by tag, in one pass
+    for el in root:
+        children.setdefault(el.tag, []).append(el)
+    none: list[etree._Element] = []
+    for el in children.get(p["InformacionGlobal"], none):
         _fields(el, _INFORMACION_GLOBAL, out)
-    for rel in root.iterchildren(p["CfdiRelacionados"]):
+    for rel in children.get(p["CfdiRelacionados"], none):
         out.append(rel.get("TipoRelacion") or "")
         for r in rel.iterchildren(p["CfdiRelacionado"]):
             out.append(r.get("UUID") or "")
-    for el in root.iterchildren(p["Emisor"]):
+    for el in children.get(p["Emisor"], none):
         _fields(el, _EMISOR, out)
-    for el in root.iterchildren(p["Receptor"]):
+    for el in children.get(p["Receptor"], none):
         _fields(el, _RECEPTOR, out)
-    for conceptos in root.iterchildren(p["Conceptos"]):
+    for conceptos in children.get(p["Conceptos"], none):
         for c in conceptos.iterchildren(p["Concepto"]):
             _fields(c, _CONCEPTO, out)
             traslados = _only_traslados(c)
@@ -156,14 +160,14 @@ def _cadena40(root: etree._Element) -> str:
             else:
                 for t in traslados:
                     _fields(t, _TRASLADO, out)
-    for imp in root.iterchildren(p["Impuestos"]):
+    for imp in children.get(p["Impuestos"], none):
         for r in _grandchildren(imp, _RETENCIONES, _RETENCION_TAG):
             _fields(r, _RETENCION, out)
         _fields(imp, _TOTAL_RETENIDOS, out)
         for t in _grandchildren(imp, _TRASLADOS, _TRASLADO_TAG):
             _fields(t, _TRASLADO, out)
         _fields(imp, _TOTAL_TRASLADADOS, out)
-    for comp in root.iterchildren(p["Complemento"]):
+    for comp in children.get(p["Complemento"], none):
         if any(isinstance(x.tag, str) for x in comp):
             raise _Complement
     text = "|".join(out)
