@@ -117,6 +117,7 @@ def _plan(ctx: Context, el: etree._Element, tag: str) -> Plan:
 # per element of the document instead of a namespace split and two binding lookups.
 _by_tag: dict[int, dict[str, Plan | None]] = {}
 _BY_PARENT = None
+_UNKNOWN: Plan = []  # a tag not planned yet (by identity)
 # (catalogs id) -> (tag, parent's tag) -> plan, for the tags whose plan depends on the parent.
 _by_parent: dict[int, dict[tuple[str, str | None], Plan]] = {}
 
@@ -146,7 +147,9 @@ def catalog_values(ctx: Context) -> None:
         by_parent = _by_parent[id(ctx.catalogs)] = {}
     for el in ctx.root.iter(etree.Element):
         tag = el.tag
-        plan = by_tag[tag] if tag in by_tag else _tag_plan(ctx, el, tag, by_tag)
+        plan = by_tag.get(tag, _UNKNOWN)
+        if plan is _UNKNOWN:
+            plan = _tag_plan(ctx, el, tag, by_tag)
         if plan is _BY_PARENT:
             parent = el.getparent()
             key = (tag, parent.tag if parent is not None else None)
