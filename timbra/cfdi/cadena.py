@@ -10,6 +10,8 @@ complement, and CFDI 3.3, take SAT's XSLT.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from operator import itemgetter
 
 from lxml import etree
 
@@ -18,13 +20,22 @@ from timbra.sat.schemas import cadena_xslt
 NS40 = "{http://www.sat.gob.mx/cfd/4}"
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 
-_Spec = tuple[tuple[str, ...], frozenset[str]]
+# (names in the XSLT's order, the "Opcional" ones, a getter of the "Requerido" ones' values from the list of
+# all values, as a tuple)
+_Spec = tuple[tuple[str, ...], frozenset[str], Callable[[list], tuple]]
 
 
 def _spec(required: str, optional: str = "", order: str = "") -> _Spec:
     """Attributes in the XSLT's order (`order`, or the required ones then the optional ones)."""
     names = tuple((order or f"{required} {optional}").split())
-    return names, frozenset(optional.split())
+    opt = frozenset(optional.split())
+    positions = [i for i, n in enumerate(names) if n not in opt]
+    if not positions:
+        return names, opt, lambda values: ()
+    getter = itemgetter(*positions)
+    if len(positions) == 1:
+        return names, opt, lambda values: (getter(values),)
+    return names, opt, getter
 
 
 # Each node's attributes in cadenaoriginal_4_0.xslt's order; `optional` are its "Opcional" ones.
@@ -86,11 +97,14 @@ def normalize_space(value: str) -> str:
 def _fields(el: etree._Element, spec: _Spec, out: list[str]) -> None:
     """The node's fields as written (normalized once, at the end): Requerido -> "" when absent, Opcional ->
     nothing when absent."""
-    names, optional = spec
+    names, optional, required = spec
     values = list(map(el.get, names))
     if None in values:
-        values = [v if v is not None else "" for n, v in zip(names, values, strict=True)
-                  if v is not None or n not in optional]
+        if None not in required(values):  # only Opcional ones are absent: they write nothing
+            values = [v for v in values if v is not None]
+        else:
+            values = [v if v is not None else "" for n, v in zip(names, values, strict=True)
+                      if v is not None or n not in optional]
     out += values
 
 
