@@ -75,10 +75,11 @@ _TRASLADO_TAG, _RETENCION_TAG = _P["Traslado"], _P["Retencion"]
 
 def _grandchildren(el: etree._Element, *tags: str) -> list[etree._Element]:
     """el.findall("a/b[/c]") for tags a, b[, c] without ElementPath: the same nodes in the same order (each
-    child's children in document order, child by child)."""
+    child's children in document order, child by child); plain loops, cheaper than lxml's tag matcher on a
+    few children."""
     found = [el]
     for tag in tags:
-        found = [x for parent in found for x in parent.iterchildren(tag)]
+        found = [x for parent in found for x in parent if x.tag == tag]
     return found
 
 
@@ -166,7 +167,7 @@ def _cadena40(root: etree._Element) -> str:
     for el in children.get(p["Receptor"], none):
         _fields(el, _RECEPTOR, out)
     for conceptos in children.get(p["Conceptos"], none):
-        for c in conceptos.iterchildren(p["Concepto"]):
+        for c in _grandchildren(conceptos, p["Concepto"]):
             _fields(c, _CONCEPTO, out)
             traslados = _only_traslados(c)
             if traslados is None:

@@ -146,7 +146,7 @@ class Document:
     @cached
     def conceptos(self) -> list[etree._Element]:
         c = self.child("Conceptos")
-        return [] if c is None else list(c.iterchildren(self.q("Concepto")))
+        return [] if c is None else children_of(c, self.q("Concepto"))
 
     @cached
     def impuestos(self) -> etree._Element | None:
@@ -160,7 +160,7 @@ class Document:
     def complementos(self) -> list[etree._Element]:
         """Every complement element (3.3 allows several Complemento nodes)."""
         out: list[etree._Element] = []
-        for comp in self.root.iterchildren(self.q("Complemento")):
+        for comp in children_of(self.root, self.q("Complemento")):
             out.extend(e for e in comp if isinstance(e.tag, str))
         return out
 
@@ -186,6 +186,20 @@ class Document:
     @property
     def uuid(self) -> str | None:
         return None if self.tfd is None else self.tfd.get("UUID")
+
+
+def first_child(el: etree._Element, tag: str) -> etree._Element | None:
+    """el.find(tag) for a "{namespace}local" tag: its first child with that tag. A loop over a few children
+    costs less than lxml's tag matcher (iterchildren(tag)) or ElementPath (find) take to set up."""
+    for x in el:
+        if x.tag == tag:
+            return x
+    return None
+
+
+def children_of(el: etree._Element, tag: str) -> list[etree._Element]:
+    """el.findall(tag) for a "{namespace}local" tag, as first_child does it."""
+    return [x for x in el if x.tag == tag]
 
 
 def path_of(el: etree._Element, attr: str | None = None) -> str:

@@ -20,7 +20,7 @@ from decimal import Context as DecimalContext
 
 from lxml import etree
 
-from timbra.cfdi.document import COMERCIO_EXTERIOR
+from timbra.cfdi.document import COMERCIO_EXTERIOR, children_of, first_child
 from timbra.cfdi.rfc import FISICA, MORAL, persona_de_rfc
 from timbra.cfdi.rules import Context, decimals_of, needs_data, rule, to_decimal
 from timbra.cfdi.rules.emisor import check_registrado, en_padron, padron_del_emisor
@@ -290,7 +290,7 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
         comps, iva, ieps = need
         if comps:
             present = set(ctx.complement_namespaces)
-            cc = next(c.iterchildren(q_cc), None)
+            cc = first_child(c, q_cc)
             if cc is not None:
                 present.update(etree.QName(e).namespace for e in cc if isinstance(e.tag, str))
             for name, namespaces in comps:
@@ -300,10 +300,10 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
                                     f"({', '.join(sorted(namespaces))}) y el comprobante no lo incluye")
         if iva or ieps:
             impuestos: set[str] = set()
-            imp = next(c.iterchildren(q_imp), None)
-            ts = next(imp.iterchildren(q_ts), None) if imp is not None else None
+            imp = first_child(c, q_imp)
+            ts = first_child(imp, q_ts) if imp is not None else None
             if ts is not None:
-                impuestos.update(t.get("Impuesto", "") for t in ts.iterchildren(q_t))
+                impuestos.update(t.get("Impuesto", "") for t in children_of(ts, q_t))
             missing = [f"{name} ({code})" for name, needed, code in
                        (("IVA", iva, IMPUESTO_IVA), ("IEPS", ieps, IMPUESTO_IEPS)) if needed and code not in impuestos]
             if missing:
@@ -382,9 +382,9 @@ TASA_RETENCION_RESICO = Decimal("0.0125")
 
 
 def _retenciones(c: etree._Element, q_imp: str, q_rs: str, q_r: str) -> list[etree._Element]:
-    imp = next(c.iterchildren(q_imp), None)
-    rs = next(imp.iterchildren(q_rs), None) if imp is not None else None
-    return [] if rs is None else list(rs.iterchildren(q_r))
+    imp = first_child(c, q_imp)
+    rs = first_child(imp, q_rs) if imp is not None else None
+    return [] if rs is None else children_of(rs, q_r)
 
 
 @rule("CFDI140224", "CFDI140225")

@@ -26,7 +26,7 @@ from functools import lru_cache
 from lxml import etree
 
 from timbra.cfdi.amounts import quantum, round_half_up
-from timbra.cfdi.document import COMERCIO_EXTERIOR
+from timbra.cfdi.document import COMERCIO_EXTERIOR, children_of, first_child
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.sat.catalogs import Catalogs
 
@@ -155,23 +155,23 @@ class ConceptTaxes:
 def concept_taxes(ctx: Context) -> ConceptTaxes:
     """Every concepto's Traslados and Retenciones, read once per document.
 
-    Child loops (iterchildren) instead of find(): ~4x faster on a 300-concepto invoice."""
+    Plain child loops instead of find(): ~4x faster on a 300-concepto invoice."""
     got = ctx.cache.get("impuestos.concept_taxes")
     if got is None:
         got = ConceptTaxes()
         q_imp, q_ts, q_t, q_rs, q_r = (ctx.q(n) for n in ("Impuestos", "Traslados", "Traslado",
                                                           "Retenciones", "Retencion"))
         for c in ctx.doc.conceptos:
-            imp = next(c.iterchildren(q_imp), None)
+            imp = first_child(c, q_imp)
             tras: list[Tax] = []
             rets: list[Tax] = []
             if imp is not None:
                 for group in imp:
                     tag = group.tag
                     if tag == q_ts:
-                        tras = [_read_tax(t) for t in group.iterchildren(q_t)]
+                        tras = [_read_tax(t) for t in group if t.tag == q_t]
                     elif tag == q_rs:
-                        rets = [_read_tax(r) for r in group.iterchildren(q_r)]
+                        rets = [_read_tax(r) for r in group if r.tag == q_r]
                 got.traslados.extend(tras)
                 got.retenciones.extend(rets)
             got.conceptos.append((c, imp, tras, rets))
@@ -331,12 +331,12 @@ def summary(ctx: Context) -> Summary:
         rets: list[Tax] = []
         tras: list[Tax] = []
         if imp is not None:
-            rs = next(imp.iterchildren(ctx.q("Retenciones")), None)
-            ts = next(imp.iterchildren(ctx.q("Traslados")), None)
+            rs = first_child(imp, ctx.q("Retenciones"))
+            ts = first_child(imp, ctx.q("Traslados"))
             if rs is not None:
-                rets = [_read_tax(e) for e in rs.iterchildren(ctx.q("Retencion"))]
+                rets = [_read_tax(e) for e in children_of(rs, ctx.q("Retencion"))]
             if ts is not None:
-                tras = [_read_tax(e) for e in ts.iterchildren(ctx.q("Traslado"))]
+                tras = [_read_tax(e) for e in children_of(ts, ctx.q("Traslado"))]
         got = ctx.cache["impuestos.summary"] = Summary(imp, rs, ts, rets, tras)
     return got  # type: ignore[return-value]
 
