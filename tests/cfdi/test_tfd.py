@@ -168,3 +168,16 @@ def test_tfd_refuses_what_xml_cannot_hold(bad, where, pac):
         build_tfd(pac=pac, moment=NOW, **kw)
     with pytest.raises(ValueError):
         _tfd_by_lxml(pac=pac, moment=NOW, uuid="6f1c1b0e-8a52-4c1e-9a43-5b3d2f1e0a77", **kw)
+
+
+def test_uuid_is_a_random_version_4_uuid():
+    """build_tfd's UUIDs are what uuid.uuid4() gives: version 4, RFC 4122 variant, all distinct."""
+    from timbra.cfdi.tfd import _uuid4
+
+    seen = set()
+    for _ in range(2000):
+        text = _uuid4()
+        u = uuid.UUID(text)
+        assert str(u) == text and u.version == 4 and u.variant == uuid.RFC_4122
+        seen.add(text)
+    assert len(seen) == 2000

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import os
 import re
-import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -52,12 +52,22 @@ def fecha_timbrado_iso(moment: datetime | str) -> str:
     return moment.astimezone(MEXICO_CITY).replace(microsecond=0).isoformat()
 
 
+def _uuid4() -> str:
+    """str(uuid.uuid4()) without building a UUID object: 16 random bytes with the version (4) and variant
+    (RFC 4122) bits set as uuid4 sets them."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def build_tfd(*, sello_cfd: str, pac: Credential, rfc_prov_certif: str, moment: datetime,
               uuid: str | None = None, leyenda: str | None = None) -> Timbre:
     """The sealed TFD. Its XML is written as text, attribute by attribute in the order an lxml element with
     the same attributes serializes them, escaped as libxml2 escapes an attribute value (the tests prove the
     bytes equal to lxml's); a value XML cannot hold raises ValueError, as lxml's set() does."""
-    uid = (uuid or str(uuidlib.uuid4())).upper()
+    uid = (uuid or _uuid4()).upper()
     fecha = fecha_timbrado(moment)
     no_cert = pac.certificate.no_certificado
     values = [uid, fecha, rfc_prov_certif, *([leyenda] if leyenda else []), sello_cfd, no_cert]
