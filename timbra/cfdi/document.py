@@ -271,7 +271,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise parse_error("el documento debe recibirse como bytes", detail_en="the document must be given as bytes")
     data = bytes(data)
-    if not data.strip():
+    if not data or data.isspace():  # as "not data.strip()", without copying the document
         raise parse_error("el documento está vacío", detail_en="the document is empty")
     if len(data) > max_bytes:
         raise too_large(len(data), max_bytes)
