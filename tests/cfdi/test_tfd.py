@@ -181,3 +181,21 @@ def test_uuid_is_a_random_version_4_uuid():
         assert str(u) == text and u.version == 4 and u.variant == uuid.RFC_4122
         seen.add(text)
     assert len(seen) == 2000
+
+
+def test_fecha_timbrado_is_mexico_city_wall_time_to_the_second():
+    """fecha_timbrado (remembered per second) equals strftime of the moment in Mexico City, across the
+    years Mexico City still changed its clocks and for moments given in other zones."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from timbra.cfdi.tfd import MEXICO_CITY, fecha_timbrado
+
+    rng = random.Random(17)
+    start = datetime(2015, 1, 1, tzinfo=timezone.utc)
+    for i in range(3000):
+        m = start + timedelta(seconds=rng.randrange(0, 13 * 365 * 86400), microseconds=rng.randrange(10**6))
+        if i % 2:
+            m = m.astimezone(timezone(timedelta(hours=rng.randrange(-12, 13))))
+        assert fecha_timbrado(m) == m.astimezone(MEXICO_CITY).strftime("%Y-%m-%dT%H:%M:%S"), m
+        assert fecha_timbrado(m) == fecha_timbrado(m)  # the remembered answer

@@ -37,7 +37,13 @@ class Timbre:
 
 
 def fecha_timbrado(moment: datetime) -> str:
-    """FechaTimbrado: Mexico City local time, no offset, no fraction."""
+    """FechaTimbrado: Mexico City local time, no offset, no fraction. Remembered per second (the stamps of
+    one second share it; the zone conversion is most of its cost)."""
+    return _fecha_timbrado(moment.replace(microsecond=0))
+
+
+@functools.lru_cache(maxsize=256)
+def _fecha_timbrado(moment: datetime) -> str:
     return moment.astimezone(MEXICO_CITY).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
