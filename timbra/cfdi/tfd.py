@@ -164,7 +164,8 @@ def insert_tfd(doc: Document, tfd_xml: bytes) -> bytes:
     byte search from the right end (the TFD goes near the end), each candidate confirmed by the same regular
     expression a left-to-right scan would use: 15x faster on a 300-concepto invoice, the same positions."""
     raw = doc.raw
-    t = _tags(doc.root.prefix)
+    prefix = doc.root.prefix
+    t = _tags(prefix) if prefix is None or len(prefix) <= 40 else _tags.__wrapped__(prefix)  # a long one: not kept
     addenda = _first(t.addenda_re, t.addenda, raw)
     limit = addenda if addenda is not None else _last(t.closing_re, t.comprobante_close, raw, len(raw))
     if limit is None:

@@ -102,7 +102,9 @@ def _tasa_check(ctx: Context, uso: str, impuesto: str | None, factor: str | None
     key = (uso, impuesto, factor, tasa)
     got = memo.get(key)
     if got is None:
-        got = memo[key] = _tasa_admits(ctx.catalogs, ctx.now.date().isoformat(), uso, impuesto, factor, tasa)
+        small = len(tasa.as_tuple().digits) <= 40 and len(impuesto or "") <= 40 and len(factor or "") <= 40
+        admits = _tasa_admits if small else _tasa_admits.__wrapped__  # a hostile value is not remembered
+        got = memo[key] = admits(ctx.catalogs, ctx.now.date().isoformat(), uso, impuesto, factor, tasa)
     return got
 
 
