@@ -155,6 +155,8 @@ def catalog_values(ctx: Context) -> None:
             key = (tag, parent.tag if parent is not None else None)
             plan = by_parent.get(key)
             if plan is None:
+                if len(by_parent) >= 4096:  # parents' names come from documents: keep it bounded
+                    by_parent.clear()
                 plan = by_parent[key] = _plan(ctx, el, tag)
         for attr, allowed, name in plan:
             value = el.get(attr)
