@@ -10,11 +10,19 @@ from timbra.settings import Settings
 
 def create_from_env():
     """uvicorn's app factory (each worker process builds its own Pac from the environment)."""
+    import gc
+
     from timbra.api.app import create_app
 
     pac = Pac(Settings.from_env(), migrate=False)
     pac.certifier.warm()  # the first requests do not pay for loading schemas and catalog indexes
-    return create_app(pac)
+    app = create_app(pac)
+    # What a worker loaded to start (catalogs, schemas, the app: hundreds of thousands of objects that live as
+    # long as the process) leaves the garbage collector's generations, so its full collections, one every
+    # ~150 stamps, no longer walk them (about 4% of a stamp's CPU). New objects are collected as before.
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def prepare(settings: Settings) -> DemoAccount | None:
