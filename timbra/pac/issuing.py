@@ -5,6 +5,12 @@
          -> the very same stamp path (validation, credit, storage), whose findings then name the JSON field:
             every rule runs once, and a refused document spends nothing
 
+Nothing is done twice: one read finds the account's RFCs, the name registered for the Emisor and its active
+CSD (whose decrypted key the vault keeps in memory); the sealed bytes reach the stamp path already parsed,
+with the seal just made (build.seal: validation neither computes the cadena again nor verifies with RSA the
+signature made a moment before, and checks everything else, the certificate included) and with the
+account's RFCs, so its own read does not repeat them.
+
 `referencia` (the ERP's own id, unique per emisor account) makes a retry return the first CFDI, whatever
 the data of the retry, and lets the ERP fetch the CFDI by it.
 """
@@ -12,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
@@ -23,6 +29,7 @@ from timbra.build.invoice import Invoice, build, json_path
 from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
 from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path, related_uuids, with_related
+from timbra.build.seal import seal_built
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import parse
 from timbra.cfdi.nombre import sin_regimen_capital
@@ -31,7 +38,7 @@ from timbra.clock import SYSTEM, Clock
 from timbra.codes import error, finding, validation_message
 from timbra.errors import Finding, TimbraError
 from timbra.pac.accounts import Principal
-from timbra.pac.stamping import StampResult, StampService, validation_error
+from timbra.pac.stamping import Signed, StampResult, StampService, validation_error
 from timbra.store import repo
 from timbra.store.db import Database
 
@@ -62,6 +69,9 @@ class CsdSource(Protocol):
     def credential(self, account_id: int, rfc: str, s: Session | None = None) -> Credential:
         """The account's active CSD for `rfc`, decrypted (raises TimbraError when there is none)."""
 
+    def credential_of(self, account_id: int, rfc: str, row: Any, s: Session | None = None) -> Credential:
+        """credential() of the active CSD row read with repo.emisor_csds (None: the RFC has none)."""
+
 
 class IssueService:
     def __init__(self, db: Database, stamps: StampService, vault: CsdSource, *, clock: Clock = SYSTEM) -> None:
@@ -81,15 +91,36 @@ class IssueService:
             raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
                         message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
         key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
-        if key is not None:
-            earlier = self._by_referencia(who, key)
-            if earlier is not None:
-                return earlier
+        # One read for everything before the write: the referencia, the emisor, and the stamp path's own
+        # look-ups (prepare's, through the same session). Data refused before it is read touch no database.
+        invoice = self._invoice(k, data) if key is None else None
+        try:
+            with self.db.reader() as s:
+                if key is not None:
+                    earlier = self._referencia_in(s, who, key)
+                    if earlier is not None:
+                        return earlier
+                    invoice = self._invoice(k, data)
+                signed = self._build_and_prepare(who, s, k, invoice, key)
+            return self.stamps.finish(signed)
+        except TimbraError as exc:
+            if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
+                earlier = self._by_referencia(who, key)
+                if earlier is not None:
+                    return earlier
+            raise
+
+    def _invoice(self, k: Kind, data: dict | BaseModel) -> BaseModel:
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
         self._within_conceptos(invoice)
+        return invoice
+
+    def _build_and_prepare(self, who: Principal, s: Session, k: Kind, invoice: BaseModel,
+                           key: str | None) -> StampResult | Signed:
+        csds = repo.emisor_csds(s, who.account_id)
         if isinstance(invoice, PagosInvoice):
-            invoice = self._with_related(who, invoice)
-        rfc, registered, cred = self._emisor(who, invoice)
+            invoice = self._with_related(who, invoice, s)
+        rfc, registered, cred = self._emisor(who, invoice, csds, s)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
@@ -100,16 +131,8 @@ class IssueService:
             raise _data_error([_build_finding(exc)]) from None
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
             raise _data_error([_build_finding(xml_incompatible("", None))]) from None
-        sign_root(root, cred)
-        xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-        try:
-            return self.stamps.stamp(who, xml, referencia_key=key, to_json=k.json_path)
-        except TimbraError as exc:
-            if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
-                earlier = self._by_referencia(who, key)
-                if earlier is not None:
-                    return earlier
-            raise
+        return self._prepare(who, s, root, cred, frozenset(r.rfc for r in csds), referencia_key=key,
+                             to_json=k.json_path)
 
     def _within_conceptos(self, invoice: BaseModel) -> None:
         """T107 for more Conceptos than TIMBRA_MAX_CONCEPTOS, before anything is built."""
@@ -131,11 +154,13 @@ class IssueService:
             raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
                         message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
         key = f"{REFERENCIA_PREFIX}{referencia}"
-        earlier = self._by_referencia(who, key)
-        if earlier is not None:
-            return earlier
         try:
-            return self.stamps.stamp(who, xml, referencia_key=key)
+            with self.db.reader() as s:  # the referencia and the stamp path's look-ups: one read
+                earlier = self._referencia_in(s, who, key)
+                if earlier is not None:
+                    return earlier
+                signed = self.stamps.prepare(who, xml, referencia_key=key, session=s)
+            return self.stamps.finish(signed)
         except TimbraError as exc:
             if exc.code == "T106":  # a twin with the same referencia committed first
                 earlier = self._by_referencia(who, key)
@@ -150,10 +175,11 @@ class IssueService:
         doc = parse(xml, max_bytes=self.stamps.certifier.settings.max_document_bytes)
         rfc = ((doc.emisor.get("Rfc") if doc.emisor is not None else None) or "").upper()
         with self.db.reader() as s:
-            if rfc not in repo.rfcs(s, who.account_id):
+            rfcs = frozenset(repo.rfcs(s, who.account_id))
+            if rfc not in rfcs:
                 raise error("T105", detail={"rfc": rfc})
-        sign_root(doc.root, self.vault.credential(who.account_id, rfc))
-        return self.stamps.stamp(who, etree.tostring(doc.root, xml_declaration=True, encoding="UTF-8"))
+            signed = self._prepare(who, s, doc.root, self.vault.credential(who.account_id, rfc, s), rfcs)
+        return self.stamps.finish(signed)
 
     def by_referencia(self, who: Principal, referencia: str) -> StampResult:
         found = self._by_referencia(who, f"{REFERENCIA_PREFIX}{referencia}")
@@ -163,25 +189,40 @@ class IssueService:
 
     # --- internals --------------------------------------------------------------------------------------
 
+    def _prepare(self, who: Principal, s: Session, root: etree._Element, cred: Credential,
+                 account_rfcs: frozenset[str], **kw: Any) -> StampResult | Signed:
+        """Seal `root` with `cred` and prepare its stamp in the read `s`, the stamp path taking the parsed
+        document, the seal and the account's RFCs from here (build.seal); sealed and stamped the way it always
+        was when that way does not apply."""
+        sealed = seal_built(root, cred, max_bytes=self.stamps.certifier.settings.max_document_bytes)
+        if sealed is None:
+            sign_root(root, cred)
+            return self.stamps.prepare(who, etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
+                                       session=s, **kw)
+        return self.stamps.prepare(who, sealed.xml, parsed=sealed.doc, known_seal=sealed.seal,
+                                   account_rfcs=account_rfcs, session=s, **kw)
+
     def _by_referencia(self, who: Principal, key: str) -> StampResult | None:
         with self.db.reader() as s:
-            rec = repo.idempotency(s, who.account_id, key)
-            if rec is None:
-                return None
-            return self.stamps.replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
+            return self._referencia_in(s, who, key)
 
-    def _with_related(self, who: Principal, invoice: PagosInvoice) -> PagosInvoice:
+    def _referencia_in(self, s: Session, who: Principal, key: str) -> StampResult | None:
+        rec = repo.idempotency(s, who.account_id, key)
+        if rec is None:
+            return None
+        return self.stamps.replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
+
+    def _with_related(self, who: Principal, invoice: PagosInvoice, s: Session) -> PagosInvoice:
         """The paid CFDI that this account stamped give their documents' own bases (build_pagos.with_related):
         a document with IVA 16 %, 0 % and Exento lines is apportioned line by line, not refused."""
         uuids = related_uuids(invoice)
         if not uuids:
             return invoice
         related = {}
-        with self.db.reader() as s:
-            for uuid in sorted(uuids):
-                xml = repo.cfdi_xml(s, who.account_id, uuid)
-                if xml is not None:
-                    related[uuid] = parse(xml).root
+        for uuid in sorted(uuids):
+            xml = repo.cfdi_xml(s, who.account_id, uuid)
+            if xml is not None:
+                related[uuid] = parse(xml).root
         try:
             return with_related(invoice, related)
         except BuildError as exc:
@@ -189,25 +230,25 @@ class IssueService:
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
             raise _data_error([_build_finding(xml_incompatible("", None))]) from None
 
-    def _emisor(self, who: Principal, invoice) -> tuple[str, str | None, Credential]:
+    def _emisor(self, who: Principal, invoice, csds: list, s: Session) -> tuple[str, str | None, Credential]:
         """The Emisor's RFC (one of the account's), the name the account registered for it when the JSON gives
-        no Emisor.Nombre, and its active CSD from the vault: one read."""
+        no Emisor.Nombre, and its active CSD from the vault, from the account's RFCs and CSDs (`csds`:
+        repo.emisor_csds, read in `s`)."""
         given = " ".join((invoice.Emisor.Nombre or "").split())
-        with self.db.reader() as s:
-            rfcs = repo.rfcs(s, who.account_id)
-            wanted = (invoice.Emisor.Rfc or "").upper()
-            if wanted:
-                if wanted not in rfcs:
-                    raise error("T105", detail={"rfc": wanted})
-                rfc = wanted
-            elif len(rfcs) == 1:
-                rfc = rfcs[0]
-            else:
-                raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
-                                           expected=", ".join(rfcs))])
-            row = None if given else repo.account_rfc(s, who.account_id, rfc)
-            cred = self.vault.credential(who.account_id, rfc, s)
-        return rfc, (row.nombre or None) if row is not None else None, cred
+        rfcs = [r.rfc for r in csds]
+        wanted = (invoice.Emisor.Rfc or "").upper()
+        if wanted:
+            if wanted not in rfcs:
+                raise error("T105", detail={"rfc": wanted})
+            rfc = wanted
+        elif len(rfcs) == 1:
+            rfc = rfcs[0]
+        else:
+            raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
+                                       expected=", ".join(rfcs))])
+        row = csds[rfcs.index(rfc)]
+        cred = self.vault.credential_of(who.account_id, rfc, row if row.id is not None else None, s)
+        return rfc, None if given else (row.nombre or None), cred
 
     def _emisor_nombre(self, rfc: str, invoice, cred: Credential, registered: str | None) -> str:
         """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC

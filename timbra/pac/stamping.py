@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 from timbra.cfdi.amounts import to_decimal
 from timbra.cfdi.credentials import Credential, CredentialError
 from timbra.cfdi.document import Document, parse
+from timbra.cfdi.seal import KnownSeal
 from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, fecha_timbrado_iso, insert_tfd
 from timbra.cfdi.trust import TrustStore
 from timbra.cfdi.validate import Options, Validation, validate, validate_parsed
@@ -264,10 +266,12 @@ class Certifier:
         except TimbraError as exc:
             return exc
 
-    def validate_parsed(self, parsed: Document | TimbraError, now: datetime | None = None) -> Validation:
+    def validate_parsed(self, parsed: Document | TimbraError, now: datetime | None = None, *,
+                        known_seal: KnownSeal | None = None) -> Validation:
+        """`known_seal`: the seal this process made of `parsed` (issuing), see cfdi.seal.KnownSeal."""
         if isinstance(parsed, TimbraError):
             return Validation(parsed.findings)
-        return validate_parsed(parsed, self.options(now))
+        return validate_parsed(parsed, self.options(now), known_seal)
 
     def sign(self, doc: Document, now: datetime) -> Stamp:
         """The TFD for a valid document, inserted into its received bytes."""
@@ -317,17 +321,29 @@ class StampService:
         return self.certifier.validate(data)
 
     def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
-              referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult:
+              referencia_key: str | None = None, to_json: JsonPaths | None = None,
+              parsed: Document | None = None, known_seal: KnownSeal | None = None,
+              account_rfcs: frozenset[str] | None = None) -> StampResult:
         """`idempotency_key`: the client's Idempotency-Key (1-255 visible ASCII characters). `referencia_key`:
         issuing's key for a referencia instead, in a namespace no client's key can reach (it has a space).
-        `to_json`: issuing's mapping from XML node paths to the fields of its data."""
-        return self.finish(self.prepare(who, data, idempotency_key, referencia_key=referencia_key, to_json=to_json))
+        `to_json`: issuing's mapping from XML node paths to the fields of its data. `parsed`, `known_seal`,
+        `account_rfcs`: what issuing already has (see prepare)."""
+        return self.finish(self.prepare(who, data, idempotency_key, referencia_key=referencia_key, to_json=to_json,
+                                        parsed=parsed, known_seal=known_seal, account_rfcs=account_rfcs))
 
     def prepare(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
-                referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult | Signed:
+                referencia_key: str | None = None, to_json: JsonPaths | None = None,
+                parsed: Document | None = None, known_seal: KnownSeal | None = None,
+                account_rfcs: frozenset[str] | None = None, session: Session | None = None) -> StampResult | Signed:
         """Steps 1-4, the CPU's part: the stored answer of a retry, or the signed stamp that `finish` stores
         (the API runs this part a few at a time per process and `finish` outside that limit, so stamps
-        waiting for the disk share one commit)."""
+        waiting for the disk share one commit).
+
+        Issuing, which has just built and sealed `data`, passes what it already knows: `parsed`, `data` as
+        parse() makes it (its `raw` is `data`); `known_seal`, the seal it made of that tree (validation then
+        neither computes the cadena again nor verifies its own signature; every other check runs); and
+        `account_rfcs`, the account's RFCs it read for this request (the read below does not repeat it).
+        `session`: a read the caller has open, in which the read below runs (issuing's one read)."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.",
                         message_en="Only an emisor account stamps.")
@@ -339,19 +355,23 @@ class StampService:
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
         # Parsed first, so that the one read below also looks for the Sello (307): one read per stamp.
-        parsed = self.certifier.parse(data)
+        if parsed is None:
+            parsed = self.certifier.parse(data)
+        elif parsed.raw is not data and parsed.raw != data:
+            raise ValueError("prepare: `parsed` is not the parse of `data`")
         sello = (sello_digest(parsed.get("Sello") or "")
                  if isinstance(parsed, Document) and parsed.tfd is None else None)
         # 1. a retry gets the first answer
-        with self.db.reader() as s:
+        with nullcontext(session) if session is not None else self.db.reader() as s:
             earlier = self._earlier(s, account_id, digest, idempotency_key)
             if earlier is not None:
                 return earlier
-            account_rfcs = set(repo.rfcs(s, account_id))
+            if account_rfcs is None:
+                account_rfcs = frozenset(repo.rfcs(s, account_id))
             by_sello = repo.uuid_by_sello(s, sello) if sello is not None else None
         # 2. pure validation
         now = self.clock.now()
-        checked = self.certifier.validate_parsed(parsed, now)
+        checked = self.certifier.validate_parsed(parsed, now, known_seal=known_seal)
         doc, findings = checked.doc, list(checked.findings)
         # 3. policy
         if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):

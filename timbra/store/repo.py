@@ -509,6 +509,24 @@ def active_csd(s: Session, account_id: int, rfc: str):
                      .where(CsdKey.account_id == account_id, CsdKey.rfc == rfc, CsdKey.active)).one_or_none()
 
 
+# Issuing's one read of its emisor: every RFC of the account (in order), the name registered for it and the
+# columns that find the key of its active CSD in the vault's memory (None when it has none); the certificate
+# and the ciphertext are read (active_csd) only when the key is not there yet.
+_EMISOR_CSDS = (select(AccountRfc.rfc, AccountRfc.nombre, CsdKey.id, CsdKey.no_certificado, CsdKey.key_nonce,
+                       CsdKey.master_key_id, CsdKey.valid_from, CsdKey.valid_to)
+                .select_from(AccountRfc)
+                .outerjoin(CsdKey, and_(CsdKey.account_id == AccountRfc.account_id, CsdKey.rfc == AccountRfc.rfc,
+                                        CsdKey.active))
+                .where(AccountRfc.account_id == bindparam("b_account")).order_by(AccountRfc.rfc))
+
+
+def emisor_csds(s: Session, account_id: int) -> list:
+    """The account's RFCs with their registered names and their active CSDs (Rows: rfc, nombre, then
+    active_csd's columns but the certificate and the ciphertext, None without an active CSD), in one
+    statement."""
+    return list(s.execute(_EMISOR_CSDS, {"b_account": account_id}))
+
+
 def deactivate_csds(s: Session, account_id: int, rfc: str) -> None:
     s.execute(update(CsdKey).where(CsdKey.account_id == account_id, CsdKey.rfc == rfc, CsdKey.active)
               .values(active=False).execution_options(synchronize_session=False))
