@@ -512,12 +512,13 @@ def active_csd(s: Session, account_id: int, rfc: str):
 # Issuing's one read of its emisor: every RFC of the account (in order), the name registered for it and the
 # columns that find the key of its active CSD in the vault's memory (None when it has none); the certificate
 # and the ciphertext are read (active_csd) only when the key is not there yet.
-_EMISOR_CSDS = (select(AccountRfc.rfc, AccountRfc.nombre, CsdKey.id, CsdKey.no_certificado, CsdKey.key_nonce,
-                       CsdKey.master_key_id, CsdKey.valid_from, CsdKey.valid_to)
-                .select_from(AccountRfc)
-                .outerjoin(CsdKey, and_(CsdKey.account_id == AccountRfc.account_id, CsdKey.rfc == AccountRfc.rfc,
-                                        CsdKey.active))
-                .where(AccountRfc.account_id == bindparam("b_account")).order_by(AccountRfc.rfc))
+# (Table columns, not the ORM's: a Core statement skips the ORM's execution, a third of this one's cost.)
+_ar, _ck = AccountRfc.__table__.c, CsdKey.__table__.c
+_EMISOR_CSDS = (select(_ar.rfc, _ar.nombre, _ck.id, _ck.no_certificado, _ck.key_nonce, _ck.master_key_id,
+                       _ck.valid_from, _ck.valid_to)
+                .select_from(AccountRfc.__table__.outerjoin(
+                    CsdKey.__table__, and_(_ck.account_id == _ar.account_id, _ck.rfc == _ar.rfc, _ck.active)))
+                .where(_ar.account_id == bindparam("b_account")).order_by(_ar.rfc))
 
 
 def emisor_csds(s: Session, account_id: int) -> list:
