@@ -13,6 +13,7 @@ neither computes the cadena again nor verifies with RSA the signature just made;
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from lxml import etree
@@ -23,6 +24,8 @@ from timbra.cfdi.seal import KnownSeal, sign_root
 from timbra.errors import TimbraError
 
 _EMPTY_SELLO = b' Sello=""'
+# Credentials whose key was found to be their certificate's (compared once: a vault keeps its credentials).
+_MATCHING: weakref.WeakKeyDictionary[Credential, bool] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def seal_built(root: etree._Element, credential: Credential, *, max_bytes: int) 
     """`root` (a Comprobante as built, unsealed) sealed with `credential`, or None when the way above does not
     apply (not CFDI 3.3/4.0, bytes the parser refuses, over `max_bytes`, a key that is not the certificate's):
     the caller then seals as before and the stamp path says what it always said."""
-    if root.get("Version") not in VERSION_OF_NS.values() or not credential.key.matches(credential.certificate):
+    if root.get("Version") not in VERSION_OF_NS.values() or not _matches(credential):
         return None
     root.set("NoCertificado", credential.certificate.no_certificado)
     root.set("Certificado", credential.certificate.base64)
@@ -62,3 +65,10 @@ def seal_built(root: etree._Element, credential: Credential, *, max_bytes: int) 
         return None
     doc = Document(raw=xml, root=parsed.root, version=parsed.version, ns=parsed.ns)
     return SealedDocument(xml, doc, KnownSeal(parsed.root, cadena, sello, credential.certificate.base64))
+
+
+def _matches(credential: Credential) -> bool:
+    known = _MATCHING.get(credential)
+    if known is None:
+        known = _MATCHING[credential] = credential.key.matches(credential.certificate)
+    return known
