@@ -3,8 +3,10 @@
     .venv/bin/python bench/bench_http.py [--seconds 5] [--workers 2] [--database-url URL [--schema S]] [--tiny]
 
 Prints stamps/s and p50/p99 latency per concurrency level, next to the in-process stamping rate and p50 of
-the same machine measured first, and the share of a core the load client itself used (it competes with the
-server for the same cores). Issue #17's targets: at 1 client the HTTP p50 at most 1.5 ms above the
+the same machine measured first, the share of a core the load client itself used (it competes with the
+server for the same cores) and the server's CPU time per stamp (its processes' CPU over the level, divided
+by the stamps answered: what a stamp costs the server however loaded the machine is, next to the in-process
+stamp's CPU). Issue #17's targets: at 1 client the HTTP p50 at most 1.5 ms above the
 in-process p50; at 16 and 64 clients with --workers 2 at least 1.3x the in-process single-core rate on
 SQLite (1.1x on PostgreSQL), p99 under 50 ms at 16 clients. Every request is a distinct sealed CFDI (its
 own Folio and Sello) sent with an API key, so every answer is a real stamp committed to the database and
@@ -109,6 +111,20 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float | None:
+    """CPU seconds used so far by `timbra serve` and its worker processes (Linux /proc; None elsewhere): a
+    request's cost to the server, unchanged when other processes share the cores."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        for pid in [server.pid, *map(int, children)]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 async def load(base: str, key: str, docs: list[bytes], clients: int,
                seconds: float, uuids: list[str] | None = None) -> tuple[list[float], int, float]:
     queue = iter(docs)
@@ -162,10 +178,12 @@ def main() -> None:
         sets = [[sealed_sample(csd, now, folio=f"{level}-{i}") for i in range(args.docs)] for level in levels]
         warm = [sealed_sample(csd, now, folio=f"w{i}") for i in range(warm_docs)]
         in_process(pac, warm[:warm_docs // 6])  # warm-up
+        c0 = time.thread_time()
         rate, p50_in = in_process(pac, warm[warm_docs // 6:])
+        cpu_in = (time.thread_time() - c0) / len(warm[warm_docs // 6:])
         pac.stop()
         print(f"in-process stamping (3 conceptos, no storage, one core): {rate:,.0f} stamps/s  "
-              f"p50 {p50_in * 1000:.2f} ms")
+              f"p50 {p50_in * 1000:.2f} ms; CPU {cpu_in * 1000:.2f} ms a stamp")
         uuids: list[str] = []
         port = free_port()
         # Delivery to the sandbox SAT (which verifies and signs an acuse per CFDI: SAT's work, simulated here)
@@ -182,16 +200,19 @@ def main() -> None:
             asyncio.run(load(base, key, [sealed_sample(csd, now, folio=f"x{i}") for i in range(warm_load)],
                              min(4, warm_load), 2, uuids))
             for level, docs in zip(levels, sets, strict=True):
-                cpu0 = cpu_seconds()
+                cpu0, server0 = cpu_seconds(), server_cpu_seconds(server)
                 lat, errors, elapsed = asyncio.run(load(base, key, docs, level, args.seconds, uuids))
                 client_cpu = (cpu_seconds() - cpu0) / elapsed
+                server1 = server_cpu_seconds(server)
+                per_request = (f"; server CPU {(server1 - server0) / len(lat) * 1000:.2f} ms a stamp"
+                               if server0 is not None and server1 is not None and lat else "")
                 failed += errors
                 per_s = len(lat) / elapsed
                 p50 = percentile(lat, 50)
                 print(f"{level:>3} clients: {per_s:7,.0f} stamps/s  p50 {p50 * 1000:6.2f} ms  "
                       f"p99 {percentile(lat, 99) * 1000:6.2f} ms  ({len(lat):,} stamps, {errors} errors)  "
                       f"= {per_s / rate:.2f}x in-process, p50 {(p50 - p50_in) * 1000:+.2f} ms over it; "
-                      f"client CPU {client_cpu:.0%} of a core", flush=True)
+                      f"client CPU {client_cpu:.0%} of a core{per_request}", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)

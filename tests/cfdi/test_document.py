@@ -97,3 +97,28 @@ def test_non_bytes_input():
 def test_cfdi33_namespace():
     doc = parse(b'<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/3" Version="3.3"/>')
     assert doc.version == "3.3"
+
+
+@pytest.mark.parametrize(("body", "refused"), [
+    (b"<?xml version='1.0'?><a/>", False),
+    (b"<?xml version='1.0'?>\n<a b='?' c='<?'/>".replace(b"'<?'", b"'&lt;?'"), False),
+    (b"<?xml version='1.0'?><a>?</a>", False),
+    (b"<?xml version='1.0'?><a/><?pi x?>", True),
+    (b"<?xml version='1.0'?><?pi?><a/>", True),
+    (b"<?xml version='1.0'?><a><?pi?></a>", True),
+    (b"<?xml\tversion='1.0'?><a><b/><?pi?></a>", True),
+    (b"<?xml-stylesheet <? ?><a/>", True),
+    (b"<a/><?x?>", True),
+])
+def test_processing_instructions_after_the_declaration_are_refused(body, refused):
+    """The fast look for "?" past the XML declaration refuses exactly what the look for "<?" refused."""
+    from lxml import etree
+
+    from timbra.cfdi.document import _parser, refuse_instructions
+
+    root = etree.fromstring(body, _parser())
+    if refused:
+        with pytest.raises(TimbraError):
+            refuse_instructions(body, root)
+    else:
+        refuse_instructions(body, root)

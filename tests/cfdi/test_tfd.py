@@ -113,3 +113,89 @@ def test_tfd_cadena_equals_sats_xslt(leyenda, pac):
     t = build_tfd(sello_cfd="  abc\n def ", pac=pac, rfc_prov_certif="SPR190613I52", moment=NOW, leyenda=leyenda)
     el = etree.fromstring(t.xml)
     assert tfd_cadena(el) == cadena_tfd(el) == t.cadena
+
+
+def _tfd_by_lxml(*, sello_cfd, pac, rfc_prov_certif, moment, uuid, leyenda=None):
+    """The TFD as an lxml element serialized by lxml (how build_tfd wrote it before it wrote text): the
+    reference its bytes are compared with."""
+    from timbra.cfdi.document import NS_XSI
+    from timbra.cfdi.tfd import TFD_SCHEMA_LOCATION, Timbre, fecha_timbrado, tfd_cadena
+
+    el = etree.Element(f"{{{NS_TFD}}}TimbreFiscalDigital", nsmap={"tfd": NS_TFD, "xsi": NS_XSI})
+    el.set(f"{{{NS_XSI}}}schemaLocation", TFD_SCHEMA_LOCATION)
+    el.set("Version", "1.1")
+    el.set("UUID", uuid.upper())
+    el.set("FechaTimbrado", fecha_timbrado(moment))
+    el.set("RfcProvCertif", rfc_prov_certif)
+    if leyenda:
+        el.set("Leyenda", leyenda)
+    el.set("SelloCFD", sello_cfd)
+    el.set("NoCertificadoSAT", pac.certificate.no_certificado)
+    cadena = tfd_cadena(el)
+    sello_sat = base64.b64encode(pac.sign(cadena.encode("utf-8"))).decode("ascii")
+    el.set("SelloSAT", sello_sat)
+    return Timbre(uuid.upper(), el.get("FechaTimbrado"), rfc_prov_certif, sello_cfd, pac.certificate.no_certificado,
+                  sello_sat, cadena, etree.tostring(el, encoding="utf-8"), leyenda)
+
+
+@pytest.mark.parametrize(("sello_cfd", "rfc", "leyenda"), [
+    ("QUJD" * 86, "SPR190613I52", None),
+    ("QUJD" * 86, "SPR190613I52", ""),
+    ("  abc\n def\t\r ", "SPR190613I52", "  Leyenda   con  espacios "),
+    ('a&b<c>d"e\'f ]]> &amp; &#10;', "A&B<C>\"", "Ñandú & <cosas> \"citas\" 'simples'\n\ttab\r"),
+    ("ñ \u00a0 \u2028 \U0001F600 \ufffd", "ÑÑÑ", "\u00a0nbsp\u00a0"),
+])
+def test_tfd_text_equals_lxml(sello_cfd, rfc, leyenda, pac):
+    """build_tfd writes its XML as text: the same bytes, cadena and SelloSAT lxml gives for the same values."""
+    from timbra.cfdi.tfd import build_tfd
+
+    u = "6f1c1b0e-8a52-4c1e-9a43-5b3d2f1e0a77"
+    got = build_tfd(sello_cfd=sello_cfd, pac=pac, rfc_prov_certif=rfc, moment=NOW, uuid=u, leyenda=leyenda)
+    want = _tfd_by_lxml(sello_cfd=sello_cfd, pac=pac, rfc_prov_certif=rfc, moment=NOW, uuid=u, leyenda=leyenda)
+    assert got == want
+    el = etree.fromstring(got.xml)
+    assert [el.get(a) for a in ("SelloCFD", "RfcProvCertif", "Leyenda")] == [sello_cfd, rfc, leyenda or None]
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "a\x1fb", "a\ufffeb", "a\uffffb", "a\ud800b"])
+@pytest.mark.parametrize("where", ["sello_cfd", "leyenda", "rfc_prov_certif"])
+def test_tfd_refuses_what_xml_cannot_hold(bad, where, pac):
+    """As lxml's set() did: a value XML cannot hold is a ValueError, never a malformed TFD."""
+    from timbra.cfdi.tfd import build_tfd
+
+    kw = {"sello_cfd": "abc", "rfc_prov_certif": "SPR190613I52", "leyenda": None, where: bad}
+    with pytest.raises(ValueError):
+        build_tfd(pac=pac, moment=NOW, **kw)
+    with pytest.raises(ValueError):
+        _tfd_by_lxml(pac=pac, moment=NOW, uuid="6f1c1b0e-8a52-4c1e-9a43-5b3d2f1e0a77", **kw)
+
+
+def test_uuid_is_a_random_version_4_uuid():
+    """build_tfd's UUIDs are what uuid.uuid4() gives: version 4, RFC 4122 variant, all distinct."""
+    from timbra.cfdi.tfd import _uuid4
+
+    seen = set()
+    for _ in range(2000):
+        text = _uuid4()
+        u = uuid.UUID(text)
+        assert str(u) == text and u.version == 4 and u.variant == uuid.RFC_4122
+        seen.add(text)
+    assert len(seen) == 2000
+
+
+def test_fecha_timbrado_is_mexico_city_wall_time_to_the_second():
+    """fecha_timbrado (remembered per second) equals strftime of the moment in Mexico City, across the
+    years Mexico City still changed its clocks and for moments given in other zones."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from timbra.cfdi.tfd import MEXICO_CITY, fecha_timbrado
+
+    rng = random.Random(17)
+    start = datetime(2015, 1, 1, tzinfo=timezone.utc)
+    for i in range(3000):
+        m = start + timedelta(seconds=rng.randrange(0, 13 * 365 * 86400), microseconds=rng.randrange(10**6))
+        if i % 2:
+            m = m.astimezone(timezone(timedelta(hours=rng.randrange(-12, 13))))
+        assert fecha_timbrado(m) == m.astimezone(MEXICO_CITY).strftime("%Y-%m-%dT%H:%M:%S"), m
+        assert fecha_timbrado(m) == fecha_timbrado(m)  # the remembered answer

@@ -40,7 +40,7 @@ class FakeDb:
         self.sessions = 0
 
     @contextmanager
-    def session(self):
+    def write(self):
         self.sessions += 1
         s = FakeSession(self)
         yield s

@@ -53,7 +53,7 @@ from timbra.pac.runtime import Pac
 MAX_ID = 2**63 - 1  # ids are 64-bit integers in the database
 
 
-def _ids_in_range(request: Request) -> None:
+async def _ids_in_range(request: Request) -> None:
     """Every id in a path or query (/v1/accounts/{account_id}, ?account_id=...) fits the database's 64-bit
     integers: a larger one is a bad request (T100) here, not an overflow in the database driver."""
     for params in (request.path_params, request.query_params):
@@ -172,11 +172,9 @@ async def stamp(request: Request, who: Who,
     the first stamp and `replayed: true`, spending nothing.
     With `Accept: application/xml` the body is the stamped XML itself and the rest goes in headers."""
     data = await document_body(request)
-    pac = pac_of(request)
-    # Validate and sign a few at a time (the CPU); store outside that limit, so waits for the disk overlap
-    # and concurrent stamps share one commit (StampService.finish).
-    signed = await to_thread.run_sync(pac.stamps.prepare, who, data, idempotency_key, limiter=_cpu(request))
-    result = await to_thread.run_sync(pac.stamps.finish, signed)
+    # One thread: the stamp service validates and signs a few at a time (the CPU) and stores outside that
+    # limit, so waits for the disk overlap and concurrent stamps share one commit (StampService).
+    result = await to_thread.run_sync(pac_of(request).stamps.stamp, who, data, idempotency_key)
     return _stamp_response(request, result)
 
 

@@ -39,11 +39,22 @@ _to_decimal_cached = functools.lru_cache(maxsize=16384)(_to_decimal)
 
 
 def decimals_of(text: str | None) -> int:
-    """How many decimal digits a number is written with ("10.50" -> 2, "3" -> 0)."""
+    """How many decimal digits a number is written with ("10.50" -> 2, "3" -> 0). Remembered per text (the
+    rules ask for the same amounts' decimals many times)."""
     if not text:
         return 0
-    _, _, frac = text.strip().partition(".")
-    return len(frac)
+    got = _decimals.get(text)
+    if got is None:
+        _, _, frac = text.strip().partition(".")
+        got = len(frac)
+        if len(text) <= 40:
+            if len(_decimals) >= 16384:
+                _decimals.clear()
+            _decimals[text] = got
+    return got
+
+
+_decimals: dict[str, int] = {}
 
 
 def quantum(decimals: int) -> Decimal:

@@ -10,6 +10,8 @@ complement, and CFDI 3.3, take SAT's XSLT.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from operator import itemgetter
 
 from lxml import etree
 
@@ -18,13 +20,22 @@ from timbra.sat.schemas import cadena_xslt
 NS40 = "{http://www.sat.gob.mx/cfd/4}"
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 
-_Spec = tuple[tuple[str, ...], frozenset[str]]
+# (names in the XSLT's order, the "Opcional" ones, a getter of the "Requerido" ones' values from the list of
+# all values, as a tuple)
+_Spec = tuple[tuple[str, ...], frozenset[str], Callable[[list], tuple]]
 
 
 def _spec(required: str, optional: str = "", order: str = "") -> _Spec:
     """Attributes in the XSLT's order (`order`, or the required ones then the optional ones)."""
     names = tuple((order or f"{required} {optional}").split())
-    return names, frozenset(optional.split())
+    opt = frozenset(optional.split())
+    positions = [i for i, n in enumerate(names) if n not in opt]
+    if not positions:
+        return names, opt, lambda values: ()
+    getter = itemgetter(*positions)
+    if len(positions) == 1:
+        return names, opt, lambda values: (getter(values),)
+    return names, opt, getter
 
 
 # Each node's attributes in cadenaoriginal_4_0.xslt's order; `optional` are its "Opcional" ones.
@@ -56,12 +67,20 @@ _P = {local: f"{NS40}{local}" for local in (
     "InformacionGlobal", "CfdiRelacionados", "CfdiRelacionado", "Emisor", "Receptor", "Conceptos", "Concepto",
     "Impuestos", "Traslados", "Traslado", "Retenciones", "Retencion", "ACuentaTerceros", "InformacionAduanera",
     "CuentaPredial", "ComplementoConcepto", "Parte", "Complemento")}
-_TRASLADOS_PATH = f"{_P['Impuestos']}/{_P['Traslados']}/{_P['Traslado']}"
-_RETENCIONES_PATH = f"{_P['Impuestos']}/{_P['Retenciones']}/{_P['Retencion']}"
 
 
 _IMPUESTOS, _TRASLADOS, _RETENCIONES = _P["Impuestos"], _P["Traslados"], _P["Retenciones"]
-_TRASLADO_TAG = _P["Traslado"]
+_TRASLADO_TAG, _RETENCION_TAG = _P["Traslado"], _P["Retencion"]
+
+
+def _grandchildren(el: etree._Element, *tags: str) -> list[etree._Element]:
+    """el.findall("a/b[/c]") for tags a, b[, c] without ElementPath: the same nodes in the same order (each
+    child's children in document order, child by child); plain loops, cheaper than lxml's tag matcher on a
+    few children."""
+    found = [el]
+    for tag in tags:
+        found = [x for parent in found for x in parent if x.tag == tag]
+    return found
 
 
 class _Complement(Exception):
@@ -79,11 +98,14 @@ def normalize_space(value: str) -> str:
 def _fields(el: etree._Element, spec: _Spec, out: list[str]) -> None:
     """The node's fields as written (normalized once, at the end): Requerido -> "" when absent, Opcional ->
     nothing when absent."""
-    names, optional = spec
+    names, optional, required = spec
     values = list(map(el.get, names))
     if None in values:
-        values = [v if v is not None else "" for n, v in zip(names, values, strict=True)
-                  if v is not None or n not in optional]
+        if None not in required(values):  # only Opcional ones are absent: they write nothing
+            values = [v for v in values if v is not None]
+        else:
+            values = [v if v is not None else "" for n, v in zip(names, values, strict=True)
+                      if v is not None or n not in optional]
     out += values
 
 
@@ -106,9 +128,9 @@ def _only_traslados(c: etree._Element) -> list[etree._Element] | None:
 def _concepto_children(c: etree._Element, out: list[str]) -> None:
     """A Concepto's nodes as the XSLT selects them, path by path."""
     p = _P
-    for t in c.iterfind(_TRASLADOS_PATH):
+    for t in _grandchildren(c, _IMPUESTOS, _TRASLADOS, _TRASLADO_TAG):
         _fields(t, _TRASLADO, out)
-    for r in c.iterfind(_RETENCIONES_PATH):
+    for r in _grandchildren(c, _IMPUESTOS, _RETENCIONES, _RETENCION_TAG):
         _fields(r, _RETENCION_CONCEPTO, out)
     for el in c.iterchildren(p["ACuentaTerceros"]):
         _fields(el, _A_CUENTA_TERCEROS, out)
@@ -130,18 +152,22 @@ def _cadena40(root: etree._Element) -> str:
     p = _P
     out: list[str] = []
     _fields(root, _COMPROBANTE, out)
-    for el in root.iterchildren(p["InformacionGlobal"]):
+    children: dict[object, list[etree._Element]] = {}  # the root's children by tag, in one pass
+    for el in root:
+        children.setdefault(el.tag, []).append(el)
+    none: list[etree._Element] = []
+    for el in children.get(p["InformacionGlobal"], none):
         _fields(el, _INFORMACION_GLOBAL, out)
-    for rel in root.iterchildren(p["CfdiRelacionados"]):
+    for rel in children.get(p["CfdiRelacionados"], none):
         out.append(rel.get("TipoRelacion") or "")
         for r in rel.iterchildren(p["CfdiRelacionado"]):
             out.append(r.get("UUID") or "")
-    for el in root.iterchildren(p["Emisor"]):
+    for el in children.get(p["Emisor"], none):
         _fields(el, _EMISOR, out)
-    for el in root.iterchildren(p["Receptor"]):
+    for el in children.get(p["Receptor"], none):
         _fields(el, _RECEPTOR, out)
-    for conceptos in root.iterchildren(p["Conceptos"]):
-        for c in conceptos.iterchildren(p["Concepto"]):
+    for conceptos in children.get(p["Conceptos"], none):
+        for c in _grandchildren(conceptos, p["Concepto"]):
             _fields(c, _CONCEPTO, out)
             traslados = _only_traslados(c)
             if traslados is None:
@@ -149,14 +175,14 @@ def _cadena40(root: etree._Element) -> str:
             else:
                 for t in traslados:
                     _fields(t, _TRASLADO, out)
-    for imp in root.iterchildren(p["Impuestos"]):
-        for r in imp.iterfind(f"{p['Retenciones']}/{p['Retencion']}"):
+    for imp in children.get(p["Impuestos"], none):
+        for r in _grandchildren(imp, _RETENCIONES, _RETENCION_TAG):
             _fields(r, _RETENCION, out)
         _fields(imp, _TOTAL_RETENIDOS, out)
-        for t in imp.iterfind(f"{p['Traslados']}/{p['Traslado']}"):
+        for t in _grandchildren(imp, _TRASLADOS, _TRASLADO_TAG):
             _fields(t, _TRASLADO, out)
         _fields(imp, _TOTAL_TRASLADADOS, out)
-    for comp in root.iterchildren(p["Complemento"]):
+    for comp in children.get(p["Complemento"], none):
         if any(isinstance(x.tag, str) for x in comp):
             raise _Complement
     text = "|".join(out)

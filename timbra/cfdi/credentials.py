@@ -31,6 +31,11 @@ OID_UNIQUE_ID = "2.5.4.45"
 OID_SERIAL = "2.5.4.5"
 
 
+# SAT's seal: RSA PKCS#1 v1.5 with SHA-256 (stateless objects, shared by every signature and verification).
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+
+
 class CredentialError(ValueError):
     """A certificate or key that cannot be read, or that does not match."""
 
@@ -127,11 +132,11 @@ class Certificate:
     def sucursal(self) -> str:
         return self.subject.get(OID_OU, "")
 
-    @property
+    @cached_property
     def not_before(self) -> datetime:
         return self.x509.not_valid_before_utc
 
-    @property
+    @cached_property
     def not_after(self) -> datetime:
         return self.x509.not_valid_after_utc
 
@@ -168,10 +173,16 @@ class Certificate:
 
     @property
     def public_key(self) -> rsa.RSAPublicKey:
-        key = self.x509.public_key()
-        if not isinstance(key, rsa.RSAPublicKey):
+        key = self._rsa_key
+        if key is None:
             raise CredentialError("el certificado no contiene una llave RSA")
         return key
+
+    @cached_property
+    def _rsa_key(self) -> rsa.RSAPublicKey | None:
+        """The certificate's RSA key, read once (None when it has another kind of key)."""
+        key = self.x509.public_key()
+        return key if isinstance(key, rsa.RSAPublicKey) else None
 
     @cached_property
     def base64(self) -> str:
@@ -180,7 +191,7 @@ class Certificate:
     def verify(self, signature: bytes, message: bytes) -> bool:
         """RSA PKCS#1 v1.5 with SHA-256 over message (CFDI 3.3/4.0 and TFD 1.1)."""
         try:
-            self.public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+            self.public_key.verify(signature, message, _PKCS1V15, _SHA256)
             return True
         except (InvalidSignature, CredentialError):
             return False
@@ -218,7 +229,7 @@ class PrivateKey:
         return cls(key)
 
     def sign(self, message: bytes) -> bytes:
-        return self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return self.key.sign(message, _PKCS1V15, _SHA256)
 
     def matches(self, cert: Certificate) -> bool:
         return self.key.public_key().public_numbers() == cert.public_key.public_numbers()

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 from lxml import etree
 
@@ -53,6 +54,27 @@ REPEATABLE = frozenset({
 })
 
 _local = threading.local()
+_T = TypeVar("_T")
+
+
+class cached(Generic[_T]):  # noqa: N801 - used like functools.cached_property
+    """functools.cached_property without its per-instance lock (Python 3.11 takes one on every first read):
+    the value is computed on first read and kept in the instance's __dict__, which later reads find before
+    this descriptor. Two threads reading one fresh document at once may both compute it, to the same value."""
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 def _parser() -> etree.XMLParser:
@@ -100,41 +122,52 @@ class Document:
         return f"{{{self.ns}}}{local}"
 
     def child(self, local: str) -> etree._Element | None:
-        return self.root.find(self.q(local))
+        """The first child element `local` of the Comprobante (as root.find, without its path parser)."""
+        return self._children.get(f"{{{self.ns}}}{local}")
 
-    @cached_property
+    @cached
+    def _children(self) -> dict[str, etree._Element]:
+        """The Comprobante's first child element of each tag, from one pass over its children."""
+        found: dict[str, etree._Element] = {}
+        for el in self.root:
+            tag = el.tag
+            if isinstance(tag, str) and tag not in found:
+                found[tag] = el
+        return found
+
+    @cached
     def emisor(self) -> etree._Element | None:
         return self.child("Emisor")
 
-    @cached_property
+    @cached
     def receptor(self) -> etree._Element | None:
         return self.child("Receptor")
 
-    @cached_property
+    @cached
     def conceptos(self) -> list[etree._Element]:
         c = self.child("Conceptos")
-        return [] if c is None else c.findall(self.q("Concepto"))
+        return [] if c is None else children_of(c, self.q("Concepto"))
 
-    @cached_property
+    @cached
     def impuestos(self) -> etree._Element | None:
         return self.child("Impuestos")
 
-    @cached_property
+    @cached
     def complemento(self) -> etree._Element | None:
         return self.child("Complemento")
 
-    @cached_property
+    @cached
     def complementos(self) -> list[etree._Element]:
         """Every complement element (3.3 allows several Complemento nodes)."""
         out: list[etree._Element] = []
-        for comp in self.root.iterfind(self.q("Complemento")):
+        for comp in children_of(self.root, self.q("Complemento")):
             out.extend(e for e in comp if isinstance(e.tag, str))
         return out
 
     def complement_namespaces(self) -> set[str]:
         return {etree.QName(e).namespace for e in self.complementos}
 
-    @cached_property
+    @cached
     def tfd(self) -> etree._Element | None:
         for e in self.complementos:
             if e.tag == f"{{{NS_TFD}}}TimbreFiscalDigital":
@@ -153,6 +186,20 @@ class Document:
     @property
     def uuid(self) -> str | None:
         return None if self.tfd is None else self.tfd.get("UUID")
+
+
+def first_child(el: etree._Element, tag: str) -> etree._Element | None:
+    """el.find(tag) for a "{namespace}local" tag: its first child with that tag. A loop over a few children
+    costs less than lxml's tag matcher (iterchildren(tag)) or ElementPath (find) take to set up."""
+    for x in el:
+        if x.tag == tag:
+            return x
+    return None
+
+
+def children_of(el: etree._Element, tag: str) -> list[etree._Element]:
+    """el.findall(tag) for a "{namespace}local" tag, as first_child does it."""
+    return [x for x in el if x.tag == tag]
 
 
 def path_of(el: etree._Element, attr: str | None = None) -> str:
@@ -200,10 +247,16 @@ def limit_error(exc: etree.XMLSyntaxError) -> TimbraError:
 def refuse_instructions(body: bytes, root: etree._Element) -> None:
     """301 for processing instructions (<?...?> other than the XML declaration) and XInclude: a CFDI is data,
     nothing in it is processed or included (timbra never runs XInclude; this says so to the sender)."""
-    if any(ns in body for ns in NS_XINCLUDE):
+    if NS_XINCLUDE[0] in body or NS_XINCLUDE[1] in body:
         raise parse_error("el documento usa XInclude, que no se permite",
                           detail_en="the document uses XInclude, which is not allowed")
-    if b"<?" not in body[2:]:
+    if body[:5] == b"<?xml" and body[5:6] in (b" ", b"\t", b"\r", b"\n"):
+        # After the XML declaration (well-formed: no "<" inside), a "<?" needs a "?": one byte is cheaper to
+        # look for than two, and most documents have no "?" past their declaration.
+        end = body.find(b"?>")
+        if end != -1 and body.find(b"?", end + 2) == -1:
+            return
+    if body.find(b"<?", 2) == -1:
         return
     tree = root.getroottree()
     pis = any(isinstance(n, etree._ProcessingInstruction) for n in root.itersiblings(preceding=True))
@@ -218,7 +271,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise parse_error("el documento debe recibirse como bytes", detail_en="the document must be given as bytes")
     data = bytes(data)
-    if not data.strip():
+    if not data or data.isspace():  # as "not data.strip()", without copying the document
         raise parse_error("el documento está vacío", detail_en="the document is empty")
     if len(data) > max_bytes:
         raise too_large(len(data), max_bytes)
@@ -236,7 +289,9 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     except UnicodeDecodeError as exc:
         raise parse_error(f"el documento no es UTF-8 válido (byte {exc.start})",
                           detail_en=f"the document is not valid UTF-8 (byte {exc.start})") from None
-    elements = body.count(b"<") - body.count(b"</") - body.count(b"<!") - body.count(b"<?")
+    # Each element opens with a "<", so a body of at most MAX_ELEMENTS bytes cannot hold more (no counting).
+    elements = 0 if len(body) <= MAX_ELEMENTS else (
+        body.count(b"<") - body.count(b"</") - body.count(b"<!") - body.count(b"<?"))
     if elements > MAX_ELEMENTS:
         es = f"El documento tiene más de {MAX_ELEMENTS} elementos, el máximo que se admite."
         raise error("T107", message=es, findings=[finding("T107", detail=es)],

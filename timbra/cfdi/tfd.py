@@ -7,8 +7,9 @@ Comprobante's cadena original, and with it the client's Sello, stays valid.
 from __future__ import annotations
 
 import base64
+import functools
+import os
 import re
-import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -36,8 +37,14 @@ class Timbre:
 
 
 def fecha_timbrado(moment: datetime) -> str:
-    """FechaTimbrado: Mexico City local time, no offset, no fraction."""
-    return moment.astimezone(MEXICO_CITY).strftime("%Y-%m-%dT%H:%M:%S")
+    """FechaTimbrado: Mexico City local time, no offset, no fraction. Remembered per second (the stamps of
+    one second share it; the zone conversion is most of its cost)."""
+    return _fecha_timbrado(moment.replace(microsecond=0))
+
+
+@functools.lru_cache(maxsize=256)
+def _fecha_timbrado(moment: datetime) -> str:
+    return moment.astimezone(MEXICO_CITY).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def fecha_timbrado_iso(moment: datetime | str) -> str:
@@ -51,24 +58,60 @@ def fecha_timbrado_iso(moment: datetime | str) -> str:
     return moment.astimezone(MEXICO_CITY).replace(microsecond=0).isoformat()
 
 
+def _uuid4() -> str:
+    """str(uuid.uuid4()) without building a UUID object: 16 random bytes with the version (4) and variant
+    (RFC 4122) bits set as uuid4 sets them."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def build_tfd(*, sello_cfd: str, pac: Credential, rfc_prov_certif: str, moment: datetime,
               uuid: str | None = None, leyenda: str | None = None) -> Timbre:
-    uid = (uuid or str(uuidlib.uuid4())).upper()
-    el = etree.Element(f"{{{NS_TFD}}}TimbreFiscalDigital", nsmap={"tfd": NS_TFD, "xsi": NS_XSI})
-    el.set(f"{{{NS_XSI}}}schemaLocation", TFD_SCHEMA_LOCATION)
-    el.set("Version", "1.1")
-    el.set("UUID", uid)
-    el.set("FechaTimbrado", fecha_timbrado(moment))
-    el.set("RfcProvCertif", rfc_prov_certif)
-    if leyenda:
-        el.set("Leyenda", leyenda)
-    el.set("SelloCFD", sello_cfd)
-    el.set("NoCertificadoSAT", pac.certificate.no_certificado)
-    cadena = tfd_cadena(el)
+    """The sealed TFD. Its XML is written as text, attribute by attribute in the order an lxml element with
+    the same attributes serializes them, escaped as libxml2 escapes an attribute value (the tests prove the
+    bytes equal to lxml's); a value XML cannot hold raises ValueError, as lxml's set() does."""
+    uid = (uuid or _uuid4()).upper()
+    fecha = fecha_timbrado(moment)
+    no_cert = pac.certificate.no_certificado
+    values = [uid, fecha, rfc_prov_certif, *([leyenda] if leyenda else []), sello_cfd, no_cert]
+    names = _TFD_NAMES_LEYENDA if leyenda else _TFD_NAMES
+    attrs = "".join([f' {n}="{_attr(v)}"' for n, v in zip(names, values, strict=True)])  # before signing
+    cadena = _cadena_of(["1.1", *values])
     sello_sat = base64.b64encode(pac.sign(cadena.encode("utf-8"))).decode("ascii")
-    el.set("SelloSAT", sello_sat)
-    return Timbre(uid, el.get("FechaTimbrado"), rfc_prov_certif, sello_cfd, pac.certificate.no_certificado,
-                  sello_sat, cadena, etree.tostring(el, encoding="utf-8"), leyenda)
+    xml = f'{_TFD_OPEN} Version="1.1"{attrs} SelloSAT="{sello_sat}"/>'.encode()
+    return Timbre(uid, fecha, rfc_prov_certif, sello_cfd, no_cert, sello_sat, cadena, xml, leyenda)
+
+
+_TFD_OPEN = (f'<tfd:TimbreFiscalDigital xmlns:tfd="{NS_TFD}" xmlns:xsi="{NS_XSI}" '
+             f'xsi:schemaLocation="{TFD_SCHEMA_LOCATION}"')
+_TFD_NAMES = ("UUID", "FechaTimbrado", "RfcProvCertif", "SelloCFD", "NoCertificadoSAT")
+_TFD_NAMES_LEYENDA = ("UUID", "FechaTimbrado", "RfcProvCertif", "Leyenda", "SelloCFD", "NoCertificadoSAT")
+# What XML 1.0 cannot hold (lxml refuses it in set()); surrogates cannot be encoded either.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# libxml2's escaping of an attribute value: &, <, >, the double quote and the three whitespace controls.
+_TO_ESCAPE = re.compile('[&<>"\t\n\r]')
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                          "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
+
+
+# Printable ASCII that an attribute value keeps as it is.
+_PLAIN_ASCII = bytes(b for b in range(0x20, 0x7F) if b not in b'&<>"')
+
+
+def _attr(value: str) -> str:
+    """An attribute value as lxml writes it; ValueError for what XML cannot hold."""
+    if value.isascii() and not value.encode("ascii").translate(None, _PLAIN_ASCII):
+        return value  # the common case (base64, RFCs, dates), decided in one C pass
+    if _NOT_XML.search(value):
+        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+    return value.translate(_ESCAPES) if _TO_ESCAPE.search(value) else value
+
+
+def _cadena_of(fields: list[str | None]) -> str:
+    return "||" + "|".join(" ".join((f or "").split()) for f in fields) + "||"
 
 
 def tfd_cadena(el: etree._Element) -> str:
@@ -80,11 +123,40 @@ def tfd_cadena(el: etree._Element) -> str:
     if el.get("Leyenda"):
         fields.append(el.get("Leyenda"))
     fields += [el.get("SelloCFD"), el.get("NoCertificadoSAT")]
-    return "||" + "|".join(" ".join((f or "").split()) for f in fields) + "||"
+    return _cadena_of(fields)
 
 
 class InsertError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class _Tags:
+    """The tags insert_tfd looks for, for one prefix of the CFDI namespace (compiled once per prefix)."""
+
+    complemento: bytes  # b"<cfdi:Complemento"
+    complemento_close: bytes  # b"</cfdi:Complemento"
+    addenda: bytes
+    comprobante_close: bytes
+    addenda_re: re.Pattern[bytes]
+    closing_re: re.Pattern[bytes]
+    complemento_close_re: re.Pattern[bytes]
+    empty_re: re.Pattern[bytes]
+    closed: bytes  # b"</cfdi:Complemento>"
+
+
+@functools.lru_cache(maxsize=64)
+def _tags(prefix: str | None) -> _Tags:
+    qname = (f"{prefix}:" if prefix else "").encode("ascii")
+    comp = re.escape(qname + b"Complemento")
+    return _Tags(
+        complemento=b"<" + qname + b"Complemento", complemento_close=b"</" + qname + b"Complemento",
+        addenda=b"<" + qname + b"Addenda", comprobante_close=b"</" + qname + b"Comprobante",
+        addenda_re=re.compile(rb"<" + re.escape(qname + b"Addenda") + rb"[\s/>]"),
+        closing_re=re.compile(rb"</" + re.escape(qname + b"Comprobante") + rb"\s*>"),
+        complemento_close_re=re.compile(rb"</" + comp + rb"\s*>"),
+        empty_re=re.compile(rb"<" + comp + rb"(\s[^<>]*)?/>"),
+        closed=b"</" + qname + b"Complemento>")
 
 
 def insert_tfd(doc: Document, tfd_xml: bytes) -> bytes:
@@ -93,29 +165,24 @@ def insert_tfd(doc: Document, tfd_xml: bytes) -> bytes:
     expression a left-to-right scan would use: 15x faster on a 300-concepto invoice, the same positions."""
     raw = doc.raw
     prefix = doc.root.prefix
-    qname = (f"{prefix}:" if prefix else "").encode("ascii")
-    comp = re.escape(qname + b"Complemento")
-    addenda = _first(re.compile(rb"<" + re.escape(qname + b"Addenda") + rb"[\s/>]"), b"<" + qname + b"Addenda", raw)
-    closing = re.compile(rb"</" + re.escape(qname + b"Comprobante") + rb"\s*>")
-    limit = addenda if addenda is not None else _last(closing, b"</" + qname + b"Comprobante", raw, len(raw))
+    t = _tags(prefix) if prefix is None or len(prefix) <= 40 else _tags.__wrapped__(prefix)  # a long one: not kept
+    addenda = _first(t.addenda_re, t.addenda, raw)
+    limit = addenda if addenda is not None else _last(t.closing_re, t.comprobante_close, raw, len(raw))
     if limit is None:
         raise InsertError("no se encontró el cierre de cfdi:Comprobante")
     if doc.complemento is not None:
-        close = _last(re.compile(rb"</" + comp + rb"\s*>"), b"</" + qname + b"Complemento", raw, limit)
-        empty_re = re.compile(rb"<" + comp + rb"(\s[^<>]*)?/>")
-        empty = _last(empty_re, b"<" + qname + b"Complemento", raw, limit)
+        close = _last(t.complemento_close_re, t.complemento_close, raw, limit)
+        empty = _last(t.empty_re, t.complemento, raw, limit)
         if close is not None and (empty is None or close > empty):
             out = raw[:close] + tfd_xml + raw[close:]
         elif empty is not None:
-            m = empty_re.match(raw, empty)
+            m = t.empty_re.match(raw, empty)
             attrs = m.group(1) or b""
-            opening = b"<" + qname + b"Complemento" + attrs + b">"
-            out = raw[:empty] + opening + tfd_xml + b"</" + qname + b"Complemento>" + raw[m.end():]
+            out = raw[:empty] + t.complemento + attrs + b">" + tfd_xml + t.closed + raw[m.end():]
         else:
             raise InsertError("no se encontró cfdi:Complemento en el documento")
     else:
-        node = b"<" + qname + b"Complemento>" + tfd_xml + b"</" + qname + b"Complemento>"
-        out = raw[:limit] + node + raw[limit:]
+        out = raw[:limit] + t.complemento + b">" + tfd_xml + t.closed + raw[limit:]
     if b"<!--" in raw or b"<![CDATA[" in raw:
         _check_inserted(out, tfd_xml)
     return out

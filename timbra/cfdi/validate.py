@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from lxml import etree
 
@@ -42,8 +43,14 @@ _FECHA = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")  #
 
 def local_fecha(text: str | None) -> datetime | None:
     """Fecha as the naive local time it states, or None when it is not SAT's t_FechaH (fromisoformat is 20x
-    faster than strptime; the regex keeps it as strict)."""
-    text = (text or "").strip()
+    faster than strptime; the regex keeps it as strict). Remembered per text: documents of the same second
+    share it, and validation reads it twice."""
+    text = text or ""
+    return _local_fecha(text) if len(text) <= 64 else _read_fecha(text)
+
+
+def _read_fecha(text: str) -> datetime | None:
+    text = text.strip()
     if not _FECHA.fullmatch(text):
         return None
     try:
@@ -96,13 +103,24 @@ def _schema_findings(doc: Document) -> list[Finding]:
 
 def fecha_utc(doc: Document, cats: Catalogs) -> datetime | None:
     """The Comprobante's Fecha as an aware UTC time, read in the zone of LugarExpedicion's postal code."""
-    naive = local_fecha(doc.get("Fecha"))  # xs:dateTime collapses whitespace; CFDI40101 reports it
+    fecha, lugar = doc.get("Fecha") or "", doc.get("LugarExpedicion") or ""
+    if len(fecha) <= 64 and len(lugar) <= 64:  # remembered: documents of the same second share it
+        return _fecha_utc_cached(cats, fecha, lugar)
+    return _fecha_utc(cats, fecha, lugar)
+
+
+def _fecha_utc(cats: Catalogs, fecha: str, lugar: str) -> datetime | None:
+    naive = local_fecha(fecha)  # xs:dateTime collapses whitespace; CFDI40101 reports it
     if naive is None:
         return None
-    zone = cats.zone_for_postal_code(doc.get("LugarExpedicion") or "")
+    zone = cats.zone_for_postal_code(lugar)
     if zone is None:
         return None
     return naive.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+_local_fecha = lru_cache(maxsize=4096)(_read_fecha)
+_fecha_utc_cached = lru_cache(maxsize=4096)(_fecha_utc)
 
 
 def _fecha_findings(doc: Document, when: datetime | None, opts: Options) -> list[Finding]:
@@ -156,10 +174,9 @@ def _for_version(findings: list[Finding], version: str) -> list[Finding]:
 
 def too_many_conceptos(doc: Document, limit: int) -> Finding | None:
     """T107 when the document has more Conceptos than `limit` (TIMBRA_MAX_CONCEPTOS)."""
-    parent = doc.child("Conceptos")
-    if parent is None:
+    if doc.child("Conceptos") is None:
         return None
-    n = sum(1 for _ in parent.iterchildren(doc.q("Concepto")))
+    n = len(doc.conceptos)  # the Concepto children of the first Conceptos, kept for the rules
     if n <= limit:
         return None
     return finding("T107", "Comprobante/Conceptos", value=str(n), expected=f"<= {limit}",

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
 from timbra.pac.accounts import Accounts, Principal
@@ -50,7 +48,7 @@ class Balance:
                 "packages": [p.as_dict() for p in self.packages]}
 
 
-def spend(s: Session, account_id: int, now: datetime) -> int:
+def spend(s: repo.Executor, account_id: int, now: datetime) -> int:
     """Spend one credit in the caller's transaction; returns the package id. T104 when there is none.
 
     On PostgreSQL the package row is locked until the caller commits; a transaction that waited for a
@@ -65,7 +63,7 @@ def spend(s: Session, account_id: int, now: datetime) -> int:
     raise error("T104", detail={"available": repo.available(s, account_id, now)})
 
 
-def spend_left(s: Session, account_id: int, now: datetime, left: int | None = None) -> int:
+def spend_left(s: repo.Executor, account_id: int, now: datetime, left: int | None = None) -> int:
     """`spend`, answering the credits left after it. `left`: what `repo.save_stamp_and_spend` answered (its
     one statement already spent); None: spend here."""
     if left is not None:

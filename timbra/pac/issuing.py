@@ -5,11 +5,10 @@
          -> the very same stamp path (validation, credit, storage), whose findings then name the JSON field:
             every rule runs once, and a refused document spends nothing
 
-Nothing is done twice: one read finds the account's RFCs, the name registered for the Emisor and its active
-CSD (whose decrypted key the vault keeps in memory); the sealed bytes reach the stamp path already parsed,
-with the seal just made (build.seal: validation neither computes the cadena again nor verifies with RSA the
-signature made a moment before, and checks everything else, the certificate included) and with the
-account's RFCs, so its own read does not repeat them.
+Nothing is done twice: one statement finds the account's RFCs, the name registered for the Emisor and its
+active CSD (whose decrypted key the vault keeps in memory); the sealed bytes reach the stamp path already
+parsed, with the seal just made (build.seal: validation neither computes the cadena again nor verifies with
+RSA the signature made a moment before, and checks everything else, the certificate included).
 
 `referencia` (the ERP's own id, unique per emisor account) makes a retry return the first CFDI, whatever
 the data of the retry, and lets the ERP fetch the CFDI by it.
@@ -39,7 +38,7 @@ from timbra.clock import SYSTEM, Clock
 from timbra.codes import error, finding, validation_message
 from timbra.errors import Finding, TimbraError
 from timbra.pac.accounts import Principal
-from timbra.pac.stamping import Signed, StampResult, StampService, validation_error
+from timbra.pac.stamping import StampResult, StampService, validation_error
 from timbra.store import repo
 from timbra.store.db import Database
 
@@ -92,36 +91,21 @@ class IssueService:
             raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
                         message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
         key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
-        # One read for everything before the write: the referencia, the emisor, and the stamp path's own
-        # look-ups (prepare's, through the same session). Data refused before it is read touch no database.
-        invoice = self._invoice(k, data) if key is None else None
-        try:
+        csds = None
+        if key is not None:  # the read that looks for the referencia also reads the emisor
             with self.db.reader() as s:
-                if key is not None:
-                    earlier = self._referencia_in(s, who, key)
-                    if earlier is not None:
-                        return earlier
-                    invoice = self._invoice(k, data)
-                signed = self._build_and_prepare(who, s, k, invoice, key)
-            return self.stamps.finish(signed)
-        except TimbraError as exc:
-            if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
-                earlier = self._by_referencia(who, key)
+                earlier = self._referencia_in(s, who, key)
                 if earlier is not None:
                     return earlier
-            raise
-
-    def _invoice(self, k: Kind, data: dict | BaseModel) -> BaseModel:
+                csds = repo.emisor_csds(s, who.account_id)
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
         self._within_conceptos(invoice)
-        return invoice
-
-    def _build_and_prepare(self, who: Principal, s: Session, k: Kind, invoice: BaseModel,
-                           key: str | None) -> StampResult | Signed:
-        csds = repo.emisor_csds(s, who.account_id)
         if isinstance(invoice, PagosInvoice):
-            invoice = self._with_related(who, invoice, s)
-        rfc, registered, cred = self._emisor(who, invoice, csds, s)
+            invoice = self._with_related(who, invoice)
+        if csds is None:
+            with self.db.read() as c:  # one statement
+                csds = repo.emisor_csds(c, who.account_id)
+        rfc, registered, cred = self._emisor(who, invoice, csds)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
@@ -132,8 +116,14 @@ class IssueService:
             raise _data_error([_build_finding(exc)]) from None
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
             raise _data_error([_build_finding(xml_incompatible("", None))]) from None
-        return self._prepare(who, s, root, cred, frozenset(r.rfc for r in csds), referencia_key=key,
-                             to_json=k.json_path)
+        try:
+            return self._stamp(who, root, cred, referencia_key=key, to_json=k.json_path)
+        except TimbraError as exc:
+            if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
+                earlier = self._by_referencia(who, key)
+                if earlier is not None:
+                    return earlier
+            raise
 
     def _within_conceptos(self, invoice: BaseModel) -> None:
         """T107 for more Conceptos than TIMBRA_MAX_CONCEPTOS, before anything is built."""
@@ -155,13 +145,11 @@ class IssueService:
             raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
                         message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
         key = f"{REFERENCIA_PREFIX}{referencia}"
+        earlier = self._by_referencia(who, key)
+        if earlier is not None:
+            return earlier
         try:
-            with self.db.reader() as s:  # the referencia and the stamp path's look-ups: one read
-                earlier = self._referencia_in(s, who, key)
-                if earlier is not None:
-                    return earlier
-                signed = self.stamps.prepare(who, xml, referencia_key=key, session=s)
-            return self.stamps.finish(signed)
+            return self.stamps.stamp(who, xml, referencia_key=key)
         except TimbraError as exc:
             if exc.code == "T106":  # a twin with the same referencia committed first
                 earlier = self._by_referencia(who, key)
@@ -176,11 +164,10 @@ class IssueService:
         doc = parse(xml, max_bytes=self.stamps.certifier.settings.max_document_bytes)
         rfc = ((doc.emisor.get("Rfc") if doc.emisor is not None else None) or "").upper()
         with self.db.reader() as s:
-            rfcs = frozenset(repo.rfcs(s, who.account_id))
-            if rfc not in rfcs:
+            if rfc not in repo.rfcs(s, who.account_id):
                 raise error("T105", detail={"rfc": rfc})
-            signed = self._prepare(who, s, doc.root, self.vault.credential(who.account_id, rfc, s), rfcs)
-        return self.stamps.finish(signed)
+            cred = self.vault.credential(who.account_id, rfc, s)
+        return self._stamp(who, doc.root, cred)
 
     def by_referencia(self, who: Principal, referencia: str) -> StampResult:
         found = self._by_referencia(who, f"{REFERENCIA_PREFIX}{referencia}")
@@ -190,18 +177,14 @@ class IssueService:
 
     # --- internals --------------------------------------------------------------------------------------
 
-    def _prepare(self, who: Principal, s: Session, root: etree._Element, cred: Credential,
-                 account_rfcs: frozenset[str], **kw: Any) -> StampResult | Signed:
-        """Seal `root` with `cred` and prepare its stamp in the read `s`, the stamp path taking the parsed
-        document, the seal and the account's RFCs from here (build.seal); sealed and stamped the way it always
-        was when that way does not apply."""
+    def _stamp(self, who: Principal, root: etree._Element, cred: Credential, **kw: Any) -> StampResult:
+        """Seal `root` with `cred` and stamp it, the stamp path taking the parsed document and the seal from
+        here (build.seal); sealed and stamped the way it always was when that way does not apply."""
         sealed = seal_built(root, cred, max_bytes=self.stamps.certifier.settings.max_document_bytes)
         if sealed is None:
             sign_root(root, cred)
-            return self.stamps.prepare(who, etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
-                                       session=s, **kw)
-        return self.stamps.prepare(who, sealed.xml, parsed=sealed.doc, known_seal=sealed.seal,
-                                   account_rfcs=account_rfcs, session=s, **kw)
+            return self.stamps.stamp(who, etree.tostring(root, xml_declaration=True, encoding="UTF-8"), **kw)
+        return self.stamps.stamp(who, sealed.xml, parsed=sealed.doc, known_seal=sealed.seal, **kw)
 
     def _by_referencia(self, who: Principal, key: str) -> StampResult | None:
         with self.db.reader() as s:
@@ -213,17 +196,18 @@ class IssueService:
             return None
         return self.stamps.replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
 
-    def _with_related(self, who: Principal, invoice: PagosInvoice, s: Session) -> PagosInvoice:
+    def _with_related(self, who: Principal, invoice: PagosInvoice) -> PagosInvoice:
         """The paid CFDI that this account stamped give their documents' own bases (build_pagos.with_related):
         a document with IVA 16 %, 0 % and Exento lines is apportioned line by line, not refused."""
         uuids = related_uuids(invoice)
         if not uuids:
             return invoice
         related = {}
-        for uuid in sorted(uuids):
-            xml = repo.cfdi_xml(s, who.account_id, uuid)
-            if xml is not None:
-                related[uuid] = parse(xml).root
+        with self.db.reader() as s:
+            for uuid in sorted(uuids):
+                xml = repo.cfdi_xml(s, who.account_id, uuid)
+                if xml is not None:
+                    related[uuid] = parse(xml).root
         try:
             return with_related(invoice, related)
         except BuildError as exc:
@@ -231,10 +215,10 @@ class IssueService:
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
             raise _data_error([_build_finding(xml_incompatible("", None))]) from None
 
-    def _emisor(self, who: Principal, invoice, csds: list, s: Session) -> tuple[str, str | None, Credential]:
+    def _emisor(self, who: Principal, invoice, csds: list) -> tuple[str, str | None, Credential]:
         """The Emisor's RFC (one of the account's), the name the account registered for it when the JSON gives
         no Emisor.Nombre, and its active CSD from the vault, from the account's RFCs and CSDs (`csds`:
-        repo.emisor_csds, read in `s`)."""
+        repo.emisor_csds)."""
         given = " ".join((invoice.Emisor.Nombre or "").split())
         rfcs = [r.rfc for r in csds]
         wanted = (invoice.Emisor.Rfc or "").upper()
@@ -248,7 +232,7 @@ class IssueService:
             raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
                                        expected=", ".join(rfcs))])
         row = csds[rfcs.index(rfc)]
-        cred = self.vault.credential_of(who.account_id, rfc, row if row.id is not None else None, s)
+        cred = self.vault.credential_of(who.account_id, rfc, row if row.id is not None else None)
         return rfc, None if given else (row.nombre or None), cred
 
     def _emisor_nombre(self, rfc: str, invoice, cred: Credential, registered: str | None) -> str:

@@ -21,13 +21,13 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,7 +95,7 @@ class Signed:
 class _Write:
     __slots__ = ("work", "order", "result", "error", "done")
 
-    def __init__(self, work: Callable[[Session], Any], order: int) -> None:
+    def __init__(self, work: Callable[[Connection], Any], order: int) -> None:
         self.work = work
         self.order = order
         self.result: Any = None
@@ -120,7 +120,7 @@ class GroupCommit:
         self._pending: list[_Write] = []
         self._busy = False
 
-    def run(self, work: Callable[[Session], T], order: int = 0) -> T:
+    def run(self, work: Callable[[Connection], T], order: int = 0) -> T:
         """`work(s)`'s result once committed. `order`: writes of one batch run by it (the account), so two
         processes' transactions lock the accounts' credit rows in the same order (no deadlock)."""
         item = _Write(work, order)
@@ -151,7 +151,7 @@ class GroupCommit:
             # does rolls the attempt back (nothing was stored, no one was answered) and the batch runs again,
             # each write in its savepoint, below. A failed commit is not retried: it fails them all.
             try:
-                with self.db.session() as s:
+                with self.db.write() as s:
                     try:
                         results = [w.work(s) for w in ordered]
                     except Exception as exc:
@@ -167,7 +167,7 @@ class GroupCommit:
                     w.result = result
                 return
         try:
-            with self.db.session() as s:
+            with self.db.write() as s:
                 if len(batch) == 1:
                     batch[0].result = batch[0].work(s)
                     return
@@ -315,6 +315,10 @@ class StampService:
         self.clock = clock
         self.on_commit = on_commit
         self.commits = GroupCommit(db)
+        # The CPU's part of a stamp (validation, signature) runs a few at a time per process
+        # (TIMBRA_STAMP_CONCURRENCY), whatever adapter called: more threads would only fight over the GIL.
+        # Reads and the commit run outside it, so stamps waiting for the disk overlap and share one commit.
+        self.cpu = threading.BoundedSemaphore(certifier.settings.stamp_concurrency)
 
     def validate(self, who: Principal, data: bytes) -> Validation:
         """All findings, no stamp, no credit."""
@@ -322,28 +326,24 @@ class StampService:
 
     def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
               referencia_key: str | None = None, to_json: JsonPaths | None = None,
-              parsed: Document | None = None, known_seal: KnownSeal | None = None,
-              account_rfcs: frozenset[str] | None = None) -> StampResult:
+              parsed: Document | None = None, known_seal: KnownSeal | None = None) -> StampResult:
         """`idempotency_key`: the client's Idempotency-Key (1-255 visible ASCII characters). `referencia_key`:
         issuing's key for a referencia instead, in a namespace no client's key can reach (it has a space).
-        `to_json`: issuing's mapping from XML node paths to the fields of its data. `parsed`, `known_seal`,
-        `account_rfcs`: what issuing already has (see prepare)."""
+        `to_json`: issuing's mapping from XML node paths to the fields of its data. `parsed`, `known_seal`:
+        what issuing already has (see prepare)."""
         return self.finish(self.prepare(who, data, idempotency_key, referencia_key=referencia_key, to_json=to_json,
-                                        parsed=parsed, known_seal=known_seal, account_rfcs=account_rfcs))
+                                        parsed=parsed, known_seal=known_seal))
 
     def prepare(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
                 referencia_key: str | None = None, to_json: JsonPaths | None = None,
-                parsed: Document | None = None, known_seal: KnownSeal | None = None,
-                account_rfcs: frozenset[str] | None = None, session: Session | None = None) -> StampResult | Signed:
-        """Steps 1-4, the CPU's part: the stored answer of a retry, or the signed stamp that `finish` stores
-        (the API runs this part a few at a time per process and `finish` outside that limit, so stamps
-        waiting for the disk share one commit).
+                parsed: Document | None = None, known_seal: KnownSeal | None = None) -> StampResult | Signed:
+        """Steps 1-4: the stored answer of a retry, or the signed stamp that `finish` stores. Steps 2-4 (the
+        CPU's part) run under `self.cpu`, a few at a time per process; the read before them and `finish`
+        run outside it, so stamps waiting for the disk share one commit.
 
         Issuing, which has just built and sealed `data`, passes what it already knows: `parsed`, `data` as
-        parse() makes it (its `raw` is `data`); `known_seal`, the seal it made of that tree (validation then
-        neither computes the cadena again nor verifies its own signature; every other check runs); and
-        `account_rfcs`, the account's RFCs it read for this request (the read below does not repeat it).
-        `session`: a read the caller has open, in which the read below runs (issuing's one read)."""
+        parse() makes it (its `raw` is `data`), and `known_seal`, the seal it made of that tree (validation
+        then neither computes the cadena again nor verifies its own signature; every other check runs)."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.",
                         message_en="Only an emisor account stamps.")
@@ -354,29 +354,38 @@ class StampService:
             idempotency_key = referencia_key
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
-        # Parsed first, so that the one read below also looks for the Sello (307): one read per stamp.
+        # Parsed first, so that the one read below also looks for the Sello (307) and the Emisor's RFC.
         if parsed is None:
             parsed = self.certifier.parse(data)
         elif parsed.raw is not data and parsed.raw != data:
             raise ValueError("prepare: `parsed` is not the parse of `data`")
-        sello = (sello_digest(parsed.get("Sello") or "")
-                 if isinstance(parsed, Document) and parsed.tfd is None else None)
-        # 1. a retry gets the first answer
-        with nullcontext(session) if session is not None else self.db.reader() as s:
-            earlier = self._earlier(s, account_id, digest, idempotency_key)
-            if earlier is not None:
-                return earlier
-            if account_rfcs is None:
-                account_rfcs = frozenset(repo.rfcs(s, account_id))
-            by_sello = repo.uuid_by_sello(s, sello) if sello is not None else None
+        document = parsed if isinstance(parsed, Document) else None
+        sello = sello_digest(document.get("Sello") or "") if document is not None and document.tfd is None else None
+        rfc = ((document.emisor.get("Rfc") if document is not None and document.emisor is not None else None)
+               or "")
+        # 1. a retry gets the first answer: one statement
+        with self.db.read() as c:
+            facts = repo.stamp_facts(c, account_id, rfc, digest, sello, idempotency_key)
+        earlier = self._earlier_from(facts, account_id, digest, idempotency_key)
+        if earlier is not None:
+            return earlier
+        by_sello = facts.by_sello if sello is not None else None
+        with self.cpu:
+            return self._validate_and_sign(parsed, facts, by_sello, who, digest, idempotency_key, rfc, to_json,
+                                           known_seal)
+
+    def _validate_and_sign(self, parsed: Document | TimbraError, facts: repo.StampFacts,
+                           by_sello: tuple[str, int] | None, who: Principal, digest: str,
+                           idempotency_key: str | None, rfc: str, to_json: JsonPaths | None,
+                           known_seal: KnownSeal | None = None) -> StampResult | Signed:
+        account_id = who.account_id
         # 2. pure validation
         now = self.clock.now()
         checked = self.certifier.validate_parsed(parsed, now, known_seal=known_seal)
         doc, findings = checked.doc, list(checked.findings)
         # 3. policy
         if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):
-            rfc = doc.emisor.get("Rfc") or ""
-            if rfc not in account_rfcs:  # first: a caller who may not stamp for the Emisor learns nothing more
+            if not facts.rfc_held:  # first: a caller who may not stamp for the Emisor learns nothing more
                 raise error("T105", detail={"rfc": rfc})
             stored = self._already_stamped(account_id, doc, findings, by_sello)
             if stored is not None:
@@ -422,6 +431,18 @@ class StampService:
                            repo.available(s, account_id, self.clock.now()), True)
 
     # --- internals --------------------------------------------------------------------------------------
+
+    def _earlier_from(self, facts: repo.StampFacts, account_id: int, digest: str,
+                      key: str | None) -> StampResult | None:
+        """`_earlier` from the stamp path's one read: a read of its own only when there is an answer to give."""
+        if key is not None and facts.by_key is not None:
+            uuid, document_digest = facts.by_key
+            if document_digest != digest:
+                raise error("T106", detail={"uuid": uuid})
+        elif facts.by_document is None:
+            return None
+        with self.db.reader() as s:
+            return self._earlier(s, account_id, digest, key)
 
     def _earlier(self, s: Session, account_id: int, digest: str, key: str | None) -> StampResult | None:
         if key is not None:
@@ -469,7 +490,7 @@ class StampService:
                    total=to_decimal(doc.get("Total")) or Decimal(0), moneda=doc.get("Moneda") or "", status="vigente",
                    sat_status="pendiente", no_certificado_sat=t.no_certificado_sat, sello_sat=t.sello_sat,
                    sello_digest=stamp.sello_digest, document_digest=digest)
-        def write(s: Session) -> int:
+        def write(s: Connection) -> int:
             # the stamp's rows and its credit (last: the package row stays locked for the shortest time); on
             # PostgreSQL one statement, one round trip
             return credits.spend_left(s, account_id, now,

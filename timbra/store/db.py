@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from timbra.store.blobs import Blobs
@@ -38,9 +38,14 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        # Writers take the write lock up front; readers use WAL snapshots and block nobody.
-        readonly = conn.get_execution_options().get("timbra_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # Writers take the write lock up front; readers use WAL snapshots and block nobody; a one-statement
+        # read (Database.read) needs no transaction at all: the statement is its own snapshot. Sent on the
+        # driver's connection: this runs on every transaction, SQLAlchemy's execution machinery is not needed.
+        options = conn.get_execution_options()
+        if options.get("timbra_single", False):
+            return
+        conn.connection.driver_connection.execute("BEGIN" if options.get("timbra_readonly", False)
+                                                  else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -97,6 +102,24 @@ class Database:
         with self._sessions() as s, s.begin():
             s.connection(execution_options=options)
             yield s
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read statement, on a Core connection: no ORM session, no BEGIN/COMMIT (on SQLite the statement
+        is its own WAL snapshot; on PostgreSQL autocommit). The stamp path's one read per stamp uses it: an
+        ORM session costs several times the statement on that path."""
+        options = {"timbra_single": True} if not self.is_postgres else {"isolation_level": "AUTOCOMMIT"}
+        with self.engine.connect() as c:
+            c.info["blobs"] = self.blobs
+            yield c.execution_options(**options)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """`session()` as a Core connection (the stamp path's writes, which are Core statements): commits on
+        success, rolls back on any exception; on SQLite under the write lock and BEGIN IMMEDIATE."""
+        with self.write_lock(), self.engine.begin() as c:
+            c.info["blobs"] = self.blobs
+            yield c
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations (idempotent: a database at head is left as is)."""

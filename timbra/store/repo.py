@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from timbra.store.blobs import cfdi_key
@@ -34,6 +35,20 @@ from timbra.store.models import (
     User,
     WebSession,
 )
+
+# Session or Core Connection: the stamp path's queries run on a Connection (store.db.Database.read/write,
+# cheaper than an ORM session there); the same functions serve sessions elsewhere.
+Executor = Session | Connection
+
+
+def _dialect(s: Executor) -> str:
+    return s.dialect.name if isinstance(s, Connection) else s.get_bind().dialect.name
+
+
+def _blobs(s: Executor):
+    """The object store the stamped XML lives in (store.blobs.Blobs), or None: the cfdi_xml table."""
+    return s.info.get("blobs")
+
 
 # --- accounts -------------------------------------------------------------------------------------------
 
@@ -128,7 +143,7 @@ _SPEND_ONE = (update(Package.__table__).where(_p.id == _NEXT_PACKAGE, _p.used < 
               .values(used=_p.used + 1).returning(_p.id))
 
 
-def spend_one(s: Session, account_id: int, now: datetime) -> int | None:
+def spend_one(s: Executor, account_id: int, now: datetime) -> int | None:
     """One statement: add one to `used` of the first-expiring spendable package; its id, or None.
 
     On PostgreSQL two transactions may pick the same package: the second waits for the first's row lock,
@@ -151,17 +166,17 @@ _SPEND_ONE_LEFT = (update(Package.__table__).where(_p.id == _NEXT_PACKAGE, _p.us
                    .values(used=_p.used + 1).returning(_p.id, _p.size - _p.used + _OTHERS))
 
 
-def spend_one_left(s: Session, account_id: int, now: datetime) -> int | None:
+def spend_one_left(s: Executor, account_id: int, now: datetime) -> int | None:
     """`spend_one` that also answers the credits left after it (one round trip instead of two); None as
     `spend_one` (nothing spent: retry, or none left). SQLite (in process: a statement is no round trip)
     renders RETURNING's columns unqualified, which a subquery of the same table cannot use: two statements."""
-    if s.get_bind().dialect.name != "postgresql":
+    if _dialect(s) != "postgresql":
         return None if spend_one(s, account_id, now) is None else available(s, account_id, now)
     row = s.execute(_SPEND_ONE_LEFT, {"b_account": account_id, "b_now": now}).one_or_none()
     return None if row is None else int(row[1])
 
 
-def available(s: Session, account_id: int, now: datetime) -> int:
+def available(s: Executor, account_id: int, now: datetime) -> int:
     """Credits that can be spent now (active, unexpired packages)."""
     return int(s.execute(_AVAILABLE, {"b_account": account_id, "b_now": now}).scalar() or 0)
 
@@ -211,18 +226,52 @@ def uuid_by_sello(s: Session, sello_digest: str) -> tuple[str, int] | None:
     return (row[0], row[1]) if row is not None else None
 
 
+@dataclass(frozen=True)
+class StampFacts:
+    """What the stamp path needs to know before validating, from one read (`stamp_facts`)."""
+
+    rfc_held: bool  # the account may stamp for the document's Emisor RFC
+    by_document: str | None  # the UUID this account stamped from exactly these bytes
+    by_sello: tuple[str, int] | None  # (uuid, account_id) that holds this Sello (307)
+    by_key: tuple[str, str] | None  # (uuid, document_digest) of the account's Idempotency-Key
+
+
+_k = IdempotencyKey.__table__.c
+_r = AccountRfc.__table__.c
+_FACTS = select(
+    exists().where(_r.account_id == bindparam("b_account"), _r.rfc == bindparam("b_rfc")),
+    _BY_DOCUMENT.scalar_subquery(),
+    select(_c.uuid).where(_c.sello_digest == bindparam("b_sello")).scalar_subquery(),
+    select(_c.account_id).where(_c.sello_digest == bindparam("b_sello")).scalar_subquery(),
+    select(_k.uuid).where(_k.account_id == bindparam("b_account"), _k.key == bindparam("b_key")).scalar_subquery(),
+    select(_k.document_digest).where(_k.account_id == bindparam("b_account"), _k.key == bindparam("b_key"))
+    .scalar_subquery())
+
+
+def stamp_facts(s: Executor, account_id: int, rfc: str, document_digest: str, sello_digest: str | None,
+                key: str | None) -> StampFacts:
+    """`rfcs`, `uuid_by_document`, `uuid_by_sello` and `idempotency` for one stamp in one statement (one
+    round trip on PostgreSQL, one execution on SQLite): it runs before every stamp. A None `sello_digest` or
+    `key` finds nothing (NULL equals nothing)."""
+    held, by_doc, sello_uuid, sello_owner, key_uuid, key_digest = s.execute(_FACTS, {
+        "b_account": account_id, "b_rfc": rfc, "b_digest": document_digest, "b_sello": sello_digest,
+        "b_key": key}).one()
+    return StampFacts(bool(held), by_doc, (sello_uuid, sello_owner) if sello_uuid is not None else None,
+                      (key_uuid, key_digest) if key_uuid is not None else None)
+
+
 _INSERT_CFDI = insert(Cfdi.__table__)
 _INSERT_XML = insert(CfdiXml.__table__)
 _INSERT_OUTBOX = insert(Outbox.__table__)
 _INSERT_KEY = insert(IdempotencyKey.__table__)
 
 
-def save_stamp(s: Session, row: dict, xml: bytes, idempotency_key: str | None, now: datetime) -> None:
+def save_stamp(s: Executor, row: dict, xml: bytes, idempotency_key: str | None, now: datetime) -> None:
     """A stamp in the caller's transaction: its Cfdi row, its XML, the outbox row that delivers it to SAT
     and the idempotency key that answers a retry. Core inserts: the ORM's unit of work costs more than
     the database here, on every stamp. The unique indexes (uuid, sello_digest, account + key) settle
     concurrent twins: the second raises IntegrityError."""
-    blobs = s.info.get("blobs")
+    blobs = _blobs(s)
     if blobs is None:
         s.execute(_INSERT_CFDI, row)
         s.execute(_INSERT_XML, {"uuid": row["uuid"], "xml": xml, "blob": None})
@@ -262,16 +311,16 @@ def _stamp_cte(with_key: bool):
 _STAMP_PG = {False: _stamp_cte(False), True: _stamp_cte(True)}
 
 
-def save_stamp_and_spend(s: Session, row: dict, xml: bytes, idempotency_key: str | None,
+def save_stamp_and_spend(s: Executor, row: dict, xml: bytes, idempotency_key: str | None,
                          now: datetime) -> int | None:
     """`save_stamp` then `spend_one_left` (the credit last: the package row stays locked the shortest time):
     the credits left, or None when nothing was spent (the caller retries with `credits.spend`). On
     PostgreSQL one statement (one round trip), on SQLite (in process, no round trips) the same statements
     one after another."""
-    if s.get_bind().dialect.name != "postgresql":
+    if _dialect(s) != "postgresql":
         save_stamp(s, row, xml, idempotency_key, now)
         return spend_one_left(s, row["account_id"], now)
-    blobs = s.info.get("blobs")
+    blobs = _blobs(s)
     blob = None
     if blobs is not None:  # the object first: the commit that answers the stamp comes after it is durable
         blob = cfdi_key(row["uuid"])

@@ -65,6 +65,11 @@ class Ctx:
         """Stamping, sealing and signing: a few at a time per process, as REST does."""
         return await to_thread.run_sync(lambda: fn(*args), limiter=_cpu(self.request))
 
+    async def stamp(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Stamping a sealed CFDI: one thread, no limit here; the stamp service runs the CPU's part (validation,
+        signature) a few at a time itself and commits outside that limit, so concurrent stamps share a commit."""
+        return await to_thread.run_sync(lambda: fn(*args))
+
     async def io(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await run_in_threadpool(fn, *args)
 

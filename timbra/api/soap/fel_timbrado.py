@@ -137,7 +137,7 @@ def _ok(**values) -> dict:
 async def timbrar(ctx: Ctx, a: dict) -> dict:
     who = await ctx.login(a["usuario"], a["password"])
     xml = ctx.document(xml_text(a["cadenaXML"]))
-    result = await ctx.cpu(ctx.pac.issuing.stamp, who, xml, (a["referencia"] or "").strip() or None)
+    result = await ctx.stamp(ctx.pac.issuing.stamp, who, xml, (a["referencia"] or "").strip() or None)
     if result.replayed and not (a["referencia"] or "").strip():
         # the same document again: the first stamp, said as SAT's 307 (no credit was spent)
         return tfd_answer(result, code="307", message="Comprobante timbrado previamente: se devuelve el timbre "

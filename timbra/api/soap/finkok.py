@@ -181,7 +181,7 @@ async def stamp(ctx: Ctx, a: dict) -> dict:
     """stamp and quick_stamp: timbra answers after the commit either way (quick_stamp gains nothing by
     answering before; the CFDI reaches SAT through the outbox, as every stamp)."""
     who = await ctx.login(a["username"], a["password"])
-    return acuse(await ctx.cpu(ctx.pac.stamps.stamp, who, ctx.document(a["xml"] or b"")))
+    return acuse(await ctx.stamp(ctx.pac.stamps.stamp, who, ctx.document(a["xml"] or b"")))
 
 
 async def sign_stamp(ctx: Ctx, a: dict) -> dict:

@@ -117,6 +117,9 @@ def _plan(ctx: Context, el: etree._Element, tag: str) -> Plan:
 # per element of the document instead of a namespace split and two binding lookups.
 _by_tag: dict[int, dict[str, Plan | None]] = {}
 _BY_PARENT = None
+_UNKNOWN: Plan = []  # a tag not planned yet (by identity)
+# (catalogs id) -> (tag, parent's tag) -> plan, for the tags whose plan depends on the parent.
+_by_parent: dict[int, dict[tuple[str, str | None], Plan]] = {}
 
 
 def _tag_plan(ctx: Context, el: etree._Element, tag: str, by_tag: dict[str, Plan | None]) -> Plan | None:
@@ -126,8 +129,10 @@ def _tag_plan(ctx: Context, el: etree._Element, tag: str, by_tag: dict[str, Plan
         got: Plan | None = []
     elif by_element.get(local) is not None:
         got = _plan(ctx, el, tag)
-    else:
+    elif any(key.endswith(f"/{local}") for key in by_element):
         got = _BY_PARENT
+    else:
+        got = []  # typed under no parent either
     by_tag[tag] = got
     return got
 
@@ -137,11 +142,22 @@ def catalog_values(ctx: Context) -> None:
     by_tag = _by_tag.get(id(ctx.catalogs))
     if by_tag is None:
         by_tag = _by_tag[id(ctx.catalogs)] = {}
+    by_parent = _by_parent.get(id(ctx.catalogs))
+    if by_parent is None:
+        by_parent = _by_parent[id(ctx.catalogs)] = {}
     for el in ctx.root.iter(etree.Element):
         tag = el.tag
-        plan = by_tag[tag] if tag in by_tag else _tag_plan(ctx, el, tag, by_tag)
+        plan = by_tag.get(tag, _UNKNOWN)
+        if plan is _UNKNOWN:
+            plan = _tag_plan(ctx, el, tag, by_tag)
         if plan is _BY_PARENT:
-            plan = _plan(ctx, el, tag)
+            parent = el.getparent()
+            key = (tag, parent.tag if parent is not None else None)
+            plan = by_parent.get(key)
+            if plan is None:
+                if len(by_parent) >= 4096:  # parents' names come from documents: keep it bounded
+                    by_parent.clear()
+                plan = by_parent[key] = _plan(ctx, el, tag)
         for attr, allowed, name in plan:
             value = el.get(attr)
             if value is None or value in allowed or collapse(value) in allowed:

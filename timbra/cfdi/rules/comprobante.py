@@ -285,14 +285,15 @@ def total(ctx: Context) -> None:
         trasladados = to_decimal(imp.get("TotalImpuestosTrasladados")) or ZERO
         retenidos = to_decimal(imp.get("TotalImpuestosRetenidos")) or ZERO
     expected = sub - descuento + trasladados - retenidos
-    formula = (f"SubTotal {sub} - Descuento {descuento} + TotalImpuestosTrasladados {trasladados} "
-               f"- TotalImpuestosRetenidos {retenidos}")
     locales = _impuestos_locales(ctx)
     if locales is not None:
         expected += locales[0] - locales[1]
-        formula += f" + TotaldeTraslados locales {locales[0]} - TotaldeRetenciones locales {locales[1]}"
     expected = round_half_up(expected, ctx.currency_decimals)
     if value != expected:
+        formula = (f"SubTotal {sub} - Descuento {descuento} + TotalImpuestosTrasladados {trasladados} "
+                   f"- TotalImpuestosRetenidos {retenidos}")
+        if locales is not None:
+            formula += f" + TotaldeTraslados locales {locales[0]} - TotaldeRetenciones locales {locales[1]}"
         ctx.fail("CFDI40119", root, "Total", value=text, expected=str(expected),
                  detail=f"el Total {text} no es igual a {expected} = {formula}")
 

@@ -20,7 +20,7 @@ from decimal import Context as DecimalContext
 
 from lxml import etree
 
-from timbra.cfdi.document import COMERCIO_EXTERIOR
+from timbra.cfdi.document import COMERCIO_EXTERIOR, children_of, first_child
 from timbra.cfdi.rfc import FISICA, MORAL, persona_de_rfc
 from timbra.cfdi.rules import Context, decimals_of, needs_data, rule, to_decimal
 from timbra.cfdi.rules.emisor import check_registrado, en_padron, padron_del_emisor
@@ -94,8 +94,10 @@ def product_rounded(c: Decimal, dc: int, v: Decimal, dv: int, imp: Decimal, di: 
 
 
 def _check_importe(ctx: Context, code: str, el: etree._Element, cantidad: str | None, c: Decimal | None,
-                   valor: str | None, v: Decimal | None) -> None:
-    importe = el.get("Importe")
+                   valor: str | None, v: Decimal | None, importe: str | None = None) -> None:
+    """Importe (el's, or `importe` when the caller read it) within its limits."""
+    if importe is None:
+        importe = el.get("Importe")
     if importe is None or c is None or v is None or cantidad is None or valor is None:
         return
     imp = to_decimal(importe)
@@ -111,22 +113,23 @@ def _check_importe(ctx: Context, code: str, el: etree._Element, cantidad: str | 
                         f"(Cantidad {cantidad} × ValorUnitario {valor})")
 
 
+_IMPORTES = ("ValorUnitario", "Cantidad", "Importe", "Descuento")
+
+
 @rule("CFDI40166", "CFDI40167", "CFDI40168", "CFDI40169")
 def concepto_importes(ctx: Context) -> None:
     """ValorUnitario > 0 (I, E, N), Importe within its limits, Descuento's decimals and size."""
     positive = ctx.tipo in TIPOS_VALOR_UNITARIO_POSITIVO
     for c in ctx.doc.conceptos:
-        valor = c.get("ValorUnitario")
+        valor, cantidad, importe, descuento = map(c.get, _IMPORTES)
         v = to_decimal(valor)
         if positive and v is not None and v <= 0:
             ctx.fail("CFDI40166", c, "ValorUnitario", value=valor, expected="> 0",
                      detail=f"ValorUnitario {valor} debe ser mayor que cero en un comprobante de tipo {ctx.tipo}")
-        cantidad = c.get("Cantidad")
-        _check_importe(ctx, "CFDI40167", c, cantidad, to_decimal(cantidad), valor, v)
-        descuento = c.get("Descuento")
+        if importe is not None:
+            _check_importe(ctx, "CFDI40167", c, cantidad, to_decimal(cantidad), valor, v, importe)
         if descuento is None:
             continue
-        importe = c.get("Importe")
         d = to_decimal(descuento)
         i = to_decimal(importe)
         if d is None or i is None:
@@ -287,7 +290,7 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
         comps, iva, ieps = need
         if comps:
             present = set(ctx.complement_namespaces)
-            cc = c.find(q_cc)
+            cc = first_child(c, q_cc)
             if cc is not None:
                 present.update(etree.QName(e).namespace for e in cc if isinstance(e.tag, str))
             for name, namespaces in comps:
@@ -297,10 +300,10 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
                                     f"({', '.join(sorted(namespaces))}) y el comprobante no lo incluye")
         if iva or ieps:
             impuestos: set[str] = set()
-            imp = c.find(q_imp)
-            ts = imp.find(q_ts) if imp is not None else None
+            imp = first_child(c, q_imp)
+            ts = first_child(imp, q_ts) if imp is not None else None
             if ts is not None:
-                impuestos.update(t.get("Impuesto", "") for t in ts.iterfind(q_t))
+                impuestos.update(t.get("Impuesto", "") for t in children_of(ts, q_t))
             missing = [f"{name} ({code})" for name, needed, code in
                        (("IVA", iva, IMPUESTO_IVA), ("IEPS", ieps, IMPUESTO_IEPS)) if needed and code not in impuestos]
             if missing:
@@ -379,9 +382,9 @@ TASA_RETENCION_RESICO = Decimal("0.0125")
 
 
 def _retenciones(c: etree._Element, q_imp: str, q_rs: str, q_r: str) -> list[etree._Element]:
-    imp = c.find(q_imp)
-    rs = imp.find(q_rs) if imp is not None else None
-    return [] if rs is None else list(rs.iterfind(q_r))
+    imp = first_child(c, q_imp)
+    rs = first_child(imp, q_rs) if imp is not None else None
+    return [] if rs is None else children_of(rs, q_r)
 
 
 @rule("CFDI140224", "CFDI140225")

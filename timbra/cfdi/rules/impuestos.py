@@ -26,7 +26,7 @@ from functools import lru_cache
 from lxml import etree
 
 from timbra.cfdi.amounts import quantum, round_half_up
-from timbra.cfdi.document import COMERCIO_EXTERIOR
+from timbra.cfdi.document import COMERCIO_EXTERIOR, children_of, first_child
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
 from timbra.sat.catalogs import Catalogs
 
@@ -102,11 +102,19 @@ def _tasa_check(ctx: Context, uso: str, impuesto: str | None, factor: str | None
     key = (uso, impuesto, factor, tasa)
     got = memo.get(key)
     if got is None:
-        today = ctx.now.date().isoformat()
-        rows = [r for r in _tasa_table(ctx.catalogs).get((uso, impuesto or "", factor or ""), ())
-                if not r.hasta or r.hasta >= today]
-        got = memo[key] = (any(r.admits(tasa) for r in rows), ", ".join(str(r) for r in rows))
+        small = len(tasa.as_tuple().digits) <= 40 and len(impuesto or "") <= 40 and len(factor or "") <= 40
+        admits = _tasa_admits if small else _tasa_admits.__wrapped__  # a hostile value is not remembered
+        got = memo[key] = admits(ctx.catalogs, ctx.now.date().isoformat(), uso, impuesto, factor, tasa)
     return got
+
+
+@lru_cache(maxsize=4096)
+def _tasa_admits(cats: Catalogs, today: str, uso: str, impuesto: str | None, factor: str | None,
+                 tasa: Decimal) -> tuple[bool, str]:
+    """_tasa_check's answer, the same for every document of a day (c_TasaOCuota's rows in force that day)."""
+    rows = [r for r in _tasa_table(cats).get((uso, impuesto or "", factor or ""), ())
+            if not r.hasta or r.hasta >= today]
+    return any(r.admits(tasa) for r in rows), ", ".join(str(r) for r in rows)
 
 
 # -- the taxes of the conceptos, read once per document ---------------------------------------------
@@ -126,10 +134,16 @@ class Tax:
 
 def _read_tax(el: etree._Element, suffix: str = "") -> Tax:
     """A Traslado or Retencion; `suffix` reads a complement's twin (Pagos 2.0: TrasladoDR's BaseDR, ...)."""
-    g = el.get
-    tasa_text, base_text, importe_text = g(f"TasaOCuota{suffix}"), g(f"Base{suffix}"), g(f"Importe{suffix}")
-    return Tax(el, g(f"Impuesto{suffix}"), g(f"TipoFactor{suffix}"), tasa_text, to_decimal(tasa_text),
+    names = _TAX_NAMES.get(suffix)
+    if names is None:
+        names = _TAX_NAMES[suffix] = tuple(f"{n}{suffix}" for n in ("Impuesto", "TipoFactor", "TasaOCuota", "Base",
+                                                                       "Importe"))
+    impuesto, factor, tasa_text, base_text, importe_text = map(el.get, names)
+    return Tax(el, impuesto, factor, tasa_text, to_decimal(tasa_text),
                base_text, to_decimal(base_text), importe_text, to_decimal(importe_text))
+
+
+_TAX_NAMES: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass
@@ -143,26 +157,22 @@ class ConceptTaxes:
 def concept_taxes(ctx: Context) -> ConceptTaxes:
     """Every concepto's Traslados and Retenciones, read once per document.
 
-    Plain child loops instead of find(): Impuestos is the Concepto's first child and this is ~4x faster
-    on a 300-concepto invoice."""
+    Plain child loops instead of find(): ~4x faster on a 300-concepto invoice."""
     got = ctx.cache.get("impuestos.concept_taxes")
     if got is None:
         got = ConceptTaxes()
         q_imp, q_ts, q_t, q_rs, q_r = (ctx.q(n) for n in ("Impuestos", "Traslados", "Traslado",
                                                           "Retenciones", "Retencion"))
         for c in ctx.doc.conceptos:
-            imp = None
-            for child in c:
-                if child.tag == q_imp:
-                    imp = child
-                    break
+            imp = first_child(c, q_imp)
             tras: list[Tax] = []
             rets: list[Tax] = []
             if imp is not None:
                 for group in imp:
-                    if group.tag == q_ts:
+                    tag = group.tag
+                    if tag == q_ts:
                         tras = [_read_tax(t) for t in group if t.tag == q_t]
-                    elif group.tag == q_rs:
+                    elif tag == q_rs:
                         rets = [_read_tax(r) for r in group if r.tag == q_r]
                 got.traslados.extend(tras)
                 got.retenciones.extend(rets)
@@ -213,8 +223,8 @@ def check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_i
     ok, admitted = True, ""
     if t.impuesto in IMPUESTO_NAMES:  # else the catalog code (claves.py) says it
         ok, admitted = _tasa_check(ctx, uso, t.impuesto, t.factor, t.tasa)
-    tasa, importe, base = f"TasaOCuota{suffix}", f"Importe{suffix}", f"Base{suffix}"
     if not ok:
+        tasa = f"TasaOCuota{suffix}"
         label = "traslado" if uso == "traslado" else "retención"
         ctx.fail(code_tasa, t.el, tasa, value=t.tasa_text, expected=admitted or None,
                  detail=(f"c_TasaOCuota no admite {t.tasa_text} para {label} de {_name(t.impuesto)} "
@@ -229,6 +239,7 @@ def check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_i
     except ArithmeticError:  # absurdly long numbers the schema let through: nothing sensible to compare
         return
     if not lo <= t.importe <= hi:
+        tasa, importe, base = f"TasaOCuota{suffix}", f"Importe{suffix}", f"Base{suffix}"
         ctx.fail(code_importe, t.el, importe, value=t.importe_text, expected=f"{_fmt(lo)} .. {_fmt(hi)}",
                  detail=(f"{importe} {t.importe_text} no está entre {_fmt(lo)} y {_fmt(hi)} "
                          f"({base} {t.base_text} × {tasa} {t.tasa_text}, con la tolerancia de los "
@@ -258,8 +269,8 @@ def concepto_traslados(ctx: Context) -> None:
             continue
         if t.factor not in TASA_O_CUOTA:
             continue  # not in c_TipoFactor: CFDI40176
-        missing = [a for a, v in (("TasaOCuota", t.tasa_text), ("Importe", t.importe_text)) if v is None]
-        if missing:
+        if t.tasa_text is None or t.importe_text is None:
+            missing = [a for a, v in (("TasaOCuota", t.tasa_text), ("Importe", t.importe_text)) if v is None]
             ctx.fail("CFDI40178", t.el, "TipoFactor", value=t.factor,
                      detail=f"el traslado es {t.factor} pero no registra {' ni '.join(missing)}")
         check_rate_and_amount(ctx, t, "traslado", "CFDI40179", "CFDI40180")
@@ -322,12 +333,12 @@ def summary(ctx: Context) -> Summary:
         rets: list[Tax] = []
         tras: list[Tax] = []
         if imp is not None:
-            rs = imp.find(ctx.q("Retenciones"))
-            ts = imp.find(ctx.q("Traslados"))
+            rs = first_child(imp, ctx.q("Retenciones"))
+            ts = first_child(imp, ctx.q("Traslados"))
             if rs is not None:
-                rets = [_read_tax(e) for e in rs.iterfind(ctx.q("Retencion"))]
+                rets = [_read_tax(e) for e in children_of(rs, ctx.q("Retencion"))]
             if ts is not None:
-                tras = [_read_tax(e) for e in ts.iterfind(ctx.q("Traslado"))]
+                tras = [_read_tax(e) for e in children_of(ts, ctx.q("Traslado"))]
         got = ctx.cache["impuestos.summary"] = Summary(imp, rs, ts, rets, tras)
     return got  # type: ignore[return-value]
 
@@ -477,9 +488,10 @@ def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
     # key -> [sum of Base, sum of Importe]
     groups: dict[tuple, list[Decimal]] = {}
     for t in conceptos:
-        g = groups.get(_tasa_key(t))
+        key = _tasa_key(t)
+        g = groups.get(key)
         if g is None:
-            g = groups[_tasa_key(t)] = [ZERO, ZERO]
+            g = groups[key] = [ZERO, ZERO]
         if t.base is not None:
             g[0] = _D.add(g[0], t.base)
         if t.importe is not None:

@@ -35,7 +35,7 @@ def informacion_global_requerida(ctx: Context) -> None:
         return
     if NOMBRE_PUBLICO_GENERAL not in collapse(rec.get("Nombre") or ""):
         return
-    if ctx.root.find(ctx.q("InformacionGlobal")) is not None:
+    if ctx.doc.child("InformacionGlobal") is not None:
         return
     ctx.fail("CFDI40130", "InformacionGlobal",
              detail=f"un comprobante de Ingreso al Receptor {RFC_PUBLICO_GENERAL} \"{NOMBRE_PUBLICO_GENERAL}\" "
@@ -50,7 +50,7 @@ def _current_year(ctx: Context) -> int:
 
 @rule("CFDI40132", "CFDI40134", "CFDI40135", "CFDI40136")
 def informacion_global(ctx: Context) -> None:
-    ig = ctx.root.find(ctx.q("InformacionGlobal"))
+    ig = ctx.doc.child("InformacionGlobal")
     if ig is None:
         return
     periodicidad = ig.get("Periodicidad")

@@ -266,7 +266,18 @@ def num_reg_id_trib_inscrito(ctx: Context) -> None:
 
 
 def _lista(text: object) -> frozenset[str]:
+    """A catalog cell listing codes ("601, 603"), as a set; remembered per cell (a few distinct ones)."""
+    try:
+        return _listas(text)
+    except TypeError:  # an unhashable cell
+        return _split_lista(text)
+
+
+def _split_lista(text: object) -> frozenset[str]:
     return frozenset(p.strip() for p in str(text or "").split(",") if p.strip())
+
+
+_listas = lru_cache(maxsize=1024)(_split_lista)
 
 
 @rule("CFDI40161")
