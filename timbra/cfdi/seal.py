@@ -54,11 +54,32 @@ class SealCheck:
     findings: list[Finding]
 
 
-def verify_seal(doc: Document, *, trust: TrustStore, fecha: datetime | None, now: datetime) -> SealCheck:
-    """All the Sello/certificate findings of a document (codes 302-306, 308, CFDI40102, CFDI40106)."""
+@dataclass(frozen=True, eq=False)
+class KnownSeal:
+    """A Sello this process has just made (issuing seals what it built): the key of the certificate whose base64
+    is `certificado` (the two checked to belong together) signed `cadena`, the cadena original of the tree
+    `root`, and the signature is `sello`. verify_seal takes it instead of computing that cadena again and
+    verifying that signature with RSA, for that very tree only and while its Sello and Certificado are the
+    sealed ones; every other check of the Sello and the certificate runs as for any document."""
+
+    root: etree._Element
+    cadena: str
+    sello: str
+    certificado: str
+
+    def covers(self, doc: Document) -> bool:
+        root = doc.root
+        return root is self.root and root.get("Sello") == self.sello and root.get("Certificado") == self.certificado
+
+
+def verify_seal(doc: Document, *, trust: TrustStore, fecha: datetime | None, now: datetime,
+                known: KnownSeal | None = None) -> SealCheck:
+    """All the Sello/certificate findings of a document (codes 302-306, 308, CFDI40102, CFDI40106). `known`:
+    the seal this process made of this document, if it did (KnownSeal)."""
     findings: list[Finding] = []
     root = doc.root
-    cadena = cadena_original(root, doc.version)
+    known = known if known is not None and known.covers(doc) else None
+    cadena = known.cadena if known is not None else cadena_original(root, doc.version)
     cert: Certificate | None = None
     cert_text = root.get("Certificado") or ""
     try:
@@ -101,7 +122,7 @@ def verify_seal(doc: Document, *, trust: TrustStore, fecha: datetime | None, now
             findings.append(finding("302", "Comprobante@Sello",
                                     detail=f"el Sello mide {len(sello)} bytes; la llave del certificado "
                                            f"produce {key_bytes}"))
-        elif not cert.verify(sello, cadena.encode("utf-8")):
+        elif known is None and not cert.verify(sello, cadena.encode("utf-8")):
             findings.append(finding("CFDI40102", "Comprobante@Sello",
                                     detail="el Sello no corresponde a la cadena original del comprobante "
                                            "con el certificado incluido"))

@@ -20,7 +20,7 @@ from lxml import etree
 from timbra.cfdi import rules
 from timbra.cfdi.document import Document, parse
 from timbra.cfdi.rules import Context, run_rules
-from timbra.cfdi.seal import verify_seal
+from timbra.cfdi.seal import KnownSeal, verify_seal
 from timbra.cfdi.trust import TrustStore
 from timbra.cfdi.xmlerrors import processing_finding_texts, schema_error
 from timbra.codes import finding
@@ -184,7 +184,8 @@ def too_many_conceptos(doc: Document, limit: int) -> Finding | None:
                    detail_en=f"the document has {n} Conceptos and the maximum is {limit}")
 
 
-def validate_document(doc: Document, opts: Options) -> Validation:
+def validate_document(doc: Document, opts: Options, known_seal: KnownSeal | None = None) -> Validation:
+    """`known_seal`: the seal this process made of `doc` (issuing), if it did: see seal.KnownSeal."""
     many = too_many_conceptos(doc, opts.max_conceptos)
     if many is not None:
         return Validation([many], doc)
@@ -192,7 +193,7 @@ def validate_document(doc: Document, opts: Options) -> Validation:
     if findings:
         return Validation(findings, doc)
     when = fecha_utc(doc, opts.catalogs)
-    seal = verify_seal(doc, trust=opts.trust, fecha=when, now=opts.now)
+    seal = verify_seal(doc, trust=opts.trust, fecha=when, now=opts.now, known=known_seal)
     findings.extend(seal.findings)
     findings.extend(_fecha_findings(doc, when, opts))
     findings.extend(_vigencia_findings(doc, opts))
@@ -214,10 +215,10 @@ def validate(data: bytes, opts: Options) -> Validation:
     return validate_parsed(doc, opts)
 
 
-def validate_parsed(doc: Document, opts: Options) -> Validation:
+def validate_parsed(doc: Document, opts: Options, known_seal: KnownSeal | None = None) -> Validation:
     """validate() of a document already parsed (the stamp path parses once, before its first read)."""
     try:
-        return validate_document(doc, opts)
+        return validate_document(doc, opts, known_seal)
     except etree.LxmlError as exc:  # e.g. an XSLT failure on a hostile document
         es, en = processing_finding_texts(exc)
         return Validation([finding("301", "Comprobante", detail=es, detail_en=en)], doc)

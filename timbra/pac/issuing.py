@@ -5,6 +5,11 @@
          -> the very same stamp path (validation, credit, storage), whose findings then name the JSON field:
             every rule runs once, and a refused document spends nothing
 
+Nothing is done twice: one statement finds the account's RFCs, the name registered for the Emisor and its
+active CSD (whose decrypted key the vault keeps in memory); the sealed bytes reach the stamp path already
+parsed, with the seal just made (build.seal: validation neither computes the cadena again nor verifies with
+RSA the signature made a moment before, and checks everything else, the certificate included).
+
 `referencia` (the ERP's own id, unique per emisor account) makes a retry return the first CFDI, whatever
 the data of the retry, and lets the ERP fetch the CFDI by it.
 """
@@ -12,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from functools import lru_cache
+from typing import Any, Protocol
 
 from lxml import etree
 from pydantic import BaseModel, ValidationError
@@ -23,6 +29,7 @@ from timbra.build.invoice import Invoice, build, json_path
 from timbra.build.nomina import NominaInvoice, build_nomina
 from timbra.build.nomina import json_path as nomina_json_path
 from timbra.build.pagos import PagosInvoice, build_pagos, pagos_json_path, related_uuids, with_related
+from timbra.build.seal import seal_built
 from timbra.cfdi.credentials import Credential
 from timbra.cfdi.document import parse
 from timbra.cfdi.nombre import sin_regimen_capital
@@ -62,6 +69,9 @@ class CsdSource(Protocol):
     def credential(self, account_id: int, rfc: str, s: Session | None = None) -> Credential:
         """The account's active CSD for `rfc`, decrypted (raises TimbraError when there is none)."""
 
+    def credential_of(self, account_id: int, rfc: str, row: Any, s: Session | None = None) -> Credential:
+        """credential() of the active CSD row read with repo.emisor_csds (None: the RFC has none)."""
+
 
 class IssueService:
     def __init__(self, db: Database, stamps: StampService, vault: CsdSource, *, clock: Clock = SYSTEM) -> None:
@@ -81,15 +91,21 @@ class IssueService:
             raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
                         message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
         key = f"{REFERENCIA_PREFIX}{referencia}" if referencia else None
-        if key is not None:
-            earlier = self._by_referencia(who, key)
-            if earlier is not None:
-                return earlier
+        csds = None
+        if key is not None:  # the read that looks for the referencia also reads the emisor
+            with self.db.reader() as s:
+                earlier = self._referencia_in(s, who, key)
+                if earlier is not None:
+                    return earlier
+                csds = repo.emisor_csds(s, who.account_id)
         invoice = data if isinstance(data, k.model) else parse_invoice(data, k.model)
         self._within_conceptos(invoice)
         if isinstance(invoice, PagosInvoice):
             invoice = self._with_related(who, invoice)
-        rfc, registered, cred = self._emisor(who, invoice)
+        if csds is None:
+            with self.db.read() as c:  # one statement
+                csds = repo.emisor_csds(c, who.account_id)
+        rfc, registered, cred = self._emisor(who, invoice, csds)
         regimen = invoice.Emisor.RegimenFiscal
         if not regimen:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
@@ -100,10 +116,8 @@ class IssueService:
             raise _data_error([_build_finding(exc)]) from None
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
             raise _data_error([_build_finding(xml_incompatible("", None))]) from None
-        sign_root(root, cred)
-        xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         try:
-            return self.stamps.stamp(who, xml, referencia_key=key, to_json=k.json_path)
+            return self._stamp(who, root, cred, referencia_key=key, to_json=k.json_path)
         except TimbraError as exc:
             if exc.code == "T106" and key is not None:  # a twin with the same referencia committed first
                 earlier = self._by_referencia(who, key)
@@ -152,8 +166,8 @@ class IssueService:
         with self.db.reader() as s:
             if rfc not in repo.rfcs(s, who.account_id):
                 raise error("T105", detail={"rfc": rfc})
-        sign_root(doc.root, self.vault.credential(who.account_id, rfc))
-        return self.stamps.stamp(who, etree.tostring(doc.root, xml_declaration=True, encoding="UTF-8"))
+            cred = self.vault.credential(who.account_id, rfc, s)
+        return self._stamp(who, doc.root, cred)
 
     def by_referencia(self, who: Principal, referencia: str) -> StampResult:
         found = self._by_referencia(who, f"{REFERENCIA_PREFIX}{referencia}")
@@ -163,12 +177,24 @@ class IssueService:
 
     # --- internals --------------------------------------------------------------------------------------
 
+    def _stamp(self, who: Principal, root: etree._Element, cred: Credential, **kw: Any) -> StampResult:
+        """Seal `root` with `cred` and stamp it, the stamp path taking the parsed document and the seal from
+        here (build.seal); sealed and stamped the way it always was when that way does not apply."""
+        sealed = seal_built(root, cred, max_bytes=self.stamps.certifier.settings.max_document_bytes)
+        if sealed is None:
+            sign_root(root, cred)
+            return self.stamps.stamp(who, etree.tostring(root, xml_declaration=True, encoding="UTF-8"), **kw)
+        return self.stamps.stamp(who, sealed.xml, parsed=sealed.doc, known_seal=sealed.seal, **kw)
+
     def _by_referencia(self, who: Principal, key: str) -> StampResult | None:
         with self.db.reader() as s:
-            rec = repo.idempotency(s, who.account_id, key)
-            if rec is None:
-                return None
-            return self.stamps.replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
+            return self._referencia_in(s, who, key)
+
+    def _referencia_in(self, s: Session, who: Principal, key: str) -> StampResult | None:
+        rec = repo.idempotency(s, who.account_id, key)
+        if rec is None:
+            return None
+        return self.stamps.replay(s, who.account_id, repo.cfdi(s, who.account_id, rec.uuid))
 
     def _with_related(self, who: Principal, invoice: PagosInvoice) -> PagosInvoice:
         """The paid CFDI that this account stamped give their documents' own bases (build_pagos.with_related):
@@ -189,25 +215,25 @@ class IssueService:
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
             raise _data_error([_build_finding(xml_incompatible("", None))]) from None
 
-    def _emisor(self, who: Principal, invoice) -> tuple[str, str | None, Credential]:
+    def _emisor(self, who: Principal, invoice, csds: list) -> tuple[str, str | None, Credential]:
         """The Emisor's RFC (one of the account's), the name the account registered for it when the JSON gives
-        no Emisor.Nombre, and its active CSD from the vault: one read."""
+        no Emisor.Nombre, and its active CSD from the vault, from the account's RFCs and CSDs (`csds`:
+        repo.emisor_csds)."""
         given = " ".join((invoice.Emisor.Nombre or "").split())
-        with self.db.reader() as s:
-            rfcs = repo.rfcs(s, who.account_id)
-            wanted = (invoice.Emisor.Rfc or "").upper()
-            if wanted:
-                if wanted not in rfcs:
-                    raise error("T105", detail={"rfc": wanted})
-                rfc = wanted
-            elif len(rfcs) == 1:
-                rfc = rfcs[0]
-            else:
-                raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
-                                           expected=", ".join(rfcs))])
-            row = None if given else repo.account_rfc(s, who.account_id, rfc)
-            cred = self.vault.credential(who.account_id, rfc, s)
-        return rfc, (row.nombre or None) if row is not None else None, cred
+        rfcs = [r.rfc for r in csds]
+        wanted = (invoice.Emisor.Rfc or "").upper()
+        if wanted:
+            if wanted not in rfcs:
+                raise error("T105", detail={"rfc": wanted})
+            rfc = wanted
+        elif len(rfcs) == 1:
+            rfc = rfcs[0]
+        else:
+            raise _data_error([Finding("T131", "La cuenta tiene varios RFC: indique Emisor.Rfc.", "Emisor.Rfc",
+                                       expected=", ".join(rfcs))])
+        row = csds[rfcs.index(rfc)]
+        cred = self.vault.credential_of(who.account_id, rfc, row if row.id is not None else None)
+        return rfc, None if given else (row.nombre or None), cred
 
     def _emisor_nombre(self, rfc: str, invoice, cred: Credential, registered: str | None) -> str:
         """Emisor@Nombre: the JSON's Emisor.Nombre; else the name the account registered for the RFC
@@ -218,8 +244,14 @@ class IssueService:
             return given
         if registered:
             return registered
-        name = " ".join(cred.certificate.name.split())
-        return sin_regimen_capital(name) if len(rfc) == 12 else name
+        return _csd_nombre(cred.certificate.name, len(rfc) == 12)
+
+
+@lru_cache(maxsize=1024)
+def _csd_nombre(name: str, moral: bool) -> str:
+    """A CSD's name as Emisor@Nombre, once per name (sin_regimen_capital takes ~50 µs)."""
+    name = " ".join(name.split())
+    return sin_regimen_capital(name) if moral else name
 
 
 def parse_invoice(data: dict, model: type[BaseModel] = Invoice) -> BaseModel:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from timbra.cfdi.amounts import to_decimal
 from timbra.cfdi.credentials import Credential, CredentialError
 from timbra.cfdi.document import Document, parse
+from timbra.cfdi.seal import KnownSeal
 from timbra.cfdi.tfd import MEXICO_CITY, Timbre, build_tfd, fecha_timbrado, fecha_timbrado_iso, insert_tfd
 from timbra.cfdi.trust import TrustStore
 from timbra.cfdi.validate import Options, Validation, validate, validate_parsed
@@ -265,10 +266,12 @@ class Certifier:
         except TimbraError as exc:
             return exc
 
-    def validate_parsed(self, parsed: Document | TimbraError, now: datetime | None = None) -> Validation:
+    def validate_parsed(self, parsed: Document | TimbraError, now: datetime | None = None, *,
+                        known_seal: KnownSeal | None = None) -> Validation:
+        """`known_seal`: the seal this process made of `parsed` (issuing), see cfdi.seal.KnownSeal."""
         if isinstance(parsed, TimbraError):
             return Validation(parsed.findings)
-        return validate_parsed(parsed, self.options(now))
+        return validate_parsed(parsed, self.options(now), known_seal)
 
     def sign(self, doc: Document, now: datetime) -> Stamp:
         """The TFD for a valid document, inserted into its received bytes."""
@@ -322,17 +325,25 @@ class StampService:
         return self.certifier.validate(data)
 
     def stamp(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
-              referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult:
+              referencia_key: str | None = None, to_json: JsonPaths | None = None,
+              parsed: Document | None = None, known_seal: KnownSeal | None = None) -> StampResult:
         """`idempotency_key`: the client's Idempotency-Key (1-255 visible ASCII characters). `referencia_key`:
         issuing's key for a referencia instead, in a namespace no client's key can reach (it has a space).
-        `to_json`: issuing's mapping from XML node paths to the fields of its data."""
-        return self.finish(self.prepare(who, data, idempotency_key, referencia_key=referencia_key, to_json=to_json))
+        `to_json`: issuing's mapping from XML node paths to the fields of its data. `parsed`, `known_seal`:
+        what issuing already has (see prepare)."""
+        return self.finish(self.prepare(who, data, idempotency_key, referencia_key=referencia_key, to_json=to_json,
+                                        parsed=parsed, known_seal=known_seal))
 
     def prepare(self, who: Principal, data: bytes, idempotency_key: str | None = None, *,
-                referencia_key: str | None = None, to_json: JsonPaths | None = None) -> StampResult | Signed:
+                referencia_key: str | None = None, to_json: JsonPaths | None = None,
+                parsed: Document | None = None, known_seal: KnownSeal | None = None) -> StampResult | Signed:
         """Steps 1-4: the stored answer of a retry, or the signed stamp that `finish` stores. Steps 2-4 (the
         CPU's part) run under `self.cpu`, a few at a time per process; the read before them and `finish`
-        run outside it, so stamps waiting for the disk share one commit."""
+        run outside it, so stamps waiting for the disk share one commit.
+
+        Issuing, which has just built and sealed `data`, passes what it already knows: `parsed`, `data` as
+        parse() makes it (its `raw` is `data`), and `known_seal`, the seal it made of that tree (validation
+        then neither computes the cadena again nor verifies its own signature; every other check runs)."""
         if who.kind != "emisor":
             raise error("T102", message="Solo una cuenta de emisor timbra.",
                         message_en="Only an emisor account stamps.")
@@ -344,7 +355,10 @@ class StampService:
         account_id = who.account_id
         digest = hashlib.sha256(data).hexdigest()
         # Parsed first, so that the one read below also looks for the Sello (307) and the Emisor's RFC.
-        parsed = self.certifier.parse(data)
+        if parsed is None:
+            parsed = self.certifier.parse(data)
+        elif parsed.raw is not data and parsed.raw != data:
+            raise ValueError("prepare: `parsed` is not the parse of `data`")
         document = parsed if isinstance(parsed, Document) else None
         sello = sello_digest(document.get("Sello") or "") if document is not None and document.tfd is None else None
         rfc = ((document.emisor.get("Rfc") if document is not None and document.emisor is not None else None)
@@ -357,15 +371,17 @@ class StampService:
             return earlier
         by_sello = facts.by_sello if sello is not None else None
         with self.cpu:
-            return self._validate_and_sign(parsed, facts, by_sello, who, digest, idempotency_key, rfc, to_json)
+            return self._validate_and_sign(parsed, facts, by_sello, who, digest, idempotency_key, rfc, to_json,
+                                           known_seal)
 
     def _validate_and_sign(self, parsed: Document | TimbraError, facts: repo.StampFacts,
                            by_sello: tuple[str, int] | None, who: Principal, digest: str,
-                           idempotency_key: str | None, rfc: str, to_json: JsonPaths | None) -> StampResult | Signed:
+                           idempotency_key: str | None, rfc: str, to_json: JsonPaths | None,
+                           known_seal: KnownSeal | None = None) -> StampResult | Signed:
         account_id = who.account_id
         # 2. pure validation
         now = self.clock.now()
-        checked = self.certifier.validate_parsed(parsed, now)
+        checked = self.certifier.validate_parsed(parsed, now, known_seal=known_seal)
         doc, findings = checked.doc, list(checked.findings)
         # 3. policy
         if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):

@@ -374,13 +374,18 @@ class Vault:
     def credential(self, account_id: int, rfc: str, s: Session | None = None) -> Credential:
         """The active CSD of `rfc` in the account, ready to sign (T127 when there is none, T123 when it is
         no longer valid). Decrypted keys are kept per (row, master key, nonce): rotation or a new upload
-        changes the entry, so a stale key is never used. `s`: a read the caller has open (issuing reads
-        the account's RFCs and its CSD at once)."""
+        changes the entry, so a stale key is never used. `s`: a read the caller has open."""
+        wanted = rfc.strip().upper()
         if s is None:
             with self.db.reader() as s:
-                row = repo.active_csd(s, account_id, rfc.strip().upper())
-        else:
-            row = repo.active_csd(s, account_id, rfc.strip().upper())
+                return self.credential_of(account_id, rfc, repo.active_csd(s, account_id, wanted), s)
+        return self.credential_of(account_id, rfc, repo.active_csd(s, account_id, wanted), s)
+
+    def credential_of(self, account_id: int, rfc: str, row: Any, s: Session | None = None) -> Credential:
+        """credential() of the active CSD row the caller read (None: the RFC has none). Its id, master key,
+        nonce and validity find a key already in memory (issuing reads them with the account's RFCs:
+        repo.emisor_csds); a row without the key material is read again whole (through `s`, or a read of its
+        own) only to load the key."""
         if row is None:
             raise error("T127", detail={"rfc": rfc})
         now = self.clock.now()
@@ -392,6 +397,8 @@ class Vault:
             if hit is not None:
                 self._cache.move_to_end(cache_key)
                 return hit
+        if "key_ciphertext" not in row._fields:  # the key is not in memory: read its material, as it now is
+            return self.credential(account_id, rfc, s)
         sealed = Sealed(row.master_key_id, row.key_nonce, row.key_ciphertext)
         pkcs8 = self._open(row.id, sealed, associated_data(account_id, row.no_certificado))
         # Validated at upload and authenticated by AES-GCM: skipping RSA validation saves ~36 ms per load.

@@ -558,6 +558,25 @@ def active_csd(s: Session, account_id: int, rfc: str):
                      .where(CsdKey.account_id == account_id, CsdKey.rfc == rfc, CsdKey.active)).one_or_none()
 
 
+# Issuing's one read of its emisor: every RFC of the account (in order), the name registered for it and the
+# columns that find the key of its active CSD in the vault's memory (None when it has none); the certificate
+# and the ciphertext are read (active_csd) only when the key is not there yet.
+# (Table columns, not the ORM's: a Core statement skips the ORM's execution, a third of this one's cost.)
+_ar, _ck = AccountRfc.__table__.c, CsdKey.__table__.c
+_EMISOR_CSDS = (select(_ar.rfc, _ar.nombre, _ck.id, _ck.no_certificado, _ck.key_nonce, _ck.master_key_id,
+                       _ck.valid_from, _ck.valid_to)
+                .select_from(AccountRfc.__table__.outerjoin(
+                    CsdKey.__table__, and_(_ck.account_id == _ar.account_id, _ck.rfc == _ar.rfc, _ck.active)))
+                .where(_ar.account_id == bindparam("b_account")).order_by(_ar.rfc))
+
+
+def emisor_csds(s: Session, account_id: int) -> list:
+    """The account's RFCs with their registered names and their active CSDs (Rows: rfc, nombre, then
+    active_csd's columns but the certificate and the ciphertext, None without an active CSD), in one
+    statement."""
+    return list(s.execute(_EMISOR_CSDS, {"b_account": account_id}))
+
+
 def deactivate_csds(s: Session, account_id: int, rfc: str) -> None:
     s.execute(update(CsdKey).where(CsdKey.account_id == account_id, CsdKey.rfc == rfc, CsdKey.active)
               .values(active=False).execution_options(synchronize_session=False))
