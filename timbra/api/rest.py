@@ -540,7 +540,9 @@ async def issue(request: Request, who: Who, body: IssueBody) -> Response:
     /v1/stamp). Errors name the JSON field (`findings[].node`, e.g. Conceptos[1].Impuestos.Traslados[0].
     TasaOCuota) and nothing is sealed. A retry with the same `referencia` answers 200 with the first CFDI."""
     pac = pac_of(request)
-    result = await to_thread.run_sync(pac.issuing.issue, who, body, body.referencia, limiter=_cpu(request))
+    # One thread, no limit here: issuing builds, seals and validates a few at a time itself (the stamp
+    # service's CPU limit) and commits outside that limit.
+    result = await to_thread.run_sync(pac.issuing.issue, who, body, body.referencia)
     return _stamp_response(request, result)
 
 
@@ -566,8 +568,7 @@ class IssueNominaBody(NominaInvoice):
              summary="Emitir un CFDI de nómina desde datos / issue a Nómina 1.2 CFDI from data")
 async def issue_nomina(request: Request, who: Who, body: IssueNominaBody) -> Response:
     pac = pac_of(request)
-    result = await to_thread.run_sync(lambda: pac.issuing.issue(who, body, body.referencia, kind="nomina"),
-                                      limiter=_cpu(request))
+    result = await to_thread.run_sync(lambda: pac.issuing.issue(who, body, body.referencia, kind="nomina"))
     return _stamp_response(request, result)
 
 
@@ -578,8 +579,7 @@ async def issue_nomina(request: Request, who: Who, body: IssueNominaBody) -> Res
              summary="Emitir un CFDI de pagos desde datos / issue a Pagos 2.0 CFDI from data")
 async def issue_pagos(request: Request, who: Who, body: IssuePagosBody) -> Response:
     pac = pac_of(request)
-    result = await to_thread.run_sync(lambda: pac.issuing.issue(who, body, body.referencia, kind="pagos"),
-                                      limiter=_cpu(request))
+    result = await to_thread.run_sync(lambda: pac.issuing.issue(who, body, body.referencia, kind="pagos"))
     return _stamp_response(request, result)
 
 

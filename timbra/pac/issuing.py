@@ -111,7 +111,8 @@ class IssueService:
             raise _data_error([Finding("T131", "Falta el régimen fiscal del emisor.", "Emisor.RegimenFiscal")])
         nombre = self._emisor_nombre(rfc, invoice, cred, registered)
         try:
-            root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
+            with self.stamps.cpu:  # building and sealing are the CPU's, limited as the stamp's validation is
+                root = k.build(invoice, emisor=Emisor(rfc, nombre, regimen), fecha=self.clock.now())
         except BuildError as exc:
             raise _data_error([_build_finding(exc)]) from None
         except ValueError:  # lxml refuses a value XML cannot hold (NUL, a control character) somewhere
@@ -180,10 +181,13 @@ class IssueService:
     def _stamp(self, who: Principal, root: etree._Element, cred: Credential, **kw: Any) -> StampResult:
         """Seal `root` with `cred` and stamp it, the stamp path taking the parsed document and the seal from
         here (build.seal); sealed and stamped the way it always was when that way does not apply."""
-        sealed = seal_built(root, cred, max_bytes=self.stamps.certifier.settings.max_document_bytes)
+        with self.stamps.cpu:  # released before the stamp, which takes it for its own validation
+            sealed = seal_built(root, cred, max_bytes=self.stamps.certifier.settings.max_document_bytes)
+            if sealed is None:
+                sign_root(root, cred)
+                xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         if sealed is None:
-            sign_root(root, cred)
-            return self.stamps.stamp(who, etree.tostring(root, xml_declaration=True, encoding="UTF-8"), **kw)
+            return self.stamps.stamp(who, xml, **kw)
         return self.stamps.stamp(who, sealed.xml, parsed=sealed.doc, known_seal=sealed.seal, **kw)
 
     def _by_referencia(self, who: Principal, key: str) -> StampResult | None:

@@ -66,8 +66,9 @@ class Ctx:
         return await to_thread.run_sync(lambda: fn(*args), limiter=_cpu(self.request))
 
     async def stamp(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Stamping a sealed CFDI: one thread, no limit here; the stamp service runs the CPU's part (validation,
-        signature) a few at a time itself and commits outside that limit, so concurrent stamps share a commit."""
+        """Stamping (and issuing, sealing and stamping): one thread, no limit here; the stamp service runs the
+        CPU's part (building, sealing, validation, signature) a few at a time itself and commits outside that
+        limit, so concurrent stamps share a commit."""
         return await to_thread.run_sync(lambda: fn(*args))
 
     async def io(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -207,7 +207,7 @@ async def generar(ctx: Ctx, a: dict) -> dict:
     who, rfc = await _login(ctx, a)
     c = a["cfdi"] or {}
     referencia = (c.get("Referencia") or "").strip() or None
-    result = await ctx.cpu(ctx.pac.issuing.issue, who, invoice_data(c, rfc), referencia)
+    result = await ctx.stamp(ctx.pac.issuing.issue, who, invoice_data(c, rfc), referencia)
     return _operacion(result, c.get("Folio"))
 
 

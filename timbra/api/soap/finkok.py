@@ -186,7 +186,7 @@ async def stamp(ctx: Ctx, a: dict) -> dict:
 
 async def sign_stamp(ctx: Ctx, a: dict) -> dict:
     who = await ctx.login(a["username"], a["password"])
-    return acuse(await ctx.cpu(ctx.pac.issuing.seal_and_stamp, who, ctx.document(a["xml"] or b"")))
+    return acuse(await ctx.stamp(ctx.pac.issuing.seal_and_stamp, who, ctx.document(a["xml"] or b"")))
 
 
 async def stamped(ctx: Ctx, a: dict) -> dict:
