@@ -63,3 +63,31 @@ def test_migration_0003_keeps_existing_repeated_rfcs_as_shared(db):
                                 "ORDER BY rfc, account_id")).all()
     assert [tuple(r) for r in got] == [(1, "EKU9003173C9", False, None), (2, "EKU9003173C9", True, None),
                                        (3, "EKU9003173C9", True, None), (2, "XIA190128J61", False, None)]
+
+
+def test_sqlite_write_lock_taken_elsewhere_is_sqlalchemys_operational_error(tmp_path):
+    """SQLite's BEGIN IMMEDIATE, sent on the driver's connection by the engine's begin listener, fails as SQLAlchemy's
+    OperationalError when another process holds the write lock past the busy timeout (the API answers it T220, the
+    database unavailable), as it did when SQLAlchemy executed the BEGIN itself."""
+    import sqlite3
+
+    db = Database(f"sqlite:///{tmp_path / 'locked.db'}")
+    try:
+        db.upgrade()
+        other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        try:
+            with db.engine.connect() as c:
+                c.connection.driver_connection.execute("PRAGMA busy_timeout=20")
+                try:
+                    with c.begin():
+                        raise AssertionError("the write lock was free")
+                except sa.exc.OperationalError as exc:
+                    assert isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig)
+            other.execute("ROLLBACK")
+            with db.write() as c:  # free again: a writer gets it
+                assert c.execute(sa.text("SELECT 1")).scalar() == 1
+        finally:
+            other.close()
+    finally:
+        db.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from timbra.store.blobs import Blobs
@@ -44,8 +46,11 @@ def _sqlite_setup(engine: Engine) -> None:
         options = conn.get_execution_options()
         if options.get("timbra_single", False):
             return
-        conn.connection.driver_connection.execute("BEGIN" if options.get("timbra_readonly", False)
-                                                  else "BEGIN IMMEDIATE")
+        sql = "BEGIN" if options.get("timbra_readonly", False) else "BEGIN IMMEDIATE"
+        try:
+            conn.connection.driver_connection.execute(sql)
+        except sqlite3.Error as exc:  # as SQLAlchemy's own execution wraps it (a locked database: T220)
+            raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
 
 class Database:
