@@ -28,6 +28,7 @@ from lxml import etree
 from timbra.cfdi.amounts import quantum, round_half_up
 from timbra.cfdi.document import COMERCIO_EXTERIOR, children_of, first_child
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
+from timbra.cfdi.rules.facts import Tax, read_tax
 from timbra.sat.catalogs import Catalogs
 
 _D = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
@@ -119,31 +120,8 @@ def _tasa_admits(cats: Catalogs, today: str, uso: str, impuesto: str | None, fac
 
 # -- the taxes of the conceptos, read once per document ---------------------------------------------
 
-@dataclass(slots=True)
-class Tax:
-    el: etree._Element
-    impuesto: str | None
-    factor: str | None
-    tasa_text: str | None
-    tasa: Decimal | None
-    base_text: str | None
-    base: Decimal | None
-    importe_text: str | None
-    importe: Decimal | None
-
-
-def _read_tax(el: etree._Element, suffix: str = "") -> Tax:
-    """A Traslado or Retencion; `suffix` reads a complement's twin (Pagos 2.0: TrasladoDR's BaseDR, ...)."""
-    names = _TAX_NAMES.get(suffix)
-    if names is None:
-        names = _TAX_NAMES[suffix] = tuple(f"{n}{suffix}" for n in ("Impuesto", "TipoFactor", "TasaOCuota", "Base",
-                                                                       "Importe"))
-    impuesto, factor, tasa_text, base_text, importe_text = map(el.get, names)
-    return Tax(el, impuesto, factor, tasa_text, to_decimal(tasa_text),
-               base_text, to_decimal(base_text), importe_text, to_decimal(importe_text))
-
-
-_TAX_NAMES: dict[str, tuple[str, ...]] = {}
+# The taxes are read once per document for every rule (facts.py); the names stay here for the complements.
+_read_tax = read_tax
 
 
 @dataclass
@@ -155,28 +133,12 @@ class ConceptTaxes:
 
 
 def concept_taxes(ctx: Context) -> ConceptTaxes:
-    """Every concepto's Traslados and Retenciones, read once per document.
-
-    Plain child loops instead of find(): ~4x faster on a 300-concepto invoice."""
+    """Every concepto's Traslados and Retenciones (read once per document: Context.conceptos)."""
     got = ctx.cache.get("impuestos.concept_taxes")
     if got is None:
-        got = ConceptTaxes()
-        q_imp, q_ts, q_t, q_rs, q_r = (ctx.q(n) for n in ("Impuestos", "Traslados", "Traslado",
-                                                          "Retenciones", "Retencion"))
-        for c in ctx.doc.conceptos:
-            imp = first_child(c, q_imp)
-            tras: list[Tax] = []
-            rets: list[Tax] = []
-            if imp is not None:
-                for group in imp:
-                    tag = group.tag
-                    if tag == q_ts:
-                        tras = [_read_tax(t) for t in group if t.tag == q_t]
-                    elif tag == q_rs:
-                        rets = [_read_tax(r) for r in group if r.tag == q_r]
-                got.traslados.extend(tras)
-                got.retenciones.extend(rets)
-            got.conceptos.append((c, imp, tras, rets))
+        facts = ctx.conceptos
+        got = ConceptTaxes([(c.el, c.impuestos, c.traslados, c.retenciones) for c in facts.items],
+                           facts.traslados, facts.retenciones)
         ctx.cache["impuestos.concept_taxes"] = got
     return got  # type: ignore[return-value]
 
