@@ -94,13 +94,15 @@ def product_rounded(c: Decimal, dc: int, v: Decimal, dv: int, imp: Decimal, di: 
 
 
 def _check_importe(ctx: Context, code: str, el: etree._Element, cantidad: str | None, c: Decimal | None,
-                   valor: str | None, v: Decimal | None, importe: str | None = None) -> None:
-    """Importe (el's, or `importe` when the caller read it) within its limits."""
+                   valor: str | None, v: Decimal | None, importe: str | None = None,
+                   imp: Decimal | None = None) -> None:
+    """Importe (el's, or `importe` and its value `imp` when the caller read them) within its limits."""
     if importe is None:
         importe = el.get("Importe")
     if importe is None or c is None or v is None or cantidad is None or valor is None:
         return
-    imp = to_decimal(importe)
+    if imp is None:
+        imp = to_decimal(importe)
     if imp is None:
         return
     dc, dv, di = decimals_of(cantidad), decimals_of(valor), decimals_of(importe)
@@ -113,25 +115,22 @@ def _check_importe(ctx: Context, code: str, el: etree._Element, cantidad: str | 
                         f"(Cantidad {cantidad} × ValorUnitario {valor})")
 
 
-_IMPORTES = ("ValorUnitario", "Cantidad", "Importe", "Descuento")
-
-
 @rule("CFDI40166", "CFDI40167", "CFDI40168", "CFDI40169")
 def concepto_importes(ctx: Context) -> None:
     """ValorUnitario > 0 (I, E, N), Importe within its limits, Descuento's decimals and size."""
     positive = ctx.tipo in TIPOS_VALOR_UNITARIO_POSITIVO
-    for c in ctx.doc.conceptos:
-        valor, cantidad, importe, descuento = map(c.get, _IMPORTES)
-        v = to_decimal(valor)
+    for f in ctx.conceptos.items:
+        c = f.el
+        valor, v, importe, descuento = f.valor_text, f.valor, f.importe_text, f.descuento_text
         if positive and v is not None and v <= 0:
             ctx.fail("CFDI40166", c, "ValorUnitario", value=valor, expected="> 0",
                      detail=f"ValorUnitario {valor} debe ser mayor que cero en un comprobante de tipo {ctx.tipo}")
         if importe is not None:
-            _check_importe(ctx, "CFDI40167", c, cantidad, to_decimal(cantidad), valor, v, importe)
+            _check_importe(ctx, "CFDI40167", c, f.cantidad_text, f.cantidad, valor, v, importe, f.importe)
         if descuento is None:
             continue
-        d = to_decimal(descuento)
-        i = to_decimal(importe)
+        d = f.descuento
+        i = f.importe
         if d is None or i is None:
             continue
         dec_i = decimals_of(importe)
