@@ -70,18 +70,17 @@ def _sumas(ctx: Context) -> _Sumas:
     got = ctx.cache.get(_SUMAS_KEY)
     if got is None:
         got = _Sumas()
-        for c in ctx.doc.conceptos:
-            imp = to_decimal(c.get("Importe"))
+        for c in ctx.conceptos.items:
+            imp = c.importe
             if imp is None:
                 got.importe_valido = False
             else:
                 got.importe += imp
-            text = c.get("Descuento")
-            if text is not None:
+            if c.descuento_text is not None:
                 got.con_descuento += 1
                 if got.primer_descuento is None:
-                    got.primer_descuento = c
-                d = to_decimal(text)
+                    got.primer_descuento = c.el
+                d = c.descuento
                 if d is not None:
                     got.descuento += d
         ctx.cache[_SUMAS_KEY] = got
