@@ -145,26 +145,17 @@ def concepto_importes(ctx: Context) -> None:
 
 
 # -- ObjetoImp ---------------------------------------------------------------------------------------
-def _has_first_child(el: etree._Element, tag: str) -> bool:
-    """Whether the first child element is `tag` (Impuestos comes first in a Concepto; faster than find)."""
-    for ch in el:
-        if isinstance(ch.tag, str):
-            return ch.tag == tag
-    return False
-
-
 @rule("CFDI40171", "CFDI40172")
 def objeto_imp_impuestos(ctx: Context) -> None:
     """ObjetoImp 02 needs the concepto's Impuestos node; 01, 03, 04 and 05 forbid it."""
-    tag = ctx.q("Impuestos")
-    for c in ctx.doc.conceptos:
-        objeto = c.get("ObjetoImp")
+    for f in ctx.conceptos.items:
+        c, objeto = f.el, f.objeto_imp
         if objeto in OBJETO_IMP_CON_IMPUESTOS:
-            if not _has_first_child(c, tag):
+            if not f.impuestos_first:
                 ctx.fail("CFDI40171", c, "ObjetoImp", value=objeto, expected="nodo Impuestos",
                          detail=f"ObjetoImp {objeto} exige el nodo Impuestos en el concepto y no existe")
         elif objeto in OBJETO_IMP_SIN_IMPUESTOS:
-            if _has_first_child(c, tag):
+            if f.impuestos_first:
                 ctx.fail("CFDI40172", c, "ObjetoImp", value=objeto, expected="sin nodo Impuestos",
                          detail=f"con ObjetoImp {objeto} el concepto no debe tener el nodo Impuestos")
 
@@ -267,11 +258,8 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
     cats = ctx.catalogs
     seen: dict[str, tuple[list[tuple[str, frozenset[str] | None]], bool, bool] | None] = {}
     q_cc = ctx.q("ComplementoConcepto")
-    q_imp = ctx.q("Impuestos")
-    q_ts = ctx.q("Traslados")
-    q_t = ctx.q("Traslado")
-    for c in ctx.doc.conceptos:
-        clave = c.get("ClaveProdServ")
+    for f in ctx.conceptos.items:
+        c, clave = f.el, f.clave
         if clave is None:
             continue
         if clave not in seen:
@@ -298,11 +286,12 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
                              detail=f"la ClaveProdServ {clave} exige el complemento {name!r} "
                                     f"({', '.join(sorted(namespaces))}) y el comprobante no lo incluye")
         if iva or ieps:
-            impuestos: set[str] = set()
-            imp = first_child(c, q_imp)
-            ts = first_child(imp, q_ts) if imp is not None else None
-            if ts is not None:
-                impuestos.update(t.get("Impuesto", "") for t in children_of(ts, q_t))
+            impuestos: set[str | None] = set()
+            if f.traslados_groups <= 1:  # the one Traslados group (Context.conceptos reads the last one)
+                impuestos.update(t.impuesto for t in f.traslados)
+            else:
+                ts = first_child(f.impuestos, ctx.q("Traslados"))
+                impuestos.update(t.get("Impuesto", "") for t in children_of(ts, ctx.q("Traslado")))
             missing = [f"{name} ({code})" for name, needed, code in
                        (("IVA", iva, IMPUESTO_IVA), ("IEPS", ieps, IMPUESTO_IEPS)) if needed and code not in impuestos]
             if missing:

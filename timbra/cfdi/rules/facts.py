@@ -18,7 +18,7 @@ from decimal import Decimal
 from lxml import etree
 
 from timbra.cfdi.amounts import to_decimal
-from timbra.cfdi.document import Document, first_child
+from timbra.cfdi.document import Document
 
 
 @dataclass(slots=True)
@@ -54,8 +54,8 @@ class Concepto:
     """One cfdi:Concepto: its attributes the rules read (text and, for amounts, Decimal) and its taxes."""
 
     __slots__ = ("el", "cantidad_text", "cantidad", "valor_text", "valor", "importe_text", "importe",
-                 "descuento_text", "descuento", "objeto_imp", "clave", "impuestos", "traslados", "retenciones",
-                 "traslados_groups")
+                 "descuento_text", "descuento", "objeto_imp", "clave", "impuestos", "impuestos_first", "traslados",
+                 "retenciones", "traslados_groups")
 
     def __init__(self, el: etree._Element, q_imp: str, q_ts: str, q_t: str, q_rs: str, q_r: str) -> None:
         self.el = el
@@ -70,7 +70,18 @@ class Concepto:
         self.descuento = to_decimal(descuento)
         self.objeto_imp = get("ObjetoImp")
         self.clave = get("ClaveProdServ")
-        self.impuestos = imp = first_child(el, q_imp)
+        # The first Impuestos child (as first_child finds it), and whether it is the first child element.
+        imp = None
+        first = True
+        for x in el:
+            tag = x.tag
+            if tag == q_imp:
+                imp = x
+                break
+            if isinstance(tag, str):
+                first = False
+        self.impuestos = imp
+        self.impuestos_first = imp is not None and first
         tras: list[Tax] = []
         rets: list[Tax] = []
         groups = 0
