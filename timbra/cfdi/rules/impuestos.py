@@ -19,7 +19,7 @@ times a 6-decimal TasaOCuota does not fit the default 28 digits).
 from __future__ import annotations
 
 import decimal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -124,25 +124,6 @@ def _tasa_admits(cats: Catalogs, today: str, uso: str, impuesto: str | None, fac
 _read_tax = read_tax
 
 
-@dataclass
-class ConceptTaxes:
-    # (Concepto, its Impuestos element or None, its Traslados, its Retenciones)
-    conceptos: list[tuple[etree._Element, etree._Element | None, list[Tax], list[Tax]]] = field(default_factory=list)
-    traslados: list[Tax] = field(default_factory=list)
-    retenciones: list[Tax] = field(default_factory=list)
-
-
-def concept_taxes(ctx: Context) -> ConceptTaxes:
-    """Every concepto's Traslados and Retenciones (read once per document: Context.conceptos)."""
-    got = ctx.cache.get("impuestos.concept_taxes")
-    if got is None:
-        facts = ctx.conceptos
-        got = ConceptTaxes([(c.el, c.impuestos, c.traslados, c.retenciones) for c in facts.items],
-                           facts.traslados, facts.retenciones)
-        ctx.cache["impuestos.concept_taxes"] = got
-    return got  # type: ignore[return-value]
-
-
 def _sum(values) -> Decimal:
     total = ZERO
     for v in values:
@@ -212,14 +193,15 @@ def check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_i
 
 @rule("CFDI40173")
 def concepto_impuestos_no_vacio(ctx: Context) -> None:
-    for _c, imp, tras, rets in concept_taxes(ctx).conceptos:
-        if imp is not None and not tras and not rets:
-            ctx.fail("CFDI40173", imp, detail="el nodo Impuestos del concepto no tiene Traslados ni Retenciones")
+    for f in ctx.conceptos.items:
+        if f.impuestos is not None and not f.traslados and not f.retenciones:
+            ctx.fail("CFDI40173", f.impuestos,
+                     detail="el nodo Impuestos del concepto no tiene Traslados ni Retenciones")
 
 
 @rule("CFDI40174", "CFDI40177", "CFDI40178", "CFDI40179", "CFDI40180")
 def concepto_traslados(ctx: Context) -> None:
-    for t in concept_taxes(ctx).traslados:
+    for t in ctx.conceptos.traslados:
         if t.base is not None and t.base <= 0:
             ctx.fail("CFDI40174", t.el, "Base", value=t.base_text, expected="> 0",
                      detail=f"la Base del traslado es {t.base_text}; debe ser mayor que cero")
@@ -240,7 +222,7 @@ def concepto_traslados(ctx: Context) -> None:
 
 @rule("CFDI40181", "CFDI40184", "CFDI40185", "CFDI40186")
 def concepto_retenciones(ctx: Context) -> None:
-    for r in concept_taxes(ctx).retenciones:
+    for r in ctx.conceptos.retenciones:
         if r.base is not None and r.base <= 0:
             ctx.fail("CFDI40181", r.el, "Base", value=r.base_text, expected="> 0",
                      detail=f"la Base de la retención es {r.base_text}; debe ser mayor que cero")
@@ -256,8 +238,8 @@ def concepto_retenciones(ctx: Context) -> None:
 @rule("CFDI140226", "CFDI140227")
 def objeto_imp_impuestos(ctx: Context) -> None:
     """ObjetoImp 06/08: only ISR (001) may appear; 07: no IVA (002), and an IEPS (003) Traslado is required."""
-    for c, _imp, tras, rets in concept_taxes(ctx).conceptos:
-        objeto = c.get("ObjetoImp")
+    for f in ctx.conceptos.items:
+        c, objeto, tras, rets = f.el, f.objeto_imp, f.traslados, f.retenciones
         if objeto in ("06", "08"):
             for kind, taxes in (("Traslado", tras), ("Retencion", rets)):
                 for t in taxes:
@@ -360,14 +342,14 @@ def impuestos_totales(ctx: Context) -> None:
 
 def _retenciones_sin_total(ctx: Context, s: Summary) -> bool:
     """CFDI40209's case: the conceptos retain, the summary has neither Retenciones nor the total."""
-    return (bool(concept_taxes(ctx).retenciones) and s.retenciones_node is None
+    return (bool(ctx.conceptos.retenciones) and s.retenciones_node is None
             and (s.impuestos is None or s.impuestos.get("TotalImpuestosRetenidos") is None))
 
 
 def _traslados_sin_total(ctx: Context, s: Summary) -> bool:
     """CFDI40212's case: a concepto has a Tasa/Cuota traslado and TotalImpuestosTrasladados is missing."""
     return ((s.impuestos is None or s.impuestos.get("TotalImpuestosTrasladados") is None)
-            and any(t.factor != EXENTO for t in concept_taxes(ctx).traslados))
+            and any(t.factor != EXENTO for t in ctx.conceptos.traslados))
 
 
 @rule("CFDI40206", "CFDI40209", "CFDI40212")
@@ -417,7 +399,7 @@ def impuestos_sin_repetir(ctx: Context) -> None:
 def retenciones_por_impuesto(ctx: Context) -> None:
     s = summary(ctx)
     groups: dict[str | None, Decimal] = {}
-    for r in concept_taxes(ctx).retenciones:
+    for r in ctx.conceptos.retenciones:
         if r.importe is not None:
             groups[r.impuesto] = _D.add(groups.get(r.impuesto, ZERO), r.importe)
         else:
@@ -446,7 +428,7 @@ def retenciones_por_impuesto(ctx: Context) -> None:
 @rule("CFDI40213", "CFDI40215", "CFDI40216", "CFDI40219", "CFDI40221")
 def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
     s = summary(ctx)
-    conceptos = concept_taxes(ctx).traslados
+    conceptos = ctx.conceptos.traslados
     # key -> [sum of Base, sum of Importe]
     groups: dict[tuple, list[Decimal]] = {}
     for t in conceptos:
