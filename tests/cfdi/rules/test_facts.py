@@ -66,3 +66,25 @@ def test_several_traslados_groups_and_no_impuestos(make_xml):
     c1, c2, _ = context(make_xml(mutate, seal=False)).conceptos.items
     assert c1.traslados_groups == 2 and [t.impuesto for t in c1.traslados] == ["003"]  # the last group
     assert c2.impuestos is None and not c2.impuestos_first and c2.traslados == [] and c2.traslados_groups == 0
+
+
+def test_totales_as_written_and_read(make_xml):
+    def mutate(r):
+        r.set("Total", "x1")
+        r.set("Descuento", "0.00")
+
+    t = context(make_xml(mutate, seal=False)).totales
+    assert (t.subtotal_text, t.subtotal) == ("18191.68", Decimal("18191.68"))
+    assert (t.total_text, t.total) == ("x1", None)  # unreadable: None next to its text
+    assert (t.descuento_text, t.descuento) == ("0.00", Decimal(0))
+    assert (t.trasladados_text, t.trasladados) == ("2910.67", Decimal("2910.67"))
+    assert (t.retenidos_text, t.retenidos) == (None, None)
+
+
+def test_totales_without_impuestos(make_xml):
+    def mutate(r):
+        r.remove(node(r, "cfdi:Impuestos"))
+
+    t = context(make_xml(mutate, seal=False)).totales
+    assert (t.trasladados_text, t.trasladados, t.retenidos_text, t.retenidos) == (None, None, None, None)
+    assert t.descuento_text is None

@@ -38,7 +38,7 @@ from lxml import etree
 from timbra.cfdi.amounts import decimals_of as decimals_of
 from timbra.cfdi.amounts import to_decimal as to_decimal
 from timbra.cfdi.document import Document, cached, path_of
-from timbra.cfdi.rules.facts import Conceptos
+from timbra.cfdi.rules.facts import Conceptos, Totales
 from timbra.codes import finding
 from timbra.errors import Finding, NotEvaluated
 from timbra.sat.catalogs import Catalogs
@@ -153,6 +153,11 @@ class Context:
     def conceptos(self) -> Conceptos:
         """Each Concepto's amounts and taxes, read once for every rule (facts.py)."""
         return Conceptos(self.doc)
+
+    @cached
+    def totales(self) -> Totales:
+        """The Comprobante's SubTotal, Descuento and Total and its Impuestos' totals, read once (facts.py)."""
+        return Totales(self.doc)
 
     @cached
     def complement_namespaces(self) -> set[str]:

@@ -109,3 +109,28 @@ class Conceptos:
         self.items = [Concepto(c, q_imp, q_ts, q_t, q_rs, q_r) for c in doc.conceptos]
         self.traslados = [t for c in self.items for t in c.traslados]
         self.retenciones = [r for c in self.items for r in c.retenciones]
+
+
+class Totales:
+    """The Comprobante's amounts (SubTotal, Descuento, Total) and its Impuestos' totals, each read once: several
+    rules compare them. Texts as written (None when absent), values as read (None when not a number)."""
+
+    __slots__ = ("subtotal_text", "subtotal", "descuento_text", "descuento", "total_text", "total",
+                 "trasladados_text", "trasladados", "retenidos_text", "retenidos")
+
+    def __init__(self, doc: Document) -> None:
+        get = doc.root.get
+        self.subtotal_text = text = get("SubTotal")
+        self.subtotal = to_decimal(text)
+        self.descuento_text = text = get("Descuento")
+        self.descuento = to_decimal(text)
+        self.total_text = text = get("Total")
+        self.total = to_decimal(text)
+        imp = doc.impuestos
+        if imp is None:
+            self.trasladados_text = self.trasladados = self.retenidos_text = self.retenidos = None
+        else:
+            self.trasladados_text = text = imp.get("TotalImpuestosTrasladados")
+            self.trasladados = to_decimal(text)
+            self.retenidos_text = text = imp.get("TotalImpuestosRetenidos")
+            self.retenidos = to_decimal(text)
