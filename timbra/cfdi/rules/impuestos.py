@@ -314,8 +314,9 @@ def impuestos_decimales(ctx: Context) -> None:
             ctx.fail(code, el, attr, value=text, expected=f"hasta {n} decimales",
                      detail=f"{attr} {text} tiene {decimals_of(text)} decimales; la moneda {ctx.moneda} admite {n}")
 
-    check("CFDI40202", s.impuestos, "TotalImpuestosRetenidos", s.impuestos.get("TotalImpuestosRetenidos"))
-    check("CFDI40204", s.impuestos, "TotalImpuestosTrasladados", s.impuestos.get("TotalImpuestosTrasladados"))
+    totales = ctx.totales
+    check("CFDI40202", s.impuestos, "TotalImpuestosRetenidos", totales.retenidos_text)
+    check("CFDI40204", s.impuestos, "TotalImpuestosTrasladados", totales.trasladados_text)
     for r in s.retenciones:
         check("CFDI40210", r.el, "Importe", r.importe_text)
     for t in s.traslados:
@@ -328,10 +329,10 @@ def impuestos_totales(ctx: Context) -> None:
     s = summary(ctx)
     if s.impuestos is None:
         return
-    for code, attr, children, child in (("CFDI40203", "TotalImpuestosRetenidos", s.retenciones, "Retencion"),
-                                         ("CFDI40205", "TotalImpuestosTrasladados", s.traslados, "Traslado")):
-        text = s.impuestos.get(attr)
-        total = to_decimal(text)
+    t = ctx.totales
+    for code, attr, text, total, children, child in (
+            ("CFDI40203", "TotalImpuestosRetenidos", t.retenidos_text, t.retenidos, s.retenciones, "Retencion"),
+            ("CFDI40205", "TotalImpuestosTrasladados", t.trasladados_text, t.trasladados, s.traslados, "Traslado")):
         if total is None:
             continue
         expected = _sum(c.importe for c in children if c.importe is not None)
@@ -343,19 +344,19 @@ def impuestos_totales(ctx: Context) -> None:
 def _retenciones_sin_total(ctx: Context, s: Summary) -> bool:
     """CFDI40209's case: the conceptos retain, the summary has neither Retenciones nor the total."""
     return (bool(ctx.conceptos.retenciones) and s.retenciones_node is None
-            and (s.impuestos is None or s.impuestos.get("TotalImpuestosRetenidos") is None))
+            and ctx.totales.retenidos_text is None)
 
 
 def _traslados_sin_total(ctx: Context, s: Summary) -> bool:
     """CFDI40212's case: a concepto has a Tasa/Cuota traslado and TotalImpuestosTrasladados is missing."""
-    return ((s.impuestos is None or s.impuestos.get("TotalImpuestosTrasladados") is None)
+    return (ctx.totales.trasladados_text is None
             and any(t.factor != EXENTO for t in ctx.conceptos.traslados))
 
 
 @rule("CFDI40206", "CFDI40209", "CFDI40212")
 def impuestos_totales_requeridos(ctx: Context) -> None:
     s = summary(ctx)
-    if s.retenciones_node is not None and s.impuestos.get("TotalImpuestosRetenidos") is None:
+    if s.retenciones_node is not None and ctx.totales.retenidos_text is None:
         ctx.fail("CFDI40206", s.impuestos, "TotalImpuestosRetenidos",
                  detail="el comprobante tiene Retenciones pero no el atributo TotalImpuestosRetenidos")
     elif _retenciones_sin_total(ctx, s):
