@@ -38,6 +38,7 @@ from lxml import etree
 from timbra.cfdi.amounts import decimals_of as decimals_of
 from timbra.cfdi.amounts import to_decimal as to_decimal
 from timbra.cfdi.document import Document, cached, path_of
+from timbra.cfdi.rules.facts import Conceptos, Totales
 from timbra.codes import finding
 from timbra.errors import Finding, NotEvaluated
 from timbra.sat.catalogs import Catalogs
@@ -147,6 +148,16 @@ class Context:
         """Decimals of the Moneda per c_Moneda (2 when the Moneda is unknown; CFDI40113 reports it)."""
         d = self.catalogs.moneda_decimals(self.moneda)
         return 2 if d is None else d
+
+    @cached
+    def conceptos(self) -> Conceptos:
+        """Each Concepto's amounts and taxes, read once for every rule (facts.py)."""
+        return Conceptos(self.doc)
+
+    @cached
+    def totales(self) -> Totales:
+        """The Comprobante's SubTotal, Descuento and Total and its Impuestos' totals, read once (facts.py)."""
+        return Totales(self.doc)
 
     @cached
     def complement_namespaces(self) -> set[str]:

@@ -70,18 +70,17 @@ def _sumas(ctx: Context) -> _Sumas:
     got = ctx.cache.get(_SUMAS_KEY)
     if got is None:
         got = _Sumas()
-        for c in ctx.doc.conceptos:
-            imp = to_decimal(c.get("Importe"))
+        for c in ctx.conceptos.items:
+            imp = c.importe
             if imp is None:
                 got.importe_valido = False
             else:
                 got.importe += imp
-            text = c.get("Descuento")
-            if text is not None:
+            if c.descuento_text is not None:
                 got.con_descuento += 1
                 if got.primer_descuento is None:
-                    got.primer_descuento = c
-                d = to_decimal(text)
+                    got.primer_descuento = c.el
+                d = c.descuento
                 if d is not None:
                     got.descuento += d
         ctx.cache[_SUMAS_KEY] = got
@@ -140,14 +139,15 @@ def decimales_moneda(ctx: Context) -> None:
         return
     allowed = ctx.currency_decimals
     root = ctx.root
-    for code, attr in (("CFDI40107", "SubTotal"), ("CFDI40112", "Descuento")):
-        text = root.get(attr)
+    t = ctx.totales
+    for code, attr, text, value in (("CFDI40107", "SubTotal", t.subtotal_text, t.subtotal),
+                                    ("CFDI40112", "Descuento", t.descuento_text, t.descuento)):
         if text is None:
             continue
         n = decimals_of(text)
         if n <= allowed:
             continue
-        if attr == "SubTotal" and ctx.tipo in _TIPOS_SUBTOTAL_CERO and to_decimal(text) == ZERO:
+        if attr == "SubTotal" and ctx.tipo in _TIPOS_SUBTOTAL_CERO and value == ZERO:
             continue
         ctx.fail(code, root, attr, value=text, expected=f"hasta {allowed} decimales",
                  detail=f"{attr} {text} tiene {n} decimales y la moneda {ctx.moneda} admite {allowed}")
@@ -156,8 +156,7 @@ def decimales_moneda(ctx: Context) -> None:
 @rule("CFDI40108", "CFDI40109")
 def subtotal(ctx: Context) -> None:
     root = ctx.root
-    text = root.get("SubTotal")
-    value = to_decimal(text)
+    text, value = ctx.totales.subtotal_text, ctx.totales.subtotal
     if value is None:
         return
     tipo = ctx.tipo
@@ -182,14 +181,13 @@ def subtotal(ctx: Context) -> None:
 @rule("CFDI40110")
 def descuento_menor_subtotal(ctx: Context) -> None:
     root = ctx.root
-    text = root.get("Descuento")
-    descuento = to_decimal(text)
-    sub = to_decimal(root.get("SubTotal"))
+    t = ctx.totales
+    text, descuento, sub = t.descuento_text, t.descuento, t.subtotal
     if descuento is None or sub is None:
         return
     if descuento > sub:
         ctx.fail("CFDI40110", root, "Descuento", value=text, expected=f"<= {sub}",
-                 detail=f"el Descuento {text} es mayor que el SubTotal {root.get('SubTotal')}")
+                 detail=f"el Descuento {text} es mayor que el SubTotal {t.subtotal_text}")
 
 
 @rule("CFDI40111")
@@ -197,7 +195,7 @@ def descuento_conceptos(ctx: Context) -> None:
     """In I, E and N the Comprobante's Descuento exists exactly when some concepto has one, and equals
     the rounded sum of theirs; in T and P neither the conceptos nor the Comprobante carry one."""
     root = ctx.root
-    text = root.get("Descuento")
+    text = ctx.totales.descuento_text
     s = _sumas(ctx)
     tipo = ctx.tipo
     if tipo in _TIPOS_SUBTOTAL_CERO:
@@ -223,7 +221,7 @@ def descuento_conceptos(ctx: Context) -> None:
                  detail=f"{s.con_descuento} concepto(s) incluyen Descuento: el comprobante debe registrar "
                         f"Descuento {expected}, la suma de los descuentos de los conceptos")
         return
-    value = to_decimal(text)
+    value = ctx.totales.descuento
     if value is not None and value != expected:
         ctx.fail("CFDI40111", root, "Descuento", value=text, expected=str(expected),
                  detail=f"Descuento {text} no es igual a {expected}, la suma de los Descuento de los "
@@ -273,17 +271,13 @@ def total(ctx: Context) -> None:
     """Total = SubTotal - Descuento + TotalImpuestosTrasladados - TotalImpuestosRetenidos, plus the
     implocal complement's TotaldeTraslados - TotaldeRetenciones, rounded to the Moneda's decimals."""
     root = ctx.root
-    text = root.get("Total")
-    value = to_decimal(text)
-    sub = to_decimal(root.get("SubTotal"))
+    t = ctx.totales
+    text, value, sub = t.total_text, t.total, t.subtotal
     if value is None or sub is None:
         return
-    descuento = to_decimal(root.get("Descuento")) or ZERO
-    imp = ctx.doc.impuestos
-    trasladados = retenidos = ZERO
-    if imp is not None:
-        trasladados = to_decimal(imp.get("TotalImpuestosTrasladados")) or ZERO
-        retenidos = to_decimal(imp.get("TotalImpuestosRetenidos")) or ZERO
+    descuento = t.descuento or ZERO
+    trasladados = t.trasladados or ZERO
+    retenidos = t.retenidos or ZERO
     expected = sub - descuento + trasladados - retenidos
     locales = _impuestos_locales(ctx)
     if locales is not None:
@@ -395,7 +389,7 @@ def confirmacion(ctx: Context) -> None:
     The limit is compared with the Total in pesos (Total x TipoCambio when there is a TipoCambio)."""
     root = ctx.root
     tipo = ctx.catalogs.tipo_comprobante(ctx.tipo)
-    total_value = to_decimal(root.get("Total"))
+    total_value = ctx.totales.total
     if tipo is None or total_value is None:
         return
     maximo = to_decimal(str(tipo.get("valor_maximo") or ""))
@@ -407,7 +401,7 @@ def confirmacion(ctx: Context) -> None:
     if en_pesos > maximo:
         if conf is None:
             pesos = "" if en_pesos == total_value else f" ({en_pesos} MXN)"
-            ctx.fail("CFDI40120", root, "Total", value=root.get("Total"), expected=f"<= {maximo} o Confirmacion",
+            ctx.fail("CFDI40120", root, "Total", value=ctx.totales.total_text, expected=f"<= {maximo} o Confirmacion",
                      detail=f"el Total{pesos} supera el valor máximo {maximo} del TipoDeComprobante "
                             f"{ctx.tipo}: se requiere una clave de Confirmacion del PAC")
         return

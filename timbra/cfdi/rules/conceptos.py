@@ -94,13 +94,15 @@ def product_rounded(c: Decimal, dc: int, v: Decimal, dv: int, imp: Decimal, di: 
 
 
 def _check_importe(ctx: Context, code: str, el: etree._Element, cantidad: str | None, c: Decimal | None,
-                   valor: str | None, v: Decimal | None, importe: str | None = None) -> None:
-    """Importe (el's, or `importe` when the caller read it) within its limits."""
+                   valor: str | None, v: Decimal | None, importe: str | None = None,
+                   imp: Decimal | None = None) -> None:
+    """Importe (el's, or `importe` and its value `imp` when the caller read them) within its limits."""
     if importe is None:
         importe = el.get("Importe")
     if importe is None or c is None or v is None or cantidad is None or valor is None:
         return
-    imp = to_decimal(importe)
+    if imp is None:
+        imp = to_decimal(importe)
     if imp is None:
         return
     dc, dv, di = decimals_of(cantidad), decimals_of(valor), decimals_of(importe)
@@ -113,25 +115,22 @@ def _check_importe(ctx: Context, code: str, el: etree._Element, cantidad: str | 
                         f"(Cantidad {cantidad} × ValorUnitario {valor})")
 
 
-_IMPORTES = ("ValorUnitario", "Cantidad", "Importe", "Descuento")
-
-
 @rule("CFDI40166", "CFDI40167", "CFDI40168", "CFDI40169")
 def concepto_importes(ctx: Context) -> None:
     """ValorUnitario > 0 (I, E, N), Importe within its limits, Descuento's decimals and size."""
     positive = ctx.tipo in TIPOS_VALOR_UNITARIO_POSITIVO
-    for c in ctx.doc.conceptos:
-        valor, cantidad, importe, descuento = map(c.get, _IMPORTES)
-        v = to_decimal(valor)
+    for f in ctx.conceptos.items:
+        c = f.el
+        valor, v, importe, descuento = f.valor_text, f.valor, f.importe_text, f.descuento_text
         if positive and v is not None and v <= 0:
             ctx.fail("CFDI40166", c, "ValorUnitario", value=valor, expected="> 0",
                      detail=f"ValorUnitario {valor} debe ser mayor que cero en un comprobante de tipo {ctx.tipo}")
         if importe is not None:
-            _check_importe(ctx, "CFDI40167", c, cantidad, to_decimal(cantidad), valor, v, importe)
+            _check_importe(ctx, "CFDI40167", c, f.cantidad_text, f.cantidad, valor, v, importe, f.importe)
         if descuento is None:
             continue
-        d = to_decimal(descuento)
-        i = to_decimal(importe)
+        d = f.descuento
+        i = f.importe
         if d is None or i is None:
             continue
         dec_i = decimals_of(importe)
@@ -146,26 +145,17 @@ def concepto_importes(ctx: Context) -> None:
 
 
 # -- ObjetoImp ---------------------------------------------------------------------------------------
-def _has_first_child(el: etree._Element, tag: str) -> bool:
-    """Whether the first child element is `tag` (Impuestos comes first in a Concepto; faster than find)."""
-    for ch in el:
-        if isinstance(ch.tag, str):
-            return ch.tag == tag
-    return False
-
-
 @rule("CFDI40171", "CFDI40172")
 def objeto_imp_impuestos(ctx: Context) -> None:
     """ObjetoImp 02 needs the concepto's Impuestos node; 01, 03, 04 and 05 forbid it."""
-    tag = ctx.q("Impuestos")
-    for c in ctx.doc.conceptos:
-        objeto = c.get("ObjetoImp")
+    for f in ctx.conceptos.items:
+        c, objeto = f.el, f.objeto_imp
         if objeto in OBJETO_IMP_CON_IMPUESTOS:
-            if not _has_first_child(c, tag):
+            if not f.impuestos_first:
                 ctx.fail("CFDI40171", c, "ObjetoImp", value=objeto, expected="nodo Impuestos",
                          detail=f"ObjetoImp {objeto} exige el nodo Impuestos en el concepto y no existe")
         elif objeto in OBJETO_IMP_SIN_IMPUESTOS:
-            if _has_first_child(c, tag):
+            if f.impuestos_first:
                 ctx.fail("CFDI40172", c, "ObjetoImp", value=objeto, expected="sin nodo Impuestos",
                          detail=f"con ObjetoImp {objeto} el concepto no debe tener el nodo Impuestos")
 
@@ -268,11 +258,8 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
     cats = ctx.catalogs
     seen: dict[str, tuple[list[tuple[str, frozenset[str] | None]], bool, bool] | None] = {}
     q_cc = ctx.q("ComplementoConcepto")
-    q_imp = ctx.q("Impuestos")
-    q_ts = ctx.q("Traslados")
-    q_t = ctx.q("Traslado")
-    for c in ctx.doc.conceptos:
-        clave = c.get("ClaveProdServ")
+    for f in ctx.conceptos.items:
+        c, clave = f.el, f.clave
         if clave is None:
             continue
         if clave not in seen:
@@ -299,11 +286,12 @@ def clave_prod_serv_requisitos(ctx: Context) -> None:
                              detail=f"la ClaveProdServ {clave} exige el complemento {name!r} "
                                     f"({', '.join(sorted(namespaces))}) y el comprobante no lo incluye")
         if iva or ieps:
-            impuestos: set[str] = set()
-            imp = first_child(c, q_imp)
-            ts = first_child(imp, q_ts) if imp is not None else None
-            if ts is not None:
-                impuestos.update(t.get("Impuesto", "") for t in children_of(ts, q_t))
+            impuestos: set[str | None] = set()
+            if f.traslados_groups <= 1:  # the one Traslados group (Context.conceptos reads the last one)
+                impuestos.update(t.impuesto for t in f.traslados)
+            else:
+                ts = first_child(f.impuestos, ctx.q("Traslados"))
+                impuestos.update(t.get("Impuesto", "") for t in children_of(ts, ctx.q("Traslado")))
             missing = [f"{name} ({code})" for name, needed, code in
                        (("IVA", iva, IMPUESTO_IVA), ("IEPS", ieps, IMPUESTO_IEPS)) if needed and code not in impuestos]
             if missing:

@@ -19,7 +19,7 @@ times a 6-decimal TasaOCuota does not fit the default 28 digits).
 from __future__ import annotations
 
 import decimal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -28,6 +28,7 @@ from lxml import etree
 from timbra.cfdi.amounts import quantum, round_half_up
 from timbra.cfdi.document import COMERCIO_EXTERIOR, children_of, first_child
 from timbra.cfdi.rules import Context, decimals_of, rule, to_decimal
+from timbra.cfdi.rules.facts import Tax, read_tax
 from timbra.sat.catalogs import Catalogs
 
 _D = decimal.Context(prec=60, rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
@@ -119,66 +120,8 @@ def _tasa_admits(cats: Catalogs, today: str, uso: str, impuesto: str | None, fac
 
 # -- the taxes of the conceptos, read once per document ---------------------------------------------
 
-@dataclass(slots=True)
-class Tax:
-    el: etree._Element
-    impuesto: str | None
-    factor: str | None
-    tasa_text: str | None
-    tasa: Decimal | None
-    base_text: str | None
-    base: Decimal | None
-    importe_text: str | None
-    importe: Decimal | None
-
-
-def _read_tax(el: etree._Element, suffix: str = "") -> Tax:
-    """A Traslado or Retencion; `suffix` reads a complement's twin (Pagos 2.0: TrasladoDR's BaseDR, ...)."""
-    names = _TAX_NAMES.get(suffix)
-    if names is None:
-        names = _TAX_NAMES[suffix] = tuple(f"{n}{suffix}" for n in ("Impuesto", "TipoFactor", "TasaOCuota", "Base",
-                                                                       "Importe"))
-    impuesto, factor, tasa_text, base_text, importe_text = map(el.get, names)
-    return Tax(el, impuesto, factor, tasa_text, to_decimal(tasa_text),
-               base_text, to_decimal(base_text), importe_text, to_decimal(importe_text))
-
-
-_TAX_NAMES: dict[str, tuple[str, ...]] = {}
-
-
-@dataclass
-class ConceptTaxes:
-    # (Concepto, its Impuestos element or None, its Traslados, its Retenciones)
-    conceptos: list[tuple[etree._Element, etree._Element | None, list[Tax], list[Tax]]] = field(default_factory=list)
-    traslados: list[Tax] = field(default_factory=list)
-    retenciones: list[Tax] = field(default_factory=list)
-
-
-def concept_taxes(ctx: Context) -> ConceptTaxes:
-    """Every concepto's Traslados and Retenciones, read once per document.
-
-    Plain child loops instead of find(): ~4x faster on a 300-concepto invoice."""
-    got = ctx.cache.get("impuestos.concept_taxes")
-    if got is None:
-        got = ConceptTaxes()
-        q_imp, q_ts, q_t, q_rs, q_r = (ctx.q(n) for n in ("Impuestos", "Traslados", "Traslado",
-                                                          "Retenciones", "Retencion"))
-        for c in ctx.doc.conceptos:
-            imp = first_child(c, q_imp)
-            tras: list[Tax] = []
-            rets: list[Tax] = []
-            if imp is not None:
-                for group in imp:
-                    tag = group.tag
-                    if tag == q_ts:
-                        tras = [_read_tax(t) for t in group if t.tag == q_t]
-                    elif tag == q_rs:
-                        rets = [_read_tax(r) for r in group if r.tag == q_r]
-                got.traslados.extend(tras)
-                got.retenciones.extend(rets)
-            got.conceptos.append((c, imp, tras, rets))
-        ctx.cache["impuestos.concept_taxes"] = got
-    return got  # type: ignore[return-value]
+# The taxes are read once per document for every rule (facts.py); the names stay here for the complements.
+_read_tax = read_tax
 
 
 def _sum(values) -> Decimal:
@@ -250,14 +193,15 @@ def check_rate_and_amount(ctx: Context, t: Tax, uso: str, code_tasa: str, code_i
 
 @rule("CFDI40173")
 def concepto_impuestos_no_vacio(ctx: Context) -> None:
-    for _c, imp, tras, rets in concept_taxes(ctx).conceptos:
-        if imp is not None and not tras and not rets:
-            ctx.fail("CFDI40173", imp, detail="el nodo Impuestos del concepto no tiene Traslados ni Retenciones")
+    for f in ctx.conceptos.items:
+        if f.impuestos is not None and not f.traslados and not f.retenciones:
+            ctx.fail("CFDI40173", f.impuestos,
+                     detail="el nodo Impuestos del concepto no tiene Traslados ni Retenciones")
 
 
 @rule("CFDI40174", "CFDI40177", "CFDI40178", "CFDI40179", "CFDI40180")
 def concepto_traslados(ctx: Context) -> None:
-    for t in concept_taxes(ctx).traslados:
+    for t in ctx.conceptos.traslados:
         if t.base is not None and t.base <= 0:
             ctx.fail("CFDI40174", t.el, "Base", value=t.base_text, expected="> 0",
                      detail=f"la Base del traslado es {t.base_text}; debe ser mayor que cero")
@@ -278,7 +222,7 @@ def concepto_traslados(ctx: Context) -> None:
 
 @rule("CFDI40181", "CFDI40184", "CFDI40185", "CFDI40186")
 def concepto_retenciones(ctx: Context) -> None:
-    for r in concept_taxes(ctx).retenciones:
+    for r in ctx.conceptos.retenciones:
         if r.base is not None and r.base <= 0:
             ctx.fail("CFDI40181", r.el, "Base", value=r.base_text, expected="> 0",
                      detail=f"la Base de la retención es {r.base_text}; debe ser mayor que cero")
@@ -294,8 +238,8 @@ def concepto_retenciones(ctx: Context) -> None:
 @rule("CFDI140226", "CFDI140227")
 def objeto_imp_impuestos(ctx: Context) -> None:
     """ObjetoImp 06/08: only ISR (001) may appear; 07: no IVA (002), and an IEPS (003) Traslado is required."""
-    for c, _imp, tras, rets in concept_taxes(ctx).conceptos:
-        objeto = c.get("ObjetoImp")
+    for f in ctx.conceptos.items:
+        c, objeto, tras, rets = f.el, f.objeto_imp, f.traslados, f.retenciones
         if objeto in ("06", "08"):
             for kind, taxes in (("Traslado", tras), ("Retencion", rets)):
                 for t in taxes:
@@ -370,8 +314,9 @@ def impuestos_decimales(ctx: Context) -> None:
             ctx.fail(code, el, attr, value=text, expected=f"hasta {n} decimales",
                      detail=f"{attr} {text} tiene {decimals_of(text)} decimales; la moneda {ctx.moneda} admite {n}")
 
-    check("CFDI40202", s.impuestos, "TotalImpuestosRetenidos", s.impuestos.get("TotalImpuestosRetenidos"))
-    check("CFDI40204", s.impuestos, "TotalImpuestosTrasladados", s.impuestos.get("TotalImpuestosTrasladados"))
+    totales = ctx.totales
+    check("CFDI40202", s.impuestos, "TotalImpuestosRetenidos", totales.retenidos_text)
+    check("CFDI40204", s.impuestos, "TotalImpuestosTrasladados", totales.trasladados_text)
     for r in s.retenciones:
         check("CFDI40210", r.el, "Importe", r.importe_text)
     for t in s.traslados:
@@ -384,10 +329,10 @@ def impuestos_totales(ctx: Context) -> None:
     s = summary(ctx)
     if s.impuestos is None:
         return
-    for code, attr, children, child in (("CFDI40203", "TotalImpuestosRetenidos", s.retenciones, "Retencion"),
-                                         ("CFDI40205", "TotalImpuestosTrasladados", s.traslados, "Traslado")):
-        text = s.impuestos.get(attr)
-        total = to_decimal(text)
+    t = ctx.totales
+    for code, attr, text, total, children, child in (
+            ("CFDI40203", "TotalImpuestosRetenidos", t.retenidos_text, t.retenidos, s.retenciones, "Retencion"),
+            ("CFDI40205", "TotalImpuestosTrasladados", t.trasladados_text, t.trasladados, s.traslados, "Traslado")):
         if total is None:
             continue
         expected = _sum(c.importe for c in children if c.importe is not None)
@@ -398,20 +343,20 @@ def impuestos_totales(ctx: Context) -> None:
 
 def _retenciones_sin_total(ctx: Context, s: Summary) -> bool:
     """CFDI40209's case: the conceptos retain, the summary has neither Retenciones nor the total."""
-    return (bool(concept_taxes(ctx).retenciones) and s.retenciones_node is None
-            and (s.impuestos is None or s.impuestos.get("TotalImpuestosRetenidos") is None))
+    return (bool(ctx.conceptos.retenciones) and s.retenciones_node is None
+            and ctx.totales.retenidos_text is None)
 
 
 def _traslados_sin_total(ctx: Context, s: Summary) -> bool:
     """CFDI40212's case: a concepto has a Tasa/Cuota traslado and TotalImpuestosTrasladados is missing."""
-    return ((s.impuestos is None or s.impuestos.get("TotalImpuestosTrasladados") is None)
-            and any(t.factor != EXENTO for t in concept_taxes(ctx).traslados))
+    return (ctx.totales.trasladados_text is None
+            and any(t.factor != EXENTO for t in ctx.conceptos.traslados))
 
 
 @rule("CFDI40206", "CFDI40209", "CFDI40212")
 def impuestos_totales_requeridos(ctx: Context) -> None:
     s = summary(ctx)
-    if s.retenciones_node is not None and s.impuestos.get("TotalImpuestosRetenidos") is None:
+    if s.retenciones_node is not None and ctx.totales.retenidos_text is None:
         ctx.fail("CFDI40206", s.impuestos, "TotalImpuestosRetenidos",
                  detail="el comprobante tiene Retenciones pero no el atributo TotalImpuestosRetenidos")
     elif _retenciones_sin_total(ctx, s):
@@ -455,7 +400,7 @@ def impuestos_sin_repetir(ctx: Context) -> None:
 def retenciones_por_impuesto(ctx: Context) -> None:
     s = summary(ctx)
     groups: dict[str | None, Decimal] = {}
-    for r in concept_taxes(ctx).retenciones:
+    for r in ctx.conceptos.retenciones:
         if r.importe is not None:
             groups[r.impuesto] = _D.add(groups.get(r.impuesto, ZERO), r.importe)
         else:
@@ -484,7 +429,7 @@ def retenciones_por_impuesto(ctx: Context) -> None:
 @rule("CFDI40213", "CFDI40215", "CFDI40216", "CFDI40219", "CFDI40221")
 def traslados_por_impuesto_y_tasa(ctx: Context) -> None:
     s = summary(ctx)
-    conceptos = concept_taxes(ctx).traslados
+    conceptos = ctx.conceptos.traslados
     # key -> [sum of Base, sum of Importe]
     groups: dict[tuple, list[Decimal]] = {}
     for t in conceptos:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from lxml import etree
+
 from timbra.cfdi.document import COMERCIO_EXTERIOR
 from timbra.cfdi.rfc import (
     FISICA,
@@ -43,8 +45,12 @@ PUBLICO_EN_GENERAL = "PUBLICO EN GENERAL"
 REGIMEN_SIN_OBLIGACIONES = "616"
 
 
-def _rfc(receptor) -> str:
-    return collapse(receptor.get("Rfc") or "")
+def _rfc(ctx: Context, receptor: etree._Element) -> str:
+    """The Receptor's Rfc, collapsed; read once per document (most receptor rules ask for it)."""
+    got = ctx.cache.get("receptor.rfc")
+    if got is None:
+        got = ctx.cache["receptor.rfc"] = collapse(receptor.get("Rfc") or "")
+    return got  # type: ignore[return-value]
 
 
 def _personas(persona: str) -> str:
@@ -60,7 +66,7 @@ def publico_en_general(ctx: Context) -> None:
     nombre = rec.get("Nombre")
     if nombre is None or collapse(nombre) != PUBLICO_EN_GENERAL:
         return
-    rfc = _rfc(rec)
+    rfc = _rfc(ctx, rec)
     if rfc != RFC_GENERICO_NACIONAL:
         ctx.fail("CFDI40146", rec, "Rfc", value=rfc, expected=RFC_GENERICO_NACIONAL,
                  detail=f"el Nombre del receptor es \"{PUBLICO_EN_GENERAL}\" y el Rfc es {rfc}; "
@@ -73,7 +79,7 @@ def domicilio_fiscal_generico(ctx: Context) -> None:
     rec = ctx.doc.receptor
     if rec is None:
         return
-    rfc = _rfc(rec)
+    rfc = _rfc(ctx, rec)
     if rfc not in RFCS_GENERICOS:
         return
     domicilio = rec.get("DomicilioFiscalReceptor")
@@ -95,7 +101,7 @@ def residencia_fiscal(ctx: Context) -> None:
     rec = ctx.doc.receptor
     if rec is None:
         return
-    rfc = _rfc(rec)
+    rfc = _rfc(ctx, rec)
     residencia = rec.get("ResidenciaFiscal")
     if residencia is not None:
         residencia = collapse(residencia)
@@ -148,7 +154,7 @@ def num_reg_id_trib(ctx: Context) -> None:
     rec = ctx.doc.receptor
     if rec is None:
         return
-    rfc = _rfc(rec)
+    rfc = _rfc(ctx, rec)
     num = rec.get("NumRegIdTrib")
     if num is None:
         if rfc == RFC_GENERICO_EXTRANJERO and ctx.complement_namespaces & COMERCIO_EXTERIOR:
@@ -195,7 +201,7 @@ def regimen_fiscal_receptor_generico(ctx: Context) -> None:
     rec = ctx.doc.receptor
     if rec is None:
         return
-    rfc = _rfc(rec)
+    rfc = _rfc(ctx, rec)
     regimen = rec.get("RegimenFiscalReceptor")
     if rfc not in RFCS_GENERICOS or regimen is None:
         return
@@ -217,7 +223,7 @@ def receptor_en_padron(ctx: Context) -> None:
     rec = ctx.doc.receptor
     if rec is None or ctx.padron is None:
         return
-    rfc = _rfc(rec)
+    rfc = _rfc(ctx, rec)
     if rfc in RFCS_GENERICOS:
         return
     got = en_padron(ctx, rfc)
@@ -257,7 +263,7 @@ def num_reg_id_trib_inscrito(ctx: Context) -> None:
     if num is None:
         return
     num = collapse(num)
-    if RFC_GENERICO_NACIONAL in (num, _rfc(rec)):
+    if RFC_GENERICO_NACIONAL in (num, _rfc(ctx, rec)):
         return
     if padron.lookup(num) is not None:
         ctx.fail("CFDI40154", rec, "NumRegIdTrib", value=num,
@@ -293,7 +299,7 @@ def uso_cfdi(ctx: Context) -> None:
     row = ctx.catalogs.uso_cfdi(uso)
     if row is None:  # not in c_UsoCFDI (CFDI40160) or without the CFDI 4.0 columns
         return
-    rfc = _rfc(rec)
+    rfc = _rfc(ctx, rec)
     persona = persona_de_rfc(rfc)
     regimen = collapse(rec.get("RegimenFiscalReceptor") or "")
     regimenes_validos = ctx.catalogs.cfdi("c_RegimenFiscal")
