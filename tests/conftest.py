@@ -187,3 +187,19 @@ def db(db_url: str) -> Iterator[Database]:
     d = Database(db_url)
     yield d
     d.dispose()
+
+
+@pytest.fixture
+def verifies(monkeypatch) -> list[int]:
+    """Counts the RSA verifications of a Sello (Certificate.verify), still verifying."""
+    from timbra.cfdi.credentials import Certificate
+
+    calls: list[int] = []
+    real = Certificate.verify
+
+    def spy(self, signature, message):  # noqa: ANN001, ANN202
+        calls.append(1)
+        return real(self, signature, message)
+
+    monkeypatch.setattr(Certificate, "verify", spy)
+    return calls

@@ -71,20 +71,6 @@ def test_the_seal_is_a_true_one(csd, trust):
     assert verify_seal(parse(s.xml), trust=trust, fecha=None, now=NOW).findings == []
 
 
-@pytest.fixture
-def verifies(monkeypatch) -> list[int]:
-    """Counts the RSA verifications of a Sello."""
-    calls: list[int] = []
-    real = Certificate.verify
-
-    def spy(self, signature, message):  # noqa: ANN001, ANN202
-        calls.append(1)
-        return real(self, signature, message)
-
-    monkeypatch.setattr(Certificate, "verify", spy)
-    return calls
-
-
 def shown(findings) -> list[tuple]:
     return [(f.code, f.node, f.value, f.expected) for f in findings]
 

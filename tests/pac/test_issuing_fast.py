@@ -12,7 +12,6 @@ from sqlalchemy import event
 
 from tests.conftest import NOW
 from tests.pac.test_issuing import PASSWORD, body, env, independent_check  # noqa: F401 (env: a fixture)
-from timbra.cfdi.credentials import Certificate
 from timbra.cfdi.sample import sealed_sample
 from timbra.errors import TimbraError
 from timbra.pac import issuing
@@ -35,19 +34,6 @@ def prepared(monkeypatch) -> list[dict]:
         return real(self, who, data, idempotency_key, **kw)
 
     monkeypatch.setattr(StampService, "prepare", spy)
-    return calls
-
-
-@pytest.fixture
-def verifies(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    real = Certificate.verify
-
-    def spy(self, signature, message):  # noqa: ANN001, ANN202
-        calls.append(1)
-        return real(self, signature, message)
-
-    monkeypatch.setattr(Certificate, "verify", spy)
     return calls
 
 
