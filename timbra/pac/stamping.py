@@ -369,14 +369,11 @@ class StampService:
         earlier = self._earlier_from(facts, account_id, digest, idempotency_key)
         if earlier is not None:
             return earlier
-        by_sello = facts.by_sello if sello is not None else None
         with self.cpu:
-            return self._validate_and_sign(parsed, facts, by_sello, who, digest, idempotency_key, rfc, to_json,
-                                           known_seal)
+            return self._validate_and_sign(parsed, facts, who, digest, idempotency_key, rfc, to_json, known_seal)
 
-    def _validate_and_sign(self, parsed: Document | TimbraError, facts: repo.StampFacts,
-                           by_sello: tuple[str, int] | None, who: Principal, digest: str,
-                           idempotency_key: str | None, rfc: str, to_json: JsonPaths | None,
+    def _validate_and_sign(self, parsed: Document | TimbraError, facts: repo.StampFacts, who: Principal,
+                           digest: str, idempotency_key: str | None, rfc: str, to_json: JsonPaths | None,
                            known_seal: KnownSeal | None = None) -> StampResult | Signed:
         account_id = who.account_id
         # 2. pure validation
@@ -387,7 +384,7 @@ class StampService:
         if doc is not None and doc.emisor is not None and not any(f.code == "301" for f in findings):
             if not facts.rfc_held:  # first: a caller who may not stamp for the Emisor learns nothing more
                 raise error("T105", detail={"rfc": rfc})
-            stored = self._already_stamped(account_id, doc, findings, by_sello)
+            stored = self._already_stamped(account_id, doc, findings, facts.by_sello)  # None: no earlier stamp
             if stored is not None:
                 return stored
         if findings:

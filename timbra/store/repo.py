@@ -237,9 +237,9 @@ class StampFacts:
 
 
 _k = IdempotencyKey.__table__.c
-_r = AccountRfc.__table__.c
+_ar = AccountRfc.__table__.c
 _FACTS = select(
-    exists().where(_r.account_id == bindparam("b_account"), _r.rfc == bindparam("b_rfc")),
+    exists().where(_ar.account_id == bindparam("b_account"), _ar.rfc == bindparam("b_rfc")),
     _BY_DOCUMENT.scalar_subquery(),
     select(_c.uuid).where(_c.sello_digest == bindparam("b_sello")).scalar_subquery(),
     select(_c.account_id).where(_c.sello_digest == bindparam("b_sello")).scalar_subquery(),
@@ -562,7 +562,7 @@ def active_csd(s: Session, account_id: int, rfc: str):
 # columns that find the key of its active CSD in the vault's memory (None when it has none); the certificate
 # and the ciphertext are read (active_csd) only when the key is not there yet.
 # (Table columns, not the ORM's: a Core statement skips the ORM's execution, a third of this one's cost.)
-_ar, _ck = AccountRfc.__table__.c, CsdKey.__table__.c
+_ck = CsdKey.__table__.c
 _EMISOR_CSDS = (select(_ar.rfc, _ar.nombre, _ck.id, _ck.no_certificado, _ck.key_nonce, _ck.master_key_id,
                        _ck.valid_from, _ck.valid_to)
                 .select_from(AccountRfc.__table__.outerjoin(
@@ -570,7 +570,7 @@ _EMISOR_CSDS = (select(_ar.rfc, _ar.nombre, _ck.id, _ck.no_certificado, _ck.key_
                 .where(_ar.account_id == bindparam("b_account")).order_by(_ar.rfc))
 
 
-def emisor_csds(s: Session, account_id: int) -> list:
+def emisor_csds(s: Executor, account_id: int) -> list:
     """The account's RFCs with their registered names and their active CSDs (Rows: rfc, nombre, then
     active_csd's columns but the certificate and the ciphertext, None without an active CSD), in one
     statement."""
