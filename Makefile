@@ -21,12 +21,14 @@ manual: install
 run: install manual
 	TIMBRA_DATA_DIR=$${TIMBRA_DATA_DIR:-$(CURDIR)/data} $(BIN)/timbra serve
 
-# The README's test command (what CI runs): the linter, the layer contracts, then every test.
+# The README's test command (what CI runs): the linter, the layer contracts, then every test, one worker
+# process per core (at most 4; a test file's tests run in order in one worker: the browser tests share pages).
+PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadfile
 test: install manual
 	./scripts/services.sh
 	$(BIN)/ruff check timbra tests bench scripts
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 bench: install
 	$(BIN)/python bench/bench_stamp.py

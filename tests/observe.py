@@ -12,7 +12,8 @@ run alone or within the whole suite.
   findings; a test that provokes a crash on purpose says so with `@pytest.mark.rule_crash`.
 - When a run covered every test under OBSERVED_TESTS (no selection, no failure), it writes what it saw to
   build/observed-rules.json and fails if it saw less than docs/observed-rules.json, the committed evidence
-  the table is generated from (`make validations` regenerates both).
+  the table is generated from (`make validations` regenerates both). Under pytest-xdist (`make test`) each
+  worker hands what it saw to the controller, which checks the whole.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OBSERVED_TESTS = ROOT / "tests" / "cfdi"
 COMMITTED = ROOT / "docs" / "observed-rules.json"
 FRESH = ROOT / "build" / "observed-rules.json"
+PLUGIN = "timbra-observe"
 
 
 class Seen:
@@ -56,6 +58,8 @@ class RuleObserver:
         self.injected_item = False  # the current test is marked injected_catalog
         self.crashes: list[tuple[str, str]] = []
         self.deselected = False
+        self.ran: set[Path] = set()  # the test files pytest-xdist's workers collected
+        self.lost_worker = False
         self._complement_codes: dict[str, list[str]] | None = None
 
     @property
@@ -126,6 +130,12 @@ class RuleObserver:
                         pytrace=False)
 
     def pytest_sessionfinish(self, session, exitstatus) -> None:
+        if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: what it saw goes to the controller
+            session.config.workeroutput[PLUGIN] = {
+                "main": [sorted(self.main.reported), sorted(self.main.passed)],
+                "injected": [sorted(self.injected.reported), sorted(self.injected.passed)],
+                "ran": sorted({str(i.path) for i in session.items}), "deselected": self.deselected}
+            return
         if not self._covered_everything(session):
             return
         fresh = observation(self.main, self.injected)
@@ -138,16 +148,28 @@ class RuleObserver:
             self._lost = lost
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """pytest-xdist's controller: a worker's share of the observations (every worker collects every test
+        and runs some of them)."""
+        share = getattr(node, "workeroutput", {}).get(PLUGIN)
+        if share is None or error is not None:
+            self.lost_worker = True
+            return
+        for seen, (reported, passed) in ((self.main, share["main"]), (self.injected, share["injected"])):
+            seen.reported.update(reported)
+            seen.passed.update(passed)
+        self.ran.update(Path(p) for p in share["ran"])
+        self.deselected |= share["deselected"]
+
     def _covered_everything(self, session) -> bool:
-        if hasattr(session.config, "workerinput"):  # a pytest-xdist worker sees a share of the tests only
-            return False
         # make validations (TIMBRA_OBSERVE_UPDATE) writes what a failing run saw too; make stops before the table
         failed = session.testsfailed and not os.environ.get("TIMBRA_OBSERVE_UPDATE")
-        if self.deselected or failed or session.shouldfail or session.shouldstop:
+        if self.deselected or self.lost_worker or failed or session.shouldfail or session.shouldstop:
             return False
         if any("::" in str(a) for a in session.config.args):
             return False
-        ran = {Path(i.path) for i in session.items}
+        ran = {Path(i.path) for i in session.items} | self.ran
         wanted = set(OBSERVED_TESTS.rglob("test_*.py"))
         return bool(wanted) and wanted <= ran
 
@@ -164,8 +186,8 @@ def install(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule_crash: the test makes a rule crash (CFDI40999) on purpose")
     config.addinivalue_line("markers", "injected_catalog: the test checks documents with catalog rows it injects, "
                                        "not SAT's shipped catalogs (not production evidence for docs/validations.md)")
-    if not config.pluginmanager.has_plugin("timbra-observe"):
-        config.pluginmanager.register(RuleObserver(), "timbra-observe")
+    if not config.pluginmanager.has_plugin(PLUGIN):
+        config.pluginmanager.register(RuleObserver(), PLUGIN)
 
 
 def pytest_configure(config: pytest.Config) -> None:

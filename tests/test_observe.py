@@ -119,3 +119,34 @@ def test_documents_checked_with_injected_catalog_rows_are_not_production_evidenc
     assert "CFDI40123" in shipped["reported"] and "CFDI40101" in shipped["passed"]
     assert observe.observation(seen.main, seen.injected)["reported"] == shipped["reported"]
     assert seen.injected.reported == {"CFDI40123"}
+
+
+def test_under_pytest_xdist_the_controller_joins_what_each_worker_saw(monkeypatch):
+    """`make test` runs the tests in worker processes: each reports its share, the controller checks the
+    whole against the committed evidence as a single process would, and a worker lost means no check."""
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("TIMBRA_OBSERVE_UPDATE", raising=False)
+    files = sorted(str(p) for p in observe.OBSERVED_TESTS.rglob("test_*.py"))
+    half = len(files) // 2
+
+    def worker(reported, passed, ran):
+        w = observe.RuleObserver()
+        w.main.reported.update(reported)
+        w.main.passed.update(passed)
+        config = SimpleNamespace(workerinput={}, workeroutput={})
+        w.pytest_sessionfinish(SimpleNamespace(config=config, items=[SimpleNamespace(path=Path(p)) for p in ran]), 0)
+        return SimpleNamespace(workeroutput=config.workeroutput)
+
+    session = SimpleNamespace(config=SimpleNamespace(args=[]), items=[], testsfailed=0, shouldfail=False,
+                              shouldstop=False)
+    controller = observe.RuleObserver()
+    controller.pytest_testnodedown(worker({"CFDI40101"}, {"CFDI40102"}, files[:half]), None)
+    assert not controller._covered_everything(session)  # half the files seen so far
+    controller.pytest_testnodedown(worker({"CFDI40103"}, {"CFDI40101"}, files[half:]), None)
+    assert controller._covered_everything(session)
+    assert observe.observation(controller.main, controller.injected)["reported"] == ["CFDI40101", "CFDI40103"]
+    assert observe.observation(controller.main, controller.injected)["passed"] == ["CFDI40101", "CFDI40102"]
+
+    controller.pytest_testnodedown(SimpleNamespace(workeroutput={}), "crashed")
+    assert not controller._covered_everything(session)
