@@ -400,6 +400,7 @@ def create_app(pac: Pac, *, manage_lifecycle: bool = True) -> FastAPI:
     cancel.register_schemas(app)
     schemas.register(app)  # examples of the path parameters in /openapi.json
     soap.register(app)
+    rest.install_quick_stamp(app)  # POST /v1/stamp for a known API key, ahead of every route
     app.add_middleware(BodyLimit, limit=request_limit(pac.settings), data_limit=pac.settings.max_document_bytes)
     app.add_middleware(AccessLog)
     app.add_middleware(ops.RequestContext)  # the access log line carries the request id

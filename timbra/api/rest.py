@@ -13,6 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
+from starlette.routing import Match, Route
 
 from timbra.api.schemas import (
     ROUTER_ERRORS,
@@ -176,6 +178,47 @@ async def stamp(request: Request, who: Who,
     # limit, so waits for the disk overlap and concurrent stamps share one commit (StampService).
     result = await to_thread.run_sync(pac_of(request).stamps.stamp, who, data, idempotency_key)
     return _stamp_response(request, result)
+
+
+class QuickStamp(Route):
+    """POST /v1/stamp for the caller every ERP is: an API key checked in the last seconds (X-API-Key or
+    Bearer), no query string. First among the app's routes (`install_quick_stamp`), it answers exactly as
+    `stamp` above does without the per-request work of FastAPI's dependencies and of trying the routes
+    before it: the same body reading, stamp service and answer; an error leaves as an exception for the
+    app's handlers, as from any route. It matches nothing else (a password, an unknown key, a query, another
+    method), so those reach `stamp` and every rule of the documented route applies; OpenAPI shows `stamp`."""
+
+    def __init__(self) -> None:
+        super().__init__("/v1/stamp", quick_stamp, methods=["POST"], include_in_schema=False)
+
+    def matches(self, scope) -> tuple[Match, dict]:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path or scope["query_string"]:
+            return Match.NONE, {}
+        who = _known_key_caller(scope)
+        return (Match.NONE, {}) if who is None else (Match.FULL, {"endpoint": self.endpoint, "timbra.caller": who})
+
+
+def _known_key_caller(scope) -> Principal | None:
+    """`principal`'s answer when it needs neither a thread nor the database: an API key in the cache. None
+    for anything else, HTTP Basic included (its parsing and errors are `principal`'s)."""
+    headers = Headers(scope=scope)
+    scheme, _, credentials = (headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "basic":
+        return None
+    key = headers.get("x-api-key") or (credentials.strip() if scheme.lower() == "bearer" else None)
+    return scope["app"].state.pac.accounts.cached_key(key) if key else None
+
+
+async def quick_stamp(request: Request) -> Response:
+    """`stamp`, for the caller QuickStamp found."""
+    data = await document_body(request)
+    result = await to_thread.run_sync(pac_of(request).stamps.stamp, request.scope["timbra.caller"], data,
+                                      request.headers.get("idempotency-key"))
+    return _stamp_response(request, result)
+
+
+def install_quick_stamp(app) -> None:
+    app.router.routes.insert(0, QuickStamp())
 
 
 def _stamp_response(request: Request, result, status: int | None = None) -> Response:
