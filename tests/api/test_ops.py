@@ -28,7 +28,10 @@ def test_readiness_follows_the_database_and_the_outbox(sat: Api):  # noqa: F811
 
 def test_metrics_are_the_admins(sat: Api):  # noqa: F811
     erp = sat.erp()
+    stamps = 'timbra_requests_total{method="POST",route="/v1/stamp",status="201"} '
+    before = _counter(sat.admin().get("/metrics").text, stamps)  # the counters are the process's
     uuid = stamp(erp, sat.document("M1"))["uuid"]
+    stamp(erp, sat.document("M2"))  # the key is known now: the quick route (rest.QuickStamp), counted alike
     assert erp.get(f"/v1/cfdi/{uuid}").status_code == 200
     assert_error(sat.client().get("/v1/credits"), 401, "T101")
     assert_error(sat.client().get("/metrics"), 401, "T101")
@@ -36,12 +39,17 @@ def test_metrics_are_the_admins(sat: Api):  # noqa: F811
     r = sat.admin().get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     text = r.text
-    assert 'timbra_requests_total{method="POST",route="/v1/stamp",status="201"}' in text
+    assert _counter(text, stamps) == before + 2
     assert 'route="/v1/cfdi/{uuid}",status="200"' in text and uuid not in text  # templates, not one series per UUID
     assert 'timbra_errors_total{code="T101"}' in text and 'timbra_errors_total{code="T102"}' in text
-    assert "timbra_credits_sold 100.0" in text and "timbra_stamps_stored 1.0" in text
-    assert 'timbra_outbox_pending{kind="deliver"} 1.0' in text
+    assert "timbra_credits_sold 100.0" in text and "timbra_stamps_stored 2.0" in text
+    assert 'timbra_outbox_pending{kind="deliver"} 2.0' in text
     assert "timbra_request_seconds_bucket" in text
+
+
+def _counter(text: str, series: str) -> float:
+    line = next((x for x in text.splitlines() if x.startswith(series)), None)
+    return 0.0 if line is None else float(line[len(series):])
 
 
 def test_request_id_on_answers_and_log_lines(sat: Api, capsys):  # noqa: F811

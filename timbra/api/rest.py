@@ -195,7 +195,9 @@ class QuickStamp(Route):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path or scope["query_string"]:
             return Match.NONE, {}
         who = _known_key_caller(scope)
-        return (Match.NONE, {}) if who is None else (Match.FULL, {"endpoint": self.endpoint, "timbra.caller": who})
+        if who is None:
+            return Match.NONE, {}
+        return Match.FULL, {"endpoint": self.endpoint, "route": self, "timbra.caller": who}  # route: the metrics
 
 
 def _known_key_caller(scope) -> Principal | None:
