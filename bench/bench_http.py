@@ -2,17 +2,17 @@
 
     .venv/bin/python bench/bench_http.py [--seconds 5] [--workers 2] [--database-url URL [--schema S]] [--tiny]
 
-Prints stamps/s and p50/p99 latency per concurrency level, next to the in-process stamping rate and p50 of
-the same machine measured first, the share of a core the load client itself used (it competes with the
-server for the same cores) and the server's CPU time per stamp (its processes' CPU over the level, divided
-by the stamps answered: what a stamp costs the server however loaded the machine is, next to the in-process
-stamp's CPU). Issue #17's targets: at 1 client the HTTP p50 at most 1.5 ms above the
-in-process p50; at 16 and 64 clients with --workers 2 at least 1.3x the in-process single-core rate on
-SQLite (1.1x on PostgreSQL), p99 under 50 ms at 16 clients. Every request is a distinct sealed CFDI (its
-own Folio and Sello) sent with an API key, so every answer is a real stamp committed to the database and
-spends a credit; afterwards the bench checks the database: every answered UUID stored once, nothing stored
-that was not answered, one credit per stamp. Loopback only; each level is bounded by time and by the
-number of documents prepared. The server runs on the real clock, so the sandbox keys and documents are
+Prints stamps/s and p50/p99 latency per concurrency level, next to the in-process stamping rate and p50 of the
+same machine measured first, the share of a core the load client itself used (it competes with the server for
+the same cores) and the server's CPU time per stamp (its processes' CPU over the level, divided by the stamps
+answered: what a stamp costs the server however loaded the machine is, next to the in-process stamp's CPU),
+then the same for GET /healthz: the floor of any request. Issue #17's targets: at 1 client the HTTP p50 at
+most 1.5 ms above the in-process p50; at 16 and 64 clients with --workers 2 at least 1.3x the in-process
+single-core rate on SQLite (1.1x on PostgreSQL), p99 under 50 ms at 16 clients. Every request is a distinct
+sealed CFDI (its own Folio and Sello) sent with an API key, so every answer is a real stamp committed to the
+database and spends a credit; afterwards the bench checks the database: every answered UUID stored once,
+nothing stored that was not answered, one credit per stamp. Loopback only; each level is bounded by time and
+by the number of documents prepared. The server runs on the real clock, so the sandbox keys and documents are
 made from it too; --tiny is 1 and 2 clients, a few stamps each (CI).
 """
 from __future__ import annotations
@@ -213,6 +213,7 @@ def main() -> None:
                       f"p99 {percentile(lat, 99) * 1000:6.2f} ms  ({len(lat):,} stamps, {errors} errors)  "
                       f"= {per_s / rate:.2f}x in-process, p50 {(p50 - p50_in) * 1000:+.2f} ms over it; "
                       f"client CPU {client_cpu:.0%} of a core{per_request}", flush=True)
+            floor(base, server, 20 if args.tiny else 2000)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -222,6 +223,29 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
     if failed:
         raise SystemExit(f"{failed} requests were not stamped, or the database disagrees with the answers")
+
+
+def floor(base: str, server: subprocess.Popen, n: int) -> None:
+    """What any request costs this server before timbra's work: GET /healthz (no database, no stamp) from one
+    client, as requests/s, p50 and the server's CPU per request (the HTTP server, the framework and timbra's
+    middleware; a stamp's server CPU above minus this is the stamp's own)."""
+    async def run() -> list[float]:
+        times = []
+        async with aiohttp.ClientSession(base) as session:
+            for _ in range(n):
+                t0 = time.perf_counter()
+                async with session.get("/healthz") as r:
+                    await r.read()
+                times.append(time.perf_counter() - t0)
+        return times
+
+    asyncio.run(run())  # warm-up
+    cpu0, start = server_cpu_seconds(server), time.perf_counter()
+    lat = asyncio.run(run())
+    elapsed, cpu1 = time.perf_counter() - start, server_cpu_seconds(server)
+    cpu = f"; server CPU {(cpu1 - cpu0) / n * 1000:.2f} ms a request" if cpu0 is not None and cpu1 is not None else ""
+    print(f"the request floor, GET /healthz from 1 client: {n / elapsed:,.0f}/s  "
+          f"p50 {percentile(lat, 50) * 1000:.2f} ms{cpu}")
 
 
 def check_database(uuids: list[str]) -> int:

@@ -41,6 +41,7 @@ def test_bench_http(tmp_path):
     out = bench("bench_http.py", tmp_path=tmp_path)
     levels = re.findall(r"^\s*\d+ clients: .*\((\d+) stamps, (\d+) errors\)", out, re.M)
     assert len(levels) == 2 and all(int(n) > 0 and errors == "0" for n, errors in levels), out
+    assert re.search(r"^the request floor, GET /healthz from 1 client: [\d,]+/s  p50 \d+\.\d\d ms", out, re.M), out
     assert "delivery to the sandbox SAT afterwards" in out
 
 
@@ -55,6 +56,8 @@ def test_bench_pdf(tmp_path):
     assert re.search(r"pdf   3 conceptos: .* PDFs/s .*\(1 pages", out), out
     assert re.search(r"pdf 300 conceptos: .* PDFs/s .*\(\d+ pages", out), out
     assert "fresh process" in out and "from the PAC's cache" in out
+
+
 def test_bench_soap(tmp_path):
     out = bench("bench_soap.py", tmp_path=tmp_path)
     rows = re.findall(r"^\s*(\d+) clients\s+(REST|SOAP|portal) .*?([\d,]+) stamps/s .*\((\d+) stamps, (\d+) errors\)",
