@@ -80,6 +80,34 @@ def test_passwords_and_api_keys(accounts, clock):
     assert code_of(other_process.authenticate_key, made.key) == "T101"  # ...then refused
 
 
+def test_a_login_verified_lately_is_answered_from_memory(accounts, clock, monkeypatch):
+    """FEL's and Finkok's SOAP clients send user and password with every call: within KEY_CACHE_SECONDS a login
+    verified before needs neither argon2 nor the database; a password change or a suspension ends it at once in
+    the process that made it and within that time in the others, as for API keys."""
+    new = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E", username="u@x.mx",
+                                  password="correct horse")
+    other_process = Accounts(accounts.db, accounts.clock)
+    who = accounts.authenticate("u@x.mx", "correct horse")
+    assert other_process.authenticate("u@x.mx", "correct horse") == who
+    assert accounts.cached_login("u@x.mx", "correct horse") == who
+    assert accounts.cached_login("u@x.mx", "correct horsE") is None
+    assert accounts.cached_login("u@x.mx" + "c", "orrect horse") is None  # the split matters
+    with monkeypatch.context() as m:
+        m.setattr(accounts.db, "reader", lambda: (_ for _ in ()).throw(AssertionError("no database")))
+        assert accounts.authenticate("u@x.mx", "correct horse") == who
+
+    accounts.change_password(who, "correct horse", "new password 1")
+    assert code_of(accounts.authenticate, "u@x.mx", "correct horse") == "T101"  # at once here
+    assert other_process.authenticate("u@x.mx", "correct horse") == who  # elsewhere within KEY_CACHE_SECONDS...
+    clock.advance(seconds=KEY_CACHE_SECONDS + 1)
+    assert code_of(other_process.authenticate, "u@x.mx", "correct horse") == "T101"  # ...then refused
+    assert other_process.cached_login("u@x.mx", "correct horse") is None  # an expired entry answers nothing
+
+    assert accounts.authenticate("u@x.mx", "new password 1") == who
+    accounts.set_active(SYSTEM_PRINCIPAL, new.account.id, False)
+    assert code_of(accounts.authenticate, "u@x.mx", "new password 1") == "T101"
+
+
 def test_packages_spend_first_expiring_and_never_below_zero(db, accounts, credits, clock):
     e = accounts.create_account(SYSTEM_PRINCIPAL, kind="emisor", name="E").account
     late = credits.add_package(SYSTEM_PRINCIPAL, e.id, 5, expiry=NOW + timedelta(days=300))

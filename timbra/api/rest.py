@@ -111,7 +111,7 @@ async def principal(request: Request,
                     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
                     api_key: Annotated[str | None, Depends(_api_key)] = None) -> Principal:
     """The caller, from an API key (X-API-Key or Bearer) or HTTP Basic user and password.
-    A key seen in the last seconds is answered from memory, without a thread or the database."""
+    A key or a login seen in the last seconds is answered from memory, without a thread or the database."""
     accounts = pac_of(request).accounts
     key = api_key or (bearer.credentials if bearer is not None else None)
     client = request.client.host if request.client else None
@@ -122,7 +122,9 @@ async def principal(request: Request,
         accounts.key_throttle.check(client=client)  # an address sending wrong keys is answered without a thread
         return await run_in_threadpool(accounts.authenticate_key, key, client)
     if basic is not None:
-        accounts.throttle.check(client=client)  # a throttled address is answered without a thread
+        hit = accounts.cached_login(basic.username, basic.password, client)  # a throttled address: T150 here
+        if hit is not None:
+            return hit
         limiter = _logins(request)
         if limiter.statistics().tasks_waiting >= 8 * accounts.argon2_slots:
             raise error("T151", detail={"retry_after": 1})

@@ -100,6 +100,9 @@ class _VerifiedCache:
             mac = self._items.get((user.id, user.password_hash))
         return mac is not None and hmac.compare_digest(mac, self._mac(password))
 
+    def login_mac(self, username: str, password: str) -> bytes:
+        return self._mac(f"{len(username)}:{username}{password}")
+
     def add(self, user: User, password: str) -> None:
         with self._lock:
             self._items[(user.id, user.password_hash)] = self._mac(password)
@@ -113,6 +116,7 @@ class Accounts:
         self.clock = clock
         self._verified = _VerifiedCache()
         self._keys: dict[str, tuple[Principal, datetime]] = {}
+        self._logins: dict[bytes, tuple[Principal, datetime]] = {}  # user and password verified lately (a MAC)
         self.throttle = LoginThrottle(clock)
         # wrong API keys, per client address (a key is 256 random bits: this stops a scan, not a guess)
         self.key_throttle = LoginThrottle(clock, per_client=KEYS_PER_CLIENT, code="T224")
@@ -306,7 +310,7 @@ class Accounts:
             if acc is None:
                 raise error("T103", detail={"account_id": account_id})
             acc.active = active
-        self._keys.clear()  # cached API keys of the account stop at once in this process
+        self._forget_callers()  # cached API keys and logins of the account stop at once in this process
 
     def rfcs(self, account_id: int) -> list[str]:
         with self.db.reader() as s:
@@ -320,15 +324,19 @@ class Accounts:
     # --- authentication ---------------------------------------------------------------------------------
 
     def authenticate(self, username: str, password: str, client: str | None = None) -> Principal:
-        """User and password (HTTP Basic). A password verified before is answered from memory; otherwise
-        failed attempts are throttled per client address and per username (T150) and argon2 runs at most
-        `argon2_slots` at once (T151 when none frees up in time)."""
+        """User and password (HTTP Basic, SOAP). A password verified before is answered from memory (past a
+        throttled username, not a throttled address); otherwise failed attempts are throttled per client
+        address and per username (T150) and argon2 runs at most `argon2_slots` at once (T151 when none frees
+        up in time)."""
+        cached = self.cached_login(username, password, client)
+        if cached is not None:
+            return cached
         with self.db.reader() as s:
             user = repo.user_by_name(s, username)
             acc = repo.account(s, user.account_id) if user is not None else None
         known = user is not None and acc is not None and user.active and acc.active
         if known and self._verified.hit(user, password):
-            return Principal(acc.id, acc.kind, user.id, user.username)
+            return self._remember_login(username, password, Principal(acc.id, acc.kind, user.id, user.username))
         self.throttle.check(client=client, username=username)
         if not self._argon2.acquire(timeout=self.argon2_wait_seconds):
             raise error("T151", detail={"retry_after": 1})
@@ -349,7 +357,30 @@ class Accounts:
             raise error("T101")
         self._verified.add(user, password)
         self.throttle.succeeded(username)
-        return Principal(acc.id, acc.kind, user.id, user.username)
+        return self._remember_login(username, password, Principal(acc.id, acc.kind, user.id, user.username))
+
+    def cached_login(self, username: str, password: str, client: str | None = None) -> Principal | None:
+        """The caller of a user and password verified in the last `KEY_CACHE_SECONDS`, without a thread or the
+        database (FEL's and Finkok's SOAP clients send them with every call). As with API keys, a password
+        change or a suspension applies at once in this process, within that time in the others. A throttled
+        address gets T150 first; a throttled username does not stop a password verified before (an ERP keeps
+        working while someone guesses its username), as in `authenticate`."""
+        self.throttle.check(client=client)
+        hit = self._logins.get(self._verified.login_mac(username, password))
+        if hit is None or hit[1] < self.clock.now():
+            return None
+        return hit[0]
+
+    def _remember_login(self, username: str, password: str, who: Principal) -> Principal:
+        if len(self._logins) > 10_000:
+            self._logins.clear()
+        self._logins[self._verified.login_mac(username, password)] = (
+            who, self.clock.now() + timedelta(seconds=KEY_CACHE_SECONDS))
+        return who
+
+    def _forget_callers(self) -> None:
+        self._keys.clear()
+        self._logins.clear()
 
     def cached_key(self, key: str) -> Principal | None:
         """The caller of a key checked in the last `KEY_CACHE_SECONDS`, without touching the database
@@ -408,6 +439,7 @@ class Accounts:
                             message_en="The current password is not correct.") from exc
             user.password_hash = _hasher.hash(new)
             user.password_changed_at = self.clock.now()
+        self._logins.clear()  # the old password stops at once in this process
 
     # --- API keys ---------------------------------------------------------------------------------------
 

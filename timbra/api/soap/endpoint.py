@@ -55,7 +55,9 @@ class Ctx:
             return await run_in_threadpool(accounts.authenticate_key, password, client)
         if not username or not password:
             raise error("T101")
-        accounts.throttle.check(client=client)
+        hit = accounts.cached_login(username, password, client)  # FEL's and Finkok's log in on every call
+        if hit is not None:  # (a throttled address: T150 here)
+            return hit
         limiter = _logins(self.request)
         if limiter.statistics().tasks_waiting >= 8 * accounts.argon2_slots:
             raise error("T151", detail={"retry_after": 1})
