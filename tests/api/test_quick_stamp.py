@@ -10,6 +10,7 @@ from lxml import etree
 
 from tests.api.test_rest import Api, api, data_dir, emisor_csd  # noqa: F401 - fixtures
 from timbra.api import rest
+from timbra.api.app import request_limit
 
 
 @pytest.fixture
@@ -77,6 +78,13 @@ def _answer(r: httpx.Response) -> tuple:
     return r.status_code, r.headers["content-type"], r.content[:5], sorted(headers)
 
 
+def _chunks(total: int, size: int = 1 << 20):
+    """A body of `total` bytes sent in chunks, without Content-Length (read by the route, not refused before)."""
+    while total > 0:
+        yield b" " * min(size, total)
+        total -= size
+
+
 def test_both_routes_answer_every_request_alike(api: Api, quick_route):
     """Each case goes once through the quick route (the known key) and once through the documented one (the
     same account's password): same status, same code and findings, same headers, same kind of body."""
@@ -96,14 +104,20 @@ def test_both_routes_answer_every_request_alike(api: Api, quick_route):
         ("not xml", lambda folio: ({"content": b"<no"}, XML)),
         ("seal broken", lambda folio: ({"content": etree.tostring(broken)}, XML)),
         ("empty", lambda folio: ({"content": b""}, XML)),
+        ("over the limit, chunked", lambda folio: ({"content": _chunks(request_limit(api.pac.settings) + 1)}, XML)),
     ]
+    seen = {}
     for name, make in cases:
         answers = []
         for client, folio in ((quick, f"{name}-q"), (full, f"{name}-f")):
             kwargs, headers = make(folio)
             answers.append(_answer(client.post("/v1/stamp", headers=headers, **kwargs)))
         assert answers[0] == answers[1], name
+        seen[name] = answers[0][:2]
     assert len(quick_route) == len(cases)  # the key's requests, none of the password's
+    assert seen["stamp"][0] == seen["json"][0] == 201 and seen["as xml"][0] == 201
+    assert seen["other content type"] == (415, "T109") and seen["over the limit, chunked"] == (413, "T107")
+    assert seen["json without xml"] == seen["bad base64"] == (400, "T100")
 
     # A retry (same document) and an Idempotency-Key reused with another document, on both routes.
     for client, tag in ((quick, "q"), (full, "f")):
