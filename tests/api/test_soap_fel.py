@@ -41,6 +41,9 @@ def test_every_operation(sat: Api):
     again = fel.TimbrarCFDI(usuario=user, password=pw, cadenaXML=sat.document("FEL-2").decode(),
                             referencia="ERP-0001")
     assert again.OperacionExitosa and uuid == again.Timbre.UUID and again.CreditosRestantes == 99
+    for bytes_again in (doc.decode(), "<no es un CFDI", ""):  # the same bytes, not XML, nothing
+        retry = fel.TimbrarCFDI(usuario=user, password=pw, cadenaXML=bytes_again, referencia="ERP-0001")
+        assert retry.OperacionExitosa and uuid == retry.Timbre.UUID and retry.CreditosRestantes == 99
     # the referencia is the one REST's issue path uses: found from REST too
     assert ok(sat.erp().get("/v1/issue/ERP-0001"))["uuid"] == uuid
     by_ref = fel.ConsultarTimbrePorReferencia(usuario=user, password=pw, referencia="ERP-0001")

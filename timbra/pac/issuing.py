@@ -146,13 +146,10 @@ class IssueService:
             raise error("T100", message=f"referencia: de 1 a {REFERENCIA_MAX} caracteres.",
                         message_en=f"referencia: 1 to {REFERENCIA_MAX} characters.")
         key = f"{REFERENCIA_PREFIX}{referencia}"
-        earlier = self._by_referencia(who, key)
-        if earlier is not None:
-            return earlier
-        try:
+        try:  # the stamp path's one read finds the referencia: the same bytes answer its stamp, other bytes T106
             return self.stamps.stamp(who, xml, referencia_key=key)
         except TimbraError as exc:
-            if exc.code == "T106":  # a twin with the same referencia committed first
+            if exc.code == "T106":  # other bytes (a retry, a twin that committed first): the referencia's stamp
                 earlier = self._by_referencia(who, key)
                 if earlier is not None:
                     return earlier
