@@ -118,11 +118,7 @@ def _tasa_admits(cats: Catalogs, today: str, uso: str, impuesto: str | None, fac
     return any(r.admits(tasa) for r in rows), ", ".join(str(r) for r in rows)
 
 
-# -- the taxes of the conceptos, read once per document ---------------------------------------------
-
-# The taxes are read once per document for every rule (facts.py); the names stay here for the complements.
-_read_tax = read_tax
-
+# -- the taxes of the conceptos, read once per document (facts.py) ---------------------------------------
 
 def _sum(values) -> Decimal:
     total = ZERO
@@ -280,9 +276,9 @@ def summary(ctx: Context) -> Summary:
             rs = first_child(imp, ctx.q("Retenciones"))
             ts = first_child(imp, ctx.q("Traslados"))
             if rs is not None:
-                rets = [_read_tax(e) for e in children_of(rs, ctx.q("Retencion"))]
+                rets = [read_tax(e) for e in children_of(rs, ctx.q("Retencion"))]
             if ts is not None:
-                tras = [_read_tax(e) for e in children_of(ts, ctx.q("Traslado"))]
+                tras = [read_tax(e) for e in children_of(ts, ctx.q("Traslado"))]
         got = ctx.cache["impuestos.summary"] = Summary(imp, rs, ts, rets, tras)
     return got  # type: ignore[return-value]
 

@@ -71,6 +71,7 @@ from timbra.cfdi.rules import (
 from timbra.cfdi.rules.claves import catalog_codes
 from timbra.cfdi.rules.comprobante import limites_tipo_cambio
 from timbra.cfdi.rules.emisor import no_inscrito
+from timbra.cfdi.rules.facts import Tax, read_tax
 from timbra.cfdi.rules.impuestos import (
     EXENTO,
     IEPS,
@@ -80,11 +81,9 @@ from timbra.cfdi.rules.impuestos import (
     ONE,
     TASA_O_CUOTA,
     ZERO,
-    Tax,
     _describe,
     _fmt,
     _name,
-    _read_tax,
     _tasa_check,
     _tasa_key,
     check_rate_and_amount,
@@ -166,9 +165,9 @@ def _taxes(node: etree._Element | None, suffix: str) -> tuple[list[Tax], list[Ta
         return tras, rets
     for group in node:
         if group.tag == f"{{{NS}}}Traslados{suffix}":
-            tras = [_read_tax(t, suffix) for t in group if t.tag == f"{{{NS}}}Traslado{suffix}"]
+            tras = [read_tax(t, suffix) for t in group if t.tag == f"{{{NS}}}Traslado{suffix}"]
         elif group.tag == f"{{{NS}}}Retenciones{suffix}":
-            rets = [_read_tax(r, suffix) for r in group if r.tag == f"{{{NS}}}Retencion{suffix}"]
+            rets = [read_tax(r, suffix) for r in group if r.tag == f"{{{NS}}}Retencion{suffix}"]
     return tras, rets
 
 
