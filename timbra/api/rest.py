@@ -175,6 +175,11 @@ async def stamp(request: Request, who: Who,
     A retry (same Idempotency-Key, same document, or the same Sello from the same account) answers 200 with
     the first stamp and `replayed: true`, spending nothing.
     With `Accept: application/xml` the body is the stamped XML itself and the rest goes in headers."""
+    return await _stamp(request, who, idempotency_key)
+
+
+async def _stamp(request: Request, who: Principal, idempotency_key: str | None) -> Response:
+    """The body's CFDI stamped for `who`: `stamp` and QuickStamp's answer."""
     data = await document_body(request)
     # One thread: the stamp service validates and signs a few at a time (the CPU) and stores outside that
     # limit, so waits for the disk overlap and concurrent stamps share one commit (StampService).
@@ -215,10 +220,7 @@ def _known_key_caller(scope) -> Principal | None:
 
 async def quick_stamp(request: Request) -> Response:
     """`stamp`, for the caller QuickStamp found."""
-    data = await document_body(request)
-    result = await to_thread.run_sync(pac_of(request).stamps.stamp, request.scope["timbra.caller"], data,
-                                      request.headers.get("idempotency-key"))
-    return _stamp_response(request, result)
+    return await _stamp(request, request.scope["timbra.caller"], request.headers.get("idempotency-key"))
 
 
 def install_quick_stamp(app) -> None:
