@@ -23,6 +23,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -376,10 +377,8 @@ class Vault:
         no longer valid). Decrypted keys are kept per (row, master key, nonce): rotation or a new upload
         changes the entry, so a stale key is never used. `s`: a read the caller has open."""
         wanted = rfc.strip().upper()
-        if s is None:
-            with self.db.reader() as s:
-                return self.credential_of(account_id, rfc, repo.active_csd(s, account_id, wanted), s)
-        return self.credential_of(account_id, rfc, repo.active_csd(s, account_id, wanted), s)
+        with self.db.reader() if s is None else nullcontext(s) as s:
+            return self.credential_of(account_id, rfc, repo.active_csd(s, account_id, wanted), s)
 
     def credential_of(self, account_id: int, rfc: str, row: Any, s: Session | None = None) -> Credential:
         """credential() of the active CSD row the caller read (None: the RFC has none). Its id, master key,
