@@ -72,6 +72,19 @@ def _code(ns: str, el: etree._Element, local: str, attr: str) -> str:
     return CODES_40.get((local, attr), "301")
 
 
+# The caches below are keyed by tags, and tags come from documents: an Addenda holds any element a client
+# writes. Each is emptied when it reaches CACHE_LIMIT entries, so a stream of documents with ever new tags
+# costs time, never memory (a real document has a few dozen kinds of element).
+CACHE_LIMIT = 4096
+
+
+def _remember(cache: dict, key, value):
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 _split_cache: dict[str, tuple[str, str]] = {}
 
 
@@ -79,7 +92,7 @@ def _split(tag: str) -> tuple[str, str]:
     got = _split_cache.get(tag)
     if got is None:
         ns, _, local = tag[1:].partition("}") if tag[:1] == "{" else ("", "", tag)
-        got = _split_cache[tag] = (ns, local)
+        got = _remember(_split_cache, tag, (ns, local))
     return got
 
 
@@ -109,7 +122,7 @@ def _plan(ctx: Context, el: etree._Element, tag: str) -> Plan:
                 allowed = set(ctx.catalogs.index(TABLES_40[name]))
             if allowed:
                 got.append((attr, allowed, name))
-        _plans[key] = got
+        _remember(_plans, key, got)
     return got
 
 
@@ -133,8 +146,7 @@ def _tag_plan(ctx: Context, el: etree._Element, tag: str, by_tag: dict[str, Plan
         got = _BY_PARENT
     else:
         got = []  # typed under no parent either
-    by_tag[tag] = got
-    return got
+    return _remember(by_tag, tag, got)
 
 
 @rule(*sorted(CATALOG_CODES))
@@ -155,9 +167,7 @@ def catalog_values(ctx: Context) -> None:
             key = (tag, parent.tag if parent is not None else None)
             plan = by_parent.get(key)
             if plan is None:
-                if len(by_parent) >= 4096:  # parents' names come from documents: keep it bounded
-                    by_parent.clear()
-                plan = by_parent[key] = _plan(ctx, el, tag)
+                plan = _remember(by_parent, key, _plan(ctx, el, tag))
         for attr, allowed, name in plan:
             value = el.get(attr)
             if value is None or value in allowed or collapse(value) in allowed:
