@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from timbra.store import driver
 from timbra.store.blobs import cfdi_key
 from timbra.store.models import (
     Account,
@@ -43,6 +45,16 @@ Executor = Session | Connection
 
 def _dialect(s: Executor) -> str:
     return s.dialect.name if isinstance(s, Connection) else s.get_bind().dialect.name
+
+
+def _run(s: Executor, statement, params: dict) -> Sequence:
+    """`s.execute(statement, params).all()`; on SQLite's Core connections (the stamp path's) run by the driver
+    (store.driver: the same SQL and values at a fraction of the CPU). For statements whose results are integers
+    and texts."""
+    if isinstance(s, Connection) and s.dialect.name == "sqlite":
+        return driver.execute(s, statement, params)
+    result = s.execute(statement, params)
+    return result.all() if result.returns_rows else []
 
 
 def _blobs(s: Executor):
@@ -148,7 +160,8 @@ def spend_one(s: Executor, account_id: int, now: datetime) -> int | None:
 
     On PostgreSQL two transactions may pick the same package: the second waits for the first's row lock,
     then re-checks `used < size` on the committed row and updates nothing if it is full (None: retry)."""
-    return s.execute(_SPEND_ONE, {"b_account": account_id, "b_now": now}).scalar()
+    rows = _run(s, _SPEND_ONE, {"b_account": account_id, "b_now": now})
+    return rows[0][0] if rows else None
 
 
 _AVAILABLE = select(func.coalesce(func.sum(_p.size - _p.used), 0)).where(_SPENDABLE)
@@ -178,7 +191,7 @@ def spend_one_left(s: Executor, account_id: int, now: datetime) -> int | None:
 
 def available(s: Executor, account_id: int, now: datetime) -> int:
     """Credits that can be spent now (active, unexpired packages)."""
-    return int(s.execute(_AVAILABLE, {"b_account": account_id, "b_now": now}).scalar() or 0)
+    return int(_run(s, _AVAILABLE, {"b_account": account_id, "b_now": now})[0][0] or 0)
 
 
 def packages(s: Session, account_id: int) -> list[Package]:
@@ -253,9 +266,9 @@ def stamp_facts(s: Executor, account_id: int, rfc: str, document_digest: str, se
     """`rfcs`, `uuid_by_document`, `uuid_by_sello` and `idempotency` for one stamp in one statement (one
     round trip on PostgreSQL, one execution on SQLite): it runs before every stamp. A None `sello_digest` or
     `key` finds nothing (NULL equals nothing)."""
-    held, by_doc, sello_uuid, sello_owner, key_uuid, key_digest = s.execute(_FACTS, {
+    (held, by_doc, sello_uuid, sello_owner, key_uuid, key_digest), = _run(s, _FACTS, {
         "b_account": account_id, "b_rfc": rfc, "b_digest": document_digest, "b_sello": sello_digest,
-        "b_key": key}).one()
+        "b_key": key})
     return StampFacts(bool(held), by_doc, (sello_uuid, sello_owner) if sello_uuid is not None else None,
                       (key_uuid, key_digest) if key_uuid is not None else None)
 
@@ -273,18 +286,18 @@ def save_stamp(s: Executor, row: dict, xml: bytes, idempotency_key: str | None, 
     concurrent twins: the second raises IntegrityError."""
     blobs = _blobs(s)
     if blobs is None:
-        s.execute(_INSERT_CFDI, row)
-        s.execute(_INSERT_XML, {"uuid": row["uuid"], "xml": xml, "blob": None})
+        _run(s, _INSERT_CFDI, row)
+        _run(s, _INSERT_XML, {"uuid": row["uuid"], "xml": xml, "blob": None})
     else:  # the object first: the commit that answers the stamp comes after it is durable
         key = cfdi_key(row["uuid"])
         blobs.put(key, xml)
-        s.execute(_INSERT_CFDI, row)
-        s.execute(_INSERT_XML, {"uuid": row["uuid"], "xml": None, "blob": key})
-    s.execute(_INSERT_OUTBOX, {"kind": "deliver", "ref": row["uuid"], "attempts": 0, "next_attempt_at": now,
-                               "created_at": now})
+        _run(s, _INSERT_CFDI, row)
+        _run(s, _INSERT_XML, {"uuid": row["uuid"], "xml": None, "blob": key})
+    _run(s, _INSERT_OUTBOX, {"kind": "deliver", "ref": row["uuid"], "attempts": 0, "next_attempt_at": now,
+                             "created_at": now})
     if idempotency_key is not None:
-        s.execute(_INSERT_KEY, {"account_id": row["account_id"], "key": idempotency_key,
-                                "document_digest": row["document_digest"], "uuid": row["uuid"], "created_at": now})
+        _run(s, _INSERT_KEY, {"account_id": row["account_id"], "key": idempotency_key,
+                              "document_digest": row["document_digest"], "uuid": row["uuid"], "created_at": now})
 
 
 def _stamp_cte(with_key: bool):
