@@ -46,6 +46,8 @@ def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str] | Non
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys) if keys is not None else None)
     if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
         raise ValueError(f"{statement}: a column default would be left out; give every column's value")
+    if not compiled.positional:  # sqlite3's qmark style, as SQLAlchemy's pysqlite dialect compiles
+        raise ValueError(f"{statement}: the driver is given positional parameters only")
     names = compiled.positiontup or ()
     binds = tuple((n, compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names)
     return _Compiled(statement, compiled, str(compiled), binds)
