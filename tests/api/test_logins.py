@@ -8,11 +8,13 @@ import threading
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 import timbra.pac.accounts as accounts_module
 from tests.api.test_e2e import assert_error
 from tests.api.test_rest import Api, api, data_dir, emisor_csd, timed_api  # noqa: F401 - fixtures
-from timbra.pac.throttle import PER_USER
+from timbra.pac.accounts import KEY_CACHE_SECONDS
+from timbra.pac.throttle import PER_USER, WINDOW_SECONDS
 
 
 class GatedHasher:
@@ -116,6 +118,27 @@ def test_a_remembered_password_passes_a_throttled_username(timed_api: Api):  # n
         throttle.failed(client="198.51.100.1", username=user)
     assert api.basic(user, password).get("/v1/me").status_code == 200
     assert_error(api.basic(user, "una clave equivocada").get("/v1/me"), 429, "T150")
+
+
+def test_a_remembered_password_from_another_address_waits_out_a_throttled_username(timed_api: Api):  # noqa: F811
+    """While the username is throttled, the right password from an address that never signed in as it is
+    refused as a wrong one is (T150): whoever guesses from elsewhere cannot tell which guess was right, from
+    the memory of passwords or from the 5-second login cache. Once the window has passed it signs in."""
+    api = timed_api
+    user, password = api.demo.admin_username, api.demo.admin_password
+
+    elsewhere = TestClient(api.app, client=("198.51.100.7", 4000))  # not started: the fixture's app runs
+    elsewhere.auth = (user, password)
+
+    assert api.basic(user, password).get("/v1/me").status_code == 200  # remembered, from "testclient"
+    for _ in range(PER_USER):
+        api.pac.accounts.throttle.failed(client="198.51.100.1", username=user)
+    assert_error(elsewhere.get("/v1/me"), 429, "T150")  # the 5-second cache still holds the password
+    api.clock.advance(seconds=KEY_CACHE_SECONDS + 1)
+    assert_error(elsewhere.get("/v1/me"), 429, "T150")  # the memory of verified passwords does too
+    assert api.basic(user, password).get("/v1/me").status_code == 200  # the ERP's own address goes on
+    api.clock.advance(seconds=WINDOW_SECONDS)
+    assert elsewhere.get("/v1/me").status_code == 200
 
 
 @pytest.mark.parametrize("slots", [1])

@@ -117,6 +117,9 @@ class Accounts:
         self._verified = _VerifiedCache()
         self._keys: dict[str, tuple[Principal, datetime]] = {}
         self._logins: dict[bytes, tuple[Principal, datetime]] = {}  # user and password verified lately (a MAC)
+        # (username, client address) that signed in: a remembered password passes a throttled username only
+        # from these (see _check_remembered)
+        self._signed_in_from: set[tuple[str, str | None]] = set()
         self.throttle = LoginThrottle(clock)
         # wrong API keys, per client address (a key is 256 random bits: this stops a scan, not a guess)
         self.key_throttle = LoginThrottle(clock, per_client=KEYS_PER_CLIENT, code="T224")
@@ -325,9 +328,9 @@ class Accounts:
 
     def authenticate(self, username: str, password: str, client: str | None = None) -> Principal:
         """User and password (HTTP Basic, SOAP). A password verified before is answered from memory (past a
-        throttled username, not a throttled address); otherwise failed attempts are throttled per client
-        address and per username (T150) and argon2 runs at most `argon2_slots` at once (T151 when none frees
-        up in time)."""
+        throttled username only from an address that signed in as it: `_check_remembered`); otherwise failed
+        attempts are throttled per client address and per username (T150) and argon2 runs at most
+        `argon2_slots` at once (T151 when none frees up in time)."""
         cached = self.cached_login(username, password, client)
         if cached is not None:
             return cached
@@ -336,7 +339,9 @@ class Accounts:
             acc = repo.account(s, user.account_id) if user is not None else None
         known = user is not None and acc is not None and user.active and acc.active
         if known and self._verified.hit(user, password):
-            return self._remember_login(username, password, Principal(acc.id, acc.kind, user.id, user.username))
+            self._check_remembered(username, client)
+            return self._remember_login(username, password, Principal(acc.id, acc.kind, user.id, user.username),
+                                        client)
         self.throttle.check(client=client, username=username)
         if not self._argon2.acquire(timeout=self.argon2_wait_seconds):
             raise error("T151", detail={"retry_after": 1})
@@ -357,25 +362,38 @@ class Accounts:
             raise error("T101")
         self._verified.add(user, password)
         self.throttle.succeeded(username)
-        return self._remember_login(username, password, Principal(acc.id, acc.kind, user.id, user.username))
+        return self._remember_login(username, password, Principal(acc.id, acc.kind, user.id, user.username),
+                                    client)
 
     def cached_login(self, username: str, password: str, client: str | None = None) -> Principal | None:
         """The caller of a user and password verified in the last `KEY_CACHE_SECONDS`, without a thread or the
         database (FEL's and Finkok's SOAP clients send them with every call). As with API keys, a password
         change or a suspension applies at once in this process, within that time in the others. A throttled
-        address gets T150 first; a throttled username does not stop a password verified before (an ERP keeps
-        working while someone guesses its username), as in `authenticate`."""
+        address gets T150 first; a throttled username, from an address that never signed in as it
+        (`_check_remembered`)."""
         self.throttle.check(client=client)
         hit = self._logins.get(self._verified.login_mac(username, password))
         if hit is None or hit[1] < self.clock.now():
             return None
+        self._check_remembered(username, client)
         return hit[0]
 
-    def _remember_login(self, username: str, password: str, who: Principal) -> Principal:
+    def _check_remembered(self, username: str, client: str | None) -> None:
+        """A remembered password passes a throttled username from an address that signed in as that user (the
+        ERP that sends its password on every call keeps working while someone elsewhere guesses it); from
+        any other address the username's throttle applies (T150) as to a password never verified, so that
+        the guesser cannot tell the right password from a wrong one while the username is throttled."""
+        if (username.strip().lower(), client) not in self._signed_in_from:
+            self.throttle.check(username=username)
+
+    def _remember_login(self, username: str, password: str, who: Principal, client: str | None) -> Principal:
         if len(self._logins) > 10_000:
             self._logins.clear()
         self._logins[self._verified.login_mac(username, password)] = (
             who, self.clock.now() + timedelta(seconds=KEY_CACHE_SECONDS))
+        if len(self._signed_in_from) > 100_000:  # only right passwords add to it: an ERP's few addresses
+            self._signed_in_from.clear()
+        self._signed_in_from.add((username.strip().lower(), client))
         return who
 
     def _forget_callers(self) -> None:
