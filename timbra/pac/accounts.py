@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from timbra.cfdi.rfc import well_formed as rfc_well_formed
 from timbra.clock import SYSTEM, Clock
 from timbra.codes import error
-from timbra.pac.throttle import KEYS_PER_CLIENT, LoginThrottle
+from timbra.pac.throttle import KEYS_PER_CLIENT, LoginThrottle, username_key
 from timbra.store import repo
 from timbra.store.db import Database
 from timbra.store.models import Account, AccountRfc, ApiKey, User
@@ -383,7 +383,7 @@ class Accounts:
         ERP that sends its password on every call keeps working while someone elsewhere guesses it); from
         any other address the username's throttle applies (T150) as to a password never verified, so that
         the guesser cannot tell the right password from a wrong one while the username is throttled."""
-        if (username.strip().lower(), client) not in self._signed_in_from:
+        if (username_key(username), client) not in self._signed_in_from:
             self.throttle.check(username=username)
 
     def _remember_login(self, username: str, password: str, who: Principal, client: str | None) -> Principal:
@@ -393,7 +393,7 @@ class Accounts:
             who, self.clock.now() + timedelta(seconds=KEY_CACHE_SECONDS))
         if len(self._signed_in_from) > 100_000:  # only right passwords add to it: an ERP's few addresses
             self._signed_in_from.clear()
-        self._signed_in_from.add((username.strip().lower(), client))
+        self._signed_in_from.add((username_key(username), client))
         return who
 
     def _forget_callers(self) -> None:

@@ -36,7 +36,8 @@ class LoginThrottle:
         now = self.clock.now()
         waits = []
         with self._lock:
-            for key, limit in ((("client", client), self.per_client), (("user", _user(username)), self.per_user)):
+            user = ("user", username_key(username))
+            for key, limit in ((("client", client), self.per_client), (user, self.per_user)):
                 if key[1] is None:
                     continue
                 times = self._recent(key, now)
@@ -48,7 +49,7 @@ class LoginThrottle:
     def failed(self, *, client: str | None = None, username: str | None = None) -> None:
         now = self.clock.now()
         with self._lock:
-            for key in (("client", client), ("user", _user(username))):
+            for key in (("client", client), ("user", username_key(username))):
                 if key[1] is None:
                     continue
                 times = self._recent(key, now)
@@ -62,7 +63,7 @@ class LoginThrottle:
     def succeeded(self, username: str) -> None:
         """A right password clears the username's count (not the address's)."""
         with self._lock:
-            self._failures.pop(("user", _user(username)), None)
+            self._failures.pop(("user", username_key(username)), None)
 
     def _recent(self, key: tuple[str, str], now: datetime) -> deque[datetime] | None:
         times = self._failures.get(key)
@@ -73,5 +74,6 @@ class LoginThrottle:
         return times
 
 
-def _user(username: str | None) -> str | None:
+def username_key(username: str | None) -> str | None:
+    """The username as the throttle counts it (spaces around and case do not make another username)."""
     return None if username is None else username.strip().lower()
