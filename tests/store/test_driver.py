@@ -54,7 +54,8 @@ STATEMENTS = [
 ]
 
 
-@pytest.mark.parametrize(("statement", "params"), STATEMENTS, ids=lambda x: getattr(x, "description", None) or "")
+@pytest.mark.parametrize(("statement", "params"), STATEMENTS,
+                         ids=["cfdi", "cfdi_xml", "outbox", "idempotency_key", "spend_one", "available", "stamp_facts"])
 def test_the_driver_is_given_what_sqlalchemy_sends(sqlite_db: Database, statement, params: dict):
     sent: list[tuple[str, tuple]] = []
 
